@@ -1,0 +1,56 @@
+//===- OpUtils.h - checks shared by op verifiers and shape rules *- C++ -*-===//
+#ifndef MLOPT_IR_OPUTILS_H
+#define MLOPT_IR_OPUTILS_H
+
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Diagnostics.h"
+#include "llvm/ADT/ArrayRef.h"
+#include <optional>
+
+namespace mlir::mlopt {
+
+/// The number of elements of a static shape, or nullopt if a dim is dynamic
+/// or the product overflows int64 (a parsed type may carry any sizes).
+inline std::optional<int64_t> staticElementCount(llvm::ArrayRef<int64_t> shape) {
+  int64_t count = 1;
+  for (int64_t dim : shape)
+    if (ShapedType::isDynamic(dim) || __builtin_mul_overflow(count, dim, &count))
+      return std::nullopt;
+  return count;
+}
+
+/// Checks that `dims` is strictly increasing within [0, rank).
+inline LogicalResult verifyDimList(std::optional<Location> loc,
+                                   llvm::ArrayRef<int64_t> dims, int64_t rank,
+                                   llvm::StringRef what) {
+  for (size_t i = 0; i < dims.size(); ++i) {
+    if (dims[i] < 0 || dims[i] >= rank)
+      return emitOptionalError(loc, what, " entry ", dims[i],
+                               " is out of range for rank ", rank);
+    if (i > 0 && dims[i] <= dims[i - 1])
+      return emitOptionalError(loc, what, " must be strictly increasing");
+  }
+  return success();
+}
+
+/// Checks that a dim index is within [0, rank).
+inline LogicalResult verifyDim(std::optional<Location> loc, int64_t dim,
+                               int64_t rank) {
+  if (dim < 0 || dim >= rank)
+    return emitOptionalError(loc, "dim ", dim, " is out of range for rank ",
+                             rank);
+  return success();
+}
+
+/// A ranked tensor type or a diagnostic naming what was found instead.
+inline RankedTensorType rankedOrError(std::optional<Location> loc, Type type,
+                                      llvm::StringRef what) {
+  auto tensor = dyn_cast_or_null<RankedTensorType>(type);
+  if (!tensor)
+    (void)emitOptionalError(loc, what, " must be a ranked tensor, got ", type);
+  return tensor;
+}
+
+} // namespace mlir::mlopt
+
+#endif // MLOPT_IR_OPUTILS_H

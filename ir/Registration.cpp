@@ -1,0 +1,29 @@
+//===- Registration.cpp - dialects an mlopt tool must know ----------------===//
+//
+// Kept in its own file: the upstream dialect headers are the most expensive
+// headers to parse, and only this file needs them.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ir/MloptDialect.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/DialectRegistry.h"
+
+void mlir::mlopt::registerMloptDialects(DialectRegistry &registry) {
+  registry.insert<MloptDialect, func::FuncDialect, arith::ArithDialect,
+                  tensor::TensorDialect, math::MathDialect, scf::SCFDialect,
+                  cf::ControlFlowDialect, memref::MemRefDialect,
+                  linalg::LinalgDialect, bufferization::BufferizationDialect,
+                  vector::VectorDialect, LLVM::LLVMDialect>();
+}

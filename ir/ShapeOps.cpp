@@ -1,0 +1,372 @@
+//===- ShapeOps.cpp - broadcast, reshape, transpose, slice, ... -----------===//
+
+#include "ir/ConstantFold.h"
+#include "ir/MloptOps.h"
+#include "ir/OpUtils.h"
+
+#include "mlir/IR/Builders.h"
+
+using namespace mlir;
+using namespace mlir::mlopt;
+
+namespace {
+/// Ops with `dynamic_sizes` take exactly one per dynamic result dim.
+LogicalResult verifyDynamicSizes(Operation *op, ValueRange sizes,
+                                 RankedTensorType result) {
+  if (static_cast<int64_t>(sizes.size()) != result.getNumDynamicDims())
+    return op->emitOpError("needs one size operand per dynamic result dim: ")
+           << result.getNumDynamicDims() << " for " << result << ", got "
+           << sizes.size();
+  return success();
+}
+
+/// A splat constant folded through a shape op is the same splat of the new
+/// type, when that type is static.
+Attribute reshapeSplat(Attribute operand, Type resultType) {
+  auto splat = dyn_cast_or_null<SplatElementsAttr>(operand);
+  auto type = cast<RankedTensorType>(resultType);
+  if (!splat || !type.hasStaticShape())
+    return {};
+  return splat.resizeSplat(type);
+}
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// broadcast_in_dim
+//===----------------------------------------------------------------------===//
+
+LogicalResult BroadcastInDimOp::verify() {
+  RankedTensorType in = getOperand().getType(), out = getType();
+  ArrayRef<int64_t> dims = getBroadcastDimensions();
+  if (in.getElementType() != out.getElementType())
+    return emitOpError("changes the element type: ") << in << " -> " << out;
+  if (static_cast<int64_t>(dims.size()) != in.getRank())
+    return emitOpError("has ") << dims.size() << " broadcast dims for an operand "
+                               << "of rank " << in.getRank();
+  if (failed(verifyDimList(getLoc(), dims, out.getRank(), "broadcast dims")))
+    return failure();
+  for (auto [i, dim] : llvm::enumerate(dims)) {
+    int64_t from = in.getDimSize(i), to = out.getDimSize(dim);
+    if (!ShapedType::isDynamic(from) && from != 1 && !ShapedType::isDynamic(to) &&
+        from != to)
+      return emitOpError("cannot broadcast ")
+             << in << " to " << out << ": operand dim " << i << " has size "
+             << from << " but result dim " << dim << " has size " << to;
+  }
+  return verifyDynamicSizes(*this, getDynamicSizes(), out);
+}
+
+OpFoldResult BroadcastInDimOp::fold(FoldAdaptor adaptor) {
+  ArrayRef<int64_t> dims = getBroadcastDimensions();
+  if (getOperand().getType() == getType() &&
+      llvm::equal(dims, llvm::seq<int64_t>(0, dims.size())))
+    return getOperand();
+  if (Attribute splat = reshapeSplat(adaptor.getOperand(), getType()))
+    return splat;
+  // broadcast(broadcast(x, inner), outer) == broadcast(x, outer o inner).
+  if (auto inner = getOperand().getDefiningOp<BroadcastInDimOp>()) {
+    SmallVector<int64_t> composed;
+    for (int64_t dim : inner.getBroadcastDimensions())
+      composed.push_back(dims[dim]);
+    setBroadcastDimensions(composed);
+    getOperandMutable().assign(inner.getOperand());
+    return getResult();
+  }
+  return {};
+}
+
+//===----------------------------------------------------------------------===//
+// reshape
+//===----------------------------------------------------------------------===//
+
+LogicalResult ReshapeOp::verify() {
+  RankedTensorType in = getOperand().getType(), out = getType();
+  if (in.getElementType() != out.getElementType())
+    return emitOpError("changes the element type: ") << in << " -> " << out;
+  std::optional<int64_t> inCount = staticElementCount(in.getShape());
+  std::optional<int64_t> outCount = staticElementCount(out.getShape());
+  if (inCount && outCount && *inCount != *outCount)
+    return emitOpError("cannot reshape ")
+           << in << " (" << *inCount << " elements) to " << out << " ("
+           << *outCount << " elements)";
+  return verifyDynamicSizes(*this, getDynamicSizes(), out);
+}
+
+OpFoldResult ReshapeOp::fold(FoldAdaptor adaptor) {
+  if (getOperand().getType() == getType() && getType().hasStaticShape())
+    return getOperand();
+  if (auto dense = dyn_cast_or_null<DenseElementsAttr>(adaptor.getOperand()))
+    if (getType().hasStaticShape())
+      return dense.reshape(getType());
+  // reshape(reshape(x)) == reshape(x): only the last shape matters.
+  if (auto inner = getOperand().getDefiningOp<ReshapeOp>()) {
+    getOperandMutable().assign(inner.getOperand());
+    return getResult();
+  }
+  return {};
+}
+
+//===----------------------------------------------------------------------===//
+// transpose
+//===----------------------------------------------------------------------===//
+
+LogicalResult TransposeOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &types) {
+  RankedTensorType in = rankedOrError(loc, adaptor.getOperand().getType(), "operand");
+  DenseI64ArrayAttr permAttr = adaptor.getPermutationAttr();
+  if (!in || !permAttr)
+    return failure();
+  ArrayRef<int64_t> perm = permAttr.asArrayRef();
+  if (static_cast<int64_t>(perm.size()) != in.getRank())
+    return emitOptionalError(loc, "permutation has ", perm.size(),
+                             " entries for an operand of rank ", in.getRank());
+  SmallVector<bool> seen(perm.size(), false);
+  SmallVector<int64_t> shape;
+  for (int64_t p : perm) {
+    if (p < 0 || p >= in.getRank() || seen[p])
+      return emitOptionalError(loc, "permutation [", perm,
+                               "] is not a permutation of 0..", in.getRank() - 1);
+    seen[p] = true;
+    shape.push_back(in.getDimSize(p));
+  }
+  types.push_back(in.clone(shape));
+  return success();
+}
+
+OpFoldResult TransposeOp::fold(FoldAdaptor adaptor) {
+  ArrayRef<int64_t> perm = getPermutation();
+  if (llvm::equal(perm, llvm::seq<int64_t>(0, perm.size())))
+    return getOperand();
+  if (Attribute splat = reshapeSplat(adaptor.getOperand(), getType()))
+    return splat;
+  // transpose(transpose(x, inner), outer): result dim i is x dim inner[outer[i]].
+  if (auto inner = getOperand().getDefiningOp<TransposeOp>()) {
+    SmallVector<int64_t> composed;
+    for (int64_t p : perm)
+      composed.push_back(inner.getPermutation()[p]);
+    setPermutation(composed);
+    getOperandMutable().assign(inner.getOperand());
+    if (llvm::equal(composed, llvm::seq<int64_t>(0, composed.size())))
+      return getOperand();
+    return getResult();
+  }
+  return {};
+}
+
+//===----------------------------------------------------------------------===//
+// slice
+//===----------------------------------------------------------------------===//
+
+LogicalResult SliceOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                        Adaptor adaptor,
+                                        SmallVectorImpl<Type> &types) {
+  RankedTensorType in = rankedOrError(loc, adaptor.getOperand().getType(), "operand");
+  if (!in || !adaptor.getStartAttr() || !adaptor.getLimitAttr() ||
+      !adaptor.getStepAttr())
+    return failure();
+  ArrayRef<int64_t> start = adaptor.getStart(), limit = adaptor.getLimit(),
+                    step = adaptor.getStep();
+  int64_t rank = in.getRank();
+  if (static_cast<int64_t>(start.size()) != rank ||
+      static_cast<int64_t>(limit.size()) != rank ||
+      static_cast<int64_t>(step.size()) != rank)
+    return emitOptionalError(loc, "start, limit and step need ", rank,
+                             " entries each for operand ", in);
+  SmallVector<int64_t> shape;
+  for (int64_t d = 0; d < rank; ++d) {
+    int64_t size = in.getDimSize(d);
+    if (step[d] < 1)
+      return emitOptionalError(loc, "step ", step[d], " in dim ", d,
+                               " must be at least 1");
+    if (start[d] < 0 || start[d] > limit[d] ||
+        (!ShapedType::isDynamic(size) && limit[d] > size))
+      return emitOptionalError(loc, "slice [", start[d], ":", limit[d],
+                               "] in dim ", d, " is out of bounds for ", in);
+    shape.push_back((limit[d] - start[d] + step[d] - 1) / step[d]);
+  }
+  types.push_back(in.clone(shape));
+  return success();
+}
+
+OpFoldResult SliceOp::fold(FoldAdaptor adaptor) {
+  if (getOperand().getType() == getType() &&
+      llvm::all_of(getStart(), [](int64_t s) { return s == 0; }) &&
+      llvm::all_of(getStep(), [](int64_t s) { return s == 1; }))
+    return getOperand();
+  return reshapeSplat(adaptor.getOperand(), getType());
+}
+
+//===----------------------------------------------------------------------===//
+// concat
+//===----------------------------------------------------------------------===//
+
+LogicalResult ConcatOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &types) {
+  ValueRange inputs = adaptor.getInputs();
+  if (inputs.empty())
+    return emitOptionalError(loc, "'mlopt.concat' needs at least one input");
+  RankedTensorType first = rankedOrError(loc, inputs.front().getType(), "input");
+  if (!first || !adaptor.getDimAttr())
+    return failure();
+  int64_t rank = first.getRank(), dim = adaptor.getDim();
+  if (failed(verifyDim(loc, dim, rank)))
+    return failure();
+  SmallVector<int64_t> shape(first.getShape());
+  for (Value input : inputs.drop_front()) {
+    RankedTensorType type = rankedOrError(loc, input.getType(), "input");
+    if (!type)
+      return failure();
+    if (type.getRank() != rank || type.getElementType() != first.getElementType())
+      return emitOptionalError(loc, "cannot concatenate ", first, " and ", type);
+    for (int64_t d = 0; d < rank; ++d) {
+      int64_t size = type.getDimSize(d);
+      if (d == dim) {
+        shape[d] = ShapedType::isDynamic(shape[d]) || ShapedType::isDynamic(size)
+                       ? ShapedType::kDynamic
+                       : shape[d] + size;
+      } else if (ShapedType::isDynamic(shape[d])) {
+        shape[d] = size;
+      } else if (!ShapedType::isDynamic(size) && size != shape[d]) {
+        return emitOptionalError(loc, "cannot concatenate ", first, " and ", type,
+                                 " along dim ", dim, ": dim ", d, " differs");
+      }
+    }
+  }
+  types.push_back(first.clone(shape));
+  return success();
+}
+
+OpFoldResult ConcatOp::fold(FoldAdaptor) {
+  if (getInputs().size() == 1 && getInputs().front().getType() == getType())
+    return getInputs().front();
+  return {};
+}
+
+//===----------------------------------------------------------------------===//
+// pad
+//===----------------------------------------------------------------------===//
+
+LogicalResult PadOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                      Adaptor adaptor, SmallVectorImpl<Type> &types) {
+  RankedTensorType in = rankedOrError(loc, adaptor.getOperand().getType(), "operand");
+  RankedTensorType value =
+      rankedOrError(loc, adaptor.getPaddingValue().getType(), "padding value");
+  if (!in || !value || !adaptor.getLowAttr() || !adaptor.getHighAttr())
+    return failure();
+  if (value.getRank() != 0 || value.getElementType() != in.getElementType())
+    return emitOptionalError(loc, "padding value must be a 0-d tensor of ",
+                             in.getElementType(), ", got ", value);
+  ArrayRef<int64_t> low = adaptor.getLow(), high = adaptor.getHigh();
+  if (static_cast<int64_t>(low.size()) != in.getRank() ||
+      static_cast<int64_t>(high.size()) != in.getRank())
+    return emitOptionalError(loc, "low and high need ", in.getRank(),
+                             " entries each for operand ", in);
+  SmallVector<int64_t> shape;
+  for (int64_t d = 0; d < in.getRank(); ++d) {
+    if (low[d] < 0 || high[d] < 0)
+      return emitOptionalError(loc, "padding amounts must be non-negative, got ",
+                               low[d], " and ", high[d], " in dim ", d);
+    int64_t size = in.getDimSize(d);
+    shape.push_back(ShapedType::isDynamic(size) ? size : size + low[d] + high[d]);
+  }
+  types.push_back(in.clone(shape));
+  return success();
+}
+
+OpFoldResult PadOp::fold(FoldAdaptor) {
+  auto isZero = [](int64_t x) { return x == 0; };
+  if (llvm::all_of(getLow(), isZero) && llvm::all_of(getHigh(), isZero))
+    return getOperand();
+  return {};
+}
+
+//===----------------------------------------------------------------------===//
+// gather, index_select, scatter_add
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// size(a) <= size(b) when both are known.
+bool fitsIn(int64_t a, int64_t b) {
+  return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a <= b;
+}
+} // namespace
+
+LogicalResult GatherOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &types) {
+  RankedTensorType in = rankedOrError(loc, adaptor.getInput().getType(), "input");
+  RankedTensorType index = rankedOrError(loc, adaptor.getIndex().getType(), "index");
+  if (!in || !index || !adaptor.getDimAttr())
+    return failure();
+  int64_t dim = adaptor.getDim();
+  if (index.getRank() != in.getRank())
+    return emitOptionalError(loc, "index ", index, " must have the rank of input ", in);
+  if (failed(verifyDim(loc, dim, in.getRank())))
+    return failure();
+  for (int64_t d = 0; d < in.getRank(); ++d)
+    if (d != dim && !fitsIn(index.getDimSize(d), in.getDimSize(d)))
+      return emitOptionalError(loc, "index ", index, " is larger than input ", in,
+                               " in dim ", d);
+  types.push_back(index.clone(in.getElementType()));
+  return success();
+}
+
+LogicalResult IndexSelectOp::inferReturnTypes(MLIRContext *,
+                                              std::optional<Location> loc,
+                                              Adaptor adaptor,
+                                              SmallVectorImpl<Type> &types) {
+  RankedTensorType in = rankedOrError(loc, adaptor.getInput().getType(), "input");
+  RankedTensorType index = rankedOrError(loc, adaptor.getIndex().getType(), "index");
+  if (!in || !index || !adaptor.getDimAttr())
+    return failure();
+  if (index.getRank() != 1)
+    return emitOptionalError(loc, "index must be 1-D, got ", index);
+  int64_t dim = adaptor.getDim();
+  if (failed(verifyDim(loc, dim, in.getRank())))
+    return failure();
+  SmallVector<int64_t> shape(in.getShape());
+  shape[dim] = index.getDimSize(0);
+  types.push_back(in.clone(shape));
+  return success();
+}
+
+LogicalResult ScatterAddOp::inferReturnTypes(MLIRContext *,
+                                             std::optional<Location> loc,
+                                             Adaptor adaptor,
+                                             SmallVectorImpl<Type> &types) {
+  RankedTensorType in = rankedOrError(loc, adaptor.getInput().getType(), "input");
+  RankedTensorType index = rankedOrError(loc, adaptor.getIndex().getType(), "index");
+  RankedTensorType src = rankedOrError(loc, adaptor.getSrc().getType(), "src");
+  if (!in || !index || !src || !adaptor.getDimAttr())
+    return failure();
+  if (index.getRank() != in.getRank() || src.getRank() != in.getRank())
+    return emitOptionalError(loc, "input ", in, ", index ", index, " and src ", src,
+                             " must have one rank");
+  if (src.getElementType() != in.getElementType())
+    return emitOptionalError(loc, "src ", src, " must have the element type of input ", in);
+  int64_t dim = adaptor.getDim();
+  if (failed(verifyDim(loc, dim, in.getRank())))
+    return failure();
+  for (int64_t d = 0; d < in.getRank(); ++d) {
+    if (!fitsIn(index.getDimSize(d), src.getDimSize(d)))
+      return emitOptionalError(loc, "index ", index, " is larger than src ", src,
+                               " in dim ", d);
+    if (d != dim && !fitsIn(index.getDimSize(d), in.getDimSize(d)))
+      return emitOptionalError(loc, "index ", index, " is larger than input ", in,
+                               " in dim ", d);
+  }
+  types.push_back(in);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// iota
+//===----------------------------------------------------------------------===//
+
+LogicalResult IotaOp::verify() {
+  if (failed(verifyDim(getLoc(), getDim(), getType().getRank())))
+    return failure();
+  return verifyDynamicSizes(*this, getDynamicSizes(), getType());
+}

@@ -1,0 +1,32 @@
+//===- Passes.h - mlopt passes and pipelines -------------------*- C++ -*-===//
+#ifndef MLOPT_PASSES_PASSES_H
+#define MLOPT_PASSES_PASSES_H
+
+#include "mlir/Pass/Pass.h"
+
+namespace mlir {
+namespace func {
+class FuncOp;
+} // namespace func
+class OpPassManager;
+
+namespace mlopt {
+
+#define GEN_PASS_DECL
+#include "passes/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "passes/Passes.h.inc"
+
+/// The named pipelines, in C++ so the CLI, Python and tests run the same thing.
+/// `mlopt-simplify`: fold, deduplicate and refine shapes of an mlopt module.
+void buildSimplifyPipeline(OpPassManager &pm);
+
+/// Registers every mlopt pass (registerMloptPasses, generated) and every
+/// named pipeline with the global registry.
+void registerMloptPipelines();
+
+} // namespace mlopt
+} // namespace mlir
+
+#endif // MLOPT_PASSES_PASSES_H
