@@ -29,6 +29,32 @@ Attribute splatLike(Type type, int64_t value) {
   return DenseElementsAttr::get(
       tensor, llvm::APInt(element.getIntOrFloatBitWidth(), value, true));
 }
+/// The constant value of `value` for identity checks: its folded attribute,
+/// or the splat constant a broadcast_in_dim stretches (traced code broadcasts
+/// every Python scalar, with dynamic sizes, so it is no constant itself).
+Attribute splatOf(Value value, Attribute folded) {
+  if (folded)
+    return folded;
+  auto broadcast = value.getDefiningOp<BroadcastInDimOp>();
+  if (!broadcast)
+    return {};
+  auto constant = broadcast.getOperand().getDefiningOp<ConstantOp>();
+  if (!constant)
+    return {};
+  auto splat = dyn_cast<SplatElementsAttr>(constant.getValue());
+  return splat;
+}
+
+/// For commutative ops: the operand that is not the identity `isIdentity`.
+Value foldCommutativeIdentity(Value lhs, Attribute lhsConst, Value rhs,
+                              Attribute rhsConst,
+                              llvm::function_ref<bool(Attribute)> isIdentity) {
+  if (isIdentity(splatOf(rhs, rhsConst)))
+    return lhs;
+  if (isIdentity(splatOf(lhs, lhsConst)))
+    return rhs;
+  return {};
+}
 } // namespace
 
 //===----------------------------------------------------------------------===//
@@ -135,17 +161,19 @@ OpFoldResult IsNanOp::fold(FoldAdaptor adaptor) {
 
 OpFoldResult AddOp::fold(FoldAdaptor adaptor) {
   // x + 0.0 is not x for x = -0.0; x + -0.0 is x for every float.
-  if (fold::isSplatInt(adaptor.getRhs(), 0) ||
-      fold::isSplatFloat(adaptor.getRhs(), -0.0))
-    return getLhs();
+  if (Value x = foldCommutativeIdentity(
+          getLhs(), adaptor.getLhs(), getRhs(), adaptor.getRhs(), [](Attribute c) {
+            return fold::isSplatInt(c, 0) || fold::isSplatFloat(c, -0.0);
+          }))
+    return x;
   return fold::binary(
       adaptor.getLhs(), adaptor.getRhs(), [](double x, double y) { return x + y; },
       [](int64_t x, int64_t y) -> OptInt { return wrapAdd(x, y); });
 }
 
 OpFoldResult SubOp::fold(FoldAdaptor adaptor) {
-  if (fold::isSplatInt(adaptor.getRhs(), 0) ||
-      fold::isSplatFloat(adaptor.getRhs(), 0.0))
+  Attribute rhs = splatOf(getRhs(), adaptor.getRhs());
+  if (fold::isSplatInt(rhs, 0) || fold::isSplatFloat(rhs, 0.0))
     return getLhs();
   return fold::binary(
       adaptor.getLhs(), adaptor.getRhs(), [](double x, double y) { return x - y; },
@@ -153,9 +181,11 @@ OpFoldResult SubOp::fold(FoldAdaptor adaptor) {
 }
 
 OpFoldResult MulOp::fold(FoldAdaptor adaptor) {
-  if (fold::isSplatInt(adaptor.getRhs(), 1) ||
-      fold::isSplatFloat(adaptor.getRhs(), 1.0))
-    return getLhs();
+  if (Value x = foldCommutativeIdentity(
+          getLhs(), adaptor.getLhs(), getRhs(), adaptor.getRhs(), [](Attribute c) {
+            return fold::isSplatInt(c, 1) || fold::isSplatFloat(c, 1.0);
+          }))
+    return x;
   // x * 0 is 0 for integers only: for floats, inf * 0 and NaN * 0 are NaN.
   if (fold::isSplatInt(adaptor.getRhs(), 0))
     if (Attribute zero = splatLike(getType(), 0))
@@ -166,8 +196,8 @@ OpFoldResult MulOp::fold(FoldAdaptor adaptor) {
 }
 
 OpFoldResult DivOp::fold(FoldAdaptor adaptor) {
-  if (fold::isSplatInt(adaptor.getRhs(), 1) ||
-      fold::isSplatFloat(adaptor.getRhs(), 1.0))
+  Attribute rhs = splatOf(getRhs(), adaptor.getRhs());
+  if (fold::isSplatInt(rhs, 1) || fold::isSplatFloat(rhs, 1.0))
     return getLhs();
   return fold::binary(
       adaptor.getLhs(), adaptor.getRhs(), [](double x, double y) { return x / y; },
@@ -250,8 +280,8 @@ OpFoldResult RemainderOp::fold(FoldAdaptor adaptor) {
 }
 
 OpFoldResult PowOp::fold(FoldAdaptor adaptor) {
-  if (fold::isSplatInt(adaptor.getRhs(), 1) ||
-      fold::isSplatFloat(adaptor.getRhs(), 1.0))
+  Attribute rhs = splatOf(getRhs(), adaptor.getRhs());
+  if (fold::isSplatInt(rhs, 1) || fold::isSplatFloat(rhs, 1.0))
     return getLhs();
   return fold::binary(
       adaptor.getLhs(), adaptor.getRhs(),

@@ -1,0 +1,51 @@
+# mlopt: `make demo` and `make test` work on a fresh machine (they install what
+# is missing first). The build lives in build/; the CLI is build/bin/mlopt.
+
+PYTHON ?= python3
+BUILD  ?= build
+LLVM_BIN := /usr/lib/llvm-19/bin
+GENERATOR := $(if $(shell command -v ninja),Ninja,Unix Makefiles)
+
+.PHONY: all deps build test test-unit test-lit test-python demo docs clean
+
+all: build
+
+deps:
+	@PYTHON=$(PYTHON) scripts/install-deps.sh
+
+$(BUILD)/CMakeCache.txt: | deps
+	@mkdir -p $(BUILD) && cmake -S . -B $(BUILD) -G "$(GENERATOR)" -Wno-dev \
+	  -DMLIR_DIR=/usr/lib/llvm-19/lib/cmake/mlir \
+	  -DPython_EXECUTABLE=$$(command -v $(PYTHON)) > $(BUILD)/configure.log 2>&1 \
+	  || { cat $(BUILD)/configure.log; rm -f $(BUILD)/CMakeCache.txt; exit 1; }
+
+build: deps $(BUILD)/CMakeCache.txt
+	@cmake --build $(BUILD) -- $(if $(filter Ninja,$(GENERATOR)),--quiet,-s)
+
+test-unit: build
+	@$(BUILD)/bin/mlopt-unittests --gtest_brief=1
+
+test-lit: build
+	@$(PYTHON) -m lit -sv $(BUILD)/test
+
+test-python: build
+	@MLOPT_BUILD_DIR=$(abspath $(BUILD)) $(PYTHON) -m pytest -q test/python
+
+# Every suite; pytest goes last so its summary line closes the run.
+test: build
+	@echo "== GoogleTest"; $(MAKE) --no-print-directory test-unit
+	@echo "== lit";        $(MAKE) --no-print-directory test-lit
+	@echo "== pytest";     $(MAKE) --no-print-directory test-python
+
+# The headline example: a model-like function through the mlopt-simplify pipeline.
+demo: build
+	@echo "== examples/mlp.mlir, as written:"; cat examples/mlp.mlir
+	@echo; echo "== after: $(BUILD)/bin/mlopt examples/mlp.mlir --mlopt-simplify"
+	@$(BUILD)/bin/mlopt examples/mlp.mlir --mlopt-simplify
+
+# Refreshes the op reference from the ODS definitions.
+docs: build
+	@cp $(BUILD)/docs/Dialects/MloptOps.md docs/ops.md && echo "docs/ops.md updated"
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,32 @@
+"""Shared fixtures: where the build is and how to run the mlopt driver."""
+import os
+import pathlib
+import subprocess
+
+import pytest
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+BUILD = pathlib.Path(os.environ.get("MLOPT_BUILD_DIR", REPO / "build"))
+
+
+@pytest.fixture(scope="session")
+def mlopt_bin():
+    path = BUILD / "bin" / "mlopt"
+    if not path.exists():
+        pytest.fail(f"{path} is missing: run `make build` first")
+    return path
+
+
+@pytest.fixture(scope="session")
+def run_mlopt(mlopt_bin):
+    """Runs mlopt on input bytes; returns the CompletedProcess."""
+
+    def run(data: bytes, *args, filename=None, timeout=20):
+        if filename is None:
+            return subprocess.run([str(mlopt_bin), *args, "-"], input=data,
+                                  capture_output=True, timeout=timeout)
+        pathlib.Path(filename).write_bytes(data)
+        return subprocess.run([str(mlopt_bin), *args, str(filename)],
+                              capture_output=True, timeout=timeout)
+
+    return run
