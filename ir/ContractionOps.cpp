@@ -101,13 +101,21 @@ LogicalResult Conv2DOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
       shape.push_back(ShapedType::kDynamic);
       continue;
     }
-    int64_t span = dilation[i] * (kernel - 1) + 1;
-    int64_t padded = size + 2 * padding[i];
-    if (span > padded)
-      return emitOptionalError(loc, "conv2d kernel ", weight, " (span ", span,
+    if (kernel < 1)
+      return emitOptionalError(loc, "conv2d kernel ", weight, " is empty in spatial dim ", i);
+    std::optional<int64_t> span = checkedMul(dilation[i], kernel - 1);
+    if (span)
+      span = checkedAdd(*span, 1);
+    std::optional<int64_t> padded = checkedMul(padding[i], 2);
+    if (padded)
+      padded = checkedAdd(*padded, size);
+    if (!span || !padded)
+      return emitOptionalError(loc, "conv2d sizes overflow int64 in spatial dim ", i);
+    if (*span > *padded)
+      return emitOptionalError(loc, "conv2d kernel ", weight, " (span ", *span,
                                ") is larger than the padded input ", input,
-                               " (", padded, ") in spatial dim ", i);
-    shape.push_back((padded - span) / stride[i] + 1);
+                               " (", *padded, ") in spatial dim ", i);
+    shape.push_back((*padded - *span) / stride[i] + 1);
   }
   types.push_back(input.clone(shape));
   return success();

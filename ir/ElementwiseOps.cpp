@@ -411,7 +411,7 @@ OpFoldResult SelectOp::fold(FoldAdaptor adaptor) {
 }
 
 LogicalResult ConvertOp::verify() {
-  if (getOperand().getType().getShape() != getType().getShape())
+  if (failed(verifyCompatibleShape(getOperand().getType(), getType())))
     return emitOpError("changes the shape: ")
            << getOperand().getType() << " -> " << getType();
   return success();

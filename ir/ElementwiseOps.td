@@ -13,7 +13,7 @@ include "mlir/Interfaces/SideEffectInterfaces.td"
 //===----------------------------------------------------------------------===//
 
 def Mlopt_ConstantOp : Mlopt_Op<"constant",
-    [ConstantLike, Pure, Mlopt_InferType]> {
+    [ConstantLike, Pure, InferTypeOpAdaptor]> {
   let summary = "A tensor constant.";
   let description = [{
     Produces the dense elements attribute `value`. The result type is the type
@@ -38,7 +38,8 @@ def Mlopt_ConstantOp : Mlopt_Op<"constant",
 class Mlopt_UnaryOp<string mnemonic, Type tensorType, string formula,
                     list<Trait> traits = []>
     : Mlopt_Op<mnemonic, !listconcat(traits,
-        [Pure, Elementwise, SameOperandsAndResultType, InferTypeOpInterface])> {
+        [Pure, Elementwise, SameOperandsAndResultType,
+         AllTypesMatch<["operand", "result"]>, InferTypeOpInterface])> {
   let summary = "Elementwise `" # formula # "`.";
   let description = [{
     Computes `}] # formula # [{` for every element. Operand and result have
@@ -57,7 +58,7 @@ class Mlopt_UnaryOp<string mnemonic, Type tensorType, string formula,
 def Mlopt_NegOp : Mlopt_UnaryOp<"neg", Mlopt_NumericTensor, "-x">;
 def Mlopt_AbsOp : Mlopt_UnaryOp<"abs", Mlopt_NumericTensor, "|x|">;
 def Mlopt_SignOp : Mlopt_UnaryOp<"sign", Mlopt_NumericTensor,
-    "sign(x) (-1, 0 or 1; NaN stays NaN)">;
+    "sign(x): -1, 0 or 1 (NaN gives 0, as torch.sign)">;
 def Mlopt_ExpOp : Mlopt_UnaryOp<"exp", Mlopt_FloatTensor, "e^x">;
 def Mlopt_LogOp : Mlopt_UnaryOp<"log", Mlopt_FloatTensor, "ln(x)">;
 def Mlopt_Log1pOp : Mlopt_UnaryOp<"log1p", Mlopt_FloatTensor, "ln(1 + x)">;
@@ -76,7 +77,7 @@ def Mlopt_RoundOp : Mlopt_UnaryOp<"round", Mlopt_FloatTensor,
     "round(x), halfway cases to even as torch.round">;
 def Mlopt_NotOp : Mlopt_UnaryOp<"not", Mlopt_BoolTensor, "logical not x">;
 
-def Mlopt_IsNanOp : Mlopt_Op<"isnan", [Pure, Elementwise, Mlopt_InferType]> {
+def Mlopt_IsNanOp : Mlopt_Op<"isnan", [Pure, Elementwise, InferTypeOpAdaptor]> {
   let summary = "Elementwise `x != x`, as a bool tensor.";
   let description = [{
     True where the element is NaN. The result has the operand's shape and
@@ -99,7 +100,8 @@ def Mlopt_IsNanOp : Mlopt_Op<"isnan", [Pure, Elementwise, Mlopt_InferType]> {
 class Mlopt_BinaryOp<string mnemonic, Type tensorType, string formula,
                      list<Trait> traits = []>
     : Mlopt_Op<mnemonic, !listconcat(traits,
-        [Pure, Elementwise, SameOperandsAndResultType, InferTypeOpInterface])> {
+        [Pure, Elementwise, SameOperandsAndResultType,
+         AllTypesMatch<["lhs", "rhs", "result"]>, InferTypeOpInterface])> {
   let summary = "Elementwise `" # formula # "`.";
   let description = [{
     Computes `}] # formula # [{` for every pair of elements. Both operands and
@@ -140,7 +142,8 @@ def Mlopt_XorOp : Mlopt_BinaryOp<"xor", Mlopt_BoolTensor, "x xor y", [Commutativ
 
 class Mlopt_CompareOp<string mnemonic, string formula, list<Trait> traits = []>
     : Mlopt_Op<mnemonic, !listconcat(traits,
-        [Pure, Elementwise, SameTypeOperands, Mlopt_InferType])> {
+        [Pure, Elementwise, SameTypeOperands, AllTypesMatch<["lhs", "rhs"]>,
+         InferTypeOpAdaptor])> {
   let summary = "Elementwise `" # formula # "`, as a bool tensor.";
   let description = [{
     Compares every pair of elements; the result has the operands' shape and

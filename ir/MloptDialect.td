@@ -32,7 +32,9 @@ class Mlopt_Op<string mnemonic, list<Trait> traits = []>
 // Result-type rule of an op, written as `inferReturnTypes(..., Adaptor, ...)`.
 // A declared result type needs only be compatible with the rule's (same
 // element type and rank, equal sizes where both are static), so a `?` may
-// stand where the rule knows the size; mlopt-refine-shapes narrows it.
+// stand where the rule knows the size; mlopt-refine-shapes narrows it. Ops
+// whose custom form does not print the result type (constant, isnan,
+// comparisons, elementwise) use exact types instead, so every op round-trips.
 def Mlopt_InferType : InferTypeOpAdaptorBase<[{
   static bool isCompatibleReturnTypes(::mlir::TypeRange inferred,
                                       ::mlir::TypeRange declared) {

@@ -9,14 +9,40 @@
 
 namespace mlir::mlopt {
 
-/// The number of elements of a static shape, or nullopt if a dim is dynamic
-/// or the product overflows int64 (a parsed type may carry any sizes).
-inline std::optional<int64_t> staticElementCount(llvm::ArrayRef<int64_t> shape) {
+/// a + b, or nullopt if it overflows int64 (sizes in parsed IR may be huge).
+inline std::optional<int64_t> checkedAdd(int64_t a, int64_t b) {
+  int64_t sum;
+  if (__builtin_add_overflow(a, b, &sum))
+    return std::nullopt;
+  return sum;
+}
+
+/// a * b, or nullopt if it overflows int64.
+inline std::optional<int64_t> checkedMul(int64_t a, int64_t b) {
+  int64_t product;
+  if (__builtin_mul_overflow(a, b, &product))
+    return std::nullopt;
+  return product;
+}
+
+/// The element count of a shape: nullopt if a dim is dynamic; failure (with
+/// `overflow` set) if the count does not fit in int64.
+inline std::optional<int64_t> elementCount(llvm::ArrayRef<int64_t> shape,
+                                           bool &overflow) {
+  overflow = false;
   int64_t count = 1;
-  for (int64_t dim : shape)
-    if (ShapedType::isDynamic(dim) || __builtin_mul_overflow(count, dim, &count))
+  bool dynamic = false;
+  for (int64_t dim : shape) {
+    if (ShapedType::isDynamic(dim)) {
+      dynamic = true;
+      continue;
+    }
+    if (__builtin_mul_overflow(count, dim, &count)) {
+      overflow = true;
       return std::nullopt;
-  return count;
+    }
+  }
+  return dynamic ? std::nullopt : std::optional<int64_t>(count);
 }
 
 /// Checks that `dims` is strictly increasing within [0, rank).

@@ -38,7 +38,7 @@ LogicalResult inferReduced(std::optional<Location> loc, Type operandType,
   }                                                                            \
   /* Reducing no dims is the identity. */                                      \
   OpFoldResult OP::fold(FoldAdaptor) {                                         \
-    if (getDims().empty())                                                     \
+    if (getDims().empty() && getOperand().getType() == getType())              \
       return getOperand();                                                     \
     return {};                                                                 \
   }
@@ -58,6 +58,9 @@ REDUCE_OP(AllOp)
     if (!adaptor.getDimAttr())                                                 \
       return emitOptionalError(loc, "missing 'dim'");                          \
     int64_t dim = adaptor.getDim();                                            \
+    auto in = dyn_cast<RankedTensorType>(adaptor.getOperand().getType());      \
+    if (in && failed(verifyDim(loc, dim, in.getRank())))                       \
+      return failure();                                                        \
     return inferReduced(loc, adaptor.getOperand().getType(), dim,              \
                         adaptor.getKeepdim(), IntegerType::get(context, 64),   \
                         types);                                                \

@@ -58,7 +58,9 @@ LogicalResult BroadcastInDimOp::verify() {
 
 OpFoldResult BroadcastInDimOp::fold(FoldAdaptor adaptor) {
   ArrayRef<int64_t> dims = getBroadcastDimensions();
-  if (getOperand().getType() == getType() &&
+  // Only a static identity folds: a `?` operand dim of size 1 is stretched
+  // to the size operand at run time.
+  if (getOperand().getType() == getType() && getType().hasStaticShape() &&
       llvm::equal(dims, llvm::seq<int64_t>(0, dims.size())))
     return getOperand();
   if (Attribute splat = reshapeSplat(adaptor.getOperand(), getType()))
@@ -83,8 +85,11 @@ LogicalResult ReshapeOp::verify() {
   RankedTensorType in = getOperand().getType(), out = getType();
   if (in.getElementType() != out.getElementType())
     return emitOpError("changes the element type: ") << in << " -> " << out;
-  std::optional<int64_t> inCount = staticElementCount(in.getShape());
-  std::optional<int64_t> outCount = staticElementCount(out.getShape());
+  bool inOverflow, outOverflow;
+  std::optional<int64_t> inCount = elementCount(in.getShape(), inOverflow);
+  std::optional<int64_t> outCount = elementCount(out.getShape(), outOverflow);
+  if (inOverflow || outOverflow)
+    return emitOpError("has more than 2^63 elements: ") << in << " -> " << out;
   if (inCount && outCount && *inCount != *outCount)
     return emitOpError("cannot reshape ")
            << in << " (" << *inCount << " elements) to " << out << " ("
@@ -136,7 +141,10 @@ LogicalResult TransposeOp::inferReturnTypes(MLIRContext *, std::optional<Locatio
 
 OpFoldResult TransposeOp::fold(FoldAdaptor adaptor) {
   ArrayRef<int64_t> perm = getPermutation();
-  if (llvm::equal(perm, llvm::seq<int64_t>(0, perm.size())))
+  auto isIdentity = [](ArrayRef<int64_t> p) {
+    return llvm::equal(p, llvm::seq<int64_t>(0, p.size()));
+  };
+  if (isIdentity(perm) && getOperand().getType() == getType())
     return getOperand();
   if (Attribute splat = reshapeSplat(adaptor.getOperand(), getType()))
     return splat;
@@ -147,7 +155,7 @@ OpFoldResult TransposeOp::fold(FoldAdaptor adaptor) {
       composed.push_back(inner.getPermutation()[p]);
     setPermutation(composed);
     getOperandMutable().assign(inner.getOperand());
-    if (llvm::equal(composed, llvm::seq<int64_t>(0, composed.size())))
+    if (isIdentity(composed) && getOperand().getType() == getType())
       return getOperand();
     return getResult();
   }
@@ -183,14 +191,16 @@ LogicalResult SliceOp::inferReturnTypes(MLIRContext *, std::optional<Location> l
         (!ShapedType::isDynamic(size) && limit[d] > size))
       return emitOptionalError(loc, "slice [", start[d], ":", limit[d],
                                "] in dim ", d, " is out of bounds for ", in);
-    shape.push_back((limit[d] - start[d] + step[d] - 1) / step[d]);
+    int64_t span = limit[d] - start[d]; // cannot overflow: 0 <= start <= limit
+    shape.push_back(span / step[d] + (span % step[d] != 0));
   }
   types.push_back(in.clone(shape));
   return success();
 }
 
 OpFoldResult SliceOp::fold(FoldAdaptor adaptor) {
-  if (getOperand().getType() == getType() &&
+  // With a static type, start 0 and step 1, equal types mean limit == size.
+  if (getOperand().getType() == getType() && getType().hasStaticShape() &&
       llvm::all_of(getStart(), [](int64_t s) { return s == 0; }) &&
       llvm::all_of(getStep(), [](int64_t s) { return s == 1; }))
     return getOperand();
@@ -223,9 +233,13 @@ LogicalResult ConcatOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
     for (int64_t d = 0; d < rank; ++d) {
       int64_t size = type.getDimSize(d);
       if (d == dim) {
-        shape[d] = ShapedType::isDynamic(shape[d]) || ShapedType::isDynamic(size)
-                       ? ShapedType::kDynamic
-                       : shape[d] + size;
+        if (ShapedType::isDynamic(shape[d]) || ShapedType::isDynamic(size)) {
+          shape[d] = ShapedType::kDynamic;
+        } else if (std::optional<int64_t> sum = checkedAdd(shape[d], size)) {
+          shape[d] = *sum;
+        } else {
+          return emitOptionalError(loc, "concatenated size overflows int64");
+        }
       } else if (ShapedType::isDynamic(shape[d])) {
         shape[d] = size;
       } else if (!ShapedType::isDynamic(size) && size != shape[d]) {
@@ -269,7 +283,16 @@ LogicalResult PadOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc
       return emitOptionalError(loc, "padding amounts must be non-negative, got ",
                                low[d], " and ", high[d], " in dim ", d);
     int64_t size = in.getDimSize(d);
-    shape.push_back(ShapedType::isDynamic(size) ? size : size + low[d] + high[d]);
+    if (ShapedType::isDynamic(size)) {
+      shape.push_back(size);
+      continue;
+    }
+    std::optional<int64_t> padded = checkedAdd(size, low[d]);
+    if (padded)
+      padded = checkedAdd(*padded, high[d]);
+    if (!padded)
+      return emitOptionalError(loc, "padded size of dim ", d, " overflows int64");
+    shape.push_back(*padded);
   }
   types.push_back(in.clone(shape));
   return success();
@@ -277,7 +300,8 @@ LogicalResult PadOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc
 
 OpFoldResult PadOp::fold(FoldAdaptor) {
   auto isZero = [](int64_t x) { return x == 0; };
-  if (llvm::all_of(getLow(), isZero) && llvm::all_of(getHigh(), isZero))
+  if (getOperand().getType() == getType() && llvm::all_of(getLow(), isZero) &&
+      llvm::all_of(getHigh(), isZero))
     return getOperand();
   return {};
 }

@@ -5,9 +5,6 @@
 #include "mlir/Pass/Pass.h"
 
 namespace mlir {
-namespace func {
-class FuncOp;
-} // namespace func
 class OpPassManager;
 
 namespace mlopt {

@@ -5,14 +5,19 @@
 
 include "mlir/Pass/PassBase.td"
 
-def RefineShapes : Pass<"mlopt-refine-shapes", "func::FuncOp"> {
+def RefineShapes : Pass<"mlopt-refine-shapes", "ModuleOp"> {
   let summary = "Replaces dynamic result dims that the operands determine";
   let description = [{
-    Re-runs the result-type rule of every mlopt op in program order and, where
-    it proves a `?` dim static, narrows the result type; the function's result
-    types follow its `return`. Users outside the dialect keep the type they
-    had, through a `tensor.cast`. Used after inputs are specialized to static
-    shapes, so code generation sees every size it can.
+    Re-runs the result-type rule of every mlopt op in program order and
+    narrows each result to the most static type compatible with both its
+    declared type and the rule's. Where an op prints one type for several
+    operands (elementwise ops, comparisons, select), a less static operand is
+    cast to the refined type first, so refinement flows through. Users outside
+    the dialect keep the type they had, through a `tensor.cast`. A function's
+    result types follow its returns, unless it is called or its returns
+    disagree; then the returns cast back to the declared types. Used after
+    inputs are specialized to static shapes, so code generation sees every
+    size it can. A module pass: it reads callers across functions.
 
     Before:
     ```mlir
@@ -29,10 +34,8 @@ def RefineShapes : Pass<"mlopt-refine-shapes", "func::FuncOp"> {
       return %t : tensor<8x4xf32>
     }
     ```
-    Afterwards every mlopt op with a result-type rule has exactly the type the
-    rule gives. (A generic-form op may carry a less static type: the verifier
-    accepts a declared type only if it equals the inferred one, so such input
-    only arises from passes that rewrite operands in place.)
+    Afterwards every mlopt op with a result-type rule has a type at least as
+    static as the rule's, and the module verifies and round-trips.
   }];
   let dependentDialects = ["tensor::TensorDialect"];
 }

@@ -2,7 +2,6 @@
 
 #include "passes/Passes.h"
 
-#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
@@ -12,7 +11,7 @@ using namespace mlir;
 void mlopt::buildSimplifyPipeline(OpPassManager &pm) {
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
-  pm.addNestedPass<func::FuncOp>(createRefineShapes());
+  pm.addPass(createRefineShapes());
   pm.addPass(createCanonicalizerPass());
 }
 

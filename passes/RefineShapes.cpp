@@ -19,52 +19,73 @@ using namespace mlir::mlopt;
 
 namespace {
 
-/// True if `to` has every static size of `from` and more.
-bool isRefinement(Type from, Type to) {
-  return from != to && areCompatibleTensorTypes(from, to) &&
-         cast<RankedTensorType>(to).getNumDynamicDims() <
-             cast<RankedTensorType>(from).getNumDynamicDims();
+/// The most static type compatible with both: static where either is.
+/// Both must be compatible ranked tensors.
+RankedTensorType join(RankedTensorType a, RankedTensorType b) {
+  SmallVector<int64_t> shape;
+  for (auto [x, y] : llvm::zip(a.getShape(), b.getShape()))
+    shape.push_back(ShapedType::isDynamic(x) ? y : x);
+  return a.clone(shape);
 }
 
-struct RefineShapesPass : mlopt::impl::RefineShapesBase<RefineShapesPass> {
-  void runOnOperation() override {
-    func::FuncOp func = getOperation();
-    func.walk([&](InferTypeOpInterface op) {
-      if (!isa<MloptDialect>(op->getDialect()))
-        return;
-      SmallVector<Type> inferred;
-      if (failed(op.inferReturnTypes(op->getContext(), op->getLoc(),
-                                     op->getOperands(),
-                                     op->getAttrDictionary(),
-                                     op->getPropertiesStorage(),
-                                     op->getRegions(), inferred)))
-        return;
-      for (auto [result, type] : llvm::zip(op->getResults(), inferred))
-        if (isRefinement(result.getType(), type))
-          refine(result, type);
-    });
-    // The function returns what its return now yields, unless something
-    // calls it: then the return casts back to the declared types.
-    if (!func.getBody().hasOneBlock())
+/// Ops whose custom form prints one type for several operands: after a
+/// refinement their operands must again share one type.
+bool needsEqualOperandTypes(Operation *op) {
+  return op->hasTrait<OpTrait::SameOperandsAndResultType>() ||
+         op->hasTrait<OpTrait::SameTypeOperands>() || isa<SelectOp>(op);
+}
+
+class Refiner {
+public:
+  explicit Refiner(OpBuilder &builder) : builder(builder) {}
+
+  /// Casts the less static operands of `op` to the join of their types, so
+  /// one refined operand refines the whole op.
+  void unifyOperands(Operation *op) {
+    unsigned first = isa<SelectOp>(op) ? 1 : 0;
+    auto operands = op->getOpOperands().drop_front(first);
+    if (operands.empty())
       return;
-    auto ret = cast<func::ReturnOp>(func.getBody().front().getTerminator());
-    ModuleOp module = func->getParentOfType<ModuleOp>();
-    if (module && !SymbolTable::symbolKnownUseEmpty(func, module)) {
-      OpBuilder builder(ret);
-      for (auto [operand, type] :
-           llvm::zip(ret->getOpOperands(), func.getResultTypes()))
-        if (operand.get().getType() != type)
-          operand.set(builder.create<tensor::CastOp>(ret.getLoc(), type,
-                                                     operand.get()));
+    auto joined = dyn_cast<RankedTensorType>(operands.front().get().getType());
+    if (!joined)
       return;
+    for (OpOperand &operand : operands) {
+      auto type = dyn_cast<RankedTensorType>(operand.get().getType());
+      if (!type || !areCompatibleTensorTypes(joined, type))
+        return;
+      joined = join(joined, type);
     }
-    func.setType(FunctionType::get(func.getContext(), func.getArgumentTypes(),
-                                   ret.getOperandTypes()));
+    for (OpOperand &operand : operands)
+      if (operand.get().getType() != joined) {
+        builder.setInsertionPoint(op);
+        operand.set(builder.create<tensor::CastOp>(op->getLoc(), joined,
+                                                   operand.get()));
+      }
   }
 
-  /// Narrows `value` to `type`; users that are not mlopt ops or the return
-  /// see the old type through a tensor.cast.
-  void refine(Value value, Type type) {
+  /// Narrows each result of `op` to what its shape rule proves.
+  void refineResults(InferTypeOpInterface op) {
+    SmallVector<Type> inferred;
+    if (failed(op.inferReturnTypes(op->getContext(), op->getLoc(),
+                                   op->getOperands(), op->getAttrDictionary(),
+                                   op->getPropertiesStorage(), op->getRegions(),
+                                   inferred)))
+      return;
+    for (auto [result, type] : llvm::zip(op->getResults(), inferred)) {
+      auto old = dyn_cast<RankedTensorType>(result.getType());
+      auto rule = dyn_cast<RankedTensorType>(type);
+      if (!old || !rule || !areCompatibleTensorTypes(old, rule))
+        continue;
+      RankedTensorType narrowed = join(old, rule);
+      if (narrowed != old)
+        narrow(result, narrowed);
+    }
+  }
+
+private:
+  /// Narrows `value`; users outside the dialect and the return see the old
+  /// type through a tensor.cast.
+  void narrow(Value value, Type type) {
     Type old = value.getType();
     value.setType(type);
     Value cast;
@@ -73,11 +94,57 @@ struct RefineShapesPass : mlopt::impl::RefineShapesBase<RefineShapesPass> {
       if (isa<MloptDialect>(user->getDialect()) || isa<func::ReturnOp>(user))
         continue;
       if (!cast) {
-        OpBuilder builder(value.getContext());
         builder.setInsertionPointAfterValue(value);
         cast = builder.create<tensor::CastOp>(value.getLoc(), old, value);
       }
       use.set(cast);
+    }
+  }
+
+  OpBuilder &builder;
+};
+
+struct RefineShapesPass : mlopt::impl::RefineShapesBase<RefineShapesPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    OpBuilder builder(module.getContext());
+    Refiner refiner(builder);
+    for (auto func : module.getOps<func::FuncOp>()) {
+      if (func.isExternal())
+        continue;
+      func.walk([&](Operation *op) {
+        if (!isa<MloptDialect>(op->getDialect()))
+          return;
+        if (needsEqualOperandTypes(op))
+          refiner.unifyOperands(op);
+        if (auto infer = dyn_cast<InferTypeOpInterface>(op))
+          refiner.refineResults(infer);
+      });
+      updateSignature(func, module, builder);
+    }
+  }
+
+  /// The function returns what its returns now yield, when they agree and
+  /// nothing calls it; otherwise each return casts back to the declared types.
+  void updateSignature(func::FuncOp func, ModuleOp module, OpBuilder &builder) {
+    SmallVector<func::ReturnOp> returns;
+    func.walk([&](func::ReturnOp ret) { returns.push_back(ret); });
+    bool agree = llvm::all_of(returns, [&](func::ReturnOp ret) {
+      return ret.getOperandTypes() == returns.front().getOperandTypes();
+    });
+    if (!returns.empty() && agree &&
+        SymbolTable::symbolKnownUseEmpty(func, module)) {
+      func.setType(FunctionType::get(func.getContext(), func.getArgumentTypes(),
+                                     returns.front().getOperandTypes()));
+      return;
+    }
+    for (func::ReturnOp ret : returns) {
+      builder.setInsertionPoint(ret);
+      for (auto [operand, type] :
+           llvm::zip(ret->getOpOperands(), func.getResultTypes()))
+        if (operand.get().getType() != type)
+          operand.set(builder.create<tensor::CastOp>(ret.getLoc(), type,
+                                                     operand.get()));
     }
   }
 };
