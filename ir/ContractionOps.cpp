@@ -81,8 +81,9 @@ LogicalResult Conv2DOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
     return emitOptionalError(loc, "groups must be at least 1, got ", groups);
   int64_t channels = input.getDimSize(1), outChannels = weight.getDimSize(0),
           weightChannels = weight.getDimSize(1);
+  std::optional<int64_t> expectedChannels = checkedMul(weightChannels, groups);
   if (!ShapedType::isDynamic(channels) && !ShapedType::isDynamic(weightChannels) &&
-      channels != weightChannels * groups)
+      (!expectedChannels || channels != *expectedChannels))
     return emitOptionalError(loc, "conv2d input ", input, " has ", channels,
                              " channels but weight ", weight, " expects ",
                              weightChannels, " x ", groups, " groups");

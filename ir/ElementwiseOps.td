@@ -4,6 +4,7 @@
 #define MLOPT_ELEMENTWISE_OPS_TD
 
 include "MloptDialect.td"
+include "ScalarBodyInterface.td"
 include "mlir/IR/BuiltinAttributes.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
@@ -39,7 +40,8 @@ class Mlopt_UnaryOp<string mnemonic, Type tensorType, string formula,
                     list<Trait> traits = []>
     : Mlopt_Op<mnemonic, !listconcat(traits,
         [Pure, Elementwise, SameOperandsAndResultType,
-         AllTypesMatch<["operand", "result"]>, InferTypeOpInterface])> {
+         AllTypesMatch<["operand", "result"]>, InferTypeOpInterface,
+         DeclareOpInterfaceMethods<Mlopt_ScalarBodyInterface>])> {
   let summary = "Elementwise `" # formula # "`.";
   let description = [{
     Computes `}] # formula # [{` for every element. Operand and result have
@@ -77,7 +79,8 @@ def Mlopt_RoundOp : Mlopt_UnaryOp<"round", Mlopt_FloatTensor,
     "round(x), halfway cases to even as torch.round">;
 def Mlopt_NotOp : Mlopt_UnaryOp<"not", Mlopt_BoolTensor, "logical not x">;
 
-def Mlopt_IsNanOp : Mlopt_Op<"isnan", [Pure, Elementwise, InferTypeOpAdaptor]> {
+def Mlopt_IsNanOp : Mlopt_Op<"isnan", [Pure, Elementwise, InferTypeOpAdaptor,
+    DeclareOpInterfaceMethods<Mlopt_ScalarBodyInterface>]> {
   let summary = "Elementwise `x != x`, as a bool tensor.";
   let description = [{
     True where the element is NaN. The result has the operand's shape and
@@ -101,7 +104,8 @@ class Mlopt_BinaryOp<string mnemonic, Type tensorType, string formula,
                      list<Trait> traits = []>
     : Mlopt_Op<mnemonic, !listconcat(traits,
         [Pure, Elementwise, SameOperandsAndResultType,
-         AllTypesMatch<["lhs", "rhs", "result"]>, InferTypeOpInterface])> {
+         AllTypesMatch<["lhs", "rhs", "result"]>, InferTypeOpInterface,
+         DeclareOpInterfaceMethods<Mlopt_ScalarBodyInterface>])> {
   let summary = "Elementwise `" # formula # "`.";
   let description = [{
     Computes `}] # formula # [{` for every pair of elements. Both operands and
@@ -143,7 +147,7 @@ def Mlopt_XorOp : Mlopt_BinaryOp<"xor", Mlopt_BoolTensor, "x xor y", [Commutativ
 class Mlopt_CompareOp<string mnemonic, string formula, list<Trait> traits = []>
     : Mlopt_Op<mnemonic, !listconcat(traits,
         [Pure, Elementwise, SameTypeOperands, AllTypesMatch<["lhs", "rhs"]>,
-         InferTypeOpAdaptor])> {
+         InferTypeOpAdaptor, DeclareOpInterfaceMethods<Mlopt_ScalarBodyInterface>])> {
   let summary = "Elementwise `" # formula # "`, as a bool tensor.";
   let description = [{
     Compares every pair of elements; the result has the operands' shape and
@@ -172,7 +176,8 @@ def Mlopt_GeOp : Mlopt_CompareOp<"ge", "x >= y">;
 
 def Mlopt_SelectOp : Mlopt_Op<"select", [Pure, Elementwise,
     AllTypesMatch<["on_true", "on_false", "result"]>,
-    DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
+    DeclareOpInterfaceMethods<InferTypeOpInterface>,
+    DeclareOpInterfaceMethods<Mlopt_ScalarBodyInterface>]> {
   let summary = "Elementwise choice: `cond ? on_true : on_false` (torch.where).";
   let description = [{
     `cond` is a bool tensor of the same shape as the two alternatives, which
@@ -192,7 +197,8 @@ def Mlopt_SelectOp : Mlopt_Op<"select", [Pure, Elementwise,
   let hasVerifier = 1;
 }
 
-def Mlopt_ConvertOp : Mlopt_Op<"convert", [Pure, Elementwise]> {
+def Mlopt_ConvertOp : Mlopt_Op<"convert", [Pure, Elementwise,
+    DeclareOpInterfaceMethods<Mlopt_ScalarBodyInterface>]> {
   let summary = "Element-type conversion with PyTorch's rules (Tensor.to).";
   let description = [{
     Converts every element to the result's element type; shapes match.

@@ -10,6 +10,8 @@
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
+#include "ir/ScalarBodyInterface.h.inc"
+
 namespace mlir::mlopt {
 /// Same element types and ranks, equal sizes where both are static.
 bool areCompatibleTensorTypes(TypeRange inferred, TypeRange declared);

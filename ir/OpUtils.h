@@ -32,6 +32,8 @@ inline std::optional<int64_t> elementCount(llvm::ArrayRef<int64_t> shape,
   overflow = false;
   int64_t count = 1;
   bool dynamic = false;
+  if (llvm::is_contained(shape, 0))
+    return std::optional<int64_t>(0); // empty, whatever the other dims are
   for (int64_t dim : shape) {
     if (ShapedType::isDynamic(dim)) {
       dynamic = true;

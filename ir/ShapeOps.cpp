@@ -88,7 +88,7 @@ LogicalResult ReshapeOp::verify() {
   bool inOverflow, outOverflow;
   std::optional<int64_t> inCount = elementCount(in.getShape(), inOverflow);
   std::optional<int64_t> outCount = elementCount(out.getShape(), outOverflow);
-  if (inOverflow || outOverflow)
+  if ((inOverflow && !outOverflow && outCount) || (outOverflow && !inOverflow && inCount))
     return emitOpError("has more than 2^63 elements: ") << in << " -> " << out;
   if (inCount && outCount && *inCount != *outCount)
     return emitOpError("cannot reshape ")

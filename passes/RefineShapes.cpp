@@ -41,45 +41,56 @@ public:
 
   /// Casts the less static operands of `op` to the join of their types, so
   /// one refined operand refines the whole op.
-  void unifyOperands(Operation *op) {
+  /// Returns true if an operand was cast.
+  bool unifyOperands(Operation *op) {
     unsigned first = isa<SelectOp>(op) ? 1 : 0;
     auto operands = op->getOpOperands().drop_front(first);
     if (operands.empty())
-      return;
+      return false;
     auto joined = dyn_cast<RankedTensorType>(operands.front().get().getType());
     if (!joined)
-      return;
+      return false;
     for (OpOperand &operand : operands) {
       auto type = dyn_cast<RankedTensorType>(operand.get().getType());
       if (!type || !areCompatibleTensorTypes(joined, type))
-        return;
+        return false;
       joined = join(joined, type);
     }
+    bool changed = false;
     for (OpOperand &operand : operands)
       if (operand.get().getType() != joined) {
         builder.setInsertionPoint(op);
         operand.set(builder.create<tensor::CastOp>(op->getLoc(), joined,
                                                    operand.get()));
+        changed = true;
       }
+    return changed;
   }
 
   /// Narrows each result of `op` to what its shape rule proves.
-  void refineResults(InferTypeOpInterface op) {
+  /// Returns true if a result type changed.
+  bool refineResults(InferTypeOpInterface op) {
     SmallVector<Type> inferred;
-    if (failed(op.inferReturnTypes(op->getContext(), op->getLoc(),
+    // No location: a rule that fails here (a program that would fail at run
+    // time) is reported once, by the verifier after the pass.
+    if (failed(op.inferReturnTypes(op->getContext(), std::nullopt,
                                    op->getOperands(), op->getAttrDictionary(),
                                    op->getPropertiesStorage(), op->getRegions(),
                                    inferred)))
-      return;
+      return false;
+    bool changed = false;
     for (auto [result, type] : llvm::zip(op->getResults(), inferred)) {
       auto old = dyn_cast<RankedTensorType>(result.getType());
       auto rule = dyn_cast<RankedTensorType>(type);
       if (!old || !rule || !areCompatibleTensorTypes(old, rule))
         continue;
       RankedTensorType narrowed = join(old, rule);
-      if (narrowed != old)
+      if (narrowed != old) {
         narrow(result, narrowed);
+        changed = true;
+      }
     }
+    return changed;
   }
 
 private:
@@ -112,14 +123,19 @@ struct RefineShapesPass : mlopt::impl::RefineShapesBase<RefineShapesPass> {
     for (auto func : module.getOps<func::FuncOp>()) {
       if (func.isExternal())
         continue;
-      func.walk([&](Operation *op) {
-        if (!isa<MloptDialect>(op->getDialect()))
-          return;
-        if (needsEqualOperandTypes(op))
-          refiner.unifyOperands(op);
-        if (auto infer = dyn_cast<InferTypeOpInterface>(op))
-          refiner.refineResults(infer);
-      });
+      // Text order is dominance order within a block but not across blocks:
+      // repeat until nothing changes (types only narrow, so this ends).
+      for (bool changed = true; changed;) {
+        changed = false;
+        func.walk([&](Operation *op) {
+          if (!isa<MloptDialect>(op->getDialect()))
+            return;
+          if (needsEqualOperandTypes(op))
+            changed |= refiner.unifyOperands(op);
+          if (auto infer = dyn_cast<InferTypeOpInterface>(op))
+            changed |= refiner.refineResults(infer);
+        });
+      }
       updateSignature(func, module, builder);
     }
   }

@@ -1,4 +1,5 @@
 // RUN: mlopt %s --split-input-file --canonicalize | FileCheck %s
+// RUN: mlopt %s --split-input-file --canonicalize | mlopt --split-input-file | FileCheck %s
 
 // Constant folding and identity folds of the mlopt ops.
 
@@ -1088,4 +1089,191 @@ func.func @fold_reduce_no_dims(%x: tensor<4x5xf32>, %b: tensor<3xi1>, %i: tensor
   %5 = mlopt.sum %i, dims = [] : tensor<?xi64> -> tensor<?xi64>
   %6 = mlopt.sum %x, dims = [1] : tensor<4x5xf32> -> tensor<4xf32>
   return %0, %1, %2, %3, %4, %5, %6 : tensor<4x5xf32>, tensor<4x5xf32>, tensor<4x5xf32>, tensor<3xi1>, tensor<3xi1>, tensor<?xi64>, tensor<4xf32>
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// Identities need equal types
+//===----------------------------------------------------------------------===//
+
+// An identity transpose whose declared result is less static than its
+// operand is no fold: the operand has another type than the result, and
+// users (here the return) expect the declared one.
+// CHECK-LABEL: func @no_fold_transpose_identity_less_static
+// CHECK-SAME: ([[X:%.+]]: tensor<2x3xf32>, [[Y:%.+]]: tensor<4xi64>)
+// CHECK-SAME: -> (tensor<2x?xf32>, tensor<?xi64>)
+func.func @no_fold_transpose_identity_less_static(%x: tensor<2x3xf32>, %y: tensor<4xi64>) -> (tensor<2x?xf32>, tensor<?xi64>) {
+  // CHECK-DAG: [[A:%.+]] = mlopt.transpose [[X]], permutation = [0, 1] : tensor<2x3xf32> -> tensor<2x?xf32>
+  // CHECK-DAG: [[B:%.+]] = mlopt.transpose [[Y]], permutation = [0] : tensor<4xi64> -> tensor<?xi64>
+  // CHECK: return [[A]], [[B]] : tensor<2x?xf32>, tensor<?xi64>
+  %0 = mlopt.transpose %x, permutation = [0, 1] : tensor<2x3xf32> -> tensor<2x?xf32>
+  %1 = mlopt.transpose %y, permutation = [0] : tensor<4xi64> -> tensor<?xi64>
+  return %0, %1 : tensor<2x?xf32>, tensor<?xi64>
+}
+
+// -----
+
+// A transpose pair that composes to the identity still composes, but with a
+// less static declared result it stays as one identity transpose.
+// CHECK-LABEL: func @no_fold_transpose_transpose_identity_less_static
+// CHECK-SAME: ([[X:%.+]]: tensor<2x3x4xf32>) -> tensor<?x3x?xf32>
+func.func @no_fold_transpose_transpose_identity_less_static(%x: tensor<2x3x4xf32>) -> tensor<?x3x?xf32> {
+  // CHECK: [[R:%.+]] = mlopt.transpose [[X]], permutation = [0, 1, 2] : tensor<2x3x4xf32> -> tensor<?x3x?xf32>
+  // CHECK-NOT: mlopt.transpose
+  // CHECK: return [[R]] : tensor<?x3x?xf32>
+  %0 = mlopt.transpose %x, permutation = [2, 0, 1] : tensor<2x3x4xf32> -> tensor<4x2x3xf32>
+  %1 = mlopt.transpose %0, permutation = [1, 2, 0] : tensor<4x2x3xf32> -> tensor<?x3x?xf32>
+  return %1 : tensor<?x3x?xf32>
+}
+
+// -----
+
+// The same when the less static type is on the inner transpose only: the
+// composed pair reads the static operand and has the static type, so it
+// folds.
+// CHECK-LABEL: func @fold_transpose_transpose_identity_inner_less_static
+// CHECK-SAME: ([[X:%.+]]: tensor<2x3xf32>) -> tensor<2x3xf32>
+func.func @fold_transpose_transpose_identity_inner_less_static(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  // CHECK-NOT: mlopt.transpose
+  // CHECK: return [[X]] : tensor<2x3xf32>
+  %0 = mlopt.transpose %x, permutation = [1, 0] : tensor<2x3xf32> -> tensor<?x?xf32>
+  %1 = mlopt.transpose %0, permutation = [1, 0] : tensor<?x?xf32> -> tensor<2x3xf32>
+  return %1 : tensor<2x3xf32>
+}
+
+// -----
+
+// Padding by zeros with a less static declared result is no fold either.
+// CHECK-LABEL: func @no_fold_pad_zero_less_static
+// CHECK-SAME: ([[X:%.+]]: tensor<4x5xf32>, [[Z:%.+]]: tensor<f32>, [[Y:%.+]]: tensor<?x3xi32>, [[W:%.+]]: tensor<i32>)
+// CHECK-SAME: -> (tensor<?x5xf32>, tensor<?x?xf32>, tensor<?x3xi32>)
+func.func @no_fold_pad_zero_less_static(%x: tensor<4x5xf32>, %z: tensor<f32>, %y: tensor<?x3xi32>, %w: tensor<i32>)
+    -> (tensor<?x5xf32>, tensor<?x?xf32>, tensor<?x3xi32>) {
+  // CHECK-DAG: [[A:%.+]] = mlopt.pad [[X]], [[Z]], low = [0, 0], high = [0, 0] : tensor<4x5xf32>, tensor<f32> -> tensor<?x5xf32>
+  // CHECK-DAG: [[B:%.+]] = mlopt.pad [[X]], [[Z]], low = [0, 0], high = [0, 0] : tensor<4x5xf32>, tensor<f32> -> tensor<?x?xf32>
+  // A dynamic operand with an equal type still folds.
+  // CHECK-NOT: mlopt.pad [[Y]]
+  // CHECK: return [[A]], [[B]], [[Y]] : tensor<?x5xf32>, tensor<?x?xf32>, tensor<?x3xi32>
+  %0 = mlopt.pad %x, %z, low = [0, 0], high = [0, 0] : tensor<4x5xf32>, tensor<f32> -> tensor<?x5xf32>
+  %1 = mlopt.pad %x, %z, low = [0, 0], high = [0, 0] : tensor<4x5xf32>, tensor<f32> -> tensor<?x?xf32>
+  %2 = mlopt.pad %y, %w, low = [0, 0], high = [0, 0] : tensor<?x3xi32>, tensor<i32> -> tensor<?x3xi32>
+  return %0, %1, %2 : tensor<?x5xf32>, tensor<?x?xf32>, tensor<?x3xi32>
+}
+
+// -----
+
+// Reducing no dims with a less static declared result is no fold, for every
+// reduction.
+// CHECK-LABEL: func @no_fold_reduce_no_dims_less_static
+// CHECK-SAME: ([[X:%.+]]: tensor<4x5xf32>, [[B:%.+]]: tensor<3xi1>)
+func.func @no_fold_reduce_no_dims_less_static(%x: tensor<4x5xf32>, %b: tensor<3xi1>)
+    -> (tensor<?x5xf32>, tensor<4x?xf32>, tensor<?x?xf32>, tensor<?x5xf32>, tensor<?xi1>, tensor<?xi1>) {
+  // CHECK-DAG: [[S:%.+]] = mlopt.sum [[X]], dims = [] : tensor<4x5xf32> -> tensor<?x5xf32>
+  // CHECK-DAG: [[P:%.+]] = mlopt.prod [[X]], dims = [] : tensor<4x5xf32> -> tensor<4x?xf32>
+  // CHECK-DAG: [[MX:%.+]] = mlopt.max [[X]], dims = [] keepdim : tensor<4x5xf32> -> tensor<?x?xf32>
+  // CHECK-DAG: [[MN:%.+]] = mlopt.min [[X]], dims = [] : tensor<4x5xf32> -> tensor<?x5xf32>
+  // CHECK-DAG: [[AN:%.+]] = mlopt.any [[B]], dims = [] : tensor<3xi1> -> tensor<?xi1>
+  // CHECK-DAG: [[AL:%.+]] = mlopt.all [[B]], dims = [] : tensor<3xi1> -> tensor<?xi1>
+  // CHECK: return [[S]], [[P]], [[MX]], [[MN]], [[AN]], [[AL]]
+  %0 = mlopt.sum %x, dims = [] : tensor<4x5xf32> -> tensor<?x5xf32>
+  %1 = mlopt.prod %x, dims = [] : tensor<4x5xf32> -> tensor<4x?xf32>
+  %2 = mlopt.max %x, dims = [] keepdim : tensor<4x5xf32> -> tensor<?x?xf32>
+  %3 = mlopt.min %x, dims = [] : tensor<4x5xf32> -> tensor<?x5xf32>
+  %4 = mlopt.any %b, dims = [] : tensor<3xi1> -> tensor<?xi1>
+  %5 = mlopt.all %b, dims = [] : tensor<3xi1> -> tensor<?xi1>
+  return %0, %1, %2, %3, %4, %5 : tensor<?x5xf32>, tensor<4x?xf32>, tensor<?x?xf32>, tensor<?x5xf32>, tensor<?xi1>, tensor<?xi1>
+}
+
+// -----
+
+// concat of one input with a less static declared result is no fold.
+// CHECK-LABEL: func @no_fold_concat_one_less_static
+// CHECK-SAME: ([[X:%.+]]: tensor<2x3xf32>)
+func.func @no_fold_concat_one_less_static(%x: tensor<2x3xf32>) -> tensor<?x3xf32> {
+  // CHECK: [[R:%.+]] = mlopt.concat [[X]] dim = 0 : tensor<2x3xf32> -> tensor<?x3xf32>
+  // CHECK: return [[R]] : tensor<?x3xf32>
+  %0 = mlopt.concat %x dim = 0 : tensor<2x3xf32> -> tensor<?x3xf32>
+  return %0 : tensor<?x3xf32>
+}
+
+// -----
+
+// A less static identity is still used directly by mlopt ops and folds with
+// them where their own types allow: here nothing may change type.
+// CHECK-LABEL: func @no_fold_identity_chain_less_static
+// CHECK-SAME: ([[X:%.+]]: tensor<2x3xf32>) -> tensor<?x3xf32>
+func.func @no_fold_identity_chain_less_static(%x: tensor<2x3xf32>) -> tensor<?x3xf32> {
+  // CHECK: [[T:%.+]] = mlopt.transpose [[X]], permutation = [0, 1] : tensor<2x3xf32> -> tensor<?x3xf32>
+  // CHECK: [[N:%.+]] = mlopt.neg [[T]] : tensor<?x3xf32>
+  // CHECK: return [[N]] : tensor<?x3xf32>
+  %0 = mlopt.transpose %x, permutation = [0, 1] : tensor<2x3xf32> -> tensor<?x3xf32>
+  %1 = mlopt.neg %0 : tensor<?x3xf32>
+  return %1 : tensor<?x3xf32>
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// Identities that only hold for static shapes
+//===----------------------------------------------------------------------===//
+
+// broadcast_in_dim of a `?` dim to a `?` dim stretches a run-time size 1 to
+// the size operand: no identity, even with equal types and the identity map.
+// CHECK-LABEL: func @no_fold_broadcast_dynamic_same_type
+// CHECK-SAME: ([[X:%.+]]: tensor<?xf32>, [[N:%.+]]: index, [[Y:%.+]]: tensor<4x?xi64>)
+func.func @no_fold_broadcast_dynamic_same_type(%x: tensor<?xf32>, %n: index, %y: tensor<4x?xi64>) -> (tensor<?xf32>, tensor<4x?xi64>) {
+  // CHECK-DAG: [[A:%.+]] = mlopt.broadcast_in_dim [[X]], dims = [0] sizes([[N]]) : tensor<?xf32> -> tensor<?xf32>
+  // CHECK-DAG: [[B:%.+]] = mlopt.broadcast_in_dim [[Y]], dims = [0, 1] sizes([[N]]) : tensor<4x?xi64> -> tensor<4x?xi64>
+  // CHECK: return [[A]], [[B]]
+  %0 = mlopt.broadcast_in_dim %x, dims = [0] sizes(%n) : tensor<?xf32> -> tensor<?xf32>
+  %1 = mlopt.broadcast_in_dim %y, dims = [0, 1] sizes(%n) : tensor<4x?xi64> -> tensor<4x?xi64>
+  return %0, %1 : tensor<?xf32>, tensor<4x?xi64>
+}
+
+// -----
+
+// A static size-1 broadcast to itself is the identity.
+// CHECK-LABEL: func @fold_broadcast_static_ones
+// CHECK-SAME: ([[X:%.+]]: tensor<1x1xf32>)
+func.func @fold_broadcast_static_ones(%x: tensor<1x1xf32>) -> tensor<1x1xf32> {
+  // CHECK-NOT: mlopt.broadcast_in_dim
+  // CHECK: return [[X]]
+  %0 = mlopt.broadcast_in_dim %x, dims = [0, 1] : tensor<1x1xf32> -> tensor<1x1xf32>
+  return %0 : tensor<1x1xf32>
+}
+
+// -----
+
+// A slice from 0 with step 1 of a `?` dim may end before the run-time size:
+// no identity, even with equal types.
+// CHECK-LABEL: func @no_fold_slice_dynamic_same_type
+// CHECK-SAME: ([[X:%.+]]: tensor<?xf32>, [[Y:%.+]]: tensor<4x?xi32>)
+func.func @no_fold_slice_dynamic_same_type(%x: tensor<?xf32>, %y: tensor<4x?xi32>) -> (tensor<?xf32>, tensor<4x?xi32>) {
+  // CHECK-DAG: [[A:%.+]] = mlopt.slice [[X]], start = [0], limit = [4], step = [1] : tensor<?xf32> -> tensor<?xf32>
+  // CHECK-DAG: [[B:%.+]] = mlopt.slice [[Y]], start = [0, 0], limit = [4, 2], step = [1, 1] : tensor<4x?xi32> -> tensor<4x?xi32>
+  // CHECK: return [[A]], [[B]]
+  %0 = mlopt.slice %x, start = [0], limit = [4], step = [1] : tensor<?xf32> -> tensor<?xf32>
+  %1 = mlopt.slice %y, start = [0, 0], limit = [4, 2], step = [1, 1] : tensor<4x?xi32> -> tensor<4x?xi32>
+  return %0, %1 : tensor<?xf32>, tensor<4x?xi32>
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// sign
+//===----------------------------------------------------------------------===//
+
+// sign is torch.sign: NaN gives 0, infinities give -1 and 1.
+// CHECK-LABEL: func @fold_sign_nan
+func.func @fold_sign_nan() -> (tensor<4xf32>, tensor<2xf64>) {
+  // CHECK-DAG: [[A:%.+]] = mlopt.constant dense<[0.000000e+00, -1.000000e+00, 1.000000e+00, 0.000000e+00]> : tensor<4xf32>
+  // CHECK-DAG: [[B:%.+]] = mlopt.constant dense<0.000000e+00> : tensor<2xf64>
+  // CHECK-NOT: mlopt.sign
+  // CHECK: return [[A]], [[B]]
+  %c = mlopt.constant dense<[0x7FC00000, 0xFF800000, 0x7F800000, 0.0]> : tensor<4xf32>
+  %0 = mlopt.sign %c : tensor<4xf32>
+  %n = mlopt.constant dense<0xFFF8000000000000> : tensor<2xf64>
+  %1 = mlopt.sign %n : tensor<2xf64>
+  return %0, %1 : tensor<4xf32>, tensor<2xf64>
 }

@@ -294,3 +294,64 @@ func.func @conv2d_missing_groups(%x: tensor<1x3x32x32xf32>, %w: tensor<16x3x3x3x
   %0 = "mlopt.conv2d"(%x, %w) <{stride = array<i64: 1, 1>, padding = array<i64: 0, 0>, dilation = array<i64: 1, 1>}> : (tensor<1x3x32x32xf32>, tensor<16x3x3x3xf32>) -> tensor<1x16x30x30xf32>
   return %0 : tensor<1x16x30x30xf32>
 }
+
+// -----
+
+// A kernel with no taps has no span: it is refused, not given an output one
+// larger than the input.
+func.func @conv2d_kernel_empty(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x0x3xf32>) -> tensor<1x4x?x?xf32> {
+  // expected-error @+2 {{conv2d kernel 'tensor<4x3x0x3xf32>' is empty in spatial dim 0}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = mlopt.conv2d %x, %w, stride = [1, 1], padding = [0, 0], dilation = [1, 1], groups = 1 : tensor<1x3x8x8xf32>, tensor<4x3x0x3xf32> -> tensor<1x4x?x?xf32>
+  return %0 : tensor<1x4x?x?xf32>
+}
+
+// -----
+
+func.func @conv2d_kernel_empty_w(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x3x0xf32>) -> tensor<1x4x6x?xf32> {
+  // expected-error @+2 {{conv2d kernel 'tensor<4x3x3x0xf32>' is empty in spatial dim 1}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = mlopt.conv2d %x, %w, stride = [1, 1], padding = [0, 0], dilation = [1, 1], groups = 1 : tensor<1x3x8x8xf32>, tensor<4x3x3x0xf32> -> tensor<1x4x6x?xf32>
+  return %0 : tensor<1x4x6x?xf32>
+}
+
+// -----
+
+// Sizes in parsed IR may be anywhere up to 2^63 - 1: the span
+// dilation * (kernel - 1) + 1 and the padded size 2 * padding + size must
+// not overflow int64.
+func.func @conv2d_dilation_overflows(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x3x3xf32>) -> tensor<1x4x?x?xf32> {
+  // expected-error @+2 {{conv2d sizes overflow int64 in spatial dim 1}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = mlopt.conv2d %x, %w, stride = [1, 1], padding = [0, 0], dilation = [1, 9223372036854775807], groups = 1 : tensor<1x3x8x8xf32>, tensor<4x3x3x3xf32> -> tensor<1x4x?x?xf32>
+  return %0 : tensor<1x4x?x?xf32>
+}
+
+// -----
+
+// dilation * (kernel - 1) = 2^62 * 2 = 2^63 overflows.
+func.func @conv2d_span_overflows(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x3x3xf32>) -> tensor<1x4x?x?xf32> {
+  // expected-error @+2 {{conv2d sizes overflow int64 in spatial dim 0}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = mlopt.conv2d %x, %w, stride = [1, 1], padding = [0, 0], dilation = [4611686018427387904, 1], groups = 1 : tensor<1x3x8x8xf32>, tensor<4x3x3x3xf32> -> tensor<1x4x?x?xf32>
+  return %0 : tensor<1x4x?x?xf32>
+}
+
+// -----
+
+func.func @conv2d_padding_doubled_overflows(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x3x3xf32>) -> tensor<1x4x?x?xf32> {
+  // expected-error @+2 {{conv2d sizes overflow int64 in spatial dim 0}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = mlopt.conv2d %x, %w, stride = [1, 1], padding = [4611686018427387904, 0], dilation = [1, 1], groups = 1 : tensor<1x3x8x8xf32>, tensor<4x3x3x3xf32> -> tensor<1x4x?x?xf32>
+  return %0 : tensor<1x4x?x?xf32>
+}
+
+// -----
+
+// 2 * padding = 2^63 - 2 fits; adding the size 8 does not.
+func.func @conv2d_padded_size_overflows(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x3x3xf32>) -> tensor<1x4x?x?xf32> {
+  // expected-error @+2 {{conv2d sizes overflow int64 in spatial dim 1}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = mlopt.conv2d %x, %w, stride = [1, 1], padding = [0, 4611686018427387903], dilation = [1, 1], groups = 1 : tensor<1x3x8x8xf32>, tensor<4x3x3x3xf32> -> tensor<1x4x?x?xf32>
+  return %0 : tensor<1x4x?x?xf32>
+}

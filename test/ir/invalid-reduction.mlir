@@ -1,7 +1,8 @@
 // RUN: mlopt %s --split-input-file --verify-diagnostics
 
 // Shape-rule and type-constraint errors of the reductions and of
-// argmax / argmin (whose dim is checked as a one-entry reduction dim list).
+// argmax / argmin (whose single dim gets its own "dim N is out of range"
+// message, as concat, gather and iota do).
 
 func.func @sum_dim_out_of_range(%x: tensor<4x8xf32>) -> tensor<4xf32> {
   // expected-error @+2 {{reduction dims entry 2 is out of range for rank 2}}
@@ -142,7 +143,7 @@ func.func @sum_missing_dims(%x: tensor<4x8xf32>) -> tensor<4xf32> {
 // -----
 
 func.func @argmax_dim_out_of_range(%x: tensor<4x8xf32>) -> tensor<4xi64> {
-  // expected-error @+2 {{reduction dims entry 2 is out of range for rank 2}}
+  // expected-error @+2 {{dim 2 is out of range for rank 2}}
   // expected-error @+1 {{failed to infer returned types}}
   %0 = mlopt.argmax %x, dim = 2 : tensor<4x8xf32> -> tensor<4xi64>
   return %0 : tensor<4xi64>
@@ -151,7 +152,7 @@ func.func @argmax_dim_out_of_range(%x: tensor<4x8xf32>) -> tensor<4xi64> {
 // -----
 
 func.func @argmin_dim_negative(%x: tensor<4x8xf32>) -> tensor<4xi64> {
-  // expected-error @+2 {{reduction dims entry -1 is out of range for rank 2}}
+  // expected-error @+2 {{dim -1 is out of range for rank 2}}
   // expected-error @+1 {{failed to infer returned types}}
   %0 = mlopt.argmin %x, dim = -1 : tensor<4x8xf32> -> tensor<4xi64>
   return %0 : tensor<4xi64>
@@ -160,7 +161,7 @@ func.func @argmin_dim_negative(%x: tensor<4x8xf32>) -> tensor<4xi64> {
 // -----
 
 func.func @argmax_scalar(%x: tensor<f32>) -> tensor<i64> {
-  // expected-error @+2 {{reduction dims entry 0 is out of range for rank 0}}
+  // expected-error @+2 {{dim 0 is out of range for rank 0}}
   // expected-error @+1 {{failed to infer returned types}}
   %0 = mlopt.argmax %x, dim = 0 : tensor<f32> -> tensor<i64>
   return %0 : tensor<i64>

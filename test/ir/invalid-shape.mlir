@@ -705,3 +705,86 @@ func.func @iota_bool() -> tensor<4xi1> {
   %0 = mlopt.iota dim = 0 : tensor<4xi1>
   return %0 : tensor<4xi1>
 }
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// Sizes in parsed IR may be anywhere up to 2^63 - 1: shape rules must not
+// overflow int64.
+//===----------------------------------------------------------------------===//
+
+// The slice size is computed from limit - start, not limit - start + step - 1
+// (which overflows here): (2^63 - 1) / 2 rounded up is 2^62.
+func.func @slice_size_large_limit(%x: tensor<?xf32>) -> tensor<1xf32> {
+  // expected-error @+2 {{'mlopt.slice' op inferred type(s) 'tensor<4611686018427387904xf32>' are incompatible with return type(s) of operation 'tensor<1xf32>'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = mlopt.slice %x, start = [0], limit = [9223372036854775807], step = [2] : tensor<?xf32> -> tensor<1xf32>
+  return %0 : tensor<1xf32>
+}
+
+// -----
+
+// A step of 2^63 - 1 takes one element of 5.
+func.func @slice_size_large_step(%x: tensor<8xf32>) -> tensor<2xf32> {
+  // expected-error @+2 {{'mlopt.slice' op inferred type(s) 'tensor<1xf32>' are incompatible with return type(s) of operation 'tensor<2xf32>'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = mlopt.slice %x, start = [0], limit = [5], step = [9223372036854775807] : tensor<8xf32> -> tensor<2xf32>
+  return %0 : tensor<2xf32>
+}
+
+// -----
+
+func.func @pad_low_overflows(%x: tensor<4x5xf32>, %z: tensor<f32>) -> tensor<4x?xf32> {
+  // expected-error @+2 {{padded size of dim 1 overflows int64}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = mlopt.pad %x, %z, low = [0, 9223372036854775807], high = [0, 0] : tensor<4x5xf32>, tensor<f32> -> tensor<4x?xf32>
+  return %0 : tensor<4x?xf32>
+}
+
+// -----
+
+// 4 + (2^63 - 6) fits; adding high = 2 does not.
+func.func @pad_high_overflows(%x: tensor<4x5xf32>, %z: tensor<f32>) -> tensor<?x5xf32> {
+  // expected-error @+2 {{padded size of dim 0 overflows int64}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = mlopt.pad %x, %z, low = [9223372036854775802, 0], high = [2, 0] : tensor<4x5xf32>, tensor<f32> -> tensor<?x5xf32>
+  return %0 : tensor<?x5xf32>
+}
+
+// -----
+
+func.func @concat_size_overflows(%x: tensor<9223372036854775807xf32>, %y: tensor<1xf32>) -> tensor<?xf32> {
+  // expected-error @+2 {{concatenated size overflows int64}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = mlopt.concat %x, %y dim = 0 : tensor<9223372036854775807xf32>, tensor<1xf32> -> tensor<?xf32>
+  return %0 : tensor<?xf32>
+}
+
+// -----
+
+// The overflow may come from a later input.
+func.func @concat_size_overflows_third(%x: tensor<2x4611686018427387904xi64>, %y: tensor<2x?xi64>, %z: tensor<2x4611686018427387904xi64>) -> tensor<2x?xi64> {
+  // expected-error @+2 {{concatenated size overflows int64}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = mlopt.concat %x, %z, %y dim = 1 : tensor<2x4611686018427387904xi64>, tensor<2x4611686018427387904xi64>, tensor<2x?xi64> -> tensor<2x?xi64>
+  return %0 : tensor<2x?xi64>
+}
+
+// -----
+
+// 2^32 * 2^32 elements do not fit in int64: the count is not "unknown".
+func.func @reshape_operand_too_large(%x: tensor<4294967296x4294967296xf32>) -> tensor<1xf32> {
+  // expected-error @+1 {{'mlopt.reshape' op has more than 2^63 elements: 'tensor<4294967296x4294967296xf32>' -> 'tensor<1xf32>'}}
+  %0 = mlopt.reshape %x : tensor<4294967296x4294967296xf32> -> tensor<1xf32>
+  return %0 : tensor<1xf32>
+}
+
+// -----
+
+// A `?` dim may be 0, so a static part whose count overflows is no error by
+// itself; only a static shape on the other side makes it one.
+func.func @reshape_result_too_large(%x: tensor<6xi32>, %n: index) -> tensor<3037000500x3037000500x?xi32> {
+  // expected-error @+1 {{'mlopt.reshape' op has more than 2^63 elements: 'tensor<6xi32>' -> 'tensor<3037000500x3037000500x?xi32>'}}
+  %0 = mlopt.reshape %x sizes(%n) : tensor<6xi32> -> tensor<3037000500x3037000500x?xi32>
+  return %0 : tensor<3037000500x3037000500x?xi32>
+}

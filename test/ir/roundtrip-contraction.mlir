@@ -99,3 +99,20 @@ func.func @conv2d_dynamic(%x: tensor<?x?x?x?xf64>, %w: tensor<?x?x?x?xf64>,
   // CHECK: return [[A]], [[B]]
   return %0, %1 : tensor<?x?x?x?xf64>, tensor<1x4x?x?xf32>
 }
+
+// conv2d near the int64 limit: 2 * padding + size = 2^63 - 2 fits, and the
+// output is (2^63 - 2 - 3) / 1 + 1; a dilation of 2^62 - 1 gives a span of
+// 2^63 - 1 over a padded size of 2^63 - 1, one output.
+// CHECK-LABEL: func @conv2d_sizes_near_int64_max
+// CHECK-SAME: ([[X:%.+]]: tensor<1x3x8x8xf32>, [[W:%.+]]: tensor<4x3x3x3xf32>, [[Y:%.+]]: tensor<1x3x1x1xf32>)
+func.func @conv2d_sizes_near_int64_max(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x3x3xf32>, %y: tensor<1x3x1x1xf32>)
+    -> (tensor<1x4x9223372036854775804x6xf32>, tensor<1x4x1x?xf32>) {
+  // CHECK: [[A:%.+]] = mlopt.conv2d [[X]], [[W]], stride = [1, 1], padding = [4611686018427387899, 0], dilation = [1, 1], groups = 1 : tensor<1x3x8x8xf32>, tensor<4x3x3x3xf32> -> tensor<1x4x9223372036854775804x6xf32>
+  %0 = mlopt.conv2d %x, %w, stride = [1, 1], padding = [4611686018427387899, 0], dilation = [1, 1], groups = 1
+      : tensor<1x3x8x8xf32>, tensor<4x3x3x3xf32> -> tensor<1x4x9223372036854775804x6xf32>
+  // CHECK: [[B:%.+]] = mlopt.conv2d [[Y]], [[W]], stride = [1, 1], padding = [4611686018427387903, 1], dilation = [4611686018427387903, 1], groups = 1 : tensor<1x3x1x1xf32>, tensor<4x3x3x3xf32> -> tensor<1x4x1x?xf32>
+  %1 = mlopt.conv2d %y, %w, stride = [1, 1], padding = [4611686018427387903, 1], dilation = [4611686018427387903, 1], groups = 1
+      : tensor<1x3x1x1xf32>, tensor<4x3x3x3xf32> -> tensor<1x4x1x?xf32>
+  // CHECK: return [[A]], [[B]]
+  return %0, %1 : tensor<1x4x9223372036854775804x6xf32>, tensor<1x4x1x?xf32>
+}

@@ -268,3 +268,24 @@ func.func @convert(%x: tensor<8xf32>, %y: tensor<?x2xi1>, %z: tensor<3xbf16>, %w
   // CHECK: return [[A]], [[B]], [[C]], [[D]], [[E]], [[F]], [[G]]
   return %0, %1, %2, %3, %4, %5, %6 : tensor<8xi64>, tensor<8xf16>, tensor<?x2xf64>, tensor<3xf32>, tensor<i32>, tensor<i1>, tensor<8xf32>
 }
+
+// convert keeps the shape, but like the ops with a shape rule it accepts a
+// compatible one: a `?` on either side of a static size.
+// CHECK-LABEL: func @convert_compatible_shapes
+// CHECK-SAME: ([[X:%.+]]: tensor<8x4xf32>, [[Y:%.+]]: tensor<?x3xbf16>, [[Z:%.+]]: tensor<?x5xi64>)
+func.func @convert_compatible_shapes(%x: tensor<8x4xf32>, %y: tensor<?x3xbf16>, %z: tensor<?x5xi64>)
+    -> (tensor<?x4xf16>, tensor<2x?xf32>, tensor<?x?xf32>, tensor<3x5xi32>, tensor<?x4xf32>) {
+  // CHECK: [[A:%.+]] = mlopt.convert [[X]] : tensor<8x4xf32> -> tensor<?x4xf16>
+  %0 = mlopt.convert %x : tensor<8x4xf32> -> tensor<?x4xf16>
+  // CHECK: [[B:%.+]] = mlopt.convert [[Y]] : tensor<?x3xbf16> -> tensor<2x?xf32>
+  %1 = mlopt.convert %y : tensor<?x3xbf16> -> tensor<2x?xf32>
+  // CHECK: [[C:%.+]] = mlopt.convert [[X]] : tensor<8x4xf32> -> tensor<?x?xf32>
+  %2 = mlopt.convert %x : tensor<8x4xf32> -> tensor<?x?xf32>
+  // CHECK: [[D:%.+]] = mlopt.convert [[Z]] : tensor<?x5xi64> -> tensor<3x5xi32>
+  %3 = mlopt.convert %z : tensor<?x5xi64> -> tensor<3x5xi32>
+  // Only the shape changes: no element conversion at all.
+  // CHECK: [[E:%.+]] = mlopt.convert [[X]] : tensor<8x4xf32> -> tensor<?x4xf32>
+  %4 = mlopt.convert %x : tensor<8x4xf32> -> tensor<?x4xf32>
+  // CHECK: return [[A]], [[B]], [[C]], [[D]], [[E]]
+  return %0, %1, %2, %3, %4 : tensor<?x4xf16>, tensor<2x?xf32>, tensor<?x?xf32>, tensor<3x5xi32>, tensor<?x4xf32>
+}

@@ -176,3 +176,25 @@ func.func @iota(%n: index, %m: index) -> (tensor<16xi64>, tensor<4x?xf32>, tenso
   // CHECK: return [[A]], [[B]], [[C]], [[D]]
   return %0, %1, %2, %3 : tensor<16xi64>, tensor<4x?xf32>, tensor<?x?xbf16>, tensor<2x3xi32>
 }
+
+// Shape rules near the int64 limit: sizes that fit are computed exactly (the
+// overflowing neighbours are in invalid-shape.mlir).
+// CHECK-LABEL: func @sizes_near_int64_max
+// CHECK-SAME: ([[X:%.+]]: tensor<8xf32>, [[Y:%.+]]: tensor<?xf32>, [[P:%.+]]: tensor<4x5xf32>, [[Z:%.+]]: tensor<f32>, [[A:%.+]]: tensor<9223372036854775806xi1>, [[B:%.+]]: tensor<1xi1>)
+func.func @sizes_near_int64_max(%x: tensor<8xf32>, %y: tensor<?xf32>, %p: tensor<4x5xf32>, %z: tensor<f32>,
+                                %a: tensor<9223372036854775806xi1>, %b: tensor<1xi1>)
+    -> (tensor<1xf32>, tensor<4611686018427387904xf32>, tensor<9223372036854775807x5xf32>, tensor<9223372036854775807xi1>) {
+  // A step of 2^63 - 1 takes one element.
+  // CHECK: [[R0:%.+]] = mlopt.slice [[X]], start = [0], limit = [5], step = [9223372036854775807] : tensor<8xf32> -> tensor<1xf32>
+  %0 = mlopt.slice %x, start = [0], limit = [5], step = [9223372036854775807] : tensor<8xf32> -> tensor<1xf32>
+  // (2^63 - 1) / 2 rounded up.
+  // CHECK: [[R1:%.+]] = mlopt.slice [[Y]], start = [0], limit = [9223372036854775807], step = [2] : tensor<?xf32> -> tensor<4611686018427387904xf32>
+  %1 = mlopt.slice %y, start = [0], limit = [9223372036854775807], step = [2] : tensor<?xf32> -> tensor<4611686018427387904xf32>
+  // 4 + (2^63 - 6) + 1 is exactly 2^63 - 1.
+  // CHECK: [[R2:%.+]] = mlopt.pad [[P]], [[Z]], low = [9223372036854775802, 0], high = [1, 0] : tensor<4x5xf32>, tensor<f32> -> tensor<9223372036854775807x5xf32>
+  %2 = mlopt.pad %p, %z, low = [9223372036854775802, 0], high = [1, 0] : tensor<4x5xf32>, tensor<f32> -> tensor<9223372036854775807x5xf32>
+  // CHECK: [[R3:%.+]] = mlopt.concat [[A]], [[B]] dim = 0 : tensor<9223372036854775806xi1>, tensor<1xi1> -> tensor<9223372036854775807xi1>
+  %3 = mlopt.concat %a, %b dim = 0 : tensor<9223372036854775806xi1>, tensor<1xi1> -> tensor<9223372036854775807xi1>
+  // CHECK: return [[R0]], [[R1]], [[R2]], [[R3]]
+  return %0, %1, %2, %3 : tensor<1xf32>, tensor<4611686018427387904xf32>, tensor<9223372036854775807x5xf32>, tensor<9223372036854775807xi1>
+}

@@ -1,4 +1,9 @@
 // RUN: mlopt %s --split-input-file --mlopt-refine-shapes | FileCheck %s
+// The output verifies and re-parses: every custom form that prints one type
+// for several values still has values of one type.
+// RUN: mlopt %s --split-input-file --mlopt-refine-shapes | mlopt --split-input-file | FileCheck %s
+// A module pass: it runs on builtin.module directly (it reads every caller).
+// RUN: mlopt %s --split-input-file --pass-pipeline='builtin.module(mlopt-refine-shapes)' | FileCheck %s
 
 // A `?` the result-type rule knows becomes static; the function's result
 // type follows its return.
@@ -34,9 +39,9 @@ func.func @refine_chain(%a: tensor<2x8xf32>, %b: tensor<8x4xf32>) -> (tensor<?x?
 // -----
 
 // Every op with a rule narrows: concat, conv2d, slice of a dynamic operand,
-// index_select, pad, argmax, isnan.
+// index_select, pad, argmax, and isnan of the refined pad.
 // CHECK-LABEL: func @refine_each_rule
-// CHECK-SAME: -> (tensor<2x8xf32>, tensor<1x4x6x6xf32>, tensor<3x2xf32>, tensor<6x8xf32>, tensor<4x5xf32>, tensor<100xi64>, tensor<2x3xi1>)
+// CHECK-SAME: -> (tensor<2x8xf32>, tensor<1x4x6x6xf32>, tensor<3x2xf32>, tensor<6x8xf32>, tensor<4x5xf32>, tensor<100xi64>, tensor<4x5xi1>)
 func.func @refine_each_rule(%a: tensor<2x3xf32>, %b: tensor<2x5xf32>, %x: tensor<1x3x8x8xf32>, %w: tensor<4x3x3x3xf32>,
                             %y: tensor<?x10xf32>, %t: tensor<100x8xf32>, %i: tensor<6xi64>, %z: tensor<f32>)
     -> (tensor<2x?xf32>, tensor<?x4x?x?xf32>, tensor<?x?xf32>, tensor<?x8xf32>, tensor<?x?xf32>, tensor<?xi64>, tensor<?x?xi1>) {
@@ -46,8 +51,8 @@ func.func @refine_each_rule(%a: tensor<2x3xf32>, %b: tensor<2x5xf32>, %x: tensor
   // CHECK: [[R3:%.+]] = mlopt.index_select {{.*}} -> tensor<6x8xf32>
   // CHECK: [[R4:%.+]] = mlopt.pad {{.*}} -> tensor<4x5xf32>
   // CHECK: [[R5:%.+]] = mlopt.argmax {{.*}} -> tensor<100xi64>
-  // CHECK: [[R6:%.+]] = mlopt.isnan {{.*}} : tensor<2x3xf32>
-  // CHECK: return [[R0]], [[R1]], [[R2]], [[R3]], [[R4]], [[R5]], [[R6]] : tensor<2x8xf32>, tensor<1x4x6x6xf32>, tensor<3x2xf32>, tensor<6x8xf32>, tensor<4x5xf32>, tensor<100xi64>, tensor<2x3xi1>
+  // CHECK: [[R6:%.+]] = mlopt.isnan [[R4]] : tensor<4x5xf32>
+  // CHECK: return [[R0]], [[R1]], [[R2]], [[R3]], [[R4]], [[R5]], [[R6]] : tensor<2x8xf32>, tensor<1x4x6x6xf32>, tensor<3x2xf32>, tensor<6x8xf32>, tensor<4x5xf32>, tensor<100xi64>, tensor<4x5xi1>
   %0 = mlopt.concat %a, %b dim = 1 : tensor<2x3xf32>, tensor<2x5xf32> -> tensor<2x?xf32>
   %1 = mlopt.conv2d %x, %w, stride = [1, 1], padding = [0, 0], dilation = [1, 1], groups = 1
       : tensor<1x3x8x8xf32>, tensor<4x3x3x3xf32> -> tensor<?x4x?x?xf32>
@@ -55,7 +60,7 @@ func.func @refine_each_rule(%a: tensor<2x3xf32>, %b: tensor<2x5xf32>, %x: tensor
   %3 = mlopt.index_select %t, %i, dim = 0 : tensor<100x8xf32>, tensor<6xi64> -> tensor<?x8xf32>
   %4 = mlopt.pad %a, %z, low = [1, 0], high = [1, 2] : tensor<2x3xf32>, tensor<f32> -> tensor<?x?xf32>
   %5 = mlopt.argmax %t, dim = 1 : tensor<100x8xf32> -> tensor<?xi64>
-  %6 = "mlopt.isnan"(%a) : (tensor<2x3xf32>) -> tensor<?x?xi1>
+  %6 = mlopt.isnan %4 : tensor<?x?xf32>
   return %0, %1, %2, %3, %4, %5, %6 : tensor<2x?xf32>, tensor<?x4x?x?xf32>, tensor<?x?xf32>, tensor<?x8xf32>, tensor<?x?xf32>, tensor<?xi64>, tensor<?x?xi1>
 }
 
@@ -222,4 +227,245 @@ func.func @refine_in_region(%x: tensor<4x8xf32>, %c: i1) -> tensor<?x4xf32> {
     scf.yield %n : tensor<?x4xf32>
   }
   return %r : tensor<?x4xf32>
+}
+
+// -----
+
+// The result becomes the join of the declared type and the rule's: static
+// wherever either is, even where neither alone is fully static.
+// CHECK-LABEL: func @refine_join_declared
+// CHECK-SAME: ([[A:%.+]]: tensor<?x8xf32>, [[B:%.+]]: tensor<8x4xf32>, [[X:%.+]]: tensor<4x?xf32>) -> (tensor<3x4xf32>, tensor<5x4xf32>)
+func.func @refine_join_declared(%a: tensor<?x8xf32>, %b: tensor<8x4xf32>, %x: tensor<4x?xf32>) -> (tensor<3x?xf32>, tensor<5x?xf32>) {
+  // CHECK: [[M:%.+]] = mlopt.matmul [[A]], [[B]] : tensor<?x8xf32>, tensor<8x4xf32> -> tensor<3x4xf32>
+  // CHECK: [[T:%.+]] = mlopt.transpose [[X]], permutation = [1, 0] : tensor<4x?xf32> -> tensor<5x4xf32>
+  // CHECK: return [[M]], [[T]] : tensor<3x4xf32>, tensor<5x4xf32>
+  %m = mlopt.matmul %a, %b : tensor<?x8xf32>, tensor<8x4xf32> -> tensor<3x?xf32>
+  %t = mlopt.transpose %x, permutation = [1, 0] : tensor<4x?xf32> -> tensor<5x?xf32>
+  return %m, %t : tensor<3x?xf32>, tensor<5x?xf32>
+}
+
+// -----
+
+// A binary op prints one type for both operands: when one operand is
+// refined, the other is cast to the refined type (whichever side it is on),
+// and the result follows.
+// CHECK-LABEL: func @unify_binary_operands
+// CHECK-SAME: ([[X:%.+]]: tensor<4x8xf32>, [[Y:%.+]]: tensor<?x4xf32>) -> (tensor<8x4xf32>, tensor<8x4xf32>)
+func.func @unify_binary_operands(%x: tensor<4x8xf32>, %y: tensor<?x4xf32>) -> (tensor<?x4xf32>, tensor<?x4xf32>) {
+  // CHECK: [[T:%.+]] = mlopt.transpose [[X]], permutation = [1, 0] : tensor<4x8xf32> -> tensor<8x4xf32>
+  // CHECK: [[C1:%.+]] = tensor.cast [[Y]] : tensor<?x4xf32> to tensor<8x4xf32>
+  // CHECK: [[S:%.+]] = mlopt.add [[T]], [[C1]] : tensor<8x4xf32>
+  // CHECK: [[C2:%.+]] = tensor.cast [[Y]] : tensor<?x4xf32> to tensor<8x4xf32>
+  // CHECK: [[D:%.+]] = mlopt.sub [[C2]], [[T]] : tensor<8x4xf32>
+  // CHECK: return [[S]], [[D]] : tensor<8x4xf32>, tensor<8x4xf32>
+  %t = mlopt.transpose %x, permutation = [1, 0] : tensor<4x8xf32> -> tensor<?x4xf32>
+  %s = mlopt.add %t, %y : tensor<?x4xf32>
+  %d = mlopt.sub %y, %t : tensor<?x4xf32>
+  return %s, %d : tensor<?x4xf32>, tensor<?x4xf32>
+}
+
+// -----
+
+// Operands refined in different dims are both cast to the join of their
+// types.
+// CHECK-LABEL: func @unify_binary_join
+// CHECK-SAME: ([[P:%.+]]: tensor<?x8xf32>, [[Q:%.+]]: tensor<4x?xf32>) -> tensor<8x4xf32>
+func.func @unify_binary_join(%p: tensor<?x8xf32>, %q: tensor<4x?xf32>) -> tensor<?x?xf32> {
+  // CHECK: [[A:%.+]] = mlopt.transpose [[P]], permutation = [1, 0] : tensor<?x8xf32> -> tensor<8x?xf32>
+  // CHECK: [[B:%.+]] = mlopt.transpose [[Q]], permutation = [1, 0] : tensor<4x?xf32> -> tensor<?x4xf32>
+  // CHECK: [[CA:%.+]] = tensor.cast [[A]] : tensor<8x?xf32> to tensor<8x4xf32>
+  // CHECK: [[CB:%.+]] = tensor.cast [[B]] : tensor<?x4xf32> to tensor<8x4xf32>
+  // CHECK: [[M:%.+]] = mlopt.mul [[CA]], [[CB]] : tensor<8x4xf32>
+  // CHECK: return [[M]] : tensor<8x4xf32>
+  %a = mlopt.transpose %p, permutation = [1, 0] : tensor<?x8xf32> -> tensor<?x?xf32>
+  %b = mlopt.transpose %q, permutation = [1, 0] : tensor<4x?xf32> -> tensor<?x?xf32>
+  %m = mlopt.mul %a, %b : tensor<?x?xf32>
+  return %m : tensor<?x?xf32>
+}
+
+// -----
+
+// Comparisons print the operand type once: both operands are unified and
+// the i1 result follows. select prints one type for its two values and the
+// result; its condition has its own type and is not cast.
+// CHECK-LABEL: func @unify_compare_select
+// CHECK-SAME: ([[X:%.+]]: tensor<4x8xf32>, [[Y:%.+]]: tensor<?x4xf32>, [[C:%.+]]: tensor<?x4xi1>) -> (tensor<8x4xi1>, tensor<8x4xf32>)
+func.func @unify_compare_select(%x: tensor<4x8xf32>, %y: tensor<?x4xf32>, %c: tensor<?x4xi1>) -> (tensor<?x4xi1>, tensor<?x4xf32>) {
+  // CHECK: [[T:%.+]] = mlopt.transpose [[X]], permutation = [1, 0] : tensor<4x8xf32> -> tensor<8x4xf32>
+  // CHECK: [[C1:%.+]] = tensor.cast [[Y]] : tensor<?x4xf32> to tensor<8x4xf32>
+  // CHECK: [[M:%.+]] = mlopt.lt [[C1]], [[T]] : tensor<8x4xf32>
+  // CHECK: [[C2:%.+]] = tensor.cast [[Y]] : tensor<?x4xf32> to tensor<8x4xf32>
+  // CHECK: [[S:%.+]] = mlopt.select [[C]], [[C2]], [[T]] : tensor<?x4xi1>, tensor<8x4xf32>
+  // CHECK: return [[M]], [[S]] : tensor<8x4xi1>, tensor<8x4xf32>
+  %t = mlopt.transpose %x, permutation = [1, 0] : tensor<4x8xf32> -> tensor<?x4xf32>
+  %m = mlopt.lt %y, %t : tensor<?x4xf32>
+  %s = mlopt.select %c, %y, %t : tensor<?x4xi1>, tensor<?x4xf32>
+  return %m, %s : tensor<?x4xi1>, tensor<?x4xf32>
+}
+
+// -----
+
+// A unified op's refined result flows on: neg, then eq, then not; a
+// non-mlopt user of the refined comparison sees its old type.
+// CHECK-LABEL: func @unify_chain
+// CHECK-SAME: ([[X:%.+]]: tensor<4x8xf32>, [[Y:%.+]]: tensor<?x?xf32>) -> (tensor<8x4xi1>, index)
+func.func @unify_chain(%x: tensor<4x8xf32>, %y: tensor<?x?xf32>) -> (tensor<?x?xi1>, index) {
+  // CHECK: [[T:%.+]] = mlopt.transpose [[X]], permutation = [1, 0] : tensor<4x8xf32> -> tensor<8x4xf32>
+  // CHECK: [[N:%.+]] = mlopt.neg [[T]] : tensor<8x4xf32>
+  // CHECK: [[CY:%.+]] = tensor.cast [[Y]] : tensor<?x?xf32> to tensor<8x4xf32>
+  // CHECK: [[E:%.+]] = mlopt.eq [[N]], [[CY]] : tensor<8x4xf32>
+  // CHECK: [[CE:%.+]] = tensor.cast [[E]] : tensor<8x4xi1> to tensor<?x?xi1>
+  // CHECK: [[R:%.+]] = mlopt.not [[E]] : tensor<8x4xi1>
+  // CHECK: [[D:%.+]] = tensor.dim [[CE]], {{%.+}} : tensor<?x?xi1>
+  // CHECK: return [[R]], [[D]] : tensor<8x4xi1>, index
+  %c1 = arith.constant 1 : index
+  %t = mlopt.transpose %x, permutation = [1, 0] : tensor<4x8xf32> -> tensor<?x?xf32>
+  %n = mlopt.neg %t : tensor<?x?xf32>
+  %e = mlopt.eq %n, %y : tensor<?x?xf32>
+  %r = mlopt.not %e : tensor<?x?xi1>
+  %d = tensor.dim %e, %c1 : tensor<?x?xi1>
+  return %r, %d : tensor<?x?xi1>, index
+}
+
+// -----
+
+// Operands that already share a type are left alone, even if neither is
+// static.
+// CHECK-LABEL: func @unify_nothing
+// CHECK-SAME: ([[Y:%.+]]: tensor<?x4xf32>, [[Z:%.+]]: tensor<?x4xf32>) -> tensor<?x4xf32>
+func.func @unify_nothing(%y: tensor<?x4xf32>, %z: tensor<?x4xf32>) -> tensor<?x4xf32> {
+  // CHECK-NOT: tensor.cast
+  // CHECK: [[S:%.+]] = mlopt.add [[Y]], [[Z]] : tensor<?x4xf32>
+  // CHECK: return [[S]] : tensor<?x4xf32>
+  %s = mlopt.add %y, %z : tensor<?x4xf32>
+  return %s : tensor<?x4xf32>
+}
+
+// -----
+
+// convert accepts compatible shapes, so a refined operand feeds it directly
+// and its result type stays (convert has no shape rule).
+// CHECK-LABEL: func @refine_into_convert
+// CHECK-SAME: ([[X:%.+]]: tensor<4x8xf32>) -> tensor<?x4xf16>
+func.func @refine_into_convert(%x: tensor<4x8xf32>) -> tensor<?x4xf16> {
+  // CHECK: [[T:%.+]] = mlopt.transpose [[X]], permutation = [1, 0] : tensor<4x8xf32> -> tensor<8x4xf32>
+  // CHECK-NOT: tensor.cast
+  // CHECK: [[C:%.+]] = mlopt.convert [[T]] : tensor<8x4xf32> -> tensor<?x4xf16>
+  // CHECK: return [[C]] : tensor<?x4xf16>
+  %t = mlopt.transpose %x, permutation = [1, 0] : tensor<4x8xf32> -> tensor<?x4xf32>
+  %c = mlopt.convert %t : tensor<?x4xf32> -> tensor<?x4xf16>
+  return %c : tensor<?x4xf16>
+}
+
+// -----
+
+// Several returns that agree on the refined types, and no caller: the
+// function type follows them.
+// CHECK-LABEL: func @multi_return_agree
+// CHECK-SAME: ([[X:%.+]]: tensor<4x8xf32>, [[C:%.+]]: i1) -> tensor<8x4xf32>
+func.func @multi_return_agree(%x: tensor<4x8xf32>, %c: i1) -> tensor<?x4xf32> {
+  // CHECK-NOT: tensor.cast
+  // CHECK: [[T:%.+]] = mlopt.transpose [[X]], permutation = [1, 0] : tensor<4x8xf32> -> tensor<8x4xf32>
+  // CHECK: return [[T]] : tensor<8x4xf32>
+  // CHECK: [[U:%.+]] = mlopt.transpose [[X]], permutation = [1, 0] : tensor<4x8xf32> -> tensor<8x4xf32>
+  // CHECK: [[N:%.+]] = mlopt.neg [[U]] : tensor<8x4xf32>
+  // CHECK: return [[N]] : tensor<8x4xf32>
+  cf.cond_br %c, ^bb1, ^bb2
+^bb1:
+  %t = mlopt.transpose %x, permutation = [1, 0] : tensor<4x8xf32> -> tensor<?x4xf32>
+  return %t : tensor<?x4xf32>
+^bb2:
+  %u = mlopt.transpose %x, permutation = [1, 0] : tensor<4x8xf32> -> tensor<?x4xf32>
+  %n = mlopt.neg %u : tensor<?x4xf32>
+  return %n : tensor<?x4xf32>
+}
+
+// -----
+
+// Returns that disagree (the first results differ; the second ones agree)
+// keep the declared function type: every return casts each refined value
+// back.
+// CHECK-LABEL: func @multi_return_disagree
+// CHECK-SAME: ([[X:%.+]]: tensor<4x8xf32>, [[Y:%.+]]: tensor<?x4xf32>, [[C:%.+]]: i1) -> (tensor<?x4xf32>, tensor<?x8xf32>)
+func.func @multi_return_disagree(%x: tensor<4x8xf32>, %y: tensor<?x4xf32>, %c: i1) -> (tensor<?x4xf32>, tensor<?x8xf32>) {
+  // CHECK: [[S:%.+]] = mlopt.transpose [[X]], permutation = [0, 1] : tensor<4x8xf32> -> tensor<4x8xf32>
+  // CHECK: cf.cond_br
+  // CHECK: [[T:%.+]] = mlopt.transpose [[X]], permutation = [1, 0] : tensor<4x8xf32> -> tensor<8x4xf32>
+  // CHECK: [[CT:%.+]] = tensor.cast [[T]] : tensor<8x4xf32> to tensor<?x4xf32>
+  // CHECK: [[CS:%.+]] = tensor.cast [[S]] : tensor<4x8xf32> to tensor<?x8xf32>
+  // CHECK: return [[CT]], [[CS]] : tensor<?x4xf32>, tensor<?x8xf32>
+  // CHECK: [[CS2:%.+]] = tensor.cast [[S]] : tensor<4x8xf32> to tensor<?x8xf32>
+  // CHECK: return [[Y]], [[CS2]] : tensor<?x4xf32>, tensor<?x8xf32>
+  %s = mlopt.transpose %x, permutation = [0, 1] : tensor<4x8xf32> -> tensor<?x8xf32>
+  cf.cond_br %c, ^bb1, ^bb2
+^bb1:
+  %t = mlopt.transpose %x, permutation = [1, 0] : tensor<4x8xf32> -> tensor<?x4xf32>
+  return %t, %s : tensor<?x4xf32>, tensor<?x8xf32>
+^bb2:
+  return %y, %s : tensor<?x4xf32>, tensor<?x8xf32>
+}
+
+// -----
+
+// Several returns in a called function: each casts back to the declared
+// type, which the call keeps.
+// CHECK-LABEL: func @multi_return_called
+// CHECK-SAME: ([[X:%.+]]: tensor<4x8xf32>, [[C:%.+]]: i1) -> tensor<?x4xf32>
+// CHECK: [[T:%.+]] = mlopt.transpose [[X]], permutation = [1, 0] : tensor<4x8xf32> -> tensor<8x4xf32>
+// CHECK: [[CT:%.+]] = tensor.cast [[T]] : tensor<8x4xf32> to tensor<?x4xf32>
+// CHECK: return [[CT]] : tensor<?x4xf32>
+// CHECK: [[U:%.+]] = mlopt.transpose [[X]], permutation = [1, 0] : tensor<4x8xf32> -> tensor<8x4xf32>
+// CHECK: [[CU:%.+]] = tensor.cast [[U]] : tensor<8x4xf32> to tensor<?x4xf32>
+// CHECK: return [[CU]] : tensor<?x4xf32>
+// CHECK-LABEL: func @multi_return_caller
+// CHECK: call @multi_return_called({{.*}}) : (tensor<4x8xf32>, i1) -> tensor<?x4xf32>
+func.func @multi_return_called(%x: tensor<4x8xf32>, %c: i1) -> tensor<?x4xf32> {
+  cf.cond_br %c, ^bb1, ^bb2
+^bb1:
+  %t = mlopt.transpose %x, permutation = [1, 0] : tensor<4x8xf32> -> tensor<?x4xf32>
+  return %t : tensor<?x4xf32>
+^bb2:
+  %u = mlopt.transpose %x, permutation = [1, 0] : tensor<4x8xf32> -> tensor<?x4xf32>
+  return %u : tensor<?x4xf32>
+}
+func.func @multi_return_caller(%x: tensor<4x8xf32>, %c: i1) -> tensor<?x4xf32> {
+  %r = call @multi_return_called(%x, %c) : (tensor<4x8xf32>, i1) -> tensor<?x4xf32>
+  return %r : tensor<?x4xf32>
+}
+
+// -----
+
+// A caller that comes before its callee in the module still pins the
+// callee's signature: the pass sees the whole module.
+// CHECK-LABEL: func @caller_first
+// CHECK-SAME: -> tensor<?x4xf32>
+// CHECK: call @callee_after({{.*}}) : (tensor<4x8xf32>) -> tensor<?x4xf32>
+// CHECK-LABEL: func @callee_after
+// CHECK-SAME: ([[X:%.+]]: tensor<4x8xf32>) -> tensor<?x4xf32>
+// CHECK: [[T:%.+]] = mlopt.transpose [[X]], permutation = [1, 0] : tensor<4x8xf32> -> tensor<8x4xf32>
+// CHECK: [[CT:%.+]] = tensor.cast [[T]] : tensor<8x4xf32> to tensor<?x4xf32>
+// CHECK: return [[CT]] : tensor<?x4xf32>
+func.func @caller_first(%x: tensor<4x8xf32>) -> tensor<?x4xf32> {
+  %r = call @callee_after(%x) : (tensor<4x8xf32>) -> tensor<?x4xf32>
+  return %r : tensor<?x4xf32>
+}
+func.func @callee_after(%x: tensor<4x8xf32>) -> tensor<?x4xf32> {
+  %t = mlopt.transpose %x, permutation = [1, 0] : tensor<4x8xf32> -> tensor<?x4xf32>
+  return %t : tensor<?x4xf32>
+}
+
+// -----
+
+// A recursive function is its own caller: it keeps its signature, and its
+// one return casts back.
+// CHECK-LABEL: func @recursive
+// CHECK-SAME: ([[X:%.+]]: tensor<4x8xf32>) -> tensor<?x4xf32>
+// CHECK: call @recursive([[X]]) : (tensor<4x8xf32>) -> tensor<?x4xf32>
+// CHECK: [[T:%.+]] = mlopt.transpose [[X]], permutation = [1, 0] : tensor<4x8xf32> -> tensor<8x4xf32>
+// CHECK: [[CT:%.+]] = tensor.cast [[T]] : tensor<8x4xf32> to tensor<?x4xf32>
+// CHECK: return [[CT]] : tensor<?x4xf32>
+func.func @recursive(%x: tensor<4x8xf32>) -> tensor<?x4xf32> {
+  %r = call @recursive(%x) : (tensor<4x8xf32>) -> tensor<?x4xf32>
+  %t = mlopt.transpose %x, permutation = [1, 0] : tensor<4x8xf32> -> tensor<?x4xf32>
+  return %t : tensor<?x4xf32>
 }

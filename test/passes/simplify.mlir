@@ -1,4 +1,5 @@
 // RUN: mlopt %s --split-input-file --mlopt-simplify | FileCheck %s
+// RUN: mlopt %s --split-input-file --mlopt-simplify | mlopt --split-input-file | FileCheck %s
 
 // mlopt-simplify = canonicalize, cse, mlopt-refine-shapes, canonicalize.
 //
@@ -87,4 +88,36 @@ func.func @cse_then_refine(%x: tensor<4x8xf32>) -> (tensor<?x?xf32>, tensor<?x?x
   %b = mlopt.transpose %x, permutation = [1, 0] : tensor<4x8xf32> -> tensor<?x?xf32>
   %c = mlopt.transpose %b, permutation = [1, 0] : tensor<?x?xf32> -> tensor<4x8xf32>
   return %a, %b, %c : tensor<?x?xf32>, tensor<?x?xf32>, tensor<4x8xf32>
+}
+
+// -----
+
+// An identity with a less static declared result does not fold in the first
+// canonicalize (the types differ); once refinement gives it the operand's
+// type, the second canonicalize folds it.
+// CHECK-LABEL: func @identity_after_refine
+// CHECK-SAME: ([[X:%.+]]: tensor<4x8xf32>, [[Z:%.+]]: tensor<f32>) -> (tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>)
+// CHECK-NOT: mlopt.
+// CHECK: return [[X]], [[X]], [[X]] : tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>
+func.func @identity_after_refine(%x: tensor<4x8xf32>, %z: tensor<f32>) -> (tensor<?x8xf32>, tensor<4x?xf32>, tensor<?x?xf32>) {
+  %t = mlopt.transpose %x, permutation = [0, 1] : tensor<4x8xf32> -> tensor<?x8xf32>
+  %p = mlopt.pad %x, %z, low = [0, 0], high = [0, 0] : tensor<4x8xf32>, tensor<f32> -> tensor<4x?xf32>
+  %s = mlopt.sum %x, dims = [] : tensor<4x8xf32> -> tensor<?x?xf32>
+  return %t, %p, %s : tensor<?x8xf32>, tensor<4x?xf32>, tensor<?x?xf32>
+}
+
+// -----
+
+// Refinement casts a dynamic operand of an elementwise op to the refined
+// type; the pipeline's output re-parses (see the RUN line above).
+// CHECK-LABEL: func @unify_in_pipeline
+// CHECK-SAME: ([[X:%.+]]: tensor<4x8xf32>, [[Y:%.+]]: tensor<?x4xf32>) -> tensor<8x4xf32>
+// CHECK: [[T:%.+]] = mlopt.transpose [[X]], permutation = [1, 0] : tensor<4x8xf32> -> tensor<8x4xf32>
+// CHECK: [[C:%.+]] = tensor.cast [[Y]] : tensor<?x4xf32> to tensor<8x4xf32>
+// CHECK: [[S:%.+]] = mlopt.add [[T]], [[C]] : tensor<8x4xf32>
+// CHECK: return [[S]] : tensor<8x4xf32>
+func.func @unify_in_pipeline(%x: tensor<4x8xf32>, %y: tensor<?x4xf32>) -> tensor<?x4xf32> {
+  %t = mlopt.transpose %x, permutation = [1, 0] : tensor<4x8xf32> -> tensor<?x4xf32>
+  %s = mlopt.add %t, %y : tensor<?x4xf32>
+  return %s : tensor<?x4xf32>
 }

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "codegen/Passes.h"
 #include "ir/MloptDialect.h"
 #include "passes/Passes.h"
 
@@ -65,6 +66,7 @@ int main(int argc, char **argv) {
   DialectRegistry registry;
   mlopt::registerMloptDialects(registry);
   mlopt::registerMloptPipelines();
+  mlopt::registerCodegenPipelines();
   registerTransformsPasses(); // canonicalize, cse, inline, ...
 
   auto [inputFilename, outputFilename] = registerAndParseCLIOptions(

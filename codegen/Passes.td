@@ -1,0 +1,58 @@
+//===- Passes.td - code generation passes ---------------------------------===//
+
+#ifndef MLOPT_CODEGEN_PASSES_TD
+#define MLOPT_CODEGEN_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def ConvertMloptToLinalg : Pass<"convert-mlopt-to-linalg", "ModuleOp"> {
+  let summary = "Lowers mlopt ops to linalg and tensor ops on tensors";
+  let description = [{
+    Every mlopt op becomes upstream ops on tensors, the backend-neutral loop
+    form the CPU and CUDA code generators share:
+    - elementwise ops: one `linalg.generic` whose body is the op's scalar
+      body (ScalarBodyInterface), f16/bf16 math in f32;
+    - broadcast_in_dim, iota, gather, index_select: `linalg.generic` with
+      indexing maps or `tensor.extract` in the body;
+    - transpose: `linalg.transpose`; reshape: `tensor.reshape`; slice:
+      `tensor.extract_slice`; concat: `tensor.insert_slice`s; pad:
+      `tensor.pad`; scatter_add: an `scf.for` nest;
+    - reductions: `linalg.fill` + `linalg.generic` with reduction iterators
+      (f16/bf16 accumulate in f32);
+    - matmul: `linalg.matmul` / `linalg.batch_matmul`; conv2d:
+      `linalg.conv_2d_nchw_fchw` per group after `tensor.pad`.
+
+    ```mlir
+    %y = mlopt.exp %x : tensor<?xf32>
+    // becomes
+    %e = tensor.empty(%n) : tensor<?xf32>
+    %y = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel"]}
+        ins(%x : tensor<?xf32>) outs(%e : tensor<?xf32>) {
+      ^bb0(%in: f32, %out: f32):
+        %r = math.exp %in : f32
+        linalg.yield %r : f32
+    } -> tensor<?xf32>
+    ```
+    Afterwards no mlopt op remains; an op that cannot be lowered is an error
+    at its location.
+  }];
+  let dependentDialects = ["arith::ArithDialect", "linalg::LinalgDialect",
+                           "math::MathDialect", "scf::SCFDialect",
+                           "tensor::TensorDialect"];
+}
+
+def MloptExpandMath : Pass<"mlopt-expand-math"> {
+  let summary = "Expands transcendental math ops into vectorizable polynomials";
+  let description = [{
+    Rewrites `math.exp`, `log`, `log1p`, `expm1`, `tanh`, `erf`, `sin`,
+    `cos`, `atan2`, `rsqrt` on f32 into MLIR's polynomial approximations
+    (plain arith ops, which LLVM's loop vectorizer turns into AVX2 code; libm
+    calls would stay scalar). f64 keeps libm calls for full precision. The
+    error against libm is measured by the tests in test/python (see
+    docs/codegen.md).
+  }];
+  let dependentDialects = ["arith::ArithDialect", "math::MathDialect",
+                           "vector::VectorDialect"];
+}
+
+#endif // MLOPT_CODEGEN_PASSES_TD

@@ -1,0 +1,92 @@
+//===- Pipelines.cpp - the mlopt-lower-to-llvm pipeline -------------------===//
+//
+// Reads top to bottom as the list of stages an mlopt module goes through on
+// its way to LLVM IR. Every stage is an upstream or mlopt pass, so any
+// intermediate IR (--mlir-print-ir-after-all) replays with `mlopt`.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/Passes.h"
+#include "passes/Passes.h"
+
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/OneShotAnalysis.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+namespace {
+/// Marks public functions for a C interface: the runtime calls
+/// `_mlir_ciface_<name>` with pointers to memref descriptors.
+struct EmitCInterfacePass
+    : PassWrapper<EmitCInterfacePass, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(EmitCInterfacePass)
+  StringRef getArgument() const final { return "mlopt-emit-c-interface"; }
+  StringRef getDescription() const final {
+    return "Marks public functions with llvm.emit_c_interface";
+  }
+  void runOnOperation() override {
+    for (auto func : getOperation().getOps<func::FuncOp>())
+      if (func.isPublic() && !func.isExternal())
+        func->setAttr("llvm.emit_c_interface", UnitAttr::get(&getContext()));
+  }
+};
+} // namespace
+
+void mlopt::buildLowerToLLVMPipeline(OpPassManager &pm) {
+  // 1. mlopt on tensors: specialize shapes, fold, lower to linalg.
+  pm.addPass(createRefineShapes());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createConvertMloptToLinalg());
+  pm.addPass(createCanonicalizerPass());
+
+  // 2. Tensors to buffers. Function results are fresh, caller-owned buffers.
+  bufferization::OneShotBufferizationOptions bufferization;
+  bufferization.bufferizeFunctionBoundaries = true;
+  bufferization.setFunctionBoundaryTypeConversion(
+      bufferization::LayoutMapOption::IdentityLayoutMap);
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferization));
+  bufferization::BufferDeallocationPipelineOptions deallocation;
+  bufferization::buildBufferDeallocationPipeline(pm, deallocation);
+
+  // 3. Loops, with transcendental math expanded so loops vectorize.
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  pm.addPass(mlopt::createMloptExpandMath());
+  pm.addPass(createCanonicalizerPass());
+
+  // 4. Everything to the LLVM dialect.
+  pm.addPass(std::make_unique<EmitCInterfacePass>());
+  pm.addPass(createConvertMathToFuncs());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createConvertSCFToCFPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  FinalizeMemRefToLLVMConversionPassOptions memrefOptions;
+  // Allocation goes through _mlir_memref_to_llvm_alloc/free, which the
+  // runtime provides: results become runtime buffers without a copy.
+  memrefOptions.useGenericFunctions = true;
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass(memrefOptions));
+  pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(createCanonicalizerPass());
+}
+
+void mlopt::registerCodegenPipelines() {
+  registerCodegenPasses();
+  PassRegistration<EmitCInterfacePass>();
+  PassPipelineRegistration<>(
+      "mlopt-lower-to-llvm",
+      "Lowers an mlopt module to the LLVM dialect (linalg, bufferization, loops)",
+      buildLowerToLLVMPipeline);
+}
