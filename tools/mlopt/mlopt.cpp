@@ -9,6 +9,7 @@
 #include "codegen/Passes.h"
 #include "ir/MloptDialect.h"
 #include "passes/Passes.h"
+#include "tools/InputChecks.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Support/FileUtilities.h"
@@ -21,46 +22,6 @@
 #include "llvm/Support/thread.h"
 
 using namespace mlir;
-
-namespace {
-
-// The MLIR parser recurses once per level of nested brackets; beyond this
-// depth input is refused before parsing, so no input can overflow the stack.
-constexpr int kMaxNesting = 1000;
-// Parsing runs on a thread with a stack large enough for kMaxNesting levels.
-constexpr unsigned kParserStackBytes = 256u << 20;
-
-/// Finds the first bracket nested deeper than kMaxNesting, skipping string
-/// literals and comments, which may hold any characters.
-const char *findTooDeepNesting(llvm::StringRef text) {
-  int depth = 0;
-  for (const char *p = text.begin(), *end = text.end(); p < end; ++p) {
-    switch (*p) {
-    case '"':
-      for (++p; p < end && *p != '"' && *p != '\n'; ++p)
-        if (*p == '\\')
-          ++p;
-      break;
-    case '/':
-      if (p + 1 < end && p[1] == '/')
-        while (p < end && *p != '\n')
-          ++p;
-      break;
-    case '(': case '[': case '{': case '<':
-      if (++depth > kMaxNesting)
-        return p;
-      break;
-    case ')': case ']': case '}': case '>':
-      depth = depth > 0 ? depth - 1 : 0;
-      break;
-    default:
-      break;
-    }
-  }
-  return nullptr;
-}
-
-} // namespace
 
 int main(int argc, char **argv) {
   DialectRegistry registry;
@@ -79,13 +40,13 @@ int main(int argc, char **argv) {
     llvm::errs() << "mlopt: " << error << "\n";
     return 1;
   }
-  if (const char *deep = findTooDeepNesting(input->getBuffer())) {
+  if (const char *deep = mlir::mlopt::findTooDeepNesting(input->getBuffer())) {
     llvm::SourceMgr sourceMgr;
     sourceMgr.AddNewSourceBuffer(std::move(input), llvm::SMLoc());
     sourceMgr.PrintMessage(llvm::SMLoc::getFromPointer(deep),
                            llvm::SourceMgr::DK_Error,
                            "brackets nested deeper than " +
-                               llvm::Twine(kMaxNesting) + " levels");
+                               llvm::Twine(mlir::mlopt::kMaxNesting) + " levels");
     return 1;
   }
   std::unique_ptr<llvm::ToolOutputFile> output = openOutputFile(outputFilename, &error);
@@ -95,7 +56,7 @@ int main(int argc, char **argv) {
   }
 
   LogicalResult result = failure();
-  llvm::thread parser(std::optional<unsigned>(kParserStackBytes), [&] {
+  llvm::thread parser(std::optional<unsigned>(mlir::mlopt::kParserStackBytes), [&] {
     result = MlirOptMain(output->os(), std::move(input), registry, config);
   });
   parser.join();

@@ -1,0 +1,371 @@
+//===- CpuBackend.cpp - compile mlopt modules to host code ----------------===//
+//
+// The one file that includes LLVM's code generation and JIT headers: they
+// are the most expensive headers to parse.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/CpuBackend.h"
+#include "codegen/Passes.h"
+#include "ir/MloptDialect.h"
+#include "runtime/ObjectCache.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Export.h"
+
+#include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
+#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/ExecutionEngine/Orc/LLJIT.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/SHA256.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/TargetParser/Host.h"
+
+#include <chrono>
+#include <mutex>
+#include <unordered_map>
+
+using namespace mlir;
+using namespace mlir::mlopt;
+namespace rt = ::mlopt::rt;
+
+// Bumped whenever generated code changes meaning: old cache entries miss.
+static constexpr const char *kCodegenVersion = "mlopt-cpu-1";
+
+namespace mlir::mlopt {
+
+/// Object code loaded into its own ORC JIT instance.
+class JitLibrary {
+public:
+  static std::unique_ptr<JitLibrary> load(const std::string &object, std::string &error) {
+    auto jit = llvm::orc::LLJITBuilder().create();
+    if (!jit) {
+      error = llvm::toString(jit.takeError());
+      return nullptr;
+    }
+    llvm::orc::JITDylib &main = (*jit)->getMainJITDylib();
+    // The runtime's allocation and copy hooks, then libm and libc.
+    llvm::orc::SymbolMap symbols;
+    for (const rt::RuntimeSymbol &s : rt::runtimeSymbols())
+      symbols[(*jit)->mangleAndIntern(s.name)] = {
+          llvm::orc::ExecutorAddr::fromPtr(s.address), llvm::JITSymbolFlags::Exported};
+    if (auto err = main.define(llvm::orc::absoluteSymbols(std::move(symbols)))) {
+      error = llvm::toString(std::move(err));
+      return nullptr;
+    }
+    auto process = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
+        (*jit)->getDataLayout().getGlobalPrefix());
+    if (!process) {
+      error = llvm::toString(process.takeError());
+      return nullptr;
+    }
+    main.addGenerator(std::move(*process));
+    auto buffer = llvm::MemoryBuffer::getMemBufferCopy(object, "mlopt-kernel.o");
+    if (auto err = (*jit)->addObjectFile(std::move(buffer))) {
+      error = llvm::toString(std::move(err));
+      return nullptr;
+    }
+    auto library = std::make_unique<JitLibrary>();
+    library->jit = std::move(*jit);
+    return library;
+  }
+
+  void *lookup(const std::string &symbol, std::string &error) {
+    auto address = jit->lookup(symbol);
+    if (!address) {
+      error = llvm::toString(address.takeError());
+      return nullptr;
+    }
+    return address->toPtr<void *>();
+  }
+
+private:
+  std::unique_ptr<llvm::orc::LLJIT> jit;
+};
+
+} // namespace mlir::mlopt
+
+CompiledModule::~CompiledModule() = default;
+
+rt::PackedEntry CompiledModule::entry(const std::string &name) const {
+  for (const auto &[n, e] : entries)
+    if (n == name)
+      return e;
+  return nullptr;
+}
+
+const rt::Signature *CompiledModule::signature(const std::string &name) const {
+  for (const auto &[n, s] : signatures)
+    if (n == name)
+      return &s;
+  return nullptr;
+}
+
+namespace {
+
+double msSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+      .count();
+}
+
+std::optional<rt::TensorSpec> specOf(Type type) {
+  auto tensor = dyn_cast<RankedTensorType>(type);
+  if (!tensor)
+    return std::nullopt;
+  std::string name;
+  llvm::raw_string_ostream os(name);
+  tensor.getElementType().print(os);
+  std::optional<rt::DType> dtype = rt::fromMlirName(os.str());
+  if (!dtype)
+    return std::nullopt;
+  rt::TensorSpec spec{*dtype, {}};
+  for (int64_t d : tensor.getShape())
+    spec.shape.push_back(ShapedType::isDynamic(d) ? rt::kDynamicSize : d);
+  return spec;
+}
+
+/// The public functions the runtime can call, with their signatures.
+bool collectSignatures(ModuleOp module,
+                       std::vector<std::pair<std::string, rt::Signature>> &out,
+                       std::string &error) {
+  for (auto func : module.getOps<func::FuncOp>()) {
+    if (!func.isPublic() || func.isExternal())
+      continue;
+    rt::Signature signature;
+    for (auto [types, specs] : {std::make_pair(func.getArgumentTypes(), &signature.inputs),
+                                std::make_pair(func.getResultTypes(), &signature.results)})
+      for (Type type : types) {
+        std::optional<rt::TensorSpec> spec = specOf(type);
+        if (!spec) {
+          llvm::raw_string_ostream os(error);
+          os << "function @" << func.getName() << ": " << type
+             << " is not a ranked tensor of an mlopt element type";
+          return false;
+        }
+        specs->push_back(*spec);
+      }
+    out.emplace_back(func.getName().str(), std::move(signature));
+  }
+  return true;
+}
+
+llvm::TargetMachine *hostTargetMachine(std::string &error) {
+  static std::once_flag once;
+  static std::unique_ptr<llvm::TargetMachine> machine;
+  static std::string machineError;
+  std::call_once(once, [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+    auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
+    if (!builder) {
+      machineError = llvm::toString(builder.takeError());
+      return;
+    }
+    builder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+    auto tm = builder->createTargetMachine();
+    if (!tm) {
+      machineError = llvm::toString(tm.takeError());
+      return;
+    }
+    machine = std::move(*tm);
+  });
+  error = machineError;
+  return machine.get();
+}
+
+/// Adds `void mlopt_invoke_<f>(ptr args)` for each C-interface function: it
+/// loads one pointer per parameter from `args` and calls
+/// `_mlir_ciface_<f>`, so the runtime calls any signature the same way.
+void addInvokers(llvm::Module &module,
+                 const std::vector<std::pair<std::string, rt::Signature>> &signatures) {
+  llvm::LLVMContext &context = module.getContext();
+  llvm::Type *ptr = llvm::PointerType::getUnqual(context);
+  for (const auto &[name, signature] : signatures) {
+    llvm::Function *target = module.getFunction("_mlir_ciface_" + name);
+    if (!target)
+      continue;
+    auto *type = llvm::FunctionType::get(llvm::Type::getVoidTy(context), {ptr}, false);
+    auto *invoker = llvm::Function::Create(type, llvm::GlobalValue::ExternalLinkage,
+                                           "mlopt_invoke_" + name, module);
+    llvm::IRBuilder<> b(llvm::BasicBlock::Create(context, "entry", invoker));
+    llvm::SmallVector<llvm::Value *> args;
+    for (unsigned i = 0; i < target->arg_size(); ++i) {
+      llvm::Value *slot = b.CreateConstGEP1_64(ptr, invoker->getArg(0), i);
+      args.push_back(b.CreateLoad(ptr, slot));
+    }
+    b.CreateCall(target, args);
+    b.CreateRetVoid();
+  }
+}
+
+/// Collects the diagnostics emitted while it lives, with their locations.
+class DiagnosticText {
+public:
+  explicit DiagnosticText(MLIRContext *context)
+      : handler(context, [this](Diagnostic &diag) {
+          llvm::raw_string_ostream os(text);
+          os << diag.getLocation() << ": " << diag << "\n";
+          for (Diagnostic &note : diag.getNotes())
+            os << "  " << note.getLocation() << ": note: " << note << "\n";
+          return success();
+        }) {}
+  std::string text;
+
+private:
+  ScopedDiagnosticHandler handler;
+};
+
+/// mlopt module -> optimized llvm::Module (null on failure).
+std::unique_ptr<llvm::Module> lowerToLLVM(ModuleOp module, llvm::LLVMContext &llvmContext,
+                                          const CpuCompileOptions &options,
+                                          llvm::TargetMachine *machine,
+                                          const std::vector<std::pair<std::string, rt::Signature>> &signatures,
+                                          std::string &error) {
+  MLIRContext *context = module.getContext();
+  DiagnosticText diagnostics(context);
+  OwningOpRef<ModuleOp> clone(module.clone());
+  PassManager pm(context);
+  buildLowerToLLVMPipeline(pm);
+  if (failed(pm.run(*clone))) {
+    error = diagnostics.text.empty() ? "lowering to LLVM failed" : diagnostics.text;
+    return nullptr;
+  }
+  DialectRegistry registry;
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  context->appendDialectRegistry(registry);
+  std::unique_ptr<llvm::Module> llvmModule = translateModuleToLLVMIR(*clone, llvmContext);
+  if (!llvmModule) {
+    error = "translation to LLVM IR failed: " + diagnostics.text;
+    return nullptr;
+  }
+  llvmModule->setDataLayout(machine->createDataLayout());
+  llvmModule->setTargetTriple(machine->getTargetTriple().getTriple());
+  addInvokers(*llvmModule, signatures);
+  auto optimize = makeOptimizingTransformer(options.optLevel, /*sizeLevel=*/0, machine);
+  if (llvm::Error err = optimize(llvmModule.get())) {
+    error = llvm::toString(std::move(err));
+    return nullptr;
+  }
+  return llvmModule;
+}
+
+std::string cacheKey(ModuleOp module, const CpuCompileOptions &options,
+                     llvm::TargetMachine *machine) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  module->print(os, OpPrintingFlags().enableDebugInfo(false));
+  os << "\n" << kCodegenVersion << "\n" << machine->getTargetTriple().str() << "\n"
+     << machine->getTargetCPU() << "\n" << machine->getTargetFeatureString() << "\nO"
+     << options.optLevel;
+  std::array<uint8_t, 32> digest = llvm::SHA256::hash(
+      llvm::ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(text.data()), text.size()));
+  return llvm::toHex(digest, /*LowerCase=*/true);
+}
+
+std::mutex cacheMutex;
+std::unordered_map<std::string, std::shared_ptr<CompiledModule>> &memoryCache() {
+  static std::unordered_map<std::string, std::shared_ptr<CompiledModule>> cache;
+  return cache;
+}
+
+} // namespace
+
+bool CpuBackend::emitLLVMIR(ModuleOp module, const CpuCompileOptions &options,
+                            std::string &llvmIR, std::string &error) {
+  llvm::TargetMachine *machine = hostTargetMachine(error);
+  std::vector<std::pair<std::string, rt::Signature>> signatures;
+  if (!machine || !collectSignatures(module, signatures, error))
+    return false;
+  llvm::LLVMContext llvmContext;
+  auto llvmModule = lowerToLLVM(module, llvmContext, options, machine, signatures, error);
+  if (!llvmModule)
+    return false;
+  llvm::raw_string_ostream os(llvmIR);
+  llvmModule->print(os, nullptr);
+  return true;
+}
+
+void CpuBackend::clearMemoryCache() {
+  std::lock_guard<std::mutex> lock(cacheMutex);
+  memoryCache().clear();
+}
+
+std::shared_ptr<CompiledModule> CpuBackend::compile(ModuleOp module,
+                                                    const CpuCompileOptions &options,
+                                                    std::string &error,
+                                                    CompileStats *stats) {
+  CompileStats local;
+  CompileStats &s = stats ? *stats : local;
+  llvm::TargetMachine *machine = hostTargetMachine(error);
+  if (!machine)
+    return nullptr;
+  auto compiled = std::make_shared<CompiledModule>();
+  if (!collectSignatures(module, compiled->signatures, error))
+    return nullptr;
+
+  std::string key = cacheKey(module, options, machine);
+  {
+    std::lock_guard<std::mutex> lock(cacheMutex);
+    auto hit = memoryCache().find(key);
+    if (hit != memoryCache().end()) {
+      s.memoryCacheHit = true;
+      return hit->second;
+    }
+  }
+
+  rt::ObjectCache disk(rt::ObjectCache::defaultDirectory());
+  std::optional<std::string> object;
+  if (options.useDiskCache)
+    object = disk.load(key);
+  s.diskCacheHit = object.has_value();
+  if (!object) {
+    auto start = std::chrono::steady_clock::now();
+    llvm::LLVMContext llvmContext;
+    auto llvmModule =
+        lowerToLLVM(module, llvmContext, options, machine, compiled->signatures, error);
+    if (!llvmModule)
+      return nullptr;
+    s.lowerMs = msSince(start);
+    start = std::chrono::steady_clock::now();
+    llvm::SmallVector<char, 0> buffer;
+    llvm::raw_svector_ostream os(buffer);
+    llvm::legacy::PassManager codegen;
+    if (machine->addPassesToEmitFile(codegen, os, nullptr, llvm::CodeGenFileType::ObjectFile)) {
+      error = "the host target cannot emit object files";
+      return nullptr;
+    }
+    codegen.run(*llvmModule);
+    object = std::string(buffer.begin(), buffer.end());
+    s.llvmMs = msSince(start);
+    if (options.useDiskCache)
+      disk.store(key, *object);
+  }
+
+  auto start = std::chrono::steady_clock::now();
+  compiled->library = JitLibrary::load(*object, error);
+  if (!compiled->library)
+    return nullptr;
+  for (const auto &[name, signature] : compiled->signatures) {
+    void *address = compiled->library->lookup("mlopt_invoke_" + name, error);
+    if (!address)
+      return nullptr;
+    compiled->entries.emplace_back(name, reinterpret_cast<rt::PackedEntry>(address));
+  }
+  compiled->objectCode = std::move(*object);
+  s.loadMs = msSince(start);
+
+  std::lock_guard<std::mutex> lock(cacheMutex);
+  memoryCache().emplace(key, compiled);
+  return compiled;
+}

@@ -1,0 +1,53 @@
+//===- Buffer.h - reference-counted tensors of the runtime -----*- C++ -*-===//
+#ifndef MLOPT_RUNTIME_BUFFER_H
+#define MLOPT_RUNTIME_BUFFER_H
+
+#include "runtime/DType.h"
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace mlopt::rt {
+
+/// Alignment of every runtime allocation: a cache line, enough for AVX-512
+/// and 16-byte CUDA vector loads.
+constexpr size_t kAlignment = 64;
+
+/// Aligned allocation that kernels and the runtime share (compiled code
+/// allocates through _mlir_memref_to_llvm_alloc, which calls this).
+void *alignedAlloc(size_t bytes);
+void alignedFree(void *ptr);
+
+/// A strided view of reference-counted storage. Copies share the storage;
+/// strides and offset are in elements, as in a memref descriptor.
+struct Buffer {
+  std::shared_ptr<void> storage; // owns the allocation
+  void *data = nullptr;          // the aligned base the strides count from
+  DType dtype = DType::F32;
+  std::vector<int64_t> shape;
+  std::vector<int64_t> strides;
+  int64_t offset = 0;
+
+  /// A new contiguous, row-major, uninitialized buffer.
+  static Buffer allocate(DType dtype, std::vector<int64_t> shape);
+  /// Adopts memory from alignedAlloc (a kernel's result): `allocated` is
+  /// freed when the last copy goes; elements start at `aligned`.
+  static Buffer adopt(void *allocated, void *aligned, DType dtype,
+                      std::vector<int64_t> shape, std::vector<int64_t> strides,
+                      int64_t offset);
+
+  int64_t numElements() const;
+  size_t byteCount() const { return numElements() * byteSize(dtype); }
+  bool isContiguous() const;
+  /// Pointer to element (i0, i1, ...) given as a flat row-major index.
+  char *elementPtr(int64_t flatIndex) const;
+  /// A contiguous copy (or this buffer if it already is contiguous).
+  Buffer contiguous() const;
+};
+
+std::vector<int64_t> rowMajorStrides(const std::vector<int64_t> &shape);
+
+} // namespace mlopt::rt
+
+#endif // MLOPT_RUNTIME_BUFFER_H

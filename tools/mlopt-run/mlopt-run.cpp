@@ -1,0 +1,236 @@
+//===- mlopt-run.cpp - compile and run a function of an .mlir file --------===//
+//
+// Like iree-run-module: compiles one function of an mlopt module for this
+// CPU (through the kernel caches), runs it on inputs from .npy files or
+// seeded random data, writes the results as .npy and prints time per call.
+//
+//   mlopt-run model.mlir --function=mlp --input=x.npy --input=random:4x8 \
+//       --output-dir=out --iterations=100
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/CpuBackend.h"
+#include "ir/MloptDialect.h"
+#include "runtime/Npy.h"
+#include "tools/InputChecks.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/IR/Diagnostics.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/thread.h"
+
+
+#include <chrono>
+#include <cstring>
+#include <random>
+
+using namespace mlir;
+namespace rt = ::mlopt::rt;
+namespace cl = llvm::cl;
+
+static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<input .mlir>"),
+                                      cl::Required);
+static cl::opt<std::string> functionName("function", cl::desc("Function to run (default: the only public one)"));
+static cl::list<std::string> inputs("input",
+                                    cl::desc("An argument: a .npy path, or random:DxDx... for "
+                                             "seeded random data of that shape"));
+static cl::opt<std::string> outputDir("output-dir", cl::desc("Write results as result<i>.npy here"));
+static cl::opt<int> iterations("iterations", cl::desc("Calls to time"), cl::init(1));
+static cl::opt<unsigned> seed("seed", cl::desc("Seed of random inputs"), cl::init(0));
+static cl::opt<bool> emitLLVM("emit-llvm", cl::desc("Print the optimized LLVM IR and exit"));
+static cl::opt<bool> noDiskCache("no-disk-cache", cl::desc("Neither read nor write the disk cache"));
+static cl::opt<int> optLevel("O", cl::desc("LLVM optimization level"), cl::init(3));
+
+namespace {
+
+int fail(const std::string &message) {
+  llvm::errs() << "mlopt-run: " << message << "\n";
+  return 1;
+}
+
+bool parseShape(llvm::StringRef text, std::vector<int64_t> &shape) {
+  shape.clear();
+  if (text.empty() || text == "scalar")
+    return true;
+  llvm::SmallVector<llvm::StringRef> parts;
+  text.split(parts, 'x');
+  for (llvm::StringRef part : parts) {
+    int64_t dim;
+    if (part.getAsInteger(10, dim) || dim < 0 || dim > (int64_t(1) << 40))
+      return false;
+    shape.push_back(dim);
+  }
+  return true;
+}
+
+/// Seeded data: normal floats, small integers, random bools.
+rt::Buffer randomBuffer(rt::DType dtype, std::vector<int64_t> shape, std::mt19937_64 &rng) {
+  rt::Buffer buffer = rt::Buffer::allocate(dtype, std::move(shape));
+  std::normal_distribution<float> normal;
+  std::uniform_int_distribution<int> small(-10, 10);
+  char *data = static_cast<char *>(buffer.data);
+  for (int64_t i = 0, n = buffer.numElements(); i < n; ++i) {
+    switch (dtype) {
+    case rt::DType::F32: reinterpret_cast<float *>(data)[i] = normal(rng); break;
+    case rt::DType::F64: reinterpret_cast<double *>(data)[i] = normal(rng); break;
+    case rt::DType::F16:
+    case rt::DType::BF16: {
+      // Round-to-nearest by truncating a float's bits is close enough for
+      // random data; exactness does not matter here.
+      float f = normal(rng);
+      uint32_t bits;
+      std::memcpy(&bits, &f, 4);
+      uint16_t half;
+      if (dtype == rt::DType::BF16) {
+        half = static_cast<uint16_t>(bits >> 16);
+      } else {
+        // f32 -> f16 for |f| < 65504, normal range only (random N(0,1)).
+        uint32_t sign = (bits >> 16) & 0x8000;
+        int32_t exponent = int32_t((bits >> 23) & 0xff) - 127 + 15;
+        uint32_t mantissa = (bits >> 13) & 0x3ff;
+        half = exponent <= 0 ? uint16_t(sign) : uint16_t(sign | (exponent << 10) | mantissa);
+      }
+      reinterpret_cast<uint16_t *>(data)[i] = half;
+      break;
+    }
+    case rt::DType::Bool: data[i] = small(rng) > 0; break;
+    case rt::DType::I32: reinterpret_cast<int32_t *>(data)[i] = small(rng); break;
+    case rt::DType::I64: reinterpret_cast<int64_t *>(data)[i] = small(rng); break;
+    }
+  }
+  return buffer;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  cl::ParseCommandLineOptions(argc, argv, "mlopt-run: compile and run an mlopt function\n");
+
+  std::string error;
+  std::unique_ptr<llvm::MemoryBuffer> file = [&] {
+    auto buffer = llvm::MemoryBuffer::getFileOrSTDIN(inputFile);
+    if (!buffer) {
+      error = inputFile + ": " + buffer.getError().message();
+      return std::unique_ptr<llvm::MemoryBuffer>();
+    }
+    return std::move(*buffer);
+  }();
+  if (!file)
+    return fail(error);
+
+  DialectRegistry registry;
+  mlir::mlopt::registerMloptDialects(registry);
+  MLIRContext context(registry);
+  llvm::SourceMgr sourceMgr;
+  sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
+  SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+  llvm::StringRef text = sourceMgr.getMemoryBuffer(1)->getBuffer();
+  if (const char *deep = mlir::mlopt::findTooDeepNesting(text)) {
+    sourceMgr.PrintMessage(llvm::SMLoc::getFromPointer(deep), llvm::SourceMgr::DK_Error,
+                           "brackets nested too deeply");
+    return 1;
+  }
+  OwningOpRef<ModuleOp> module;
+  llvm::thread parser(std::optional<unsigned>(mlir::mlopt::kParserStackBytes), [&] {
+    module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  });
+  parser.join();
+  if (!module)
+    return 1;
+
+  mlir::mlopt::CpuCompileOptions options;
+  options.optLevel = optLevel;
+  options.useDiskCache = !noDiskCache;
+  if (emitLLVM) {
+    std::string ir;
+    if (!mlir::mlopt::CpuBackend::emitLLVMIR(*module, options, ir, error))
+      return fail(error);
+    llvm::outs() << ir;
+    return 0;
+  }
+
+  mlir::mlopt::CompileStats stats;
+  auto start = std::chrono::steady_clock::now();
+  std::shared_ptr<mlir::mlopt::CompiledModule> compiled =
+      mlir::mlopt::CpuBackend::compile(*module, options, error, &stats);
+  double compileMs =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  if (!compiled) {
+    llvm::errs() << error;
+    return 1;
+  }
+
+  std::string name = functionName;
+  if (name.empty()) {
+    std::vector<std::string> names;
+    for (auto func : module->getOps<func::FuncOp>())
+      if (func.isPublic() && !func.isExternal())
+        names.push_back(func.getName().str());
+    if (names.size() != 1)
+      return fail("the module has " + std::to_string(names.size()) +
+                  " public functions: name one with --function");
+    name = names.front();
+  }
+  const rt::Signature *signature = compiled->signature(name);
+  rt::PackedEntry entry = compiled->entry(name);
+  if (!signature || !entry)
+    return fail("no public function @" + name);
+  if (inputs.size() != signature->inputs.size())
+    return fail("@" + name + " takes " + std::to_string(signature->inputs.size()) +
+                " inputs, " + std::to_string(inputs.size()) + " given with --input");
+
+  std::mt19937_64 rng(seed);
+  std::vector<rt::Buffer> arguments;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    llvm::StringRef spec = inputs[i];
+    rt::Buffer buffer;
+    if (spec.consume_front("random:")) {
+      std::vector<int64_t> shape;
+      if (!parseShape(spec, shape))
+        return fail("input " + std::to_string(i) + ": bad shape '" + spec.str() +
+                    "' (expected like 4x8, or scalar)");
+      buffer = randomBuffer(signature->inputs[i].dtype, shape, rng);
+    } else if (!rt::readNpy(spec.str(), buffer, error)) {
+      return fail(error);
+    }
+    arguments.push_back(std::move(buffer));
+  }
+
+  std::vector<rt::Buffer> results;
+  if (!rt::invoke(entry, *signature, arguments, results, error))
+    return fail("@" + name + ": " + error);
+  int runs = std::max(1, static_cast<int>(iterations));
+  start = std::chrono::steady_clock::now();
+  for (int i = 0; i < runs; ++i) {
+    std::vector<rt::Buffer> scratch;
+    rt::invoke(entry, *signature, arguments, scratch, error);
+  }
+  double callUs = std::chrono::duration<double, std::micro>(
+                      std::chrono::steady_clock::now() - start).count() / runs;
+
+  const char *cache = stats.memoryCacheHit ? "memory" : stats.diskCacheHit ? "disk" : "miss";
+  llvm::outs() << "compile: " << llvm::format("%.1f", compileMs) << " ms (cache " << cache
+               << ")\n";
+  for (size_t i = 0; i < results.size(); ++i) {
+    rt::TensorSpec spec{results[i].dtype, results[i].shape};
+    llvm::outs() << "result " << i << ": " << spec.str();
+    if (!outputDir.empty()) {
+      std::string path = outputDir + "/result" + std::to_string(i) + ".npy";
+      if (!rt::writeNpy(path, results[i], error))
+        return fail(error);
+      llvm::outs() << " -> " << path;
+    }
+    llvm::outs() << "\n";
+  }
+  llvm::outs() << "time per call: " << llvm::format("%.2f", callUs) << " us (" << runs
+               << " calls)\n";
+  return 0;
+}
