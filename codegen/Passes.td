@@ -55,4 +55,24 @@ def MloptExpandMath : Pass<"mlopt-expand-math"> {
                            "vector::VectorDialect"];
 }
 
+def MloptLinalgToBlas : Pass<"mlopt-linalg-to-blas", "ModuleOp"> {
+  let summary = "Calls the runtime's BLAS for f32/f64 matmul on buffers";
+  let description = [{
+    After bufferization, rewrites `linalg.matmul` and `linalg.batch_matmul`
+    on f32/f64 memrefs into calls of `mlopt_rt_matmul_<t>` /
+    `mlopt_rt_batch_matmul_<t>` (C interface, any strides; the runtime calls
+    cblas_sgemm/dgemm). Other element types keep their loops.
+
+    ```mlir
+    linalg.matmul ins(%a, %b : memref<?x64xf32>, memref<64x32xf32>)
+                  outs(%c : memref<?x32xf32>)
+    // becomes
+    %a1 = memref.cast %a : memref<?x64xf32> to memref<?x?xf32, strided<[?, ?], offset: ?>>
+    ...
+    call @mlopt_rt_matmul_f32(%a1, %b1, %c1) : (...) -> ()
+    ```
+  }];
+  let dependentDialects = ["func::FuncDialect", "memref::MemRefDialect"];
+}
+
 #endif // MLOPT_CODEGEN_PASSES_TD

@@ -55,8 +55,11 @@ void mlopt::buildLowerToLLVMPipeline(OpPassManager &pm) {
   pm.addPass(bufferization::createOneShotBufferizePass(bufferization));
   bufferization::BufferDeallocationPipelineOptions deallocation;
   bufferization::buildBufferDeallocationPipeline(pm, deallocation);
+  pm.addPass(createBufferizationToMemRefPass()); // clones of returned views
 
-  // 3. Loops, with transcendental math expanded so loops vectorize.
+  // 3. f32/f64 matmul to BLAS; everything else to loops, with
+  // transcendental math expanded so loops vectorize.
+  pm.addPass(mlopt::createMloptLinalgToBlas());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(mlopt::createMloptExpandMath());
   pm.addPass(createCanonicalizerPass());

@@ -1,6 +1,7 @@
 //===- Invoke.cpp - call compiled functions with runtime buffers ----------===//
 
 #include "runtime/Invoke.h"
+#include "runtime/Blas.h"
 
 #include <cstring>
 
@@ -170,12 +171,15 @@ extern "C" void mloptRtMemrefCopy(int64_t elementSize, UnrankedMemRef *src,
 } // namespace
 
 std::vector<RuntimeSymbol> runtimeSymbols() {
-  return {
+  std::vector<RuntimeSymbol> symbols = {
       {"_mlir_memref_to_llvm_alloc", reinterpret_cast<void *>(&mloptRtAlloc)},
       {"_mlir_memref_to_llvm_aligned_alloc", reinterpret_cast<void *>(&mloptRtAlignedAlloc)},
       {"_mlir_memref_to_llvm_free", reinterpret_cast<void *>(&mloptRtFree)},
       {"memrefCopy", reinterpret_cast<void *>(&mloptRtMemrefCopy)},
   };
+  for (auto [name, address] : blasSymbols())
+    symbols.push_back({name, address});
+  return symbols;
 }
 
 } // namespace mlopt::rt

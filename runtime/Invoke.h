@@ -40,7 +40,8 @@ bool invoke(PackedEntry entry, const Signature &signature,
             std::string &error);
 
 /// The symbols compiled code calls into, for the JIT to resolve:
-/// _mlir_memref_to_llvm_alloc / _aligned_alloc / _free and memrefCopy.
+/// _mlir_memref_to_llvm_alloc / _aligned_alloc / _free, memrefCopy and the
+/// BLAS entry points.
 struct RuntimeSymbol {
   const char *name;
   void *address;

@@ -1,0 +1,73 @@
+//===- LinalgToBlas.cpp - the mlopt-linalg-to-blas pass -------------------===//
+
+#include "codegen/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/SymbolTable.h"
+
+namespace mlir::mlopt {
+#define GEN_PASS_DEF_MLOPTLINALGTOBLAS
+#include "codegen/Passes.h.inc"
+} // namespace mlir::mlopt
+
+using namespace mlir;
+
+namespace {
+
+/// memref<?x...x?xT, strided<[?, ...], offset: ?>>: accepts any view.
+MemRefType anyLayout(MemRefType type) {
+  int64_t rank = type.getRank();
+  SmallVector<int64_t> shape(rank, ShapedType::kDynamic);
+  SmallVector<int64_t> strides(rank, ShapedType::kDynamic);
+  auto layout = StridedLayoutAttr::get(type.getContext(), ShapedType::kDynamic, strides);
+  return MemRefType::get(shape, type.getElementType(), layout);
+}
+
+struct MloptLinalgToBlasPass : mlopt::impl::MloptLinalgToBlasBase<MloptLinalgToBlasPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SmallVector<linalg::LinalgOp> targets;
+    module.walk([&](linalg::LinalgOp op) {
+      if (isa<linalg::MatmulOp, linalg::BatchMatmulOp>(op) && op.hasPureBufferSemantics())
+        targets.push_back(op);
+    });
+    SymbolTable symbols(module);
+    for (linalg::LinalgOp op : targets) {
+      auto c = cast<MemRefType>(op.getDpsInits()[0].getType());
+      Type element = c.getElementType();
+      if (!element.isF32() && !element.isF64())
+        continue;
+      bool sameTypes = llvm::all_of(op->getOperandTypes(), [&](Type t) {
+        return cast<MemRefType>(t).getElementType() == element;
+      });
+      if (!sameTypes)
+        continue;
+      std::string name = std::string(isa<linalg::BatchMatmulOp>(op) ? "mlopt_rt_batch_matmul_"
+                                                                     : "mlopt_rt_matmul_") +
+                         (element.isF32() ? "f32" : "f64");
+      MemRefType argType = anyLayout(c);
+      auto callee = symbols.lookup<func::FuncOp>(name);
+      if (!callee) {
+        OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
+        callee = b.create<func::FuncOp>(
+            module.getLoc(), name,
+            b.getFunctionType({argType, argType, argType}, {}));
+        callee.setPrivate();
+        callee->setAttr("llvm.emit_c_interface", b.getUnitAttr());
+        symbols.insert(callee);
+      }
+      OpBuilder b(op);
+      SmallVector<Value> args;
+      for (Value operand : op->getOperands())
+        args.push_back(b.create<memref::CastOp>(op.getLoc(), argType, operand));
+      b.create<func::CallOp>(op.getLoc(), callee, args);
+      op->erase();
+    }
+  }
+};
+
+} // namespace
