@@ -75,4 +75,30 @@ def MloptLinalgToBlas : Pass<"mlopt-linalg-to-blas", "ModuleOp"> {
   let dependentDialects = ["func::FuncDialect", "memref::MemRefDialect"];
 }
 
+def MloptParallelizeOuterLoops : Pass<"mlopt-parallelize-outer-loops"> {
+  let summary = "Keeps threads on the outermost parallel dim, and only for big loops";
+  let description = [{
+    Rewrites every outermost `scf.parallel` (without reductions) into
+
+    ```mlir
+    scf.if %total_iterations >= min-parallel-work {
+      scf.parallel (%i) = ... {      // threads split the outer dim
+        scf.for %j ... { body }      // inner dims stay sequential loops
+      }
+    } else {
+      scf.for %i ... { scf.for %j ... { body } }
+    }
+    ```
+
+    so `convert-scf-to-openmp` puts one OpenMP work-sharing loop over the
+    outer dim, the inner loops keep unit-stride indices that LLVM
+    vectorizes, and small kernels run without the cost of a parallel region.
+  }];
+  let options = [
+    Option<"minParallelWork", "min-parallel-work", "int64_t", "32768",
+           "Iterations below which a loop nest runs on the calling thread">,
+  ];
+  let dependentDialects = ["arith::ArithDialect", "scf::SCFDialect"];
+}
+
 #endif // MLOPT_CODEGEN_PASSES_TD

@@ -60,9 +60,13 @@ void mlopt::buildLowerToLLVMPipeline(OpPassManager &pm) {
   // 3. f32/f64 matmul to BLAS; everything else to loops, with
   // transcendental math expanded so loops vectorize.
   pm.addPass(mlopt::createMloptLinalgToBlas());
-  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
+  pm.addPass(mlopt::createMloptParallelizeOuterLoops());
   pm.addPass(mlopt::createMloptExpandMath());
   pm.addPass(createCanonicalizerPass());
+  // Threads: one OpenMP work-sharing loop per big loop nest.
+  pm.addPass(createConvertSCFToOpenMPPass());
+  pm.addPass(createCanonicalizerPass()); // inlines alloca scopes without allocas
 
   // 4. Everything to the LLVM dialect.
   pm.addPass(std::make_unique<EmitCInterfacePass>());
@@ -79,6 +83,7 @@ void mlopt::buildLowerToLLVMPipeline(OpPassManager &pm) {
   // runtime provides: results become runtime buffers without a copy.
   memrefOptions.useGenericFunctions = true;
   pm.addPass(createFinalizeMemRefToLLVMConversionPass(memrefOptions));
+  pm.addPass(createConvertOpenMPToLLVMPass());
   pm.addPass(createConvertFuncToLLVMPass());
   pm.addPass(createConvertControlFlowToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());

@@ -11,14 +11,11 @@
 
 #include "runtime/Blas.h"
 #include "runtime/Buffer.h"
+#include "runtime/Threads.h"
 
 #include <cblas.h>
-#include <cstdlib>
 #include <cstring>
-#include <mutex>
 #include <vector>
-
-extern "C" void openblas_set_num_threads(int);
 
 namespace mlopt::rt {
 
@@ -31,14 +28,6 @@ template <typename T, int Rank> struct Descriptor {
   int64_t sizes[Rank];
   int64_t strides[Rank];
 };
-
-void configureThreads() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    if (const char *n = std::getenv("MLOPT_NUM_THREADS"); n && std::atoi(n) > 0)
-      openblas_set_num_threads(std::atoi(n));
-  });
-}
 
 /// A matrix view usable by BLAS: pointer, leading dimension, transposed.
 template <typename T> struct Matrix {

@@ -2,6 +2,7 @@
 
 #include "runtime/Invoke.h"
 #include "runtime/Blas.h"
+#include "runtime/Threads.h"
 
 #include <cstring>
 
@@ -76,6 +77,7 @@ bool invoke(PackedEntry entry, const Signature &signature,
   }
   // The C-interface wrapper takes each descriptor by pointer: the packed
   // entry reads args[i] as the i-th pointer argument.
+  configureThreads();
   entry(args.data());
 
   results.clear();

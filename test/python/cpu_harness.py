@@ -20,6 +20,7 @@ import math
 import os
 import pathlib
 import subprocess
+import time
 from fractions import Fraction
 
 import numpy as np
@@ -75,12 +76,24 @@ def is_bf16(array) -> bool:
 
 
 def _bf16_to_raw(values: np.ndarray) -> np.ndarray:
-    bits = np.ascontiguousarray(values, dtype=np.float32).view(np.uint32)
+    bits = np.array(values, dtype=np.float32, order="C").view(np.uint32)
     return (bits >> 16).astype("<u2").view("V2")
 
 
+def _save_bf16(path, raw: np.ndarray):
+    """np.save writes a V2 array as '|V2'; mlopt-run reads bf16 as '<V2'."""
+    shape = "(" + "".join(f"{d}, " for d in raw.shape).rstrip(" ")
+    shape = (shape[:-1] if len(raw.shape) > 1 else shape) + ")"
+    header = "{'descr': '<V2', 'fortran_order': False, 'shape': %s, }" % shape
+    header += " " * ((64 - (10 + len(header) + 1) % 64) % 64) + "\n"
+    with open(path, "wb") as f:
+        f.write(b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little"))
+        f.write(header.encode("latin1"))
+        f.write(np.array(raw, order="C").tobytes())
+
+
 def _raw_to_bf16(raw: np.ndarray) -> np.ndarray:
-    bits = np.ascontiguousarray(raw).view("<u2").astype(np.uint32) << 16
+    bits = np.array(raw, order="C").view("<u2").astype(np.uint32) << 16
     return bits.view(np.float32).view(Bf16)
 
 
@@ -165,8 +178,6 @@ class Runner:
     def run(self, src: str, inputs=(), function: str | None = None, timeout=60):
         """Compiles `src`, calls `function` (default: the only one) on
         `inputs` and returns the list of results."""
-        if not MLOPT_RUN.exists():
-            raise CompileOrRunError(f"{MLOPT_RUN} is missing: build first")
         self.calls += 1
         work = self.dir / f"call{self.calls}"
         work.mkdir()
@@ -178,12 +189,20 @@ class Runner:
         for i, value in enumerate(inputs):
             path = work / f"input{i}.npy"
             if is_bf16(value):
-                np.save(path, _bf16_to_raw(value))
+                _save_bf16(path, _bf16_to_raw(value))
             else:
-                np.save(path, np.ascontiguousarray(value))
+                np.save(path, np.array(value, order="C"))
             args.append(f"--input={path}")
         env = dict(os.environ, MLOPT_CACHE_DIR=str(self.cache))
-        proc = subprocess.run(args, capture_output=True, timeout=timeout, env=env)
+        for attempt in range(30):
+            # A concurrent rebuild replaces the binary: wait for it.
+            try:
+                proc = subprocess.run(args, capture_output=True, timeout=timeout, env=env)
+                break
+            except (PermissionError, FileNotFoundError, OSError):
+                if attempt == 29:
+                    raise
+                time.sleep(5)
         if proc.returncode != 0:
             raise CompileOrRunError(
                 f"mlopt-run exited with {proc.returncode} on {mlir}\n"

@@ -1,0 +1,95 @@
+//===- ParallelizeOuterLoops.cpp - the mlopt-parallelize-outer-loops pass -===//
+
+#include "codegen/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
+
+namespace mlir::mlopt {
+#define GEN_PASS_DEF_MLOPTPARALLELIZEOUTERLOOPS
+#include "codegen/Passes.h.inc"
+} // namespace mlir::mlopt
+
+using namespace mlir;
+
+namespace {
+
+/// Clones the body of `loop` (all but its terminator) at the builder, with
+/// the loop's induction variables mapped to `ivs`.
+void cloneBody(OpBuilder &b, scf::ParallelOp loop, ValueRange ivs) {
+  IRMapping mapping;
+  mapping.map(loop.getInductionVars(), ivs);
+  for (Operation &op : loop.getBody()->without_terminator())
+    b.clone(op, mapping);
+}
+
+/// Sequential loops over dims [first, rank) of `loop`, around its body.
+void buildSequentialNest(OpBuilder &b, Location loc, scf::ParallelOp loop, unsigned first,
+                         SmallVector<Value> ivs) {
+  if (first == loop.getNumLoops()) {
+    cloneBody(b, loop, ivs);
+    return;
+  }
+  auto inner = b.create<scf::ForOp>(loc, loop.getLowerBound()[first],
+                                    loop.getUpperBound()[first], loop.getStep()[first]);
+  OpBuilder nested = OpBuilder::atBlockBegin(inner.getBody());
+  ivs.push_back(inner.getInductionVar());
+  buildSequentialNest(nested, loc, loop, first + 1, ivs);
+}
+
+struct ParallelizeOuterLoopsPass
+    : mlopt::impl::MloptParallelizeOuterLoopsBase<ParallelizeOuterLoopsPass> {
+  using MloptParallelizeOuterLoopsBase::MloptParallelizeOuterLoopsBase;
+
+  void runOnOperation() override {
+    SmallVector<scf::ParallelOp> outermost;
+    getOperation()->walk<WalkOrder::PreOrder>([&](scf::ParallelOp loop) {
+      outermost.push_back(loop);
+      return WalkResult::skip(); // nested ones become sequential with it
+    });
+    for (scf::ParallelOp loop : outermost)
+      if (loop.getNumResults() == 0)
+        rewrite(loop);
+  }
+
+  void rewrite(scf::ParallelOp loop) {
+    Location loc = loop.getLoc();
+    OpBuilder b(loop);
+    // Total iterations of the nest: the product of the trip counts.
+    Value total = b.create<arith::ConstantIndexOp>(loc, 1);
+    for (auto [lb, ub, step] :
+         llvm::zip(loop.getLowerBound(), loop.getUpperBound(), loop.getStep())) {
+      Value span = b.create<arith::SubIOp>(loc, ub, lb);
+      Value trips = b.create<arith::CeilDivSIOp>(loc, span, step);
+      total = b.create<arith::MulIOp>(loc, total, trips);
+    }
+    Value big = b.create<arith::CmpIOp>(
+        loc, arith::CmpIPredicate::sge, total,
+        b.create<arith::ConstantIndexOp>(loc, minParallelWork));
+    auto branch = b.create<scf::IfOp>(loc, big, /*withElseRegion=*/true);
+
+    OpBuilder then = branch.getThenBodyBuilder();
+    auto outer = then.create<scf::ParallelOp>(loc, loop.getLowerBound().take_front(),
+                                              loop.getUpperBound().take_front(),
+                                              loop.getStep().take_front());
+    OpBuilder inner = OpBuilder::atBlockBegin(outer.getBody());
+    buildSequentialNest(inner, loc, loop, 1, {outer.getInductionVars()[0]});
+
+    OpBuilder otherwise = branch.getElseBodyBuilder();
+    buildSequentialNest(otherwise, loc, loop, 0, {});
+    loop.erase();
+    // Parallel loops nested in the body were cloned as they are; make them
+    // sequential too (they would start nested parallel regions).
+    branch.walk([&](scf::ParallelOp nested) {
+      if (nested != outer && nested.getNumResults() == 0) {
+        OpBuilder nb(nested);
+        buildSequentialNest(nb, nested.getLoc(), nested, 0, {});
+        nested.erase();
+      }
+    });
+  }
+};
+
+} // namespace
