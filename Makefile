@@ -29,7 +29,8 @@ test-lit: build
 	@$(PYTHON) -m lit -sv $(BUILD)/test
 
 test-python: build
-	@MLOPT_BUILD_DIR=$(abspath $(BUILD)) $(PYTHON) -m pytest -q test/python
+	@MLOPT_BUILD_DIR=$(abspath $(BUILD)) MLOPT_CACHE_DIR=$(abspath $(BUILD))/test/cache \
+	  $(PYTHON) -m pytest -q test/python
 
 # Every suite; pytest goes last so its summary line closes the run.
 test: build

@@ -62,6 +62,13 @@ bool invoke(PackedEntry entry, const Signature &signature,
     }
   }
 
+  // Compiled functions take row-major inputs (identity layouts let LLVM
+  // vectorize with known strides): strided views are packed first.
+  std::vector<Buffer> packed;
+  packed.reserve(inputs.size());
+  for (const Buffer &in : inputs)
+    packed.push_back(in.contiguous());
+
   std::vector<std::vector<int64_t>> descriptors(inputs.size());
   std::vector<void *> args;
   size_t resultWords = 0;
@@ -72,7 +79,7 @@ bool invoke(PackedEntry entry, const Signature &signature,
     args.push_back(resultStorage.data());
   for (size_t i = 0; i < inputs.size(); ++i) {
     descriptors[i].resize(descriptorWords(inputs[i].shape.size()));
-    fillDescriptor(inputs[i], descriptors[i].data());
+    fillDescriptor(packed[i], descriptors[i].data());
     args.push_back(descriptors[i].data());
   }
   // The C-interface wrapper takes each descriptor by pointer: the packed
@@ -100,7 +107,7 @@ bool invoke(PackedEntry entry, const Signature &signature,
     view.data = aligned;
     // An input or an earlier result returned again shares its storage; a
     // global constant is copied out; anything else was allocated for us.
-    for (const Buffer &in : inputs)
+    for (const Buffer &in : packed)
       if (in.data == aligned)
         view.storage = in.storage;
     for (const Buffer &out : results)

@@ -33,7 +33,7 @@ struct Signature {
 using PackedEntry = void (*)(void **);
 
 /// Checks `inputs` against the signature (count, dtype, rank, static sizes)
-/// and calls `entry`. Results own their memory, or share an input's when the
+/// and calls `entry`; strided inputs are packed to row-major first. Results own their memory, or share an input's when the
 /// function returned it. Returns false with `error` naming the shapes.
 bool invoke(PackedEntry entry, const Signature &signature,
             const std::vector<Buffer> &inputs, std::vector<Buffer> &results,

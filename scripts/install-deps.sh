@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Installs what the build and the tests need, only what is missing, quietly.
-# Debian packages (LLVM/MLIR 19, GoogleTest, fmt, ccache, Ninja) and Python
+# Debian packages (LLVM/MLIR 19, GoogleTest, fmt, ccache, Ninja,
 # packages from PyPI (NumPy, pybind11, pytest, lit).
 set -euo pipefail
 
 PYTHON=${PYTHON:-python3}
 APT_PACKAGES=(cmake g++ ninja-build ccache llvm-19-dev llvm-19-tools libmlir-19-dev
-              mlir-19-tools libgtest-dev libfmt-dev)
+              mlir-19-tools libgtest-dev libfmt-dev libopenblas-dev libomp-19-dev)
 PY_MODULES=(numpy pybind11 pytest lit)
 
 missing=()

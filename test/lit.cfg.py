@@ -17,3 +17,14 @@ config.environment["PATH"] = os.pathsep.join(
     [config.mlopt_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", "")]
 )
 config.substitutions.append(("%mlopt_src", config.mlopt_source_dir))
+
+# Compiled-code caches of the tests live in the build tree, not in ~/.cache.
+config.environment["MLOPT_CACHE_DIR"] = os.path.join(config.mlopt_binary_dir, "test", "cache")
+
+# Tests of generated vector code need the host's AVX2.
+try:
+    with open("/proc/cpuinfo") as cpuinfo:
+        if " avx2" in cpuinfo.read():
+            config.available_features.add("avx2")
+except OSError:
+    pass

@@ -1,0 +1,34 @@
+// RUN: mlopt %s --split-input-file --mlopt-linalg-to-blas | FileCheck %s
+
+// CHECK: func.func private @mlopt_rt_matmul_f32(memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>) attributes {llvm.emit_c_interface}
+// CHECK-LABEL: func @f32
+// CHECK: %[[A:.+]] = memref.cast %arg0 : memref<?x64xf32> to memref<?x?xf32, strided<[?, ?], offset: ?>>
+// CHECK: call @mlopt_rt_matmul_f32(%[[A]],
+// CHECK-NOT: linalg.matmul
+func.func @f32(%a: memref<?x64xf32>, %b: memref<64x32xf32>, %c: memref<?x32xf32>) {
+  linalg.matmul ins(%a, %b : memref<?x64xf32>, memref<64x32xf32>) outs(%c : memref<?x32xf32>)
+  return
+}
+
+// -----
+
+// CHECK-LABEL: func @f64_batch
+// CHECK: call @mlopt_rt_batch_matmul_f64
+func.func @f64_batch(%a: memref<2x3x4xf64>, %b: memref<2x4x5xf64>, %c: memref<2x3x5xf64>) {
+  linalg.batch_matmul ins(%a, %b : memref<2x3x4xf64>, memref<2x4x5xf64>) outs(%c : memref<2x3x5xf64>)
+  return
+}
+
+// -----
+
+// Integer and half matmuls keep their loops; tensors are not touched.
+// CHECK-LABEL: func @others
+// CHECK: linalg.matmul ins(%arg0, %arg1 : memref<4x4xi32>
+// CHECK: linalg.matmul ins(%arg3, %arg4 : tensor<4x4xf32>
+// CHECK-NOT: call
+func.func @others(%a: memref<4x4xi32>, %b: memref<4x4xi32>, %c: memref<4x4xi32>,
+                  %x: tensor<4x4xf32>, %y: tensor<4x4xf32>, %z: tensor<4x4xf32>) -> tensor<4x4xf32> {
+  linalg.matmul ins(%a, %b : memref<4x4xi32>, memref<4x4xi32>) outs(%c : memref<4x4xi32>)
+  %r = linalg.matmul ins(%x, %y : tensor<4x4xf32>, tensor<4x4xf32>) outs(%z : tensor<4x4xf32>) -> tensor<4x4xf32>
+  return %r : tensor<4x4xf32>
+}

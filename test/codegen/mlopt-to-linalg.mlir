@@ -1,0 +1,92 @@
+// RUN: mlopt %s --split-input-file --convert-mlopt-to-linalg | FileCheck %s
+
+// The scalar body of each elementwise op lands in one linalg.generic.
+// CHECK-LABEL: func @elementwise
+// CHECK: %[[N:.+]] = tensor.dim %arg1
+// CHECK: %[[E:.+]] = tensor.empty(%[[N]]) : tensor<?xf32>
+// CHECK: linalg.generic
+// CHECK-SAME: iterator_types = ["parallel"]
+// CHECK-SAME: ins(%arg0, %arg1 : tensor<?xf32>, tensor<?xf32>) outs(%[[E]]
+// CHECK: arith.addf
+// CHECK: linalg.generic
+// CHECK: math.exp
+// CHECK-NOT: mlopt.
+func.func @elementwise(%x: tensor<?xf32>, %y: tensor<?xf32>) -> tensor<?xf32> {
+  %a = mlopt.add %x, %y : tensor<?xf32>
+  %e = mlopt.exp %a : tensor<?xf32>
+  return %e : tensor<?xf32>
+}
+
+// -----
+
+// f16 math runs in f32 and rounds once.
+// CHECK-LABEL: func @half_math
+// CHECK: ^bb0(%[[IN:.+]]: f16, %{{.+}}: f16):
+// CHECK: %[[W:.+]] = arith.extf %[[IN]] : f16 to f32
+// CHECK: %[[T:.+]] = math.tanh %[[W]] : f32
+// CHECK: arith.truncf %[[T]] : f32 to f16
+func.func @half_math(%x: tensor<8xf16>) -> tensor<8xf16> {
+  %t = mlopt.tanh %x : tensor<8xf16>
+  return %t : tensor<8xf16>
+}
+
+// -----
+
+// A static size-1 dim is read at index 0; the others follow the result.
+// CHECK-DAG: #[[BCAST:.+]] = affine_map<(d0, d1, d2) -> (d0, 0)>
+// CHECK-LABEL: func @broadcast
+// CHECK: linalg.generic {indexing_maps = [#[[BCAST]], #{{.+}}], iterator_types = ["parallel", "parallel", "parallel"]}
+func.func @broadcast(%x: tensor<?x1xf32>, %n: index, %m: index) -> tensor<?x4x?xf32> {
+  %b = mlopt.broadcast_in_dim %x, dims = [0, 2] sizes(%n, %m) : tensor<?x1xf32> -> tensor<?x4x?xf32>
+  return %b : tensor<?x4x?xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @reduce_keepdim
+// CHECK: %[[INIT:.+]] = linalg.fill ins(%{{.+}} : f32)
+// CHECK: linalg.generic
+// CHECK-SAME: iterator_types = ["parallel", "reduction"]
+// CHECK: arith.maximumf
+// CHECK: tensor.reshape
+// CHECK-SAME: -> tensor<?x1xf32>
+func.func @reduce_keepdim(%x: tensor<?x8xf32>) -> tensor<?x1xf32> {
+  %m = mlopt.max %x, dims = [1] keepdim : tensor<?x8xf32> -> tensor<?x1xf32>
+  return %m : tensor<?x1xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @shapes
+// CHECK: linalg.transpose ins(%arg0 : tensor<4x6xf32>) outs(%{{.+}} : tensor<6x4xf32>) permutation = [1, 0]
+// CHECK: tensor.extract_slice %{{.+}}[1, 0] [3, 2] [1, 2]
+func.func @shapes(%x: tensor<4x6xf32>) -> tensor<3x2xf32> {
+  %t = mlopt.transpose %x, permutation = [1, 0] : tensor<4x6xf32> -> tensor<6x4xf32>
+  %s = mlopt.slice %t, start = [1, 0], limit = [4, 4], step = [1, 2] : tensor<6x4xf32> -> tensor<3x2xf32>
+  return %s : tensor<3x2xf32>
+}
+
+// -----
+
+// Batch dims of the lhs fold into M when the rhs is a matrix.
+// CHECK-LABEL: func @matmul
+// CHECK: tensor.reshape %arg0
+// CHECK-SAME: -> tensor<?x64xf32>
+// CHECK: linalg.matmul ins(%{{.+}}, %arg1 : tensor<?x64xf32>, tensor<64x32xf32>)
+// CHECK: tensor.reshape
+// CHECK-SAME: -> tensor<8x?x32xf32>
+func.func @matmul(%x: tensor<8x?x64xf32>, %w: tensor<64x32xf32>) -> tensor<8x?x32xf32> {
+  %y = mlopt.matmul %x, %w : tensor<8x?x64xf32>, tensor<64x32xf32> -> tensor<8x?x32xf32>
+  return %y : tensor<8x?x32xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @conv_groups
+// CHECK: tensor.pad
+// CHECK-COUNT-2: linalg.conv_2d_nchw_fchw
+func.func @conv_groups(%x: tensor<1x4x8x8xf32>, %w: tensor<6x2x3x3xf32>) -> tensor<1x6x8x8xf32> {
+  %y = mlopt.conv2d %x, %w, stride = [1, 1], padding = [1, 1], dilation = [1, 1], groups = 2
+      : tensor<1x4x8x8xf32>, tensor<6x2x3x3xf32> -> tensor<1x6x8x8xf32>
+  return %y : tensor<1x6x8x8xf32>
+}

@@ -1,0 +1,25 @@
+// RUN: mlopt %s --mlopt-parallelize-outer-loops=min-parallel-work=1000 | FileCheck %s
+
+// Threads take the outer dim only, and only when the nest is big enough.
+// CHECK-LABEL: func @nest
+// CHECK: %[[T0:.+]] = arith.ceildivsi
+// CHECK: %[[T1:.+]] = arith.ceildivsi
+// CHECK: %[[TOTAL:.+]] = arith.muli %{{.+}}, %[[T1]]
+// CHECK: %[[BIG:.+]] = arith.cmpi sge, %[[TOTAL]], %c1000
+// CHECK: scf.if %[[BIG]] {
+// CHECK:   scf.parallel (%[[I:.+]]) =
+// CHECK:     scf.for %[[J:.+]] =
+// CHECK:       memref.store %{{.+}}, %arg0[%[[I]], %[[J]]]
+// CHECK: } else {
+// CHECK:   scf.for
+// CHECK:     scf.for
+// CHECK-NOT: scf.parallel
+func.func @nest(%m: memref<?x?xf32>, %n: index, %k: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %v = arith.constant 1.0 : f32
+  scf.parallel (%i, %j) = (%c0, %c0) to (%n, %k) step (%c1, %c1) {
+    memref.store %v, %m[%i, %j] : memref<?x?xf32>
+  }
+  return
+}

@@ -1,0 +1,134 @@
+//===- RuntimeTest.cpp - buffers, .npy files, the object cache ------------===//
+
+#include "runtime/Buffer.h"
+#include "runtime/Npy.h"
+#include "runtime/ObjectCache.h"
+
+#include "gtest/gtest.h"
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <atomic>
+#include <thread>
+#include <unistd.h>
+
+using namespace mlopt::rt;
+
+namespace {
+
+std::string tempDir(const char *name) {
+  std::string dir = ::testing::TempDir() + "mlopt-" + name + "-" + std::to_string(getpid());
+  return dir;
+}
+
+TEST(BufferTest, AllocationIsAlignedAndRowMajor) {
+  Buffer b = Buffer::allocate(DType::F32, {3, 4, 5});
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(b.data) % kAlignment, 0u);
+  EXPECT_EQ(b.strides, (std::vector<int64_t>{20, 5, 1}));
+  EXPECT_EQ(b.numElements(), 60);
+  EXPECT_TRUE(b.isContiguous());
+  Buffer empty = Buffer::allocate(DType::I64, {0, 7});
+  EXPECT_EQ(empty.numElements(), 0);
+  EXPECT_NE(empty.data, nullptr);
+}
+
+TEST(BufferTest, ContiguousCopiesAStridedView) {
+  Buffer b = Buffer::allocate(DType::I32, {2, 3});
+  for (int i = 0; i < 6; ++i)
+    static_cast<int32_t *>(b.data)[i] = i;
+  Buffer t = b; // the transpose, as a view
+  t.shape = {3, 2};
+  t.strides = {1, 3};
+  EXPECT_FALSE(t.isContiguous());
+  Buffer c = t.contiguous();
+  auto *v = static_cast<int32_t *>(c.data);
+  EXPECT_EQ(std::vector<int32_t>(v, v + 6), (std::vector<int32_t>{0, 3, 1, 4, 2, 5}));
+}
+
+TEST(NpyTest, RoundTripsEveryDType) {
+  std::string path = tempDir("npy") + ".npy";
+  for (DType dtype : {DType::F16, DType::BF16, DType::F32, DType::F64, DType::Bool,
+                      DType::I32, DType::I64}) {
+    Buffer b = Buffer::allocate(dtype, {2, 3});
+    std::memset(b.data, 0, b.byteCount());
+    static_cast<char *>(b.data)[0] = 1;
+    std::string error;
+    ASSERT_TRUE(writeNpy(path, b, error)) << error;
+    Buffer back;
+    ASSERT_TRUE(readNpy(path, back, error)) << error;
+    EXPECT_EQ(back.dtype, dtype);
+    EXPECT_EQ(back.shape, b.shape);
+    EXPECT_EQ(std::memcmp(back.data, b.data, b.byteCount()), 0);
+  }
+  std::remove(path.c_str());
+}
+
+TEST(NpyTest, MalformedFilesAreErrorsNotCrashes) {
+  std::string path = tempDir("bad") + ".npy";
+  std::string error;
+  Buffer out;
+  EXPECT_FALSE(readNpy(path + ".missing", out, error));
+  for (const std::string &contents :
+       {std::string("not numpy"), std::string("\x93NUMPY\x01\x00\xff\xff", 10),
+        std::string("\x93NUMPY\x01\x00\x10\x00{'descr': '<f4',", 26),
+        std::string("\x93NUMPY\x01\x00\x46\x00{'descr': '<f4', 'fortran_order': False, "
+                    "'shape': (1000000,), }      \n",
+                    80)}) {
+    std::ofstream(path, std::ios::binary) << contents;
+    error.clear();
+    EXPECT_FALSE(readNpy(path, out, error));
+    EXPECT_FALSE(error.empty());
+  }
+  std::remove(path.c_str());
+}
+
+TEST(ObjectCacheTest, StoresLoadsAndRejectsCorruption) {
+  ObjectCache cache(tempDir("cache"));
+  std::string key = "abc123";
+  EXPECT_FALSE(cache.load(key));
+  cache.store(key, "object bytes");
+  ASSERT_TRUE(cache.load(key));
+  EXPECT_EQ(*cache.load(key), "object bytes");
+  EXPECT_FALSE(cache.load("other")); // another key is another file
+
+  // Flip one payload byte: the checksum no longer matches.
+  {
+    std::fstream file(cache.pathOf(key), std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(-3, std::ios::end);
+    file.put('X');
+  }
+  EXPECT_FALSE(cache.load(key));
+  // Truncate it.
+  cache.store(key, "object bytes");
+  {
+    std::ifstream in(cache.pathOf(key), std::ios::binary);
+    std::string data((std::istreambuf_iterator<char>(in)), {});
+    std::ofstream(cache.pathOf(key), std::ios::binary) << data.substr(0, data.size() - 4);
+  }
+  EXPECT_FALSE(cache.load(key));
+  // Garbage.
+  std::ofstream(cache.pathOf(key), std::ios::binary) << "garbage";
+  EXPECT_FALSE(cache.load(key));
+}
+
+TEST(ObjectCacheTest, ConcurrentWritersNeverExposeAPartialEntry) {
+  ObjectCache cache(tempDir("race"));
+  std::string payload(1 << 20, 'p');
+  std::vector<std::thread> threads;
+  std::atomic<int> torn{0};
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&] {
+      for (int i = 0; i < 20; ++i) {
+        cache.store("k", payload);
+        std::optional<std::string> got = cache.load("k");
+        if (got && *got != payload)
+          ++torn;
+      }
+    });
+  for (std::thread &t : threads)
+    t.join();
+  EXPECT_EQ(torn.load(), 0);
+  EXPECT_EQ(*cache.load("k"), payload);
+}
+
+} // namespace
