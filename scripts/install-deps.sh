@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the build and the tests need, only what is missing, quietly.
-# Debian packages (LLVM/MLIR 19, GoogleTest, fmt, ccache, Ninja,
-# packages from PyPI (NumPy, pybind11, pytest, lit).
+# Debian packages (LLVM/MLIR 19, GoogleTest, fmt, ccache, Ninja, OpenBLAS,
+# LLVM's OpenMP runtime) and Python packages from PyPI (NumPy, pybind11,
+# pytest, lit).
 set -euo pipefail
 
 PYTHON=${PYTHON:-python3}
