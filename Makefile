@@ -38,11 +38,15 @@ test: build
 	@echo "== lit";        $(MAKE) --no-print-directory test-lit
 	@echo "== pytest";     $(MAKE) --no-print-directory test-python
 
-# The headline example: a model-like function through the mlopt-simplify pipeline.
+# The headline example: a model-like function through the mlopt-simplify
+# pipeline, then compiled for this CPU and run on random inputs.
 demo: build
 	@echo "== examples/mlp.mlir, as written:"; cat examples/mlp.mlir
 	@echo; echo "== after: $(BUILD)/bin/mlopt examples/mlp.mlir --mlopt-simplify"
 	@$(BUILD)/bin/mlopt examples/mlp.mlir --mlopt-simplify
+	@echo "== compiled and run: $(BUILD)/bin/mlopt-run examples/mlp.mlir (batch 64, random inputs)"
+	@$(BUILD)/bin/mlopt-run examples/mlp.mlir --input=random:64x256 --input=random:256x512 \
+	  --input=random:512 --input=random:512x10 --input=random:10 --iterations=100
 
 # Refreshes the op reference from the ODS definitions.
 docs: build
