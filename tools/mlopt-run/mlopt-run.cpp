@@ -6,6 +6,7 @@
 //
 //   mlopt-run model.mlir --function=mlp --input=x.npy --input=random:4x8 \
 //       --output-dir=out --iterations=100
+//   mlopt-run model.mlir --emit-object=model.o   # for ahead-of-time use
 //
 //===----------------------------------------------------------------------===//
 
@@ -21,6 +22,7 @@
 #include "mlir/IR/Diagnostics.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Format.h"
+#include "llvm/Support/raw_ostream.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/SourceMgr.h"
@@ -45,6 +47,10 @@ static cl::opt<std::string> outputDir("output-dir", cl::desc("Write results as r
 static cl::opt<int> iterations("iterations", cl::desc("Calls to time"), cl::init(1));
 static cl::opt<unsigned> seed("seed", cl::desc("Seed of random inputs"), cl::init(0));
 static cl::opt<bool> emitLLVM("emit-llvm", cl::desc("Print the optimized LLVM IR and exit"));
+static cl::opt<std::string> emitObject("emit-object",
+                                       cl::desc("Write the object file (ELF, host CPU) here and exit; "
+                                                "it defines mlopt_invoke_<function> for each public "
+                                                "function"));
 static cl::opt<bool> noDiskCache("no-disk-cache", cl::desc("Neither read nor write the disk cache"));
 static cl::opt<int> optLevel("O", cl::desc("LLVM optimization level"), cl::init(3));
 
@@ -166,6 +172,14 @@ int main(int argc, char **argv) {
   if (!compiled) {
     llvm::errs() << error;
     return 1;
+  }
+  if (!emitObject.empty()) {
+    std::error_code ec;
+    llvm::raw_fd_ostream out(emitObject, ec);
+    if (ec)
+      return fail(emitObject + ": " + ec.message());
+    out << compiled->object();
+    return 0;
   }
 
   std::string name = functionName;
