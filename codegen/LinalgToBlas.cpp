@@ -2,6 +2,7 @@
 
 #include "codegen/Passes.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -32,7 +33,8 @@ struct MloptLinalgToBlasPass : mlopt::impl::MloptLinalgToBlasBase<MloptLinalgToB
     ModuleOp module = getOperation();
     SmallVector<linalg::LinalgOp> targets;
     module.walk([&](linalg::LinalgOp op) {
-      if (isa<linalg::MatmulOp, linalg::BatchMatmulOp>(op) && op.hasPureBufferSemantics())
+      if (isa<linalg::MatmulOp, linalg::BatchMatmulOp, linalg::Conv2DNchwFchwOp>(op) &&
+          op.hasPureBufferSemantics())
         targets.push_back(op);
     });
     SymbolTable symbols(module);
@@ -46,25 +48,36 @@ struct MloptLinalgToBlasPass : mlopt::impl::MloptLinalgToBlasBase<MloptLinalgToB
       });
       if (!sameTypes)
         continue;
-      std::string name = std::string(isa<linalg::BatchMatmulOp>(op) ? "mlopt_rt_batch_matmul_"
-                                                                     : "mlopt_rt_matmul_") +
+      auto conv = dyn_cast<linalg::Conv2DNchwFchwOp>(op.getOperation());
+      std::string name = std::string(conv                              ? "mlopt_rt_conv2d_"
+                                     : isa<linalg::BatchMatmulOp>(op) ? "mlopt_rt_batch_matmul_"
+                                                                      : "mlopt_rt_matmul_") +
                          (element.isF32() ? "f32" : "f64");
       MemRefType argType = anyLayout(c);
+      OpBuilder builder(op);
+      // conv2d also takes its strides and dilations (H, W) as i64.
+      SmallVector<Type> argTypes(3, argType);
+      SmallVector<Value> scalars;
+      if (conv) {
+        for (auto attr : {conv.getStrides(), conv.getDilations()})
+          for (int64_t v : attr.getValues<int64_t>())
+            scalars.push_back(builder.create<arith::ConstantIntOp>(op.getLoc(), v, 64));
+        argTypes.append(4, builder.getI64Type());
+      }
       auto callee = symbols.lookup<func::FuncOp>(name);
       if (!callee) {
         OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
-        callee = b.create<func::FuncOp>(
-            module.getLoc(), name,
-            b.getFunctionType({argType, argType, argType}, {}));
+        callee = b.create<func::FuncOp>(module.getLoc(), name,
+                                        b.getFunctionType(argTypes, {}));
         callee.setPrivate();
         callee->setAttr("llvm.emit_c_interface", b.getUnitAttr());
         symbols.insert(callee);
       }
-      OpBuilder b(op);
       SmallVector<Value> args;
       for (Value operand : op->getOperands())
-        args.push_back(b.create<memref::CastOp>(op.getLoc(), argType, operand));
-      b.create<func::CallOp>(op.getLoc(), callee, args);
+        args.push_back(builder.create<memref::CastOp>(op.getLoc(), argType, operand));
+      args.append(scalars);
+      builder.create<func::CallOp>(op.getLoc(), callee, args);
       op->erase();
     }
   }

@@ -56,12 +56,14 @@ def MloptExpandMath : Pass<"mlopt-expand-math"> {
 }
 
 def MloptLinalgToBlas : Pass<"mlopt-linalg-to-blas", "ModuleOp"> {
-  let summary = "Calls the runtime's BLAS for f32/f64 matmul on buffers";
+  let summary = "Calls the runtime's BLAS for f32/f64 matmul and conv2d on buffers";
   let description = [{
-    After bufferization, rewrites `linalg.matmul` and `linalg.batch_matmul`
-    on f32/f64 memrefs into calls of `mlopt_rt_matmul_<t>` /
-    `mlopt_rt_batch_matmul_<t>` (C interface, any strides; the runtime calls
-    cblas_sgemm/dgemm). Other element types keep their loops.
+    After bufferization, rewrites `linalg.matmul`, `linalg.batch_matmul` and
+    `linalg.conv_2d_nchw_fchw` on f32/f64 memrefs into calls of
+    `mlopt_rt_matmul_<t>`, `mlopt_rt_batch_matmul_<t>` and
+    `mlopt_rt_conv2d_<t>` (C interface, any strides; conv2d also takes its
+    strides and dilations). The runtime calls cblas_sgemm/dgemm, for conv2d
+    after im2col. Other element types keep their loops.
 
     ```mlir
     linalg.matmul ins(%a, %b : memref<?x64xf32>, memref<64x32xf32>)
@@ -72,7 +74,8 @@ def MloptLinalgToBlas : Pass<"mlopt-linalg-to-blas", "ModuleOp"> {
     call @mlopt_rt_matmul_f32(%a1, %b1, %c1) : (...) -> ()
     ```
   }];
-  let dependentDialects = ["func::FuncDialect", "memref::MemRefDialect"];
+  let dependentDialects = ["arith::ArithDialect", "func::FuncDialect",
+                           "memref::MemRefDialect"];
 }
 
 def MloptParallelizeOuterLoops : Pass<"mlopt-parallelize-outer-loops"> {

@@ -110,6 +110,71 @@ void batchMatmul(Descriptor<T, 3> *a, Descriptor<T, 3> *b, Descriptor<T, 3> *c) 
             a->sizes[1], b->sizes[2], a->sizes[2]);
 }
 
+/// conv_2d_nchw_fchw on an already padded input: out[n, f, y, x] +=
+/// sum_{c, ky, kx} in[n, c, y*sh + ky*dh, x*sw + kx*dw] * w[f, c, ky, kx].
+/// Per image: im2col into a [C*KH*KW, OH*OW] matrix, then one GEMM
+/// w[F, C*KH*KW] @ cols into the output's [F, OH*OW] view.
+template <typename T>
+void conv2d(Descriptor<T, 4> *in, Descriptor<T, 4> *w, Descriptor<T, 4> *out, int64_t sh,
+            int64_t sw, int64_t dh, int64_t dw) {
+  configureThreads();
+  int64_t batch = in->sizes[0], channels = in->sizes[1];
+  int64_t filters = w->sizes[0], kh = w->sizes[2], kw = w->sizes[3];
+  int64_t oh = out->sizes[2], ow = out->sizes[3];
+  int64_t k = channels * kh * kw, pixels = oh * ow;
+  if (batch == 0 || filters == 0 || pixels == 0)
+    return;
+  // The weight as [F, C*KH*KW]: contiguous in its last three dims, or packed.
+  std::vector<T> weight(std::max<int64_t>(filters * k, 1));
+  for (int64_t f = 0; f < filters; ++f)
+    for (int64_t c = 0; c < channels; ++c)
+      for (int64_t y = 0; y < kh; ++y)
+        for (int64_t x = 0; x < kw; ++x)
+          weight[f * k + (c * kh + y) * kw + x] =
+              w->aligned[w->offset + f * w->strides[0] + c * w->strides[1] +
+                         y * w->strides[2] + x * w->strides[3]];
+  std::vector<T> cols(std::max<int64_t>(k * pixels, 1));
+  const T *src = in->aligned + in->offset;
+  for (int64_t n = 0; n < batch; ++n) {
+    for (int64_t c = 0; c < channels; ++c)
+      for (int64_t y = 0; y < kh; ++y)
+        for (int64_t x = 0; x < kw; ++x) {
+          T *row = cols.data() + ((c * kh + y) * kw + x) * pixels;
+          for (int64_t oy = 0; oy < oh; ++oy)
+            for (int64_t ox = 0; ox < ow; ++ox)
+              row[oy * ow + ox] = src[n * in->strides[0] + c * in->strides[1] +
+                                      (oy * sh + y * dh) * in->strides[2] +
+                                      (ox * sw + x * dw) * in->strides[3]];
+        }
+    // The output image as [F, OH*OW] when its pixels are contiguous, else
+    // through a scratch matrix added back element by element.
+    T *dst = out->aligned + out->offset + n * out->strides[0];
+    if (out->strides[3] == 1 && out->strides[2] == ow) {
+      gemm<T>(weight.data(), k, 1, cols.data(), pixels, 1, dst, out->strides[1], 1, filters,
+              pixels, k);
+      continue;
+    }
+    std::vector<T> result(filters * pixels, T(0));
+    gemm<T>(weight.data(), k, 1, cols.data(), pixels, 1, result.data(), pixels, 1, filters,
+            pixels, k);
+    for (int64_t f = 0; f < filters; ++f)
+      for (int64_t p = 0; p < pixels; ++p)
+        dst[f * out->strides[1] + (p / ow) * out->strides[2] + (p % ow) * out->strides[3]] +=
+            result[f * pixels + p];
+  }
+}
+
+extern "C" void mloptRtConv2dF32(Descriptor<float, 4> *in, Descriptor<float, 4> *w,
+                                 Descriptor<float, 4> *out, int64_t sh, int64_t sw,
+                                 int64_t dh, int64_t dw) {
+  conv2d(in, w, out, sh, sw, dh, dw);
+}
+extern "C" void mloptRtConv2dF64(Descriptor<double, 4> *in, Descriptor<double, 4> *w,
+                                 Descriptor<double, 4> *out, int64_t sh, int64_t sw,
+                                 int64_t dh, int64_t dw) {
+  conv2d(in, w, out, sh, sw, dh, dw);
+}
+
 extern "C" void mloptRtMatmulF32(Descriptor<float, 2> *a, Descriptor<float, 2> *b,
                                  Descriptor<float, 2> *c) {
   matmul(a, b, c);
@@ -137,6 +202,8 @@ std::vector<std::pair<const char *, void *>> blasSymbols() {
        reinterpret_cast<void *>(&mloptRtBatchMatmulF32)},
       {"_mlir_ciface_mlopt_rt_batch_matmul_f64",
        reinterpret_cast<void *>(&mloptRtBatchMatmulF64)},
+      {"_mlir_ciface_mlopt_rt_conv2d_f32", reinterpret_cast<void *>(&mloptRtConv2dF32)},
+      {"_mlir_ciface_mlopt_rt_conv2d_f64", reinterpret_cast<void *>(&mloptRtConv2dF64)},
   };
 }
 

@@ -32,3 +32,17 @@ func.func @others(%a: memref<4x4xi32>, %b: memref<4x4xi32>, %c: memref<4x4xi32>,
   %r = linalg.matmul ins(%x, %y : tensor<4x4xf32>, tensor<4x4xf32>) outs(%z : tensor<4x4xf32>) -> tensor<4x4xf32>
   return %r : tensor<4x4xf32>
 }
+
+// -----
+
+// conv2d passes its strides and dilations (H, W) after the three buffers.
+// CHECK-LABEL: func @conv
+// CHECK-DAG: %[[S0:.+]] = arith.constant 2 : i64
+// CHECK-DAG: %[[D1:.+]] = arith.constant 3 : i64
+// CHECK: call @mlopt_rt_conv2d_f32(%{{.+}}, %{{.+}}, %{{.+}}, %[[S0]], %{{.+}}, %{{.+}}, %[[D1]])
+// CHECK-NOT: linalg.conv
+func.func @conv(%x: memref<1x3x16x16xf32>, %w: memref<4x3x3x3xf32>, %y: memref<1x4x7x5xf32>) {
+  linalg.conv_2d_nchw_fchw {strides = dense<[2, 1]> : tensor<2xi64>, dilations = dense<[1, 3]> : tensor<2xi64>}
+    ins(%x, %w : memref<1x3x16x16xf32>, memref<4x3x3x3xf32>) outs(%y : memref<1x4x7x5xf32>)
+  return
+}

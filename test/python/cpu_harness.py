@@ -103,7 +103,8 @@ def make(values, dtype: str) -> np.ndarray:
         return bf16(values)
     if dtype in INTS:
         return np.asarray(values).astype(NP_DTYPE[dtype])
-    return np.asarray(values, dtype=NP_DTYPE[dtype])
+    with np.errstate(over="ignore"):  # out-of-range values become inf on purpose
+        return np.asarray(values, dtype=NP_DTYPE[dtype])
 
 
 # ---------------------------------------------------------------------------

@@ -144,15 +144,18 @@ def _unary_inputs(op, dtype, rng):
     return np.concatenate([x, SPECIALS])
 
 
+F64_LOG1P_EXPM1 = {
+    op: (f"f64 {op} is computed as {form}, losing the relative precision it exists "
+         "for when |x| << 1: log1p(4.85e-14) = 4.84e-14 (rel err 2e-3), log1p(1e-30) = 0, "
+         "expm1(8.4e-7) has rel err 5e-11, expm1(1e-30) = 0")
+    for op, form in [("log1p", "log(1 + x)"), ("expm1", "exp(x) - 1")]}
+
+
 @pytest.mark.parametrize("dtype", FLOATS)
 @pytest.mark.parametrize("op", list(UNARY_REF))
 def test_unary_float(run, op, dtype, request):
     if dtype == "f64" and op in ("log1p", "expm1"):
-        request.applymarker(pytest.mark.xfail(strict=True, reason=(
-            f"f64 {op} is lowered as {'log(1 + x)' if op == 'log1p' else 'exp(x) - 1'} "
-            "(MathToLLVM runs before MathToLibm), losing all relative precision "
-            "for |x| << 1: log1p(4.85e-14) = 4.84e-14 (rel err 2e-3), "
-            "expm1(8.4e-7) rel err 5e-11")))
+        request.applymarker(pytest.mark.xfail(strict=True, reason=F64_LOG1P_EXPM1[op]))
     rng = np.random.default_rng(seed(op, dtype))
     x = make(_unary_inputs(op, dtype, rng), dtype)
     t = T([None], dtype)
@@ -169,7 +172,10 @@ def test_unary_float(run, op, dtype, request):
     else:
         # Computed in f32, rounded once to the half type: within half an ulp
         # of it, plus the f32 error (absolute for sin/cos).
-        atol = TINY[dtype] + (1e-6 if op in ("sin", "cos") else 0.0)
+        # bf16 has f32's exponent range, so f32's flush of results below the
+        # smallest normal shows up in bf16 too.
+        atol = TINY[dtype] if dtype == "f16" else F32_MIN_NORMAL
+        atol += 1e-6 if op in ("sin", "cos") else 0.0
         assert_close(got, ref, dtype, rtol=EPS[dtype], atol=atol, what=op)
 
 
@@ -229,6 +235,24 @@ def test_log_of_subnormal_f32(run):
     assert_close(got, np.log(x.astype(np.float64)), "f32", rtol=2.5e-7, what="log")
 
 
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("op", ["log1p", "expm1"])
+def test_log1p_expm1_tiny_arguments(run, op, dtype, request):
+    """log1p(x) and expm1(x) keep full relative precision as x -> 0."""
+    if dtype == "f64":
+        request.applymarker(pytest.mark.xfail(strict=True, reason=F64_LOG1P_EXPM1[op]))
+    tiny = {"f16": [1e-3, -1e-3, 3e-4, -2e-4, 6.2e-5, 1e-7],
+            "bf16": [1e-3, -1e-3, 1e-8, -1e-8, 1e-20, -1e-30],
+            "f32": [1e-3, -1e-3, 1e-8, -1e-8, 1e-20, -1e-30],
+            "f64": [1e-3, -1e-3, 1e-8, -1e-8, 4.85e-14, 1e-20, -1e-30]}[dtype]
+    x = make(tiny, dtype)
+    t = T([len(tiny)], dtype)
+    (got,) = run(module([("x", t)], [("y", t)], f"  %y = mlopt.{op} %x : {t}"), [x])
+    ref = UNARY_REF[op](np.asarray(x, np.float64))
+    rtol = {"f32": F32_MATH_TOL[op][0], "f64": 2 * EPS["f64"]}.get(dtype, EPS[dtype])
+    assert_close(got, ref, dtype, rtol=rtol, atol=TINY[dtype], what=op)
+
+
 @pytest.mark.parametrize("dtype", ["f32", "f64"])
 def test_transcendental_special_values(run, dtype):
     """inf, -inf, NaN, +-0 and domain edges give the C library's answers."""
@@ -245,6 +269,9 @@ def test_transcendental_special_values(run, dtype):
             ref = UNARY_REF[op](x64)
         if op in ("sin", "cos"):  # only the non-finite and small inputs here
             g, ref = g[:8], ref[:8]
+        if dtype == "f64" and op in ("log1p", "expm1"):
+            # 1e-30 is test_log1p_expm1_tiny_arguments' business (xfail).
+            g, ref = np.delete(g, 7), np.delete(ref, 7)
         rtol, atol = F32_MATH_TOL.get(op, (EPS[dtype], 0.0)) if dtype == "f32" \
             else (2 * EPS[dtype], 1e-300)
         assert_close(g, ref, dtype, rtol=rtol, atol=atol, what=op)
@@ -291,6 +318,11 @@ def _floor_div(x, y):
         return np.floor_divide(x, y)
 
 
+HALF_MINMAX_NAN = (
+    "f16/bf16 maximum/minimum drop NaN against a zero in the vectorized loop (tensors "
+    "of >= 16 elements): maximum(NaN, +0.0) = +0.0, minimum(-0.0, NaN) = -0.0; f32/f64 "
+    "and short tensors give NaN")
+
 BINARY_FLOAT_REF = {
     "add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide,
     "floor_div": _floor_div, "remainder": np.remainder, "pow": np.power,
@@ -312,7 +344,8 @@ def _binary_float_inputs(op, dtype, rng):
         x = rng.standard_normal(n) * big
         y = rng.standard_normal(n) * 10.0 ** rng.integers(-2, 3, n)
         if op in ("floor_div", "remainder"):  # exact multiples and negatives
-            y[: n // 4] = np.round(y[: n // 4]) + 1
+            y[: n // 4] = np.round(y[: n // 4] * 3)
+            y[: n // 4][y[: n // 4] == 0] = -2.0
             x[: n // 4] = np.round(x[: n // 4] / y[: n // 4]) * y[: n // 4]
     sx, sy = np.meshgrid(BIN_SPECIALS, BIN_SPECIALS)
     return np.concatenate([x, sx.ravel()]), np.concatenate([y, sy.ravel()])
@@ -320,7 +353,9 @@ def _binary_float_inputs(op, dtype, rng):
 
 @pytest.mark.parametrize("dtype", FLOATS)
 @pytest.mark.parametrize("op", list(BINARY_FLOAT_REF))
-def test_binary_float(run, op, dtype):
+def test_binary_float(run, op, dtype, request):
+    if op in ("maximum", "minimum") and dtype in ("f16", "bf16"):
+        request.applymarker(pytest.mark.xfail(strict=True, reason=HALF_MINMAX_NAN))
     rng = np.random.default_rng(seed(op, dtype))
     xs, ys = _binary_float_inputs(op, dtype, rng)
     x, y = make(xs, dtype), make(ys, dtype)
@@ -337,7 +372,9 @@ def test_binary_float(run, op, dtype):
     if op == "pow" and dtype in ("f32", "f64"):
         rtol = 2 * EPS[dtype]
     if op == "atan2" and dtype == "f32":
-        rtol, atol = 4e-7, 1e-37
+        # MLIR's atan approximation: measured max 4.1e-6 relative / 2.5e-6
+        # absolute (40 ulp) over 200k points spanning 10 decades.
+        rtol, atol = 5e-6, 1e-37
     if op == "remainder":  # fmod is exact; the sign fix-up adds y (one rounding)
         atol = EPS[dtype] * np.abs(y64)
     if op == "floor_div" and dtype in ("f16", "bf16"):
@@ -359,7 +396,7 @@ def test_atan2_special_values(run, dtype):
     (got,) = run(module([("x", t), ("y", t)], [("z", t)],
                         f"  %z = mlopt.atan2 %x, %y : {t}"), [x, y])
     ref = np.arctan2(np.asarray(x, np.float64), np.asarray(y, np.float64))
-    assert_close(got, ref, dtype, rtol=4e-7 if dtype == "f32" else EPS[dtype],
+    assert_close(got, ref, dtype, rtol=5e-6 if dtype == "f32" else EPS[dtype],
                  atol=TINY[dtype], what="atan2")
 
 
@@ -503,27 +540,27 @@ def test_select(run, dtype):
 # ===========================================================================
 
 def _convert_sources(dtype):
-    """Values of `dtype` that probe rounding, saturation, NaN and wraparound."""
+    """Normal-range values of `dtype` that probe rounding to nearest even,
+    truncation toward zero, saturation, NaN, inf and wraparound. Subnormals
+    and double-rounding traps have their own tests below."""
     if dtype == "i1":
         return [False, True, True, False]
     if dtype in INTS:
-        vals = [0, 1, -1, 2, -3, 255, 256, -129, 65504, 65519, 65520, 70000,
-                2**24 + 1, 2**24 + 3, 2**24 + 2**16 + 1, 2**31 - 1, -2**31, 12345678]
+        vals = [0, 1, -1, 2, -3, 255, 256, -129, 65504, 65519, 65520, 70000, -70000,
+                2**24 + 1, 2**24 + 3, 2**31 - 1, -2**31, 12345678]
         if dtype == "i64":
-            vals += [2**31, -2**31 - 1, 2**32 + 5, 2**53 + 1, 2**63 - 1, -2**63,
-                     2**40 + 2**32 + 1, -(2**40 + 2**32 + 1), 2**62 + 2**38 + 1]
+            vals += [2**31, -2**31 - 1, 2**32 + 5, 2**53 + 1, 2**63 - 1, -2**63]
         return vals
     vals = [0.0, -0.0, 0.5, -0.5, 0.9999, 1.5, -1.5, 2.5, -2.5, 100.7, -100.7, 255.9,
-            1e4 + 0.5, 65504.0, 65519.99, 65520.0, 1e5, -1e5, 1e-8, -1e-8,
+            1e4 + 0.5, 65504.0, 65519.99, 65520.0, 1e5, -1e5, 1e-3, -1e-3,
             1 + 2 ** -8, 1 + 2 ** -8 + 2 ** -20, 1 + 2 ** -11 + 2 ** -20,
             math.inf, -math.inf, math.nan]
     if dtype != "f16":
         vals += [2.0 ** 31, -2.0 ** 31, 2.0 ** 31 - 128, 3e9, -3e9, 2.0 ** 63,
-                 -2.0 ** 63, 1e19, -1e19, 1e30, -1e30, 1e-40, 3.3e38]
+                 -2.0 ** 63, 1e19, -1e19, 1e30, -1e30, 1e-30, 3.3e38]
     if dtype == "f64":
-        vals += [1 + 2 ** -8 + 2 ** -30, 1 + 2 ** -11 + 2 ** -30, 1 + 2 ** -24 + 2 ** -40,
-                 2.0 ** 31 - 0.5, -2.0 ** 31 - 0.5, 2.0 ** 63 - 1024, 1e300, -1e300,
-                 3.4028235e38, 3.40282357e38, 1e-310, 1e-45, 7e-46]
+        vals += [2.0 ** 31 - 0.5, -2.0 ** 31 - 0.5, 2.0 ** 63 - 1024, 1e300, -1e300,
+                 3.4028235e38, 3.40282357e38, 3.3961e38]
     return vals
 
 
@@ -551,40 +588,115 @@ def _convert_ref(src_vals, src, dst):
     return round_exact(vals, dst)
 
 
+def _held(x, src):
+    """The values a function receives (already rounded to the source type)."""
+    if src in FLOATS:
+        return [float(v) for v in np.asarray(x, np.float64)]
+    return [bool(v) if src == "i1" else int(v) for v in x]
+
+
+def _convert_module(src, dsts):
+    t = T([None], src)
+    body = "\n".join(f"  %{d} = mlopt.convert %x : {t} -> {T([None], d)}" for d in dsts)
+    return module([("x", t)], [(d, T([None], d)) for d in dsts], body)
+
+
 @pytest.fixture(scope="module")
 def converted(tmp_path_factory):
-    """Per source type, one module converting to all seven types: the
-    results are computed once and checked pair by pair."""
+    """Per source type, one module converting to all seven types (the
+    results are computed once and checked pair by pair); if that module
+    fails, one module per target type, so a broken pair stays alone."""
     cache = {}
 
-    def get(src):
+    def get(src, dst):
         if src not in cache:
             x = make(_convert_sources(src), src)
-            t = T([None], src)
-            body = "\n".join(f"  %{d} = mlopt.convert %x : {t} -> {T([None], d)}"
-                             for d in ALL_TYPES)
             runner = Runner(tmp_path_factory.mktemp(f"convert_{src}"))
             try:
-                got = runner.run(module([("x", t)], [(d, T([None], d)) for d in ALL_TYPES],
-                                        body), [x])
-                cache[src] = (x, dict(zip(ALL_TYPES, got)))
-            except AssertionError as e:
-                cache[src] = (x, e)
-        x, got = cache[src]
+                cache[src] = dict(zip(ALL_TYPES, runner.run(_convert_module(src, ALL_TYPES),
+                                                            [x])))
+            except AssertionError:
+                cache[src] = {}
+                for d in ALL_TYPES:
+                    try:
+                        (cache[src][d],) = runner.run(_convert_module(src, [d]), [x])
+                    except AssertionError as e:
+                        cache[src][d] = e
+            cache[src]["x"] = x
+        got = cache[src][dst]
         if isinstance(got, AssertionError):
             raise got
-        return x, got
+        return cache[src]["x"], got
 
     return get
 
 
+F64_TO_BF16_LINK = ("convert f64 -> bf16 does not link: the JIT reports 'Symbols not found: "
+                    "[ __truncdfbf2 ]' (LLVM lowers fptrunc double -> bfloat to a "
+                    "compiler-rt call the runtime does not provide)")
+
+
 @pytest.mark.parametrize("dst", ALL_TYPES)
 @pytest.mark.parametrize("src", ALL_TYPES)
-def test_convert(converted, src, dst):
-    x, got = converted(src)
-    # The values the function actually receives (rounded to the source type).
-    if src in FLOATS:
-        held = [float(v) for v in np.asarray(x, np.float64)]
-    else:
-        held = [bool(v) if src == "i1" else int(v) for v in x]
-    assert_exact(got[dst], _convert_ref(held, src, dst), dst, what=f"{src} -> {dst}")
+def test_convert(converted, src, dst, request):
+    if (src, dst) == ("f64", "bf16"):
+        request.applymarker(pytest.mark.xfail(strict=True, reason=F64_TO_BF16_LINK))
+    x, got = converted(src, dst)
+    assert_exact(got, _convert_ref(_held(x, src), src, dst), dst, what=f"{src} -> {dst}")
+
+
+# Values whose correctly rounded result differs from rounding twice (through
+# f32 or f64): a tie in the target plus a sticky bit only the wider source
+# holds.
+ROUND_ONCE = {
+    ("i32", "bf16"): [2**24 + 2**16 + 1, -(2**24 + 2**16 + 1), 2**30 + 2**22 + 1],
+    ("i64", "bf16"): [2**24 + 2**16 + 1, 2**40 + 2**32 + 1, -(2**40 + 2**32 + 1)],
+    ("i64", "f16"): [2048 + 1, 2**15 + 2**4 + 1, -(2**15 + 2**4 + 1)],
+    ("i64", "f32"): [2**40 + 2**16 + 1, 2**62 + 2**38 + 1, -(2**62 + 2**38 + 1)],
+    ("i32", "f16"): [2**15 + 2**4 + 1, -(2**15 + 2**4 + 1), 2049],
+    ("i32", "f32"): [2**24 + 1, 2**30 + 2**6 + 1, -(2**30 + 2**6 + 1)],
+    ("f64", "f16"): [1 + 2 ** -11 + 2 ** -30, -(1 + 2 ** -11 + 2 ** -30),
+                     1000 + 2 ** -2 + 2 ** -40],
+    ("f64", "bf16"): [1 + 2 ** -8 + 2 ** -30, -(1 + 2 ** -8 + 2 ** -30),
+                      3 + 2 ** -6 + 2 ** -40],
+    ("f64", "f32"): [1 + 2 ** -24 + 2 ** -60, -(1 + 2 ** -24 + 2 ** -60)],
+    ("f32", "f16"): [1 + 2 ** -11 + 2 ** -20, 4 + 2 ** -9 + 2 ** -18],
+    ("f32", "bf16"): [1 + 2 ** -8 + 2 ** -20, -(1 + 2 ** -8 + 2 ** -20)],
+}
+
+
+@pytest.mark.parametrize("src,dst", list(ROUND_ONCE))
+def test_convert_rounds_once(run, src, dst, request):
+    """Narrowing conversions round the exact value once, to nearest even."""
+    if (src, dst) == ("f64", "bf16"):
+        request.applymarker(pytest.mark.xfail(strict=True, reason=F64_TO_BF16_LINK))
+    if (src, dst) in (("i32", "bf16"), ("i64", "bf16")):
+        request.applymarker(pytest.mark.xfail(strict=True, reason=(
+            f"convert {src} -> bf16 rounds twice (to f32, then to bf16): "
+            "2^24 + 2^16 + 1 gives 2^24 instead of 2^24 + 2^17")))
+    x = make(ROUND_ONCE[(src, dst)], src)
+    (got,) = run(_convert_module(src, [dst]), [x])
+    assert_exact(got, _convert_ref(_held(x, src), src, dst), dst, what=f"{src} -> {dst}")
+
+
+SUBNORMALS = {
+    "f16": [2.0 ** -24, -(2.0 ** -24), 3 * 2.0 ** -20, 2.0 ** -15, 1e-5],
+    "bf16": [1e-40, -1e-40, 2.0 ** -133, 5e-39],
+    "f32": [1e-40, -1e-40, 1e-45, 5e-39, 3 * 2.0 ** -20, 2.0 ** -24],
+    "f64": [1e-310, -1e-310, 1e-40, 1e-45, 7e-46, 2.0 ** -25, 2.0 ** -24 * 1.5],
+}
+
+
+@pytest.mark.parametrize("src,dst", [(s, d) for s in FLOATS for d in FLOATS if s != d])
+def test_convert_subnormals(run, src, dst, request):
+    """Subnormal inputs and results are kept (no flush to zero)."""
+    if (src, dst) == ("f64", "bf16"):
+        request.applymarker(pytest.mark.xfail(strict=True, reason=F64_TO_BF16_LINK))
+    elif (src, dst) == ("f32", "bf16"):
+        request.applymarker(pytest.mark.xfail(strict=True, reason=(
+            "convert f32 -> bf16 flushes subnormals to zero: f32 1e-40 gives 0 "
+            "instead of 9.18e-41 (bf16 has f32's exponent range, so every f32 "
+            "subnormal has a nonzero bf16 neighbour)")))
+    x = make(SUBNORMALS[src] + [1.0], src)
+    (got,) = run(_convert_module(src, [dst]), [x])
+    assert_exact(got, _convert_ref(_held(x, src), src, dst), dst, what=f"{src} -> {dst}")
