@@ -94,6 +94,26 @@ def main():
         bandwidth = arrays * x.nbytes / mlopt_s / 1e9
         print(f"{name:<10} {numpy_s * 1e3:9.2f} {mlopt_s * 1e3:9.2f} {numpy_s / mlopt_s:9.2f} "
               f"{100 * bandwidth / copy_gbs:8.0f}% {cold_ms:8.1f} {cached_ms:9.1f} {tiny_us:12.2f}")
+    bench_matmul(tool, work, env, args.iterations)
+
+
+def bench_matmul(tool, work, env, iterations):
+    """f32 matmul through OpenBLAS against NumPy's BLAS, in GFLOP/s."""
+    n = 1024
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((n, n), dtype=np.float32)
+    b = rng.standard_normal((n, n), dtype=np.float32)
+    np.save(work / "a.npy", a)
+    np.save(work / "b.npy", b)
+    path = work / "matmul.mlir"
+    path.write_text("func.func @f(%a: tensor<?x?xf32>, %b: tensor<?x?xf32>) -> tensor<?x?xf32> {\n"
+                    "  %r = mlopt.matmul %a, %b : tensor<?x?xf32>, tensor<?x?xf32> -> tensor<?x?xf32>\n"
+                    "  return %r : tensor<?x?xf32>\n}\n")
+    numpy_s = best_of(lambda: a @ b, 5)
+    _, _, call_us = run_mlopt(tool, path, [work / "a.npy", work / "b.npy"], iterations, env)
+    flops = 2 * n ** 3
+    print(f"matmul {n}^3 f32: NumPy {flops / numpy_s / 1e9:.1f} GFLOP/s, "
+          f"mlopt (OpenBLAS) {flops / (call_us / 1e6) / 1e9:.1f} GFLOP/s")
 
 
 if __name__ == "__main__":

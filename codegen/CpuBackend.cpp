@@ -112,6 +112,23 @@ const rt::Signature *CompiledModule::signature(const std::string &name) const {
   return nullptr;
 }
 
+bool CompiledModule::program(const std::string &name, rt::Program &out) const {
+  const rt::Signature *sig = signature(name);
+  rt::PackedEntry fn = entry(name);
+  if (!sig || !fn)
+    return false;
+  out = rt::Program();
+  rt::Launch launch{fn, *sig, {}, {}};
+  for (size_t i = 0; i < sig->inputs.size(); ++i)
+    launch.inputSlots.push_back(out.addSlot());
+  for (size_t i = 0; i < sig->results.size(); ++i)
+    launch.outputSlots.push_back(out.addSlot());
+  out.inputSlots = launch.inputSlots;
+  out.outputSlots = launch.outputSlots;
+  out.launches.push_back(std::move(launch));
+  return true;
+}
+
 namespace {
 
 double msSince(std::chrono::steady_clock::time_point start) {

@@ -10,6 +10,7 @@
 #define MLOPT_CODEGEN_CPUBACKEND_H
 
 #include "runtime/Invoke.h"
+#include "runtime/Program.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include <memory>
@@ -39,6 +40,9 @@ public:
   /// The entry of public function `name`, or null.
   ::mlopt::rt::PackedEntry entry(const std::string &name) const;
   const ::mlopt::rt::Signature *signature(const std::string &name) const;
+  /// Public function `name` as a runtime program (one launch); false if
+  /// there is no such function.
+  bool program(const std::string &name, ::mlopt::rt::Program &out) const;
   /// The object file the module was loaded from.
   const std::string &object() const { return objectCode; }
 

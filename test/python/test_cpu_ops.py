@@ -700,3 +700,376 @@ def test_convert_subnormals(run, src, dst, request):
     x = make(SUBNORMALS[src] + [1.0], src)
     (got,) = run(_convert_module(src, [dst]), [x])
     assert_exact(got, _convert_ref(_held(x, src), src, dst), dst, what=f"{src} -> {dst}")
+
+
+# ===========================================================================
+# constant
+# ===========================================================================
+
+def test_constants_of_every_type(run):
+    """Dense, splat and 0-d constants, returned directly (a global buffer the
+    runtime must copy out) and used by an op on a run-time input."""
+    consts = [
+        ("h", "dense<[1.0, -2.5, 0x7C00, 0x7E00, 6.0e-08]> : tensor<5xf16>", T([5], "f16"),
+         make([1.0, -2.5, math.inf, math.nan, 2.0 ** -24], "f16")),
+        ("b", "dense<[[1.5, -7.8125e-03], [3.0e+38, 0x7F80]]> : tensor<2x2xbf16>",
+         T([2, 2], "bf16"), make([[1.5, -2.0 ** -7], [3.0e38, math.inf]], "bf16")),
+        ("s", "dense<0.1> : tensor<3xf32>", T([3], "f32"), make([0.1] * 3, "f32")),
+        ("z", "dense<3.25> : tensor<f32>", T([], "f32"), np.float32(3.25)),
+        ("d", "dense<[0.1, 1.0e+300, -4.9406564584124654e-324, 0x7FF0000000000000]> "
+              ": tensor<4xf64>", T([4], "f64"),
+         np.array([0.1, 1e300, -5e-324, math.inf])),
+        ("o", "dense<[true, false, true]> : tensor<3xi1>", T([3], "i1"),
+         np.array([True, False, True])),
+        ("i", "dense<[-2147483648, 2147483647, 7]> : tensor<3xi32>", T([3], "i32"),
+         np.array([-2**31, 2**31 - 1, 7], np.int32)),
+        ("l", "dense<[[-9223372036854775808, 9223372036854775807], [0, -1]]> : tensor<2x2xi64>",
+         T([2, 2], "i64"), np.array([[-2**63, 2**63 - 1], [0, -1]], np.int64)),
+        ("e", "dense<7> : tensor<0x3xi64>", T([0, 3], "i64"), np.zeros((0, 3), np.int64)),
+    ]
+    body = "\n".join(f"  %{n} = mlopt.constant {v}" for n, v, _, _ in consts)
+    body += f"\n  %sum = mlopt.add %x, %s : {T([3], 'f32')}"
+    results = [(n, t) for n, _, t, _ in consts] + [("sum", T([3], "f32"))]
+    x = np.float32([1, 2, 3])
+    got = run(module([("x", T([3], "f32"))], results, body), [x])
+    for (n, _, t, ref), g in zip(consts, got):
+        dtype = t.split("x")[-1].rstrip(">") if "x" in t else t[7:-1]
+        assert_exact(g, ref, dtype, what=n)
+    assert_exact(got[-1], x + np.float32(0.1), "f32", what="x + constant")
+
+
+def test_results_that_alias_inputs_or_each_other(run):
+    """A function may return an argument, the same value twice, or a view."""
+    t = T([2, 3], "f32")
+    body = (f"  %y = mlopt.neg %x : {t}\n"
+            f"  %r = mlopt.reshape %x : {t} -> {T([6], 'f32')}")
+    x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    got = run(module([("x", t)], [("x", t), ("y", t), ("y", t), ("r", T([6], "f32")),
+                                  ("x", t)], body), [x])
+    for g, ref in zip(got, [x, -x, -x, x.ravel(), x]):
+        assert_exact(g, ref, "f32")
+
+
+# ===========================================================================
+# Shape ops (every element type)
+# ===========================================================================
+
+def rand(dtype, shape, rng, lo=-100, hi=100):
+    """Random values of `dtype`, exactly representable in it."""
+    if dtype == "i1":
+        return rng.random(shape) < 0.5
+    if dtype in INTS:
+        return rng.integers(lo, hi, shape).astype(NP_DTYPE[dtype])
+    return make(np.round(rng.standard_normal(shape) * 50, 2), dtype)
+
+
+def host(a):
+    """An mlopt array as a plain NumPy array (bf16 values as float32)."""
+    return np.asarray(a)
+
+
+@pytest.mark.parametrize("dtype", ALL_TYPES)
+def test_broadcast_in_dim(run, dtype):
+    D = dtype
+    args = [("a", T([3], D)), ("b", T([3, 1], D)), ("s", T([], D)), ("c", T([1, 1], D)),
+            ("d", T([None, 1], D)), ("e", T([4], D))]
+    results = [("r0", T([2, 3], D)), ("r1", T([3, 4], D)), ("r2", T([2, 3], D)),
+               ("r3", T([5, 2, 4], D)), ("r4", T([None, 6], D)), ("r5", T([None, 4], D)),
+               ("r6", T([None, 2, None], D)), ("r7", T([2, 3], D))]
+    body = f"""  %c0 = arith.constant 0 : index
+  %n = tensor.dim %d, %c0 : {T([None, 1], D)}
+  %r0 = mlopt.broadcast_in_dim %a, dims = [1] : {T([3], D)} -> {T([2, 3], D)}
+  %r1 = mlopt.broadcast_in_dim %b, dims = [0, 1] : {T([3, 1], D)} -> {T([3, 4], D)}
+  %r2 = mlopt.broadcast_in_dim %s, dims = [] : {T([], D)} -> {T([2, 3], D)}
+  %r3 = mlopt.broadcast_in_dim %c, dims = [0, 2] : {T([1, 1], D)} -> {T([5, 2, 4], D)}
+  %r4 = mlopt.broadcast_in_dim %d, dims = [0, 1] sizes(%n) : {T([None, 1], D)} -> {T([None, 6], D)}
+  %r5 = mlopt.broadcast_in_dim %e, dims = [1] sizes(%n) : {T([4], D)} -> {T([None, 4], D)}
+  %r6 = mlopt.broadcast_in_dim %s, dims = [] sizes(%n, %n) : {T([], D)} -> {T([None, 2, None], D)}
+  %t = mlopt.transpose %b, permutation = [1, 0] : {T([3, 1], D)} -> {T([1, 3], D)}
+  %r7 = mlopt.broadcast_in_dim %t, dims = [0, 1] : {T([1, 3], D)} -> {T([2, 3], D)}"""
+    src = module(args, results, body)
+    rng = np.random.default_rng(seed("broadcast", dtype))
+    a, b, s, c, e = (rand(D, sh, rng) for sh in [(3,), (3, 1), (), (1, 1), (4,)])
+    for n in (3, 1, 0):  # one compiled function, several sizes
+        d = rand(D, (n, 1), rng)
+        got = run(src, [a, b, s, c, d, e])
+        refs = [np.broadcast_to(host(a), (2, 3)), np.broadcast_to(host(b), (3, 4)),
+                np.broadcast_to(host(s), (2, 3)),
+                np.broadcast_to(host(c).reshape(1, 1, 1), (5, 2, 4)),
+                np.broadcast_to(host(d), (n, 6)), np.broadcast_to(host(e), (n, 4)),
+                np.broadcast_to(host(s), (n, 2, n)),
+                np.broadcast_to(host(b).T, (2, 3))]
+        for i, (g, ref) in enumerate(zip(got, refs)):
+            assert_exact(g, ref, D, what=f"r{i} (n={n})")
+
+
+@pytest.mark.parametrize("dtype", ALL_TYPES)
+def test_reshape(run, dtype):
+    D = dtype
+    args = [("x", T([2, 3, 4], D)), ("y", T([None, 4], D)), ("s", T([1], D))]
+    results = [("r0", T([6, 4], D)), ("r1", T([24], D)), ("r2", T([4, 3, 2], D)),
+               ("r3", T([], D)), ("r4", T([None], D)), ("r5", T([2, None], D)),
+               ("r6", T([None, 2, 2], D)), ("r7", T([1, 1, 1], D))]
+    body = f"""  %c0 = arith.constant 0 : index
+  %c2 = arith.constant 2 : index
+  %c4 = arith.constant 4 : index
+  %n = tensor.dim %y, %c0 : {T([None, 4], D)}
+  %m = arith.muli %n, %c4 : index
+  %h = arith.muli %n, %c2 : index
+  %r0 = mlopt.reshape %x : {T([2, 3, 4], D)} -> {T([6, 4], D)}
+  %r1 = mlopt.reshape %x : {T([2, 3, 4], D)} -> {T([24], D)}
+  %r2 = mlopt.reshape %x : {T([2, 3, 4], D)} -> {T([4, 3, 2], D)}
+  %r3 = mlopt.reshape %s : {T([1], D)} -> {T([], D)}
+  %r4 = mlopt.reshape %y sizes(%m) : {T([None, 4], D)} -> {T([None], D)}
+  %r5 = mlopt.reshape %y sizes(%h) : {T([None, 4], D)} -> {T([2, None], D)}
+  %r6 = mlopt.reshape %y sizes(%n) : {T([None, 4], D)} -> {T([None, 2, 2], D)}
+  %r7 = mlopt.reshape %r3 : {T([], D)} -> {T([1, 1, 1], D)}"""
+    src = module(args, results, body)
+    rng = np.random.default_rng(seed("reshape", dtype))
+    x, s = rand(D, (2, 3, 4), rng), rand(D, (1,), rng)
+    for n in (5, 0):
+        y = rand(D, (n, 4), rng)
+        got = run(src, [x, y, s])
+        hx, hy = host(x), host(y)
+        refs = [hx.reshape(6, 4), hx.reshape(24), hx.reshape(4, 3, 2), host(s).reshape(()),
+                hy.reshape(-1), hy.reshape(2, 2 * n), hy.reshape(n, 2, 2),
+                host(s).reshape(1, 1, 1)]
+        for i, (g, ref) in enumerate(zip(got, refs)):
+            assert_exact(g, ref, D, what=f"r{i} (n={n})")
+
+
+@pytest.mark.parametrize("dtype", ALL_TYPES)
+def test_transpose(run, dtype):
+    D = dtype
+    sh = (3, 17, 10)
+    perms = [[0, 2, 1], [2, 0, 1], [1, 2, 0], [2, 1, 0]]
+    args = [("x", T(sh, D)), ("y", T([None, 5], D))]
+    results = [(f"r{i}", T([sh[p] for p in perm], D)) for i, perm in enumerate(perms)]
+    results.append(("ry", T([5, None], D)))
+    body = "\n".join(f"  %r{i} = mlopt.transpose %x, permutation = {perm} : {T(sh, D)} -> "
+                     f"{T([sh[p] for p in perm], D)}" for i, perm in enumerate(perms))
+    body += f"\n  %ry = mlopt.transpose %y, permutation = [1, 0] : {T([None, 5], D)} -> {T([5, None], D)}"
+    src = module(args, results, body)
+    rng = np.random.default_rng(seed("transpose", dtype))
+    x = rand(D, sh, rng)
+    for n in (9, 1):
+        y = rand(D, (n, 5), rng)
+        got = run(src, [x, y])
+        refs = [host(x).transpose(p) for p in perms] + [host(y).T]
+        for i, (g, ref) in enumerate(zip(got, refs)):
+            assert_exact(g, ref, D, what=f"r{i} (n={n})")
+
+
+@pytest.mark.parametrize("dtype", ALL_TYPES)
+def test_slice(run, dtype):
+    D = dtype
+    cases = [  # (start, limit, step) on x[7, 10]
+        ([0, 1], [7, 10], [1, 2]), ([2, 3], [7, 9], [3, 4]), ([3, 0], [3, 10], [1, 1]),
+        ([6, 9], [7, 10], [5, 7]), ([0, 0], [7, 10], [7, 10]), ([1, 2], [6, 8], [1, 1])]
+
+    def out_shape(start, limit, step):
+        return [-(-(lim - st) // sp) for st, lim, sp in zip(start, limit, step)]
+
+    args = [("x", T([7, 10], D)), ("y", T([None, 9], D))]
+    results = [(f"r{i}", T(out_shape(*c), D)) for i, c in enumerate(cases)]
+    results.append(("ry", T([2, 3], D)))
+    body = "\n".join(f"  %r{i} = mlopt.slice %x, start = {c[0]}, limit = {c[1]}, step = {c[2]} "
+                     f": {T([7, 10], D)} -> {T(out_shape(*c), D)}" for i, c in enumerate(cases))
+    body += (f"\n  %ry = mlopt.slice %y, start = [1, 1], limit = [3, 9], step = [1, 3] "
+             f": {T([None, 9], D)} -> {T([2, 3], D)}")
+    src = module(args, results, body)
+    rng = np.random.default_rng(seed("slice", dtype))
+    x = rand(D, (7, 10), rng)
+    for n in (3, 8):
+        y = rand(D, (n, 9), rng)
+        got = run(src, [x, y])
+        refs = [host(x)[st[0]:lim[0]:sp[0], st[1]:lim[1]:sp[1]] for st, lim, sp in cases]
+        refs.append(host(y)[1:3, 1:9:3])
+        for i, (g, ref) in enumerate(zip(got, refs)):
+            assert_exact(g, ref, D, what=f"r{i} (n={n})")
+
+
+@pytest.mark.parametrize("dtype", ALL_TYPES)
+def test_concat(run, dtype):
+    D = dtype
+    args = [("a", T([2, 3], D)), ("b", T([2, 5], D)), ("c", T([None, 3], D)),
+            ("e", T([0, 3], D))]
+    results = [("r0", T([2, 8], D)), ("r1", T([None, 3], D)), ("r2", T([2, 3], D)),
+               ("r3", T([None, 6], D)), ("r4", T([2, 16], D))]
+    body = f"""  %r0 = mlopt.concat %a, %b dim = 1 : {T([2, 3], D)}, {T([2, 5], D)} -> {T([2, 8], D)}
+  %r1 = mlopt.concat %a, %c, %a dim = 0 : {T([2, 3], D)}, {T([None, 3], D)}, {T([2, 3], D)} -> {T([None, 3], D)}
+  %r2 = mlopt.concat %e, %a, %e dim = 0 : {T([0, 3], D)}, {T([2, 3], D)}, {T([0, 3], D)} -> {T([2, 3], D)}
+  %r3 = mlopt.concat %c, %c dim = 1 : {T([None, 3], D)}, {T([None, 3], D)} -> {T([None, 6], D)}
+  %r4 = mlopt.concat %b, %a, %b, %a dim = 1 : {T([2, 5], D)}, {T([2, 3], D)}, {T([2, 5], D)}, {T([2, 3], D)} -> {T([2, 16], D)}"""
+    src = module(args, results, body)
+    rng = np.random.default_rng(seed("concat", dtype))
+    a, b, e = rand(D, (2, 3), rng), rand(D, (2, 5), rng), rand(D, (0, 3), rng)
+    for n in (4, 0):
+        c = rand(D, (n, 3), rng)
+        got = run(src, [a, b, c, e])
+        A, B, C = host(a), host(b), host(c)
+        refs = [np.concatenate([A, B], 1), np.concatenate([A, C, A], 0), A,
+                np.concatenate([C, C], 1), np.concatenate([B, A, B, A], 1)]
+        for i, (g, ref) in enumerate(zip(got, refs)):
+            assert_exact(g, ref, D, what=f"r{i} (n={n})")
+
+
+@pytest.mark.parametrize("dtype", ALL_TYPES)
+def test_pad(run, dtype):
+    D = dtype
+    args = [("x", T([3, 4], D)), ("v", T([], D)), ("y", T([None, 2], D)),
+            ("z", T([2, 1, 3], D))]
+    results = [("r0", T([6, 7], D)), ("r1", T([3, 4], D)), ("r2", T([None, 4], D)),
+               ("r3", T([2, 4, 3], D))]
+    body = f"""  %r0 = mlopt.pad %x, %v, low = [1, 0], high = [2, 3] : {T([3, 4], D)}, {T([], D)} -> {T([6, 7], D)}
+  %r1 = mlopt.pad %x, %v, low = [0, 0], high = [0, 0] : {T([3, 4], D)}, {T([], D)} -> {T([3, 4], D)}
+  %r2 = mlopt.pad %y, %v, low = [2, 1], high = [0, 1] : {T([None, 2], D)}, {T([], D)} -> {T([None, 4], D)}
+  %r3 = mlopt.pad %z, %v, low = [0, 1, 0], high = [0, 2, 0] : {T([2, 1, 3], D)}, {T([], D)} -> {T([2, 4, 3], D)}"""
+    src = module(args, results, body)
+    rng = np.random.default_rng(seed("pad", dtype))
+    x, z = rand(D, (3, 4), rng), rand(D, (2, 1, 3), rng)
+    v = make(math.nan, D) if D in FLOATS else rand(D, (), rng)
+    for n in (3, 0):
+        y = rand(D, (n, 2), rng)
+        got = run(src, [x, v, y, z])
+        pv = host(v).item()
+        refs = [np.pad(host(x), [(1, 2), (0, 3)], constant_values=pv), host(x),
+                np.pad(host(y), [(2, 0), (1, 1)], constant_values=pv),
+                np.pad(host(z), [(0, 0), (1, 2), (0, 0)], constant_values=pv)]
+        for i, (g, ref) in enumerate(zip(got, refs)):
+            assert_exact(g, ref.astype(host(x).dtype), D, what=f"r{i} (n={n})")
+
+
+def _gather_ref(x, idx, dim):
+    """torch.gather: the index may be smaller than x in the other dims."""
+    x = host(x)
+    sl = tuple(slice(None) if d == dim else slice(0, idx.shape[d]) for d in range(x.ndim))
+    return np.take_along_axis(x[sl], idx.astype(np.int64), axis=dim)
+
+
+@pytest.mark.parametrize("dtype", ALL_TYPES)
+def test_gather(run, dtype):
+    D = dtype
+    args = [("x", T([4, 6], D)), ("i", T([4, 3], "i64")), ("j", T([2, 6], "i32")),
+            ("y", T([None, 5], D)), ("k", T([None, 2], "i64")), ("m", T([2, 2], "i64")),
+            ("w", T([2, 3, 4], D)), ("q", T([2, 2, 4], "i32"))]
+    results = [("r0", T([4, 3], D)), ("r1", T([2, 6], D)), ("r2", T([None, 2], D)),
+               ("r3", T([2, 2], D)), ("r4", T([2, 2, 4], D))]
+    body = f"""  %r0 = mlopt.gather %x, %i, dim = 1 : {T([4, 6], D)}, {T([4, 3], 'i64')} -> {T([4, 3], D)}
+  %r1 = mlopt.gather %x, %j, dim = 0 : {T([4, 6], D)}, {T([2, 6], 'i32')} -> {T([2, 6], D)}
+  %r2 = mlopt.gather %y, %k, dim = 1 : {T([None, 5], D)}, {T([None, 2], 'i64')} -> {T([None, 2], D)}
+  %r3 = mlopt.gather %x, %m, dim = 1 : {T([4, 6], D)}, {T([2, 2], 'i64')} -> {T([2, 2], D)}
+  %r4 = mlopt.gather %w, %q, dim = 1 : {T([2, 3, 4], D)}, {T([2, 2, 4], 'i32')} -> {T([2, 2, 4], D)}"""
+    src = module(args, results, body)
+    rng = np.random.default_rng(seed("gather", dtype))
+    x, w = rand(D, (4, 6), rng), rand(D, (2, 3, 4), rng)
+    i = rng.integers(0, 6, (4, 3))
+    j = rng.integers(0, 4, (2, 6)).astype(np.int32)
+    m = np.array([[5, 0], [2, 2]])
+    q = rng.integers(0, 3, (2, 2, 4)).astype(np.int32)
+    for n in (3, 1):
+        y, k = rand(D, (n, 5), rng), rng.integers(0, 5, (n, 2))
+        got = run(src, [x, i, j, y, k, m, w, q])
+        refs = [_gather_ref(x, i, 1), _gather_ref(x, j, 0), _gather_ref(y, k, 1),
+                _gather_ref(x, m, 1), _gather_ref(w, q, 1)]
+        for r, (g, ref) in enumerate(zip(got, refs)):
+            assert_exact(g, ref, D, what=f"r{r} (n={n})")
+
+
+@pytest.mark.parametrize("dtype", ALL_TYPES)
+def test_index_select(run, dtype):
+    D = dtype
+    args = [("x", T([5, 4], D)), ("i", T([7], "i64")), ("j", T([3], "i32")),
+            ("k", T([None], "i64")), ("z", T([2, 5, 3], D))]
+    results = [("r0", T([7, 4], D)), ("r1", T([5, 3], D)), ("r2", T([None, 4], D)),
+               ("r3", T([2, 3, 3], D)), ("r4", T([2, 5, None], D))]
+    body = f"""  %r0 = mlopt.index_select %x, %i, dim = 0 : {T([5, 4], D)}, {T([7], 'i64')} -> {T([7, 4], D)}
+  %r1 = mlopt.index_select %x, %j, dim = 1 : {T([5, 4], D)}, {T([3], 'i32')} -> {T([5, 3], D)}
+  %r2 = mlopt.index_select %x, %k, dim = 0 : {T([5, 4], D)}, {T([None], 'i64')} -> {T([None, 4], D)}
+  %r3 = mlopt.index_select %z, %j, dim = 1 : {T([2, 5, 3], D)}, {T([3], 'i32')} -> {T([2, 3, 3], D)}
+  %r4 = mlopt.index_select %z, %k, dim = 2 : {T([2, 5, 3], D)}, {T([None], 'i64')} -> {T([2, 5, None], D)}"""
+    src = module(args, results, body)
+    rng = np.random.default_rng(seed("index_select", dtype))
+    x, z = rand(D, (5, 4), rng), rand(D, (2, 5, 3), rng)
+    i = np.array([4, 0, 0, 3, 4, 1, 0])  # repeats
+    j = np.array([3, 0, 2], np.int32)
+    for k in (np.array([2, 2, 0]), np.array([], np.int64)):
+        got = run(src, [x, i, j, k, z])
+        refs = [host(x)[i], host(x)[:, j], host(x)[k], host(z)[:, j], host(z)[:, :, k]]
+        for r, (g, ref) in enumerate(zip(got, refs)):
+            assert_exact(g, ref, D, what=f"r{r} (len k={len(k)})")
+
+
+def _scatter_add_ref(acc, idx, src, dim, dtype):
+    out = host(acc).astype(np.float64 if dtype in FLOATS else object).copy()
+    s = host(src)
+    for pos in np.ndindex(*idx.shape):
+        target = list(pos)
+        target[dim] = int(idx[pos])
+        out[tuple(target)] += s[pos] if dtype in FLOATS else int(s[pos])
+    if dtype in INTS:
+        return wrap(out.ravel(), dtype).reshape(out.shape)
+    return out
+
+
+@pytest.mark.parametrize("dtype", NUMERIC)
+def test_scatter_add(run, dtype):
+    """Repeated indices accumulate; the index may be smaller than src and
+    input. Float values are multiples of 1/4 so every sum is exact."""
+    D = dtype
+    args = [("a", T([6, 4], D)), ("i", T([5, 4], "i64")), ("s", T([5, 4], D)),
+            ("b", T([3, 7], D)), ("j", T([2, 3], "i32")), ("t", T([3, 5], D)),
+            ("c", T([None, 4], D)), ("k", T([None, 4], "i64")), ("u", T([None, 4], D))]
+    results = [("r0", T([6, 4], D)), ("r1", T([3, 7], D)), ("r2", T([None, 4], D))]
+    body = f"""  %r0 = mlopt.scatter_add %a, %i, %s, dim = 0 : {T([6, 4], D)}, {T([5, 4], 'i64')}, {T([5, 4], D)} -> {T([6, 4], D)}
+  %r1 = mlopt.scatter_add %b, %j, %t, dim = 1 : {T([3, 7], D)}, {T([2, 3], 'i32')}, {T([3, 5], D)} -> {T([3, 7], D)}
+  %r2 = mlopt.scatter_add %c, %k, %u, dim = 0 : {T([None, 4], D)}, {T([None, 4], 'i64')}, {T([None, 4], D)} -> {T([None, 4], D)}"""
+    src = module(args, results, body)
+    rng = np.random.default_rng(seed("scatter_add", dtype))
+
+    def values(shape):
+        if D in INTS:
+            return rng.integers(-50, 50, shape).astype(NP_DTYPE[D])
+        return make(rng.integers(-40, 40, shape) / 4, D)
+
+    a, s, b, t = values((6, 4)), values((5, 4)), values((3, 7)), values((3, 5))
+    if D in INTS:  # wraparound
+        bits = INT_BITS[D]
+        a[0, 0], s[:, 0] = (1 << (bits - 1)) - 1, 1
+    i = np.array([[0, 1, 5, 5], [0, 1, 5, 2], [0, 3, 5, 2], [1, 3, 4, 2], [0, 0, 0, 0]])
+    j = np.array([[6, 6, 0], [6, 1, 0]], np.int32)
+    for n_acc, n_idx in ((5, 3), (2, 4)):
+        c, u = values((n_acc, 4)), values((n_idx, 4))
+        k = rng.integers(0, n_acc, (n_idx, 4))
+        got = run(src, [a, i, s, b, j, t, c, k, u])
+        refs = [_scatter_add_ref(a, i, s, 0, D), _scatter_add_ref(b, j, t, 1, D),
+                _scatter_add_ref(c, k, u, 0, D)]
+        for r, (g, ref) in enumerate(zip(got, refs)):
+            assert_exact(g, ref, D, what=f"r{r} ({n_acc} rows, {n_idx} index rows)")
+
+
+@pytest.mark.parametrize("dtype", NUMERIC)
+def test_iota(run, dtype):
+    """Static and dynamic sizes; the index converts like `convert` (nearest
+    even for floats: 257 -> 256 in bf16, 2049 -> 2048 in f16)."""
+    D = dtype
+    args = [("x", T([None, 3], "f32"))]
+    results = [("r0", T([5], D)), ("r1", T([2, 3], D)), ("r2", T([None, 4], D)),
+               ("r3", T([None, None], D)), ("r4", T([1, 2100], D))]
+    body = f"""  %c0 = arith.constant 0 : index
+  %n = tensor.dim %x, %c0 : {T([None, 3], 'f32')}
+  %r0 = mlopt.iota dim = 0 : {T([5], D)}
+  %r1 = mlopt.iota dim = 1 : {T([2, 3], D)}
+  %r2 = mlopt.iota dim = 0 sizes(%n) : {T([None, 4], D)}
+  %r3 = mlopt.iota dim = 1 sizes(%n, %n) : {T([None, None], D)}
+  %r4 = mlopt.iota dim = 1 : {T([1, 2100], D)}"""
+    src = module(args, results, body)
+    for n in (6, 0):
+        got = run(src, [np.zeros((n, 3), np.float32)])
+        refs = [np.arange(5), np.broadcast_to(np.arange(3), (2, 3)),
+                np.broadcast_to(np.arange(n)[:, None], (n, 4)),
+                np.broadcast_to(np.arange(n), (n, n)), np.arange(2100)[None, :]]
+        for r, (g, ref) in enumerate(zip(got, refs)):
+            if D in FLOATS:
+                ref = round_exact([int(v) for v in ref.ravel()], D).reshape(ref.shape)
+            assert_exact(g, ref, D, what=f"r{r} (n={n})")

@@ -158,4 +158,36 @@ TEST_F(CpuBackendTest, CorruptCacheEntryIsRecompiledNotLoaded) {
   EXPECT_GT(second.llvmMs, 0);
 }
 
+TEST_F(CpuBackendTest, ProgramChainsLaunchesAndFreesIntermediates) {
+  mlir::mlopt::CompileStats stats;
+  auto compiled = compile(stats);
+  ASSERT_TRUE(compiled);
+  rt::Program program;
+  ASSERT_TRUE(compiled->program("axpy", program));
+  // Chain a second launch: z = axpy(y, y) with y = axpy(a, x).
+  int z = program.addSlot();
+  rt::Launch second = program.launches[0];
+  int y = program.outputSlots[0];
+  second.inputSlots = {y, y};
+  second.outputSlots = {z};
+  program.launches.push_back(second);
+  program.outputSlots = {z};
+  std::string error;
+  ASSERT_TRUE(program.verify(error)) << error;
+  // a, x and y are live at once; a and x go after the first launch.
+  EXPECT_EQ(program.peakLiveSlots(), 3);
+  rt::Buffer a = filled({2, 2}, 1), x = filled({2, 2}, 2);
+  std::vector<rt::Buffer> outputs;
+  ASSERT_TRUE(program.run({a, x}, outputs, error)) << error;
+  ASSERT_EQ(outputs.size(), 1u);
+  for (int i = 0; i < 4; ++i) {
+    float av = 1 + i, xv = 2 + i, yv = av * xv + xv;
+    EXPECT_FLOAT_EQ(static_cast<float *>(outputs[0].data)[i], yv * yv + yv);
+  }
+  // A launch reading a slot nobody wrote is rejected before running.
+  program.launches[1].inputSlots = {program.addSlot(), y};
+  EXPECT_FALSE(program.verify(error));
+  EXPECT_NE(error.find("before anything writes it"), std::string::npos) << error;
+}
+
 } // namespace

@@ -194,8 +194,8 @@ int main(int argc, char **argv) {
     name = names.front();
   }
   const rt::Signature *signature = compiled->signature(name);
-  rt::PackedEntry entry = compiled->entry(name);
-  if (!signature || !entry)
+  rt::Program program;
+  if (!signature || !compiled->program(name, program))
     return fail("no public function @" + name);
   if (inputs.size() != signature->inputs.size())
     return fail("@" + name + " takes " + std::to_string(signature->inputs.size()) +
@@ -219,13 +219,13 @@ int main(int argc, char **argv) {
   }
 
   std::vector<rt::Buffer> results;
-  if (!rt::invoke(entry, *signature, arguments, results, error))
+  if (!program.run(arguments, results, error))
     return fail("@" + name + ": " + error);
   int runs = std::max(1, static_cast<int>(iterations));
   start = std::chrono::steady_clock::now();
   for (int i = 0; i < runs; ++i) {
     std::vector<rt::Buffer> scratch;
-    rt::invoke(entry, *signature, arguments, scratch, error);
+    program.run(arguments, scratch, error);
   }
   double callUs = std::chrono::duration<double, std::micro>(
                       std::chrono::steady_clock::now() - start).count() / runs;
