@@ -1,8 +1,18 @@
 //===- ExpandMath.cpp - the mlopt-expand-math pass ------------------------===//
+//
+// MLIR's polynomial approximations make f32 math vectorizable, but some are
+// wrong outside their comfort zone (measured in test/python/test_cpu_ops.py):
+// sin/cos lose all precision for tiny negative and large arguments, atan2 is
+// wrong at signed zeros and infinities. Those become libm calls. log handles
+// subnormal inputs only after the rescaling below.
+//
+//===----------------------------------------------------------------------===//
 
 #include "codegen/Passes.h"
 
+#include "mlir/Conversion/MathToLibm/MathToLibm.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Math/Transforms/Approximation.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
@@ -17,13 +27,77 @@ namespace mlir::mlopt {
 using namespace mlir;
 
 namespace {
+
+/// log(x) for subnormal f32 x: log(x * 2^24) - 24 ln 2; the approximation
+/// reads the exponent field, which subnormals do not fill.
+struct RescaleSubnormalLog : OpRewritePattern<math::LogOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(math::LogOp op, PatternRewriter &rewriter) const override {
+    if (!op.getType().isF32() || op->hasAttr("mlopt.rescaled"))
+      return failure();
+    Location loc = op.getLoc();
+    Type f32 = rewriter.getF32Type();
+    auto constant = [&](double v) {
+      return rewriter.create<arith::ConstantOp>(loc, f32, rewriter.getF32FloatAttr(v));
+    };
+    Value x = op.getOperand();
+    Value tiny = rewriter.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OLT, x,
+                                                constant(0x1p-126));
+    Value positive = rewriter.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, x,
+                                                    constant(0));
+    Value subnormal = rewriter.create<arith::AndIOp>(loc, tiny, positive);
+    Value scaled = rewriter.create<arith::SelectOp>(
+        loc, subnormal, rewriter.create<arith::MulFOp>(loc, x, constant(0x1p24)), x);
+    auto log = rewriter.create<math::LogOp>(loc, scaled);
+    log->setAttr("mlopt.rescaled", rewriter.getUnitAttr());
+    Value shift = rewriter.create<arith::SelectOp>(loc, subnormal,
+                                                   constant(24 * 0.69314718055994530942),
+                                                   constant(0));
+    rewriter.replaceOpWithNewOp<arith::SubFOp>(op, log, shift);
+    return success();
+  }
+};
+
 struct MloptExpandMathPass : mlopt::impl::MloptExpandMathBase<MloptExpandMathPass> {
   void runOnOperation() override {
-    RewritePatternSet patterns(&getContext());
+    MLIRContext *context = &getContext();
+    {
+      RewritePatternSet patterns(context);
+      patterns.add<RescaleSubnormalLog>(context);
+      if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
+        return signalPassFailure();
+    }
+    // Approximate every math op but the ones kept precise; new ops the
+    // approximations create are expanded too.
+    SmallVector<Operation *> ops;
+    getOperation()->walk([&](Operation *op) {
+      if (isa<math::MathDialect>(op->getDialect()) &&
+          !isa<math::SinOp, math::CosOp, math::Atan2Op>(op))
+        ops.push_back(op);
+    });
+    RewritePatternSet patterns(context);
     populateExpandRsqrtPattern(patterns);
     populateMathPolynomialApproximationPatterns(patterns);
-    if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
+    GreedyRewriteConfig config;
+    config.strictMode = GreedyRewriteStrictness::ExistingAndNewOps;
+    if (failed(applyOpPatternsAndFold(ops, std::move(patterns), config)))
+      signalPassFailure();
+    getOperation()->walk([](math::LogOp op) { op->removeAttr("mlopt.rescaled"); });
+
+    // The ops kept precise become libm calls now: sin/cos/atan2, and the f64
+    // log1p / expm1 (f32 ones were approximated above), which the LLVM
+    // lowering would compute as log(1 + x) and exp(x) - 1, losing the
+    // precision they exist for.
+    SmallVector<Operation *> precise;
+    getOperation()->walk([&](Operation *op) {
+      if (isa<math::SinOp, math::CosOp, math::Atan2Op, math::Log1pOp, math::ExpM1Op>(op))
+        precise.push_back(op);
+    });
+    RewritePatternSet libm(context);
+    populateMathToLibmConversionPatterns(libm);
+    if (failed(applyOpPatternsAndFold(precise, std::move(libm))))
       signalPassFailure();
   }
 };
+
 } // namespace

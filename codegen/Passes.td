@@ -44,15 +44,19 @@ def ConvertMloptToLinalg : Pass<"convert-mlopt-to-linalg", "ModuleOp"> {
 def MloptExpandMath : Pass<"mlopt-expand-math"> {
   let summary = "Expands transcendental math ops into vectorizable polynomials";
   let description = [{
-    Rewrites `math.exp`, `log`, `log1p`, `expm1`, `tanh`, `erf`, `sin`,
-    `cos`, `atan2`, `rsqrt` on f32 into MLIR's polynomial approximations
-    (plain arith ops, which LLVM's loop vectorizer turns into AVX2 code; libm
-    calls would stay scalar). f64 keeps libm calls for full precision. The
-    error against libm is measured by the tests in test/python (see
-    docs/codegen.md).
+    Rewrites `math.exp`, `log`, `log1p`, `expm1`, `tanh`, `erf`, `rsqrt` on
+    f32 into MLIR's polynomial approximations (plain arith ops, which LLVM's
+    loop vectorizer turns into AVX2 code; libm calls would stay scalar).
+    `log` of subnormal inputs is rescaled first. `sin`, `cos` and `atan2`
+    become libm calls: their approximations are wrong for tiny negative or
+    large arguments and at signed zeros and infinities; so do `log1p` and
+    `expm1` of f64, which the LLVM lowering would compute as `log(1 + x)`
+    and `exp(x) - 1`. Other f64 math keeps LLVM's libm-backed intrinsics.
+    The error against float64 NumPy is asserted per function in
+    test/python/test_cpu_ops.py (bounds in docs/codegen.md).
   }];
-  let dependentDialects = ["arith::ArithDialect", "math::MathDialect",
-                           "vector::VectorDialect"];
+  let dependentDialects = ["arith::ArithDialect", "func::FuncDialect",
+                           "math::MathDialect", "vector::VectorDialect"];
 }
 
 def MloptLinalgToBlas : Pass<"mlopt-linalg-to-blas", "ModuleOp"> {

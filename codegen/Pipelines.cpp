@@ -10,6 +10,7 @@
 #include "passes/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Arith/Transforms/Passes.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/OneShotAnalysis.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
@@ -63,6 +64,10 @@ void mlopt::buildLowerToLLVMPipeline(OpPassManager &pm) {
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
   pm.addPass(mlopt::createMloptParallelizeOuterLoops());
   pm.addPass(mlopt::createMloptExpandMath());
+  // bf16 conversions as integer ops: LLVM's x86 lowering flushes subnormals.
+  arith::ArithExpandOpsPassOptions expand;
+  expand.includeBf16 = true;
+  pm.addPass(arith::createArithExpandOpsPass(expand));
   pm.addPass(createCanonicalizerPass());
   // Threads: one OpenMP work-sharing loop per big loop nest.
   pm.addPass(createConvertSCFToOpenMPPass());
@@ -76,7 +81,7 @@ void mlopt::buildLowerToLLVMPipeline(OpPassManager &pm) {
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createConvertMathToLLVMPass());
-  pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(createConvertMathToLibmPass()); // what LLVM has no intrinsic for
   pm.addPass(createArithToLLVMConversionPass());
   FinalizeMemRefToLLVMConversionPassOptions memrefOptions;
   // Allocation goes through _mlir_memref_to_llvm_alloc/free, which the

@@ -12,6 +12,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include <cmath>
+#include <limits>
 
 using namespace mlir;
 using namespace mlir::mlopt;
@@ -173,11 +174,34 @@ Value IsNanOp::buildScalarBody(OpBuilder &b, Location loc, ValueRange args) {
 ARITH_BODY(AddOp, arith::AddFOp, arith::AddIOp)
 ARITH_BODY(SubOp, arith::SubFOp, arith::SubIOp)
 ARITH_BODY(MulOp, arith::MulFOp, arith::MulIOp)
-// NaN-propagating for floats, as torch.maximum / torch.minimum.
-ARITH_BODY(MaximumOp, arith::MaximumFOp, arith::MaxSIOp)
-ARITH_BODY(MinimumOp, arith::MinimumFOp, arith::MinSIOp)
 ARITH_BODY(PowOp, math::PowFOp, math::IPowIOp)
 #undef ARITH_BODY
+
+namespace {
+/// NaN-propagating max/min, as torch.maximum / torch.minimum: NaN if either
+/// is NaN (x + y carries it), else the larger/smaller. Written with compares
+/// rather than arith.maximumf: LLVM narrows maximumf of extended halves to an
+/// f16 maximum whose x86 vector lowering drops NaN.
+Value buildMinMax(OpBuilder &b, Location loc, ValueRange args, bool isMax) {
+  Emitter e{b, loc};
+  Value x = args[0], y = args[1];
+  if (!isFloat(x))
+    return isMax ? b.create<arith::MaxSIOp>(loc, x, y).getResult()
+                 : b.create<arith::MinSIOp>(loc, x, y).getResult();
+  Value pick = e.cmpf(isMax ? arith::CmpFPredicate::OGT : arith::CmpFPredicate::OLT, x, y);
+  Value chosen = e.select(pick, x, y);
+  Value anyNan = e.cmpf(arith::CmpFPredicate::UNO, x, y);
+  return e.select(anyNan, b.create<arith::AddFOp>(loc, x, y), chosen);
+}
+} // namespace
+
+Value MaximumOp::buildScalarBody(OpBuilder &b, Location loc, ValueRange args) {
+  return buildMinMax(b, loc, args, /*isMax=*/true);
+}
+
+Value MinimumOp::buildScalarBody(OpBuilder &b, Location loc, ValueRange args) {
+  return buildMinMax(b, loc, args, /*isMax=*/false);
+}
 
 Value Atan2Op::buildScalarBody(OpBuilder &b, Location loc, ValueRange args) {
   return b.create<math::Atan2Op>(loc, args[0], args[1]);
@@ -284,6 +308,31 @@ Value SelectOp::buildScalarBody(OpBuilder &b, Location loc, ValueRange args) {
   return b.create<arith::SelectOp>(loc, args[0], args[1], args[2]);
 }
 
+namespace {
+/// f64 -> bf16 rounded once. LLVM lowers it to a compiler-rt call the JIT
+/// lacks; going through f32 would round twice. So: to f32 rounded to odd,
+/// after which the rounding to bf16 is the only one that counts (f32 keeps
+/// more than 2 bits beyond bf16's precision).
+Value f64ToBF16(OpBuilder &b, Location loc, Value x) {
+  Emitter e{b, loc};
+  Type f64 = x.getType(), f32 = b.getF32Type(), i32 = b.getI32Type();
+  Value narrow = b.create<arith::TruncFOp>(loc, f32, x);
+  Value back = b.create<arith::ExtFOp>(loc, f64, narrow);
+  Value bits = b.create<arith::BitcastOp>(loc, i32, narrow);
+  Value absBack = b.create<math::AbsFOp>(loc, back);
+  Value absX = b.create<math::AbsFOp>(loc, x);
+  Value finite = e.cmpf(arith::CmpFPredicate::ONE, absBack,
+                        e.constFloat(f64, std::numeric_limits<double>::infinity()));
+  // Rounded away from zero: step back toward zero, then mark inexact.
+  Value roundedUp = e.bitAnd(e.cmpf(arith::CmpFPredicate::OGT, absBack, absX), finite);
+  bits = e.select(roundedUp, b.create<arith::SubIOp>(loc, bits, e.constInt(i32, 1)), bits);
+  Value inexact = e.bitAnd(e.cmpf(arith::CmpFPredicate::ONE, back, x), finite);
+  bits = e.select(inexact, e.bitOr(bits, e.constInt(i32, 1)), bits);
+  Value odd = b.create<arith::BitcastOp>(loc, f32, bits);
+  return b.create<arith::TruncFOp>(loc, BFloat16Type::get(b.getContext()), odd);
+}
+} // namespace
+
 Value ConvertOp::buildScalarBody(OpBuilder &b, Location loc, ValueRange args) {
   Emitter e{b, loc};
   Value x = args[0];
@@ -293,6 +342,12 @@ Value ConvertOp::buildScalarBody(OpBuilder &b, Location loc, ValueRange args) {
   auto fromFloat = dyn_cast<FloatType>(from);
   auto toFloat = dyn_cast<FloatType>(to);
   bool fromBool = from.isInteger(1);
+  if (to.isBF16() && (from.isF64() || (!fromFloat && !fromBool))) {
+    // Integers go through f64 (exact for i32) and then round once.
+    if (!fromFloat)
+      x = b.create<arith::SIToFPOp>(loc, b.getF64Type(), x);
+    return f64ToBF16(b, loc, x);
+  }
   if (to.isInteger(1))
     return fromFloat ? e.cmpf(arith::CmpFPredicate::UNE, x, e.zero(from))
                      : e.cmpi(arith::CmpIPredicate::ne, x, e.zero(from));

@@ -77,25 +77,16 @@ struct ConcatToInsertSlices : OpRewritePattern<ConcatOp> {
   }
 };
 
-struct PadToTensorPad : OpRewritePattern<PadOp> {
+/// Padding as a filled tensor with the operand inserted at `low`.
+/// (tensor.pad with dynamic sizes does not bufferize correctly in MLIR 19.)
+struct PadToFillAndInsert : OpRewritePattern<PadOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(PadOp op, PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     Value value = rewriter.create<tensor::ExtractOp>(loc, op.getPaddingValue(),
                                                      ValueRange{});
-    SmallVector<OpFoldResult> low, high;
-    for (auto [l, h] : llvm::zip(op.getLow(), op.getHigh())) {
-      low.push_back(rewriter.getIndexAttr(l));
-      high.push_back(rewriter.getIndexAttr(h));
-    }
-    auto in = cast<RankedTensorType>(op.getOperand().getType());
-    SmallVector<int64_t> shape(in.getShape());
-    for (int64_t d = 0; d < in.getRank(); ++d)
-      if (!in.isDynamicDim(d))
-        shape[d] += op.getLow()[d] + op.getHigh()[d];
-    Value padded = rewriter.create<tensor::PadOp>(loc, in.clone(shape), op.getOperand(),
-                                                  low, high, value);
-    replaceKeepingType(rewriter, op, padded);
+    SmallVector<int64_t> low(op.getLow()), high(op.getHigh());
+    replaceKeepingType(rewriter, op, padTensor(rewriter, loc, op.getOperand(), low, high, value));
     return success();
   }
 };
@@ -191,8 +182,30 @@ struct ScatterAddToLoops : OpRewritePattern<ScatterAddOp> {
 
 } // namespace
 
+Value lowering::padTensor(OpBuilder &b, Location loc, Value operand,
+                          llvm::ArrayRef<int64_t> low, llvm::ArrayRef<int64_t> high,
+                          Value value) {
+  auto in = cast<RankedTensorType>(operand.getType());
+  SmallVector<int64_t> shape(in.getShape());
+  for (int64_t d = 0; d < in.getRank(); ++d)
+    if (!in.isDynamicDim(d))
+      shape[d] += low[d] + high[d];
+  auto type = in.clone(shape);
+  Value empty = emptyOf(b, loc, type, [&](int64_t d) -> Value {
+    Value size = dimOf(b, loc, operand, d);
+    return b.create<arith::AddIOp>(
+        loc, size, b.create<arith::ConstantIndexOp>(loc, low[d] + high[d]));
+  });
+  Value filled = b.create<linalg::FillOp>(loc, value, empty).getResult(0);
+  SmallVector<OpFoldResult> offsets, strides(in.getRank(), b.getIndexAttr(1));
+  for (int64_t l : low)
+    offsets.push_back(b.getIndexAttr(l));
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, operand);
+  return b.create<tensor::InsertSliceOp>(loc, operand, filled, offsets, sizes, strides);
+}
+
 void mlir::mlopt::populateDataMovementToLinalgPatterns(RewritePatternSet &patterns) {
   patterns.add<ReshapeToTensor, SliceToExtractSlice, ConcatToInsertSlices,
-               PadToTensorPad, GatherToGeneric, IndexSelectToGeneric,
+               PadToFillAndInsert, GatherToGeneric, IndexSelectToGeneric,
                ScatterAddToLoops>(patterns.getContext());
 }

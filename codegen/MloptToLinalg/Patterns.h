@@ -28,6 +28,9 @@ Value scalarConstant(OpBuilder &b, Location loc, Type type, double value);
 /// `value` (a tensor of the shape given by `sizes`) reshaped to `type`.
 Value reshapeTo(OpBuilder &b, Location loc, Value value, RankedTensorType type,
                 llvm::ArrayRef<Value> dynamicSizes);
+/// `operand` padded with `low`/`high` elements of the scalar `value` per dim.
+Value padTensor(OpBuilder &b, Location loc, Value operand, llvm::ArrayRef<int64_t> low,
+                llvm::ArrayRef<int64_t> high, Value value);
 /// Replaces `op` by `value`, through a tensor.cast where the lowering found a
 /// more static type than the op declares.
 void replaceKeepingType(PatternRewriter &rewriter, Operation *op, Value value);

@@ -381,15 +381,9 @@ struct Conv2DToLinalg : OpRewritePattern<Conv2DOp> {
       return rewriter.notifyMatchFailure(op, "grouped conv2d needs static channels");
     ArrayRef<int64_t> padding = op.getPadding();
     if (padding[0] || padding[1]) {
-      SmallVector<OpFoldResult> low = {rewriter.getIndexAttr(0), rewriter.getIndexAttr(0),
-                                       rewriter.getIndexAttr(padding[0]),
-                                       rewriter.getIndexAttr(padding[1])};
-      SmallVector<int64_t> shape(inType.getShape());
-      for (int i = 0; i < 2; ++i)
-        if (!inType.isDynamicDim(2 + i))
-          shape[2 + i] += 2 * padding[i];
-      input = rewriter.create<tensor::PadOp>(loc, inType.clone(shape), input, low, low,
-                                             scalarConstant(rewriter, loc, element, 0));
+      SmallVector<int64_t> amounts = {0, 0, padding[0], padding[1]};
+      input = padTensor(rewriter, loc, input, amounts, amounts,
+                        scalarConstant(rewriter, loc, element, 0));
       inType = cast<RankedTensorType>(input.getType());
     }
     auto stride = rewriter.getI64TensorAttr(op.getStride());

@@ -83,7 +83,8 @@ func.func @matmul(%x: tensor<8x?x64xf32>, %w: tensor<64x32xf32>) -> tensor<8x?x3
 // -----
 
 // CHECK-LABEL: func @conv_groups
-// CHECK: tensor.pad
+// CHECK: linalg.fill
+// CHECK: tensor.insert_slice
 // CHECK-COUNT-2: linalg.conv_2d_nchw_fchw
 func.func @conv_groups(%x: tensor<1x4x8x8xf32>, %w: tensor<6x2x3x3xf32>) -> tensor<1x6x8x8xf32> {
   %y = mlopt.conv2d %x, %w, stride = [1, 1], padding = [1, 1], dilation = [1, 1], groups = 2

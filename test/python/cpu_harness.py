@@ -273,20 +273,6 @@ def assert_close(got, expected, dtype: str, rtol=None, atol=None, what=""):
                              f"(rtol={rtol:g}, atol={atol:g}): {details}")
 
 
-def max_errors(got, expected):
-    """(max absolute error, max relative error) over elements where the
-    reference is finite and nonzero (relative) or finite (absolute)."""
-    g = np.asarray(got, dtype=np.float64)
-    e = np.asarray(expected, dtype=np.float64)
-    finite = np.isfinite(e) & np.isfinite(g)
-    if not finite.any():
-        return 0.0, 0.0
-    err = np.abs(g[finite] - e[finite])
-    nz = e[finite] != 0
-    rel = (err[nz] / np.abs(e[finite][nz])).max() if nz.any() else 0.0
-    return float(err.max()), float(rel)
-
-
 def wrap(values, dtype: str) -> np.ndarray:
     """Python integers wrapped to two's complement `dtype`."""
     bits = INT_BITS[dtype]

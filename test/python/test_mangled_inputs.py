@@ -1,6 +1,5 @@
 """Bad input never crashes the driver: every mangled file exits 1 with a
 diagnostic located as file:line:col, within a time limit."""
-import pathlib
 import random
 import re
 
