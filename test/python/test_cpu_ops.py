@@ -10,7 +10,8 @@ ops, ...) must be within one unit in the last place of the result type.
 f16/bf16 elementwise math is computed in f32 and rounded once, so it must be
 within one half-type ulp of the exact value. f64 transcendental functions
 call libm (<= 2 ulp). f32 transcendental functions use MLIR's polynomial
-approximations; `F32_MATH_TOL` holds the bounds they must meet. Largest
+approximations, except sin/cos/atan2 (libm); `F32_MATH_TOL` holds the bounds
+they must meet. Largest
 errors measured against float64 (20k points per op from `_unary_inputs`,
 i.e. the domains these tests use; 200k points over 10 decades for atan2):
 
@@ -25,9 +26,9 @@ i.e. the domains these tests use; 200k points over 10 decades for atan2):
     erf      4.1 ulp  (rel 2.4e-7)             rel 4e-7      0.5 / 0.5
     sqrt     0.5 ulp                           1 ulp         0.5 / 0.5
     rsqrt    1.4 ulp (1 / sqrt: two roundings) 2 ulp         0.5 / 0.5
-    sin/cos  abs 7.3e-7 on |x| <= 10           abs 1e-6      abs 2.4e-4 / 2e-3
-                                                             (half an ulp at 1)
-    atan2    41 ulp (rel 4.2e-6, abs 2.6e-6)   rel 5e-6      0.5 / 0.5
+    sin/cos  libm: 0.56 ulp (abs 3.2e-8)       abs 1e-6      abs 2.4e-4 / 2e-3
+             on |x| <= 10                                    (half an ulp at 1)
+    atan2    libm: 1.4 ulp                     rel 5e-6      0.5 / 0.5
 
 Relative error of sin/cos is meaningless near their zeros, except that sin(x)
 must be x for tiny x (test_sin_of_tiny_arguments_is_the_argument). sin/cos and
