@@ -26,7 +26,7 @@ test-unit: build
 	@$(BUILD)/bin/mlopt-unittests --gtest_brief=1
 
 test-lit: build
-	@$(PYTHON) -m lit -sv $(BUILD)/test
+	@$(PYTHON) -c "import sys, lit.main; sys.argv[0] = 'lit'; lit.main.main()" -sv $(BUILD)/test
 
 test-python: build
 	@MLOPT_BUILD_DIR=$(abspath $(BUILD)) MLOPT_CACHE_DIR=$(abspath $(BUILD))/test/cache \
