@@ -25,6 +25,18 @@ Value clampedIndex(OpBuilder &b, Location loc, Value raw, Value size) {
   return b.create<arith::MinSIOp>(loc, low, b.create<arith::MaxSIOp>(loc, last, zero));
 }
 
+/// The body shared by gather and index_select: yields
+/// input[i0, ..., clamp(rawIndex), ..., in-1] at the generic's loop indices,
+/// with the clamped index in dim `dim`.
+void yieldGathered(OpBuilder &b, Location loc, Value input, int64_t dim, int64_t rank,
+                   Value rawIndex, Value size) {
+  SmallVector<Value> coords;
+  for (int64_t d = 0; d < rank; ++d)
+    coords.push_back(d == dim ? clampedIndex(b, loc, rawIndex, size)
+                              : b.create<linalg::IndexOp>(loc, d).getResult());
+  b.create<linalg::YieldOp>(loc, b.create<tensor::ExtractOp>(loc, input, coords).getResult());
+}
+
 SmallVector<utils::IteratorType> parallel(int64_t rank) {
   return SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel);
 }
@@ -105,12 +117,7 @@ struct GatherToGeneric : OpRewritePattern<GatherOp> {
     auto generic = rewriter.create<linalg::GenericOp>(
         loc, TypeRange{init.getType()}, ValueRange{op.getIndex()}, ValueRange{init}, maps,
         parallel(rank), [&](OpBuilder &b, Location nested, ValueRange args) {
-          SmallVector<Value> coords;
-          for (int64_t d = 0; d < rank; ++d)
-            coords.push_back(d == dim ? clampedIndex(b, nested, args[0], size)
-                                      : b.create<linalg::IndexOp>(nested, d).getResult());
-          b.create<linalg::YieldOp>(
-              nested, b.create<tensor::ExtractOp>(nested, input, coords).getResult());
+          yieldGathered(b, nested, input, dim, rank, args[0], size);
         });
     replaceKeepingType(rewriter, op, generic.getResult(0));
     return success();
@@ -134,12 +141,7 @@ struct IndexSelectToGeneric : OpRewritePattern<IndexSelectOp> {
     auto generic = rewriter.create<linalg::GenericOp>(
         loc, TypeRange{type}, ValueRange{index}, ValueRange{init}, maps,
         parallel(rank), [&](OpBuilder &b, Location nested, ValueRange args) {
-          SmallVector<Value> coords;
-          for (int64_t d = 0; d < rank; ++d)
-            coords.push_back(d == dim ? clampedIndex(b, nested, args[0], size)
-                                      : b.create<linalg::IndexOp>(nested, d).getResult());
-          b.create<linalg::YieldOp>(
-              nested, b.create<tensor::ExtractOp>(nested, input, coords).getResult());
+          yieldGathered(b, nested, input, dim, rank, args[0], size);
         });
     rewriter.replaceOp(op, generic.getResults());
     return success();
