@@ -17,9 +17,11 @@ def Mlopt_BroadcastInDimOp : Mlopt_Op<"broadcast_in_dim", [Pure]> {
   let description = [{
     Operand dim `i` becomes result dim `dims[i]`; `dims` is strictly
     increasing, so broadcasting never permutes. Each mapped operand dim has
-    size 1 (it is repeated) or the size of its result dim. Result dims not in
-    `dims` are new. One `index` operand gives the size of each dynamic result
-    dim.
+    size 1 (it is repeated) or the size of its result dim; a dynamic `?`
+    operand dim is never repeated: it must equal its result dim at run time
+    (traced IR keeps sizes 0 and 1 static, as torch.compile does). Result dims
+    not in `dims` are new. One `index` operand gives the size of each dynamic
+    result dim.
 
     ```mlir
     // bias[512] -> [?, 512]: PyTorch's x + bias for x of shape [n, 512]
