@@ -21,6 +21,7 @@ $(BUILD)/CMakeCache.txt: | deps
 
 build: deps $(BUILD)/CMakeCache.txt
 	@cmake --build $(BUILD) -- $(if $(filter Ninja,$(GENERATOR)),--quiet,-s)
+	@$(PYTHON) scripts/install-pth.py $(abspath $(BUILD))/python
 
 test-unit: build
 	@$(BUILD)/bin/mlopt-unittests --gtest_brief=1

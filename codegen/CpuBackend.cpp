@@ -9,6 +9,7 @@
 #include "codegen/Passes.h"
 #include "ir/MloptDialect.h"
 #include "runtime/ObjectCache.h"
+#include "runtime/Threads.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
@@ -64,6 +65,7 @@ public:
       error = llvm::toString(std::move(err));
       return nullptr;
     }
+    rt::exposeOpenMPSymbols();
     auto process = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
         (*jit)->getDataLayout().getGlobalPrefix());
     if (!process) {

@@ -3,6 +3,7 @@
 #include "runtime/Threads.h"
 
 #include <cstdlib>
+#include <dlfcn.h>
 #include <mutex>
 #include <omp.h>
 
@@ -25,6 +26,17 @@ void configureThreads() {
 int numThreads() {
   configureThreads();
   return omp_get_max_threads();
+}
+
+void exposeOpenMPSymbols() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    // Already loaded (a dependency of this library): promote it to global.
+    for (const char *name : {"libomp.so.5", "libomp.so"})
+      if (dlopen(name, RTLD_NOW | RTLD_NOLOAD | RTLD_GLOBAL))
+        break;
+    omp_get_max_threads(); // keeps the dependency even with --as-needed
+  });
 }
 
 } // namespace mlopt::rt

@@ -11,6 +11,11 @@ void configureThreads();
 /// The number of threads compiled code runs with.
 int numThreads();
 
+/// Makes the OpenMP runtime's symbols (__kmpc_*) visible to the JIT's
+/// process-wide symbol search. The runtime links libomp, but a Python
+/// extension module is loaded with RTLD_LOCAL, which hides them.
+void exposeOpenMPSymbols();
+
 } // namespace mlopt::rt
 
 #endif // MLOPT_RUNTIME_THREADS_H

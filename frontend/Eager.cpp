@@ -1,0 +1,160 @@
+//===- Eager.cpp - run one mlopt op on runtime buffers --------------------===//
+
+#include "frontend/Eager.h"
+#include "codegen/CpuBackend.h"
+#include "frontend/GraphBuilder.h"
+#include "ir/MloptDialect.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+
+#include <cstring>
+#include <mutex>
+#include <unordered_map>
+
+using namespace mlir;
+using namespace mlir::mlopt;
+namespace rt = ::mlopt::rt;
+
+namespace {
+
+struct Kernel {
+  std::shared_ptr<CompiledModule> module;
+  rt::PackedEntry entry = nullptr;
+  const rt::Signature *signature = nullptr;
+};
+
+std::string keyOf(const EagerOp &op, const std::vector<rt::Buffer> &inputs) {
+  std::string key = op.name + "|" + op.resultElementType;
+  for (const rt::Buffer &b : inputs)
+    key += std::string("|") + rt::mlirName(b.dtype) + "r" + std::to_string(b.shape.size());
+  for (const EagerAttribute &a : op.attributes) {
+    key += "|" + a.name + "=";
+    if (auto *i = std::get_if<int64_t>(&a.value))
+      key += std::to_string(*i);
+    else if (auto *flag = std::get_if<bool>(&a.value))
+      key += *flag ? "true" : "false";
+    else
+      for (int64_t v : std::get<std::vector<int64_t>>(a.value))
+        key += std::to_string(v) + ",";
+  }
+  return key;
+}
+
+Type elementType(MLIRContext &context, const std::string &name) {
+  Builder b(&context);
+  if (name == "f16") return b.getF16Type();
+  if (name == "bf16") return b.getBF16Type();
+  if (name == "f32") return b.getF32Type();
+  if (name == "f64") return b.getF64Type();
+  if (name == "i1") return b.getI1Type();
+  if (name == "i32") return b.getI32Type();
+  if (name == "i64") return b.getI64Type();
+  return {};
+}
+
+/// Builds and compiles the one-op function for `op` over inputs of the
+/// given dtypes and ranks, all dims dynamic.
+std::shared_ptr<CompiledModule> compileKernel(const EagerOp &op,
+                                              const std::vector<rt::Buffer> &inputs,
+                                              std::string &error) {
+  MLIRContext context;
+  GraphBuilder g(context, "kernel");
+  Builder b(&context);
+  SmallVector<Value> args;
+  for (const rt::Buffer &in : inputs) {
+    SmallVector<int64_t> shape(in.shape.size(), ShapedType::kDynamic);
+    args.push_back(g.addArgument(
+        RankedTensorType::get(shape, elementType(context, rt::mlirName(in.dtype)))));
+  }
+  SmallVector<NamedAttribute> attributes;
+  for (const EagerAttribute &a : op.attributes) {
+    Attribute value;
+    if (auto *i = std::get_if<int64_t>(&a.value))
+      value = b.getI64IntegerAttr(*i);
+    else if (auto *flag = std::get_if<bool>(&a.value)) {
+      if (!*flag)
+        continue; // unit attributes are present or absent
+      value = b.getUnitAttr();
+    } else {
+      value = b.getDenseI64ArrayAttr(std::get<std::vector<int64_t>>(a.value));
+    }
+    attributes.push_back(b.getNamedAttr(a.name, value));
+  }
+  Type resultType;
+  if (!op.resultElementType.empty()) {
+    Type element = elementType(context, op.resultElementType);
+    if (!element || args.empty()) {
+      error = "bad result element type '" + op.resultElementType + "'";
+      return nullptr;
+    }
+    resultType = cast<RankedTensorType>(args.front().getType()).clone(element);
+  }
+  FailureOr<Value> result = g.create(op.name, args, attributes, resultType);
+  if (failed(result)) {
+    error = g.error();
+    return nullptr;
+  }
+  SmallVector<Value> results = {*result};
+  // Ops with several results (none yet besides this one) would add them here.
+  FailureOr<OwningOpRef<ModuleOp>> module = g.finish(results);
+  if (failed(module)) {
+    error = g.error();
+    return nullptr;
+  }
+  return CpuBackend::compile(**module, CpuCompileOptions(), error);
+}
+
+std::mutex kernelsMutex;
+std::unordered_map<std::string, Kernel> &kernels() {
+  static std::unordered_map<std::string, Kernel> cache;
+  return cache;
+}
+
+} // namespace
+
+bool mlir::mlopt::runEager(const EagerOp &op, const std::vector<rt::Buffer> &inputs,
+                           std::vector<rt::Buffer> &results, std::string &error) {
+  std::string key = keyOf(op, inputs);
+  Kernel kernel;
+  {
+    std::lock_guard<std::mutex> lock(kernelsMutex);
+    auto hit = kernels().find(key);
+    if (hit != kernels().end())
+      kernel = hit->second;
+  }
+  if (!kernel.entry) {
+    std::shared_ptr<CompiledModule> module = compileKernel(op, inputs, error);
+    if (!module)
+      return false;
+    kernel = {module, module->entry("kernel"), module->signature("kernel")};
+    std::lock_guard<std::mutex> lock(kernelsMutex);
+    kernels().emplace(key, kernel);
+  }
+  return rt::invoke(kernel.entry, *kernel.signature, inputs, results, error);
+}
+
+size_t mlir::mlopt::eagerKernelCount() {
+  std::lock_guard<std::mutex> lock(kernelsMutex);
+  return kernels().size();
+}
+
+bool mlir::mlopt::copyInto(const rt::Buffer &src, rt::Buffer &dst, std::string &error) {
+  if (src.shape != dst.shape || src.dtype != dst.dtype) {
+    rt::TensorSpec from{src.dtype, src.shape}, to{dst.dtype, dst.shape};
+    error = "cannot copy " + from.str() + " into " + to.str();
+    return false;
+  }
+  // Read everything first: src may overlap dst (x[1:] = x[:-1]).
+  rt::Buffer source = src.contiguous();
+  if (source.data == src.data && src.storage == dst.storage)
+    source = [&] {
+      rt::Buffer copy = rt::Buffer::allocate(src.dtype, src.shape);
+      std::memcpy(copy.data, src.data, src.byteCount());
+      return copy;
+    }();
+  size_t size = rt::byteSize(dst.dtype);
+  for (int64_t i = 0, n = dst.numElements(); i < n; ++i)
+    std::memcpy(dst.elementPtr(i), static_cast<char *>(source.data) + i * size, size);
+  return true;
+}

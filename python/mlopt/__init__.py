@@ -1,0 +1,44 @@
+"""mlopt: a PyTorch-style tensor library whose core is a JIT-compiling graph
+tracer and kernel-fusion compiler on MLIR and LLVM.
+
+Tensors run eagerly: each op runs one kernel compiled by the same code
+generator as `@mlopt.compile` (cached in memory and on disk).
+"""
+
+from . import _C
+from ._dtype import (bfloat16, bool_ as bool, float16, float32, float64,  # noqa: F401
+                     get_default_dtype, int32, int64, promote_types, set_default_dtype)
+from ._dtype import dtype  # noqa: F401
+from ._dtype import result_type as _result_type
+from ._tensor import (Size, Tensor, device, broadcast_shapes,  # noqa: F401
+                      abs, add, all, amax, amin, any, arange, argmax, argmin, as_tensor,
+                      atan2, bmm, cat, ceil, clamp, clip, concat, concatenate, cos, div,
+                      divide, empty, empty_like, eq, erf, exp, expm1, floor, floor_divide,
+                      from_dlpack, from_numpy, full, full_like, ge, greater, greater_equal,
+                      gt, is_tensor, isfinite, isinf, isnan, le, less, less_equal, linspace,
+                      log, log1p, logical_and, logical_not, logical_or, logical_xor,
+                      logsumexp, lt, manual_seed, matmul, max, maximum, mean, min, minimum,
+                      mm, mul, ne, neg, negative, not_equal, numel, ones, ones_like, pow,
+                      prod, rand, rand_like, randint, randn, randn_like, reciprocal,
+                      remainder, round, rsqrt, sigmoid, sign, sin, sqrt, square, stack, std,
+                      sub, sum, tanh, tensor, true_divide, trunc, var, where, zeros,
+                      zeros_like)
+from . import _indexing  # noqa: F401  (installs Tensor.__getitem__ helpers)
+from . import cuda  # noqa: F401
+
+float = float32
+double = float64
+half = float16
+long = int64
+int = int32
+
+
+def result_type(a, b):
+    return _result_type(a, b)
+
+
+def is_floating_point(t):
+    return t.dtype.is_floating_point
+
+
+__version__ = "0.1.0"

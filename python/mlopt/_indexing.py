@@ -1,0 +1,139 @@
+"""Tensor indexing: ints, slices with steps, None, Ellipsis, integer tensors
+and boolean masks, like PyTorch. Basic indexing makes views; advanced
+indexing gathers (mlopt.index_select)."""
+
+import builtins
+
+import numpy as np
+
+from . import _dtype as dt
+from ._tensor import Tensor, _C, _as_tensor, _convert, _norm_dim, _run, tensor
+
+
+def _expand_index(t, index):
+    if not isinstance(index, tuple):
+        index = (index,)
+    used = builtins.sum(1 for i in index if i is not None and i is not Ellipsis and
+                        not (isinstance(i, Tensor) and i.dtype is dt.bool_))
+    used += builtins.sum(i.ndim for i in index if isinstance(i, Tensor) and i.dtype is dt.bool_)
+    if builtins.sum(1 for i in index if i is Ellipsis) > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
+    if used > t.ndim:
+        raise IndexError(f"too many indices for tensor of dimension {t.ndim}")
+    out = []
+    for i in index:
+        if i is Ellipsis:
+            out.extend([slice(None)] * (t.ndim - used))
+        else:
+            out.append(i)
+    if not builtins.any(i is Ellipsis for i in index):
+        out.extend([slice(None)] * (t.ndim - used))
+    return out
+
+
+def _basic(t, index):
+    """Applies ints, slices and None; returns the view and the advanced
+    (tensor) indices with the dims they apply to in the view."""
+    shape, strides = list(t.shape), list(t.stride())
+    offset = t._buf.offset
+    out_shape, out_strides, advanced = [], [], []
+    dim = 0
+    for i in index:
+        if i is None:
+            out_shape.append(1)
+            out_strides.append(0)
+            continue
+        if isinstance(i, Tensor) and i.dtype is dt.bool_:
+            # A mask over the next i.ndim dims: its nonzero positions.
+            positions = np.nonzero(i.numpy())
+            for k, p in enumerate(positions):
+                advanced.append((len(out_shape), tensor(p, dtype=dt.int64),
+                                 "mask" if k == 0 else "mask-cont"))
+                out_shape.append(shape[dim])
+                out_strides.append(strides[dim])
+                dim += 1
+            continue
+        if isinstance(i, (Tensor, list, np.ndarray)) and not isinstance(i, bool):
+            idx = _as_tensor(i) if not isinstance(i, Tensor) else i
+            if idx.dtype.category != 1:
+                raise IndexError("tensors used as indices must be long, int or bool tensors")
+            advanced.append((len(out_shape), idx, "int"))
+            out_shape.append(shape[dim])
+            out_strides.append(strides[dim])
+            dim += 1
+            continue
+        if isinstance(i, slice):
+            start, stop, step = i.indices(shape[dim])
+            if i.step is not None and i.step <= 0:
+                raise ValueError("step must be greater than zero")
+            count = builtins.max(0, (stop - start + step - 1) // step)
+            offset += start * strides[dim] if count else 0
+            out_shape.append(count)
+            out_strides.append(strides[dim] * step)
+            dim += 1
+            continue
+        try:
+            k = int(i)
+        except TypeError:
+            raise IndexError(f"unsupported index type {type(i).__name__}") from None
+        size = shape[dim]
+        if not -size <= k < size:
+            raise IndexError(f"index {k} is out of bounds for dimension {dim} with size {size}")
+        offset += (k % size) * strides[dim]
+        dim += 1
+    view = Tensor(t._buf.view(out_shape, out_strides, offset))
+    return view, advanced
+
+
+def getitem(t, index):
+    view, advanced = _basic(t, _expand_index(t, index))
+    if not advanced:
+        return view
+    # Masks become one index per masked dim, used together (like int
+    # tensors broadcast together); a single dim gathers with index_select.
+    if len(advanced) == 1 or (advanced[0][2] == "mask" and len(advanced) == 1):
+        dim, idx, _ = advanced[0]
+        flat = idx.reshape(-1)
+        size = view.shape[dim]
+        values = flat.numpy()
+        if values.size and (values.max() >= size or values.min() < -size):
+            bad = values[(values >= size) | (values < -size)][0]
+            raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size "
+                             f"{size}")
+        flat = tensor(np.where(values < 0, values + size, values), dtype=dt.int64)
+        out = _run("mlopt.index_select", [view, flat], {"dim": dim})
+        return out.reshape(view.shape[:dim] + tuple(idx.shape) + view.shape[dim + 1:])
+    # Several advanced indices: flatten their dims (adjacent, as masks are)
+    # into one linear index.
+    dims = [d for d, _, _ in advanced]
+    if dims != list(range(dims[0], dims[0] + len(dims))):
+        raise IndexError("non-adjacent advanced indices are not supported")
+    arrays = np.broadcast_arrays(*[i.numpy() for _, i, _ in advanced])
+    sizes = [view.shape[d] for d in dims]
+    for a, size, d in zip(arrays, sizes, dims):
+        if a.size and (a.max() >= size or a.min() < -size):
+            raise IndexError(f"index is out of bounds for dimension {d} with size {size}")
+    linear = np.ravel_multi_index(tuple(np.where(a < 0, a + s, a) for a, s in zip(arrays, sizes)),
+                                  sizes) if arrays[0].size else np.zeros(arrays[0].shape, np.int64)
+    merged = view.reshape(view.shape[:dims[0]] + (-1,) + view.shape[dims[-1] + 1:]) \
+        if view.is_contiguous() else view.contiguous().reshape(
+            view.shape[:dims[0]] + (-1,) + view.shape[dims[-1] + 1:])
+    flat = tensor(linear.reshape(-1), dtype=dt.int64)
+    out = _run("mlopt.index_select", [merged, flat], {"dim": dims[0]})
+    return out.reshape(view.shape[:dims[0]] + arrays[0].shape + view.shape[dims[-1] + 1:])
+
+
+def setitem(t, index, value):
+    view, advanced = _basic(t, _expand_index(t, index))
+    if advanced:
+        # Write through NumPy for advanced indices: CPU tensors are host memory.
+        if t.dtype is dt.bfloat16:
+            raise NotImplementedError("advanced index assignment on bfloat16 tensors")
+        target = view.numpy()
+        idx = tuple(slice(None) if d not in [a[0] for a in advanced] else
+                    next(a[1].numpy() for a in advanced if a[0] == d)
+                    for d in range(view.ndim))
+        values = _as_tensor(value, t.dtype)
+        target[idx] = np.asarray(_convert(values, t.dtype).numpy())
+        return
+    view._assign(value)

@@ -1,0 +1,1233 @@
+"""mlopt.Tensor: eager tensors with PyTorch's names and semantics.
+
+Views (reshape, transpose, slicing, expand, ...) share storage through
+strides. Every computation runs one compiled mlopt kernel through the runtime
+(mlopt._C.run): the same code generator `@mlopt.compile` uses.
+"""
+
+import builtins
+import math
+
+import numpy as np
+
+from . import _C
+from . import _dtype as dt
+
+
+def _shape_str(shape):
+    return "[" + ", ".join(str(s) for s in shape) + "]"
+
+
+def _row_major(shape):
+    strides, step = [], 1
+    for s in reversed(shape):
+        strides.append(step)
+        step *= s
+    return tuple(reversed(strides))
+
+
+def _norm_dim(dim, ndim, allow_end=False):
+    limit = ndim + 1 if allow_end else ndim
+    if limit == 0 and dim in (0, -1):
+        return 0  # a 0-d tensor accepts dim 0 / -1, as in PyTorch
+    if not -limit <= dim < limit:
+        raise IndexError(f"Dimension out of range (expected to be in range of "
+                         f"[{-builtins.max(limit, 1)}, {builtins.max(limit, 1) - 1}], "
+                         f"but got {dim})")
+    return dim % limit if limit else 0
+
+
+def _dims_arg(dim, ndim):
+    if dim is None:
+        return list(range(ndim))
+    dims = [dim] if isinstance(dim, int) else list(dim)
+    out = sorted({_norm_dim(d, ndim) for d in dims})
+    if len(out) != len(dims):
+        raise RuntimeError("dim appears multiple times in the list of dims")
+    return out
+
+
+def broadcast_shapes(*shapes):
+    ndim = builtins.max((len(s) for s in shapes), default=0)
+    out = [1] * ndim
+    for s in shapes:
+        for i, size in enumerate(s):
+            j = ndim - len(s) + i
+            if out[j] == 1:
+                out[j] = size
+            elif size != 1 and size != out[j]:
+                raise RuntimeError(
+                    "The size of tensors do not match: shapes "
+                    + " and ".join(_shape_str(x) for x in shapes)
+                    + f" cannot be broadcast together (dim {j})")
+    return tuple(out)
+
+
+class Tensor:
+    __array_priority__ = 1000  # NumPy defers to our operators
+
+    def __init__(self, buffer, requires_grad=False):
+        self._buf = buffer
+        self.requires_grad = requires_grad
+        self.grad = None
+
+    # ---- properties -------------------------------------------------------
+    @property
+    def shape(self):
+        return Size(self._buf.shape)
+
+    def size(self, dim=None):
+        return self.shape if dim is None else self.shape[_norm_dim(dim, self.ndim)]
+
+    @property
+    def ndim(self):
+        return len(self._buf.shape)
+
+    def dim(self):
+        return self.ndim
+
+    def numel(self):
+        return math.prod(self._buf.shape)
+
+    def stride(self, dim=None):
+        s = tuple(self._buf.strides)
+        return s if dim is None else s[_norm_dim(dim, self.ndim)]
+
+    @property
+    def dtype(self):
+        return dt.BY_MLIR[self._buf.dtype]
+
+    @property
+    def device(self):
+        return device("cpu")
+
+    @property
+    def is_cuda(self):
+        return False
+
+    def is_contiguous(self):
+        return self._buf.is_contiguous()
+
+    def is_floating_point(self):
+        return self.dtype.is_floating_point
+
+    def data_ptr(self):
+        return self._buf.data_ptr
+
+    def element_size(self):
+        return self.dtype.itemsize
+
+    # ---- conversion to Python and NumPy ------------------------------------
+    def numpy(self):
+        if self.dtype is dt.bfloat16:
+            raise TypeError("Got unsupported ScalarType BFloat16")
+        return self._buf.numpy()
+
+    def __array__(self, dtype=None, copy=None):
+        a = self.to(dt.float32).numpy() if self.dtype is dt.bfloat16 else self.numpy()
+        return a if dtype is None else a.astype(dtype)
+
+    def tolist(self):
+        return self.__array__().tolist()
+
+    def item(self):
+        if self.numel() != 1:
+            raise RuntimeError(f"a Tensor with {self.numel()} elements cannot be converted "
+                               "to Scalar")
+        return self.__array__().reshape(()).item()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __bool__(self):
+        if self.numel() != 1:
+            raise RuntimeError(f"Boolean value of Tensor with {self.numel()} elements "
+                               "is ambiguous")
+        return bool(self.item())
+
+    def __index__(self):
+        if self.dtype.category != 1 or self.numel() != 1:
+            raise TypeError("only integer tensors of a single element can be "
+                            "converted to an index")
+        return int(self.item())
+
+    def __len__(self):
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __iter__(self):
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.shape[0]))
+
+    def __repr__(self):
+        from ._format import format_tensor
+        return format_tensor(self)
+
+    def __dlpack__(self, stream=None):
+        return self.numpy().__dlpack__()
+
+    def __dlpack_device__(self):
+        return (1, 0)  # kDLCPU
+
+    # ---- dtype conversion ---------------------------------------------------
+    def to(self, *args, dtype=None, device=None, copy=False):
+        for a in args:
+            if isinstance(a, dt.dtype):
+                dtype = a
+            elif isinstance(a, (str, globals()["device"])):
+                device = a
+            elif isinstance(a, Tensor):
+                dtype = a.dtype
+        if device is not None:
+            _check_device(device)
+        out = self if dtype is None else _convert(self, dtype)
+        return out.clone() if copy and out is self else out
+
+    def type(self, dtype):
+        return self.to(dtype)
+
+    def float(self):
+        return self.to(dt.float32)
+
+    def double(self):
+        return self.to(dt.float64)
+
+    def half(self):
+        return self.to(dt.float16)
+
+    def bfloat16(self):
+        return self.to(dt.bfloat16)
+
+    def long(self):
+        return self.to(dt.int64)
+
+    def int(self):
+        return self.to(dt.int32)
+
+    def bool(self):
+        return self.to(dt.bool_)
+
+    def cpu(self):
+        return self
+
+    def cuda(self, *args, **kwargs):
+        _check_device("cuda")
+
+    def clone(self):
+        out = _empty(self.shape, self.dtype)
+        _C.copy_into(self._buf, out._buf)
+        return out
+
+    def contiguous(self):
+        return self if self.is_contiguous() else self.clone()
+
+    def detach(self):
+        return Tensor(self._buf)
+
+    # ---- views ----------------------------------------------------------------
+    def _view(self, shape, strides, offset=None):
+        return Tensor(self._buf.view(list(shape), list(strides),
+                                     self._buf.offset if offset is None else offset))
+
+    def view(self, *shape):
+        shape = _infer_shape(_shape_args(shape), self.numel())
+        if not self.is_contiguous():
+            raise RuntimeError(
+                "view size is not compatible with input tensor's size and stride (at least "
+                "one dimension spans across two contiguous subspaces). Use .reshape(...) "
+                "instead.")
+        return self._view(shape, _row_major(shape))
+
+    def reshape(self, *shape):
+        shape = _infer_shape(_shape_args(shape), self.numel())
+        return self.contiguous().view(*shape)
+
+    def view_as(self, other):
+        return self.view(other.shape)
+
+    def reshape_as(self, other):
+        return self.reshape(other.shape)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        if self.ndim == 0:
+            return self.reshape(1)
+        s, e = _norm_dim(start_dim, self.ndim), _norm_dim(end_dim, self.ndim)
+        if s > e:
+            raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+        shape = self.shape[:s] + (math.prod(self.shape[s:e + 1]),) + self.shape[e + 1:]
+        return self.reshape(shape)
+
+    def permute(self, *dims):
+        dims = [_norm_dim(d, self.ndim) for d in _shape_args(dims)]
+        if sorted(dims) != list(range(self.ndim)):
+            raise RuntimeError(f"permute(): dims {dims} are not a permutation of "
+                               f"{self.ndim} dims")
+        return self._view([self.shape[d] for d in dims], [self.stride()[d] for d in dims])
+
+    def transpose(self, dim0, dim1):
+        perm = list(range(self.ndim))
+        if self.ndim == 0:
+            return self
+        a, b = _norm_dim(dim0, self.ndim), _norm_dim(dim1, self.ndim)
+        perm[a], perm[b] = perm[b], perm[a]
+        return self.permute(perm)
+
+    def t(self):
+        if self.ndim > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
+                               f"{self.ndim}D")
+        return self.transpose(0, 1) if self.ndim == 2 else self
+
+    @property
+    def T(self):
+        return self.permute(list(reversed(range(self.ndim))))
+
+    @property
+    def mT(self):
+        if self.ndim < 2:
+            raise RuntimeError("tensor.mT is only supported on matrices or batches of "
+                               f"matrices. Got {self.ndim}-D tensor.")
+        return self.transpose(-2, -1)
+
+    def unsqueeze(self, dim):
+        d = _norm_dim(dim, self.ndim, allow_end=True)
+        shape, strides = list(self.shape), list(self.stride())
+        inner = strides[d] * shape[d] if d < self.ndim else 1
+        shape.insert(d, 1)
+        strides.insert(d, inner)
+        return self._view(shape, strides)
+
+    def squeeze(self, dim=None):
+        dims = range(self.ndim) if dim is None else _dims_arg(dim, self.ndim)
+        keep = [i for i in range(self.ndim) if not (i in dims and self.shape[i] == 1)]
+        return self._view([self.shape[i] for i in keep], [self.stride()[i] for i in keep])
+
+    def expand(self, *sizes):
+        sizes = _shape_args(sizes)
+        if len(sizes) < self.ndim:
+            raise RuntimeError(f"expand: the number of sizes provided ({len(sizes)}) must be "
+                               f"greater or equal to the number of dimensions ({self.ndim})")
+        lead = len(sizes) - self.ndim
+        shape, strides = [], []
+        for i, size in enumerate(sizes):
+            if i < lead:
+                if size < 0:
+                    raise RuntimeError("expand: -1 is not allowed in a leading, new dim")
+                shape.append(size)
+                strides.append(0)
+                continue
+            own, stride = self.shape[i - lead], self.stride()[i - lead]
+            if size == -1 or size == own:
+                shape.append(own)
+                strides.append(stride)
+            elif own == 1:
+                shape.append(size)
+                strides.append(0)
+            else:
+                raise RuntimeError(
+                    f"The expanded size of the tensor ({size}) must match the existing size "
+                    f"({own}) at non-singleton dimension {i}.  Target sizes: "
+                    f"{_shape_str(sizes)}.  Tensor sizes: {_shape_str(self.shape)}")
+        return self._view(shape, strides)
+
+    def expand_as(self, other):
+        return self.expand(other.shape)
+
+    def broadcast_to(self, shape):
+        return self.expand(shape)
+
+    # ---- indexing -------------------------------------------------------------
+    def __getitem__(self, index):
+        from ._indexing import getitem
+        return getitem(self, index)
+
+    def __setitem__(self, index, value):
+        from ._indexing import setitem
+        setitem(self, index, value)
+
+    # ---- arithmetic -------------------------------------------------------------
+    def __add__(self, other):
+        return add(self, other)
+
+    def __radd__(self, other):
+        return add(other, self)
+
+    def __sub__(self, other):
+        return sub(self, other)
+
+    def __rsub__(self, other):
+        return sub(other, self)
+
+    def __mul__(self, other):
+        return mul(self, other)
+
+    def __rmul__(self, other):
+        return mul(other, self)
+
+    def __truediv__(self, other):
+        return div(self, other)
+
+    def __rtruediv__(self, other):
+        return div(other, self)
+
+    def __floordiv__(self, other):
+        return floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return floor_divide(other, self)
+
+    def __mod__(self, other):
+        return remainder(self, other)
+
+    def __rmod__(self, other):
+        return remainder(other, self)
+
+    def __pow__(self, other):
+        return pow(self, other)
+
+    def __rpow__(self, other):
+        return pow(other, self)
+
+    def __matmul__(self, other):
+        return matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return matmul(other, self)
+
+    def __neg__(self):
+        return neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return abs(self)
+
+    def __invert__(self):
+        if self.dtype is not dt.bool_:
+            raise TypeError("~ is only supported for bool tensors")
+        return logical_not(self)
+
+    def __and__(self, other):
+        return _logical("mlopt.and", self, other)
+
+    __rand__ = __and__
+
+    def __or__(self, other):
+        return _logical("mlopt.or", self, other)
+
+    __ror__ = __or__
+
+    def __xor__(self, other):
+        return _logical("mlopt.xor", self, other)
+
+    __rxor__ = __xor__
+
+    def __eq__(self, other):
+        return eq(self, other)
+
+    def __ne__(self, other):
+        return ne(self, other)
+
+    def __lt__(self, other):
+        return lt(self, other)
+
+    def __le__(self, other):
+        return le(self, other)
+
+    def __gt__(self, other):
+        return gt(self, other)
+
+    def __ge__(self, other):
+        return ge(self, other)
+
+    __hash__ = object.__hash__
+
+    # ---- in-place -------------------------------------------------------------
+    def _assign(self, value):
+        """Writes `value` (broadcast, converted) into this tensor's memory."""
+        value = _as_tensor(value, self.dtype)
+        if value.dtype is not self.dtype:
+            if dt.promote_types(value.dtype, self.dtype) is not self.dtype:
+                raise RuntimeError(f"result type {value.dtype} can't be cast to the desired "
+                                   f"output type {self.dtype}")
+            value = _convert(value, self.dtype)
+        value = value.expand(self.shape) if value.shape != self.shape else value
+        _C.copy_into(value._buf, self._buf)
+        return self
+
+    def copy_(self, src):
+        src = _as_tensor(src)
+        return self._assign(_convert(src, self.dtype) if src.dtype is not self.dtype else src)
+
+    def fill_(self, value):
+        return self._assign(full([], value, dtype=self.dtype))
+
+    def zero_(self):
+        return self.fill_(0)
+
+    def add_(self, other, alpha=1):
+        return self._assign(add(self, other, alpha=alpha))
+
+    def sub_(self, other, alpha=1):
+        return self._assign(sub(self, other, alpha=alpha))
+
+    def mul_(self, other):
+        return self._assign(mul(self, other))
+
+    def div_(self, other):
+        return self._assign(div(self, other))
+
+    def clamp_(self, min=None, max=None):
+        return self._assign(clamp(self, min, max))
+
+    def __iadd__(self, other):
+        return self.add_(other)
+
+    def __isub__(self, other):
+        return self.sub_(other)
+
+    def __imul__(self, other):
+        return self.mul_(other)
+
+    def __itruediv__(self, other):
+        return self.div_(other)
+
+
+class Size(tuple):
+    """torch.Size: a tuple of dims."""
+
+    def __repr__(self):
+        return f"mlopt.Size([{', '.join(str(s) for s in self)}])"
+
+    def numel(self):
+        return math.prod(self)
+
+    def __getitem__(self, key):
+        out = super().__getitem__(key)
+        return Size(out) if isinstance(key, slice) else out
+
+    def __add__(self, other):
+        return Size(tuple(self) + tuple(other))
+
+
+class device:
+    def __init__(self, kind="cpu", index=None):
+        if isinstance(kind, device):
+            kind = kind.type
+        self.type = str(kind).split(":")[0]
+        self.index = index
+
+    def __repr__(self):
+        return f"device(type='{self.type}')"
+
+    def __eq__(self, other):
+        return str(self) == str(other) or (isinstance(other, device) and other.type == self.type)
+
+    def __str__(self):
+        return self.type
+
+    def __hash__(self):
+        return hash(self.type)
+
+
+def _check_device(d):
+    kind = d.type if isinstance(d, device) else str(d).split(":")[0]
+    if kind == "cuda":
+        raise RuntimeError("Torch not compiled with CUDA enabled: mlopt's CUDA backend is "
+                           "not available yet; use device='cpu'")
+    if kind != "cpu":
+        raise RuntimeError(f"Expected one of cpu, cuda device type at start of device "
+                           f"string: {kind}")
+
+
+def _shape_args(args):
+    if len(args) == 1 and isinstance(args[0], (tuple, list, Size)):
+        args = args[0]
+    return tuple(builtins.int(a) for a in args)
+
+
+def _infer_shape(shape, numel):
+    if shape.count(-1) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    known = math.prod(s for s in shape if s != -1)
+    if -1 in shape:
+        if known == 0 or numel % known:
+            raise RuntimeError(f"shape '{_shape_str(shape)}' is invalid for input of size "
+                               f"{numel}")
+        shape = tuple(numel // known if s == -1 else s for s in shape)
+    if math.prod(shape) != numel or builtins.any(s < 0 for s in shape):
+        raise RuntimeError(f"shape '{_shape_str(shape)}' is invalid for input of size {numel}")
+    return shape
+
+
+# ---- kernels ----------------------------------------------------------------------
+
+def _run(op, inputs, attrs=None, result_dtype=None):
+    buffers = [t._buf for t in inputs]
+    out = _C.run(op, buffers, attrs or {}, result_dtype.mlir if result_dtype else "")
+    return Tensor(out[0])
+
+
+def _empty(shape, dtype):
+    return Tensor(_C.empty(list(shape), dtype.mlir))
+
+
+def _convert(t, dtype):
+    if t.dtype is dtype:
+        return t
+    return _run("mlopt.convert", [t], result_dtype=dtype)
+
+
+def _as_tensor(x, dtype=None):
+    if isinstance(x, Tensor):
+        return x
+    if dtype is None:
+        dtype = dt.scalar_dtype(x) if np.isscalar(x) else None
+    return tensor(x, dtype=dtype)
+
+
+def _broadcast(*tensors):
+    shape = broadcast_shapes(*(t.shape for t in tensors))
+    return [t if t.shape == shape else t.expand(shape) for t in tensors]
+
+
+def _elementwise(op, operands, compute_dtype, result_kind=None):
+    """Converts operands to compute_dtype, broadcasts, runs `op`."""
+    tensors = [_convert(_as_tensor(x, compute_dtype), compute_dtype) for x in operands]
+    return _run(op, _broadcast(*tensors))
+
+
+def _arith(op, a, b, int_ok=True):
+    ctype = dt.result_type(a, b)
+    if ctype is dt.bool_:
+        raise RuntimeError(f"{op[6:]}: not supported for bool tensors; use logical ops")
+    return _elementwise(op, [a, b], ctype)
+
+
+def add(input, other, alpha=1):
+    if alpha != 1:
+        other = mul(other, alpha)
+    if dt.result_type(input, other) is dt.bool_:
+        return _logical("mlopt.or", input, other)
+    return _arith("mlopt.add", input, other)
+
+
+def sub(input, other, alpha=1):
+    if dt.result_type(input, other) is dt.bool_:
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                           "supported. Use the `^` or `logical_xor()` operator instead.")
+    if alpha != 1:
+        other = mul(other, alpha)
+    return _arith("mlopt.sub", input, other)
+
+
+def mul(input, other):
+    if dt.result_type(input, other) is dt.bool_:
+        return _logical("mlopt.and", input, other)
+    return _arith("mlopt.mul", input, other)
+
+
+def div(input, other, rounding_mode=None):
+    if rounding_mode == "floor":
+        return floor_divide(input, other)
+    ctype = dt.result_type(input, other)
+    if rounding_mode == "trunc":
+        if ctype.category == 2:
+            return trunc(div(input, other))
+        return _elementwise("mlopt.div", [input, other], ctype)
+    if ctype.category < 2:
+        ctype = dt.get_default_dtype()  # true division
+    return _elementwise("mlopt.div", [input, other], ctype)
+
+
+true_divide = divide = div
+
+
+def floor_divide(input, other):
+    return _arith("mlopt.floor_div", input, other)
+
+
+def remainder(input, other):
+    return _arith("mlopt.remainder", input, other)
+
+
+def pow(input, exponent):
+    return _arith("mlopt.pow", input, exponent)
+
+
+def maximum(input, other):
+    return _arith("mlopt.maximum", input, other)
+
+
+def minimum(input, other):
+    return _arith("mlopt.minimum", input, other)
+
+
+def atan2(input, other):
+    ctype = dt.result_type(input, other)
+    if ctype.category < 2:
+        ctype = dt.get_default_dtype()
+    return _elementwise("mlopt.atan2", [input, other], ctype)
+
+
+def _compare(op, a, b):
+    return _elementwise(op, [a, b], dt.result_type(a, b))
+
+
+def eq(a, b):
+    return _compare("mlopt.eq", a, b)
+
+
+def ne(a, b):
+    return _compare("mlopt.ne", a, b)
+
+
+def lt(a, b):
+    return _compare("mlopt.lt", a, b)
+
+
+def le(a, b):
+    return _compare("mlopt.le", a, b)
+
+
+def gt(a, b):
+    return _compare("mlopt.gt", a, b)
+
+
+def ge(a, b):
+    return _compare("mlopt.ge", a, b)
+
+
+greater, less, greater_equal, less_equal, not_equal = gt, lt, ge, le, ne
+
+
+def _to_bool(x):
+    x = _as_tensor(x)
+    return x if x.dtype is dt.bool_ else ne(x, 0)
+
+
+def _logical(op, a, b):
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and \
+            (a.dtype is not dt.bool_ or b.dtype is not dt.bool_):
+        raise TypeError("bitwise ops on integer tensors are not supported yet; "
+                        "use bool tensors")
+    return _run(op, _broadcast(_to_bool(a), _to_bool(b)))
+
+
+def logical_and(a, b):
+    return _run("mlopt.and", _broadcast(_to_bool(a), _to_bool(b)))
+
+
+def logical_or(a, b):
+    return _run("mlopt.or", _broadcast(_to_bool(a), _to_bool(b)))
+
+
+def logical_xor(a, b):
+    return _run("mlopt.xor", _broadcast(_to_bool(a), _to_bool(b)))
+
+
+def logical_not(a):
+    return _run("mlopt.not", [_to_bool(a)])
+
+
+def where(condition, input, other):
+    ctype = dt.result_type(input, other)
+    cond = _to_bool(condition)
+    x, y = (_convert(_as_tensor(v, ctype), ctype) for v in (input, other))
+    cond, x, y = _broadcast(cond, x, y)
+    return _run("mlopt.select", [cond, x, y])
+
+
+def _unary(op, x, float_only=True):
+    x = _as_tensor(x)
+    if float_only and x.dtype.category < 2:
+        x = _convert(x, dt.get_default_dtype())
+    elif not float_only and x.dtype is dt.bool_:
+        raise RuntimeError(f"{op[6:]}: not supported for bool tensors")
+    return _run(op, [x])
+
+
+def neg(x):
+    return _unary("mlopt.neg", x, float_only=False)
+
+
+negative = neg
+
+
+def abs(x):
+    return _unary("mlopt.abs", x, float_only=False)
+
+
+def sign(x):
+    x = _as_tensor(x)
+    return x.clone() if x.dtype is dt.bool_ else _run("mlopt.sign", [x])
+
+
+def _make_unary(name, op):
+    def fn(x):
+        return _unary(op, x)
+    fn.__name__ = name
+    return fn
+
+
+exp = _make_unary("exp", "mlopt.exp")
+log = _make_unary("log", "mlopt.log")
+log1p = _make_unary("log1p", "mlopt.log1p")
+expm1 = _make_unary("expm1", "mlopt.expm1")
+sqrt = _make_unary("sqrt", "mlopt.sqrt")
+rsqrt = _make_unary("rsqrt", "mlopt.rsqrt")
+sin = _make_unary("sin", "mlopt.sin")
+cos = _make_unary("cos", "mlopt.cos")
+tanh = _make_unary("tanh", "mlopt.tanh")
+sigmoid = _make_unary("sigmoid", "mlopt.sigmoid")
+erf = _make_unary("erf", "mlopt.erf")
+
+
+def _rounding(op, x):
+    x = _as_tensor(x)
+    return x.clone() if x.dtype.category < 2 else _run(op, [x])
+
+
+def floor(x):
+    return _rounding("mlopt.floor", x)
+
+
+def ceil(x):
+    return _rounding("mlopt.ceil", x)
+
+
+def round(x):
+    return _rounding("mlopt.round", x)
+
+
+def trunc(x):
+    x = _as_tensor(x)
+    if x.dtype.category < 2:
+        return x.clone()
+    return where(lt(x, 0), ceil(x), floor(x))
+
+
+def isnan(x):
+    x = _as_tensor(x)
+    if x.dtype.category < 2:
+        return zeros(x.shape, dtype=dt.bool_)
+    return _run("mlopt.isnan", [x])
+
+
+def isinf(x):
+    x = _as_tensor(x)
+    return eq(abs(x), math.inf) if x.dtype.category == 2 else zeros(x.shape, dtype=dt.bool_)
+
+
+def isfinite(x):
+    return logical_not(logical_or(isnan(x), isinf(x)))
+
+
+def clamp(input, min=None, max=None):
+    out = _as_tensor(input)
+    if min is not None:
+        out = maximum(out, min)
+    if max is not None:
+        out = minimum(out, max)
+    return out
+
+
+clip = clamp
+
+
+def square(x):
+    return mul(x, x)
+
+
+def reciprocal(x):
+    return div(1, x)
+
+
+# ---- reductions -----------------------------------------------------------------
+
+def _reduce(op, x, dim, keepdim):
+    dims = _dims_arg(dim, x.ndim)
+    return _run(op, [x], {"dims": dims, "keepdim": bool(keepdim)})
+
+
+def sum(input, dim=None, keepdim=False, dtype=None):
+    x = _as_tensor(input)
+    target = dtype or (dt.int64 if x.dtype.category < 2 else x.dtype)
+    return _reduce("mlopt.sum", _convert(x, target), dim, keepdim)
+
+
+def prod(input, dim=None, keepdim=False, dtype=None):
+    x = _as_tensor(input)
+    target = dtype or (dt.int64 if x.dtype.category < 2 else x.dtype)
+    return _reduce("mlopt.prod", _convert(x, target), dim, keepdim)
+
+
+def mean(input, dim=None, keepdim=False, dtype=None):
+    x = _as_tensor(input)
+    if dtype is not None:
+        x = _convert(x, dtype)
+    if x.dtype.category < 2:
+        raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either "
+                           f"a floating point or complex dtype. Got: {x.dtype}")
+    count = math.prod(x.shape[d] for d in _dims_arg(dim, x.ndim))
+    return div(sum(x, dim, keepdim), count if count else math.nan)
+
+
+def amax(input, dim=(), keepdim=False):
+    x = _as_tensor(input)
+    dims = _dims_arg(None if dim == () else dim, x.ndim)
+    if builtins.any(x.shape[d] == 0 for d in dims):
+        raise IndexError("amax(): Expected reduction dim to be specified for input.numel() "
+                         "== 0. Specify the reduction dim with the 'dim' argument.")
+    if x.dtype is dt.bool_:
+        return _reduce("mlopt.any", x, dims, keepdim)
+    return _reduce("mlopt.max", x, dims, keepdim)
+
+
+def amin(input, dim=(), keepdim=False):
+    x = _as_tensor(input)
+    dims = _dims_arg(None if dim == () else dim, x.ndim)
+    if builtins.any(x.shape[d] == 0 for d in dims):
+        raise IndexError("amin(): Expected reduction dim to be specified for input.numel() "
+                         "== 0. Specify the reduction dim with the 'dim' argument.")
+    if x.dtype is dt.bool_:
+        return _reduce("mlopt.all", x, dims, keepdim)
+    return _reduce("mlopt.min", x, dims, keepdim)
+
+
+def _arg(op, x, dim, keepdim):
+    x = _as_tensor(x)
+    if x.dtype is dt.bool_:
+        x = _convert(x, dt.int32)
+    if dim is None:
+        x, dim = x.reshape(-1), 0
+    d = _norm_dim(dim, builtins.max(x.ndim, 1))
+    if x.ndim == 0:
+        return zeros([], dtype=dt.int64)
+    if x.shape[d] == 0:
+        raise IndexError(f"{op[6:]}(): Expected reduction dim {d} to have non-zero size.")
+    return _run(op, [x], {"dim": d, "keepdim": bool(keepdim)})
+
+
+def argmax(input, dim=None, keepdim=False):
+    return _arg("mlopt.argmax", input, dim, keepdim)
+
+
+def argmin(input, dim=None, keepdim=False):
+    return _arg("mlopt.argmin", input, dim, keepdim)
+
+
+class _MinMax(tuple):
+    """torch.return_types.max / min: (values, indices)."""
+
+    @property
+    def values(self):
+        return self[0]
+
+    @property
+    def indices(self):
+        return self[1]
+
+
+def max(input, dim=None, keepdim=False):
+    if isinstance(dim, Tensor):
+        return maximum(input, dim)
+    if dim is None:
+        return amax(input)
+    return _MinMax((amax(input, dim, keepdim), argmax(input, dim, keepdim)))
+
+
+def min(input, dim=None, keepdim=False):
+    if isinstance(dim, Tensor):
+        return minimum(input, dim)
+    if dim is None:
+        return amin(input)
+    return _MinMax((amin(input, dim, keepdim), argmin(input, dim, keepdim)))
+
+
+def all(input, dim=None, keepdim=False):
+    return _reduce("mlopt.all", _to_bool(input), dim, keepdim)
+
+
+def any(input, dim=None, keepdim=False):
+    return _reduce("mlopt.any", _to_bool(input), dim, keepdim)
+
+
+def var(input, dim=None, *, correction=1, keepdim=False, unbiased=None):
+    if unbiased is not None:
+        correction = 1 if unbiased else 0
+    x = _as_tensor(input)
+    dims = _dims_arg(dim, x.ndim)
+    count = math.prod(x.shape[d] for d in dims)
+    centered = sub(x, mean(x, dims, keepdim=True))
+    return div(sum(mul(centered, centered), dims, keepdim), builtins.max(count - correction, 0)
+               if count - correction > 0 else math.nan)
+
+
+def std(input, dim=None, *, correction=1, keepdim=False, unbiased=None):
+    return sqrt(var(input, dim, correction=correction, keepdim=keepdim, unbiased=unbiased))
+
+
+def logsumexp(input, dim, keepdim=False):
+    x = _as_tensor(input)
+    if x.dtype.category < 2:
+        x = _convert(x, dt.get_default_dtype())
+    m = amax(x, dim, keepdim=True)
+    m = where(isinf(m), zeros_like(m), m)  # all -inf rows: keep -inf, no NaN
+    s = log(sum(exp(sub(x, m)), dim, keepdim=True))
+    out = add(s, m)
+    return out if keepdim else out.squeeze(_dims_arg(dim, x.ndim))
+
+
+# ---- linear algebra, joining ------------------------------------------------------
+
+def matmul(input, other):
+    a, b = _as_tensor(input), _as_tensor(other)
+    if a.ndim == 0 or b.ndim == 0:
+        raise RuntimeError("both arguments to matmul need to be at least 1D, but they are "
+                           f"{a.ndim}D and {b.ndim}D")
+    ctype = dt.promote_types(a.dtype, b.dtype)
+    if ctype is dt.bool_:
+        raise RuntimeError("matmul is not supported for bool tensors")
+    a, b = _convert(a, ctype), _convert(b, ctype)
+    squeeze_rows, squeeze_cols = a.ndim == 1, b.ndim == 1
+    if squeeze_rows:
+        a = a.unsqueeze(0)
+    if squeeze_cols:
+        b = b.unsqueeze(1)
+    if a.shape[-1] != b.shape[-2]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ("
+                           f"{a.shape[-2]}x{a.shape[-1]} and {b.shape[-2]}x{b.shape[-1]})")
+    batch = broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    if b.ndim > 2 or a.shape[:-2] != batch:
+        a = a.expand(batch + a.shape[-2:])
+        b = b.expand(batch + b.shape[-2:])
+    out = _run("mlopt.matmul", [a, b])
+    if squeeze_rows:
+        out = out.squeeze(-2)
+    if squeeze_cols:
+        out = out.squeeze(-1)
+    return out
+
+
+mm = bmm = matmul
+
+
+def cat(tensors, dim=0):
+    tensors = [_as_tensor(t) for t in tensors]
+    if not tensors:
+        raise RuntimeError("cat(): expected a non-empty list of Tensors")
+    # Legacy: 1-D empty tensors are skipped, as in PyTorch.
+    tensors = [t for t in tensors if not (t.ndim == 1 and t.numel() == 0)] or tensors[:1]
+    ctype = tensors[0].dtype
+    for t in tensors[1:]:
+        ctype = dt.promote_types(ctype, t.dtype)
+    ref = tensors[0]
+    d = _norm_dim(dim, ref.ndim)
+    for t in tensors[1:]:
+        if t.ndim != ref.ndim or builtins.any(t.shape[i] != ref.shape[i]
+                                              for i in range(ref.ndim) if i != d):
+            raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. "
+                               f"Got shapes {_shape_str(ref.shape)} and {_shape_str(t.shape)}")
+    tensors = [_convert(t, ctype) for t in tensors]
+    return _run("mlopt.concat", tensors, {"dim": d})
+
+
+concat = concatenate = cat
+
+
+def stack(tensors, dim=0):
+    tensors = [_as_tensor(t) for t in tensors]
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    shape = tensors[0].shape
+    for t in tensors[1:]:
+        if t.shape != shape:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got "
+                               f"{_shape_str(shape)} and {_shape_str(t.shape)}")
+    d = _norm_dim(dim, len(shape) + 1)
+    return cat([t.unsqueeze(d) for t in tensors], d)
+
+
+# ---- creation ---------------------------------------------------------------------
+
+def from_numpy(array):
+    """Shares memory with `array`, like torch.from_numpy."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
+    return Tensor(_C.from_numpy(array))
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False):
+    if device is not None:
+        _check_device(device)
+    if isinstance(data, Tensor):
+        out = data.clone()
+        return out.to(dtype) if dtype is not None else out
+    array = np.array(data.numpy() if isinstance(data, Tensor) else data)
+    if dtype is None:
+        if array.dtype.kind == "f":
+            dtype = dt.get_default_dtype() if not isinstance(data, np.ndarray) \
+                else dt.from_numpy_dtype(array.dtype)
+        elif array.dtype.kind in "iu":
+            dtype = dt.int64 if not isinstance(data, np.ndarray) or array.dtype.itemsize == 8 \
+                or array.dtype.kind == "u" else dt.from_numpy_dtype(array.dtype)
+        elif array.dtype.kind == "b":
+            dtype = dt.bool_
+        else:
+            raise TypeError(f"can't convert {array.dtype} data to a tensor")
+    if dtype is dt.bfloat16:
+        return tensor(array, dtype=dt.float32).to(dt.bfloat16)
+    # astype copies into a fresh C-ordered array (ascontiguousarray would make
+    # 0-d arrays 1-d).
+    out = Tensor(_C.from_numpy(array.astype(dtype.numpy, order="C")))
+    out.requires_grad = requires_grad
+    return out
+
+
+as_tensor = tensor
+
+
+def _factory(shape, dtype, device, fill):
+    if device is not None:
+        _check_device(device)
+    dtype = dtype or dt.get_default_dtype()
+    out = _empty(_shape_args(shape) if shape != () else (), dtype)
+    if fill is not None:
+        out.fill_(fill)
+    return out
+
+
+def empty(*shape, dtype=None, device=None, requires_grad=False):
+    return _factory(shape, dtype, device, None)
+
+
+def zeros(*shape, dtype=None, device=None, requires_grad=False):
+    return _factory(shape, dtype, device, 0)
+
+
+def ones(*shape, dtype=None, device=None, requires_grad=False):
+    return _factory(shape, dtype, device, 1)
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad=False):
+    if dtype is None:
+        dtype = dt.scalar_dtype(fill_value)
+    if device is not None:
+        _check_device(device)
+    shape = _shape_args((size,)) if not isinstance(size, int) else (size,)
+    value = np.array(fill_value, dtype=np.float32 if dtype is dt.bfloat16 else dtype.numpy)
+    out = Tensor(_C.from_numpy(np.broadcast_to(value, shape).astype(value.dtype, order="C")))
+    return out.to(dtype) if dtype is dt.bfloat16 else out
+
+
+def zeros_like(input, dtype=None):
+    return zeros(input.shape, dtype=dtype or input.dtype)
+
+
+def ones_like(input, dtype=None):
+    return ones(input.shape, dtype=dtype or input.dtype)
+
+
+def empty_like(input, dtype=None):
+    return empty(input.shape, dtype=dtype or input.dtype)
+
+
+def full_like(input, fill_value, dtype=None):
+    return full(input.shape, fill_value, dtype=dtype or input.dtype)
+
+
+def arange(start, end=None, step=1, dtype=None, device=None):
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    values = [_as_python(v) for v in (start, end, step)]
+    if dtype is None:
+        dtype = dt.int64 if builtins.all(isinstance(v, int) for v in values) \
+            else dt.get_default_dtype()
+    count = builtins.max(0, math.ceil((values[1] - values[0]) / values[2]))
+    if dtype.category == 2:
+        data = np.arange(count, dtype=np.float64) * values[2] + values[0]
+    else:
+        data = np.arange(values[0], values[0] + count * values[2], values[2], dtype=np.int64)
+    return tensor(data, dtype=dtype, device=device)
+
+
+def linspace(start, end, steps, dtype=None, device=None):
+    return tensor(np.linspace(_as_python(start), _as_python(end), steps),
+                  dtype=dtype or dt.get_default_dtype(), device=device)
+
+
+def _as_python(v):
+    return v.item() if isinstance(v, Tensor) else v
+
+
+_generator = np.random.default_rng(0)
+
+
+def manual_seed(seed):
+    global _generator
+    _generator = np.random.default_rng(builtins.int(seed))
+    return _generator
+
+
+def rand(*shape, dtype=None, device=None):
+    dtype = dtype or dt.get_default_dtype()
+    return tensor(_generator.random(_shape_args(shape)), dtype=dtype, device=device)
+
+
+def randn(*shape, dtype=None, device=None):
+    dtype = dtype or dt.get_default_dtype()
+    return tensor(_generator.standard_normal(_shape_args(shape)), dtype=dtype, device=device)
+
+
+def randint(low, high=None, size=None, dtype=None, device=None):
+    if high is None:
+        low, high = 0, low
+    return tensor(_generator.integers(low, high, size=tuple(size)), dtype=dtype or dt.int64,
+                  device=device)
+
+
+def rand_like(x, dtype=None):
+    return rand(x.shape, dtype=dtype or x.dtype)
+
+
+def randn_like(x, dtype=None):
+    return randn(x.shape, dtype=dtype or x.dtype)
+
+
+def from_dlpack(x):
+    return from_numpy(np.from_dlpack(x))
+
+
+def is_tensor(x):
+    return isinstance(x, Tensor)
+
+
+def numel(x):
+    return x.numel()
+
+
+def _install_methods():
+    """Tensor methods that are the module functions with self first."""
+    names = ["exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "sin", "cos", "tanh", "sigmoid",
+             "erf", "floor", "ceil", "round", "trunc", "sign", "neg", "abs", "isnan", "isinf",
+             "isfinite", "clamp", "clip", "square", "reciprocal", "sum", "prod", "mean", "amax",
+             "amin", "argmax", "argmin", "max", "min", "all", "any", "var", "std",
+             "logsumexp", "matmul", "maximum", "minimum", "add", "sub", "mul", "div",
+             "floor_divide", "remainder", "pow", "atan2", "eq", "ne", "lt", "le", "gt", "ge",
+             "logical_and", "logical_or", "logical_xor", "logical_not"]
+    module = globals()
+    for name in names:
+        setattr(Tensor, name, module[name])
+    Tensor.where = lambda self, condition, other: where(condition, self, other)
+
+
+_install_methods()

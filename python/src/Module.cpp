@@ -1,0 +1,167 @@
+//===- Module.cpp - mlopt._C, the Python binding of the runtime -----------===//
+//
+// Exposes runtime buffers (zero-copy to and from NumPy) and eager dispatch.
+// Tensor semantics (views, broadcasting, type promotion) live in Python on
+// top of these few calls.
+//
+//===----------------------------------------------------------------------===//
+
+#include "frontend/Eager.h"
+#include "runtime/Threads.h"
+
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+namespace py = pybind11;
+namespace rt = ::mlopt::rt;
+
+namespace {
+
+
+std::optional<rt::DType> dtypeOf(const py::dtype &dt) {
+  switch (dt.kind()) {
+  case 'f':
+    if (dt.itemsize() == 2) return rt::DType::F16;
+    if (dt.itemsize() == 4) return rt::DType::F32;
+    if (dt.itemsize() == 8) return rt::DType::F64;
+    break;
+  case 'i':
+    if (dt.itemsize() == 4) return rt::DType::I32;
+    if (dt.itemsize() == 8) return rt::DType::I64;
+    break;
+  case 'b':
+    return rt::DType::Bool;
+  default:
+    break;
+  }
+  return std::nullopt;
+}
+
+py::dtype numpyDtype(rt::DType dtype) {
+  switch (dtype) {
+  case rt::DType::F16: return py::dtype("float16");
+  case rt::DType::F32: return py::dtype("float32");
+  case rt::DType::F64: return py::dtype("float64");
+  case rt::DType::Bool: return py::dtype("bool");
+  case rt::DType::I32: return py::dtype("int32");
+  case rt::DType::I64: return py::dtype("int64");
+  case rt::DType::BF16: return py::dtype("uint16"); // raw bits
+  }
+  return py::dtype("float32");
+}
+
+/// Wraps a NumPy array without copying; the array lives as long as any
+/// buffer that shares it.
+rt::Buffer fromNumpy(py::array array) {
+  std::optional<rt::DType> dtype = dtypeOf(array.dtype());
+  if (!dtype)
+    throw py::type_error("mlopt: unsupported NumPy dtype " +
+                         std::string(py::str(array.dtype())) +
+                         " (float16/32/64, int32/64 and bool are supported)");
+  if (array.dtype().byteorder() == '>')
+    throw py::type_error("mlopt: only native byte order arrays are supported");
+  rt::Buffer b;
+  b.dtype = *dtype;
+  size_t item = rt::byteSize(b.dtype);
+  for (py::ssize_t i = 0; i < array.ndim(); ++i) {
+    b.shape.push_back(array.shape(i));
+    if (array.strides(i) % static_cast<py::ssize_t>(item) != 0)
+      throw py::value_error("mlopt: array strides are not multiples of its item size");
+    b.strides.push_back(array.strides(i) / static_cast<py::ssize_t>(item));
+  }
+  b.data = const_cast<void *>(array.data());
+  auto *owner = new py::object(array);
+  b.storage = std::shared_ptr<void>(b.data, [owner](void *) {
+    py::gil_scoped_acquire gil;
+    delete owner;
+  });
+  return b;
+}
+
+/// A NumPy array viewing the buffer's memory, keeping the storage alive.
+py::array toNumpy(const rt::Buffer &b) {
+  std::vector<py::ssize_t> shape(b.shape.begin(), b.shape.end()), strides;
+  size_t item = rt::byteSize(b.dtype);
+  for (int64_t s : b.strides)
+    strides.push_back(s * static_cast<py::ssize_t>(item));
+  auto *keep = new std::shared_ptr<void>(b.storage);
+  py::capsule base(keep, [](void *p) { delete static_cast<std::shared_ptr<void> *>(p); });
+  char *first = static_cast<char *>(b.data) + b.offset * static_cast<int64_t>(item);
+  return py::array(numpyDtype(b.dtype), shape, strides, first, base);
+}
+
+mlir::mlopt::EagerAttr attrOf(const py::handle &value) {
+  if (py::isinstance<py::bool_>(value))
+    return value.cast<bool>();
+  if (py::isinstance<py::int_>(value))
+    return value.cast<int64_t>();
+  return value.cast<std::vector<int64_t>>();
+}
+
+} // namespace
+
+PYBIND11_MODULE(_C, m) {
+  m.doc() = "mlopt runtime and eager dispatch";
+
+  py::class_<rt::Buffer>(m, "Buffer")
+      .def_property_readonly("shape", [](const rt::Buffer &b) { return py::tuple(py::cast(b.shape)); })
+      .def_property_readonly("strides", [](const rt::Buffer &b) { return py::tuple(py::cast(b.strides)); })
+      .def_property_readonly("offset", [](const rt::Buffer &b) { return b.offset; })
+      .def_property_readonly("dtype", [](const rt::Buffer &b) { return std::string(rt::mlirName(b.dtype)); })
+      .def_property_readonly("data_ptr", [](const rt::Buffer &b) {
+        return reinterpret_cast<uintptr_t>(static_cast<char *>(b.data) +
+                                           b.offset * static_cast<int64_t>(rt::byteSize(b.dtype)));
+      })
+      .def("is_contiguous", &rt::Buffer::isContiguous)
+      .def("same_storage", [](const rt::Buffer &a, const rt::Buffer &b) { return a.storage == b.storage; })
+      .def("numpy", &toNumpy)
+      .def("view", [](const rt::Buffer &b, std::vector<int64_t> shape, std::vector<int64_t> strides,
+                      int64_t offset) {
+        if (shape.size() != strides.size())
+          throw py::value_error("view: shape and strides differ in length");
+        rt::Buffer v = b;
+        v.shape = std::move(shape);
+        v.strides = std::move(strides);
+        v.offset = offset;
+        return v;
+      });
+
+  m.def("from_numpy", &fromNumpy, "Wraps a NumPy array (no copy).");
+  m.def("empty", [](std::vector<int64_t> shape, const std::string &dtype) {
+    std::optional<rt::DType> d = rt::fromMlirName(dtype);
+    if (!d)
+      throw py::type_error("mlopt: unknown dtype " + dtype);
+    for (int64_t s : shape)
+      if (s < 0)
+        throw py::value_error("mlopt: negative dimension in shape");
+    return rt::Buffer::allocate(*d, std::move(shape));
+  });
+  m.def(
+      "run",
+      [](const std::string &op, const std::vector<rt::Buffer> &inputs, const py::dict &attrs,
+         const std::string &resultDtype) {
+        mlir::mlopt::EagerOp eager{op, {}, resultDtype};
+        for (auto item : attrs)
+          eager.attributes.push_back({item.first.cast<std::string>(), attrOf(item.second)});
+        std::vector<rt::Buffer> results;
+        std::string error;
+        bool ok;
+        {
+          py::gil_scoped_release release;
+          ok = mlir::mlopt::runEager(eager, inputs, results, error);
+        }
+        if (!ok)
+          throw std::runtime_error(error);
+        return results;
+      },
+      py::arg("op"), py::arg("inputs"), py::arg("attrs") = py::dict(),
+      py::arg("result_dtype") = "");
+  m.def("copy_into", [](const rt::Buffer &src, rt::Buffer &dst) {
+    std::string error;
+    if (!mlir::mlopt::copyInto(src, dst, error))
+      throw std::runtime_error(error);
+  });
+  m.def("kernel_count", &mlir::mlopt::eagerKernelCount);
+  m.def("num_threads", &rt::numThreads);
+}
