@@ -80,14 +80,24 @@ def scalar_dtype(value):
     raise TypeError(f"unsupported scalar type {type(value).__name__}")
 
 
+_Tensor = None
+
+
 def result_type(*operands):
     """torch.result_type for tensors and Python scalars: the highest category
     wins; within it, dimensioned tensors decide over 0-d tensors, which decide
     over Python scalars (whose default dtype is used only if alone)."""
-    from ._tensor import Tensor
+    global _Tensor
+    if _Tensor is None:
+        from ._tensor import Tensor as _Tensor
+    first = operands[0]
+    if isinstance(first, _Tensor):
+        d = first.dtype
+        if all(isinstance(x, _Tensor) and x.dtype is d for x in operands):
+            return d  # the common case: one dtype throughout
     groups = {0: [], 1: [], 2: []}  # priority -> dtypes
     for x in operands:
-        if isinstance(x, Tensor):
+        if isinstance(x, _Tensor):
             groups[2 if x.ndim > 0 else 1].append(x.dtype)
         else:
             groups[0].append(scalar_dtype(x))

@@ -593,18 +593,22 @@ def _as_tensor(x, dtype=None):
 
 
 def _broadcast(*tensors):
+    first = tensors[0]._buf.shape
+    if builtins.all(t._buf.shape == first for t in tensors):
+        return list(tensors)
     shape = broadcast_shapes(*(t.shape for t in tensors))
     return [t if t.shape == shape else t.expand(shape) for t in tensors]
 
 
-def _elementwise(op, operands, compute_dtype, result_kind=None):
+def _elementwise(op, operands, compute_dtype):
     """Converts operands to compute_dtype, broadcasts, runs `op`."""
-    tensors = [_convert(_as_tensor(x, compute_dtype), compute_dtype) for x in operands]
+    tensors = [x if isinstance(x, Tensor) and x.dtype is compute_dtype
+               else _convert(_as_tensor(x, compute_dtype), compute_dtype) for x in operands]
     return _run(op, _broadcast(*tensors))
 
 
-def _arith(op, a, b, int_ok=True):
-    ctype = dt.result_type(a, b)
+def _arith(op, a, b, ctype=None):
+    ctype = ctype or dt.result_type(a, b)
     if ctype is dt.bool_:
         raise RuntimeError(f"{op[6:]}: not supported for bool tensors; use logical ops")
     return _elementwise(op, [a, b], ctype)
@@ -613,24 +617,27 @@ def _arith(op, a, b, int_ok=True):
 def add(input, other, alpha=1):
     if alpha != 1:
         other = mul(other, alpha)
-    if dt.result_type(input, other) is dt.bool_:
+    ctype = dt.result_type(input, other)
+    if ctype is dt.bool_:
         return _logical("mlopt.or", input, other)
-    return _arith("mlopt.add", input, other)
+    return _arith("mlopt.add", input, other, ctype)
 
 
 def sub(input, other, alpha=1):
-    if dt.result_type(input, other) is dt.bool_:
-        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
-                           "supported. Use the `^` or `logical_xor()` operator instead.")
     if alpha != 1:
         other = mul(other, alpha)
-    return _arith("mlopt.sub", input, other)
+    ctype = dt.result_type(input, other)
+    if ctype is dt.bool_:
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                           "supported. Use the `^` or `logical_xor()` operator instead.")
+    return _arith("mlopt.sub", input, other, ctype)
 
 
 def mul(input, other):
-    if dt.result_type(input, other) is dt.bool_:
+    ctype = dt.result_type(input, other)
+    if ctype is dt.bool_:
         return _logical("mlopt.and", input, other)
-    return _arith("mlopt.mul", input, other)
+    return _arith("mlopt.mul", input, other, ctype)
 
 
 def div(input, other, rounding_mode=None):
