@@ -375,16 +375,12 @@ struct Conv2DToLinalg : OpRewritePattern<Conv2DOp> {
     RankedTensorType out = op.getType();
     Type element = out.getElementType(), acc = accumulatorType(element);
     int64_t groups = op.getGroups();
-    auto inType = cast<RankedTensorType>(input.getType());
     auto wType = cast<RankedTensorType>(weight.getType());
-    if (groups > 1 && (inType.isDynamicDim(1) || wType.isDynamicDim(0)))
-      return rewriter.notifyMatchFailure(op, "grouped conv2d needs static channels");
     ArrayRef<int64_t> padding = op.getPadding();
     if (padding[0] || padding[1]) {
       SmallVector<int64_t> amounts = {0, 0, padding[0], padding[1]};
       input = padTensor(rewriter, loc, input, amounts, amounts,
                         scalarConstant(rewriter, loc, element, 0));
-      inType = cast<RankedTensorType>(input.getType());
     }
     auto stride = rewriter.getI64TensorAttr(op.getStride());
     auto dilation = rewriter.getI64TensorAttr(op.getDilation());
@@ -412,23 +408,43 @@ struct Conv2DToLinalg : OpRewritePattern<Conv2DOp> {
     Value result = rewriter.create<linalg::FillOp>(loc, scalarConstant(rewriter, loc, acc, 0),
                                                    outInit)
                        .getResult(0);
-    int64_t cPerGroup = wType.getDimSize(1);
-    int64_t oPerGroup = groups > 1 ? wType.getDimSize(0) / groups : 0;
+    // Per-group channel counts, static or read at run time.
+    OpFoldResult cPerGroup = tensor::getMixedSize(rewriter, loc, weight, 1);
+    OpFoldResult oPerGroup = rewriter.getIndexAttr(0);
+    if (groups > 1) {
+      if (!wType.isDynamicDim(0))
+        oPerGroup = rewriter.getIndexAttr(wType.getDimSize(0) / groups);
+      else
+        oPerGroup = rewriter
+                        .create<arith::DivUIOp>(
+                            loc, dimOf(rewriter, loc, weight, 0),
+                            rewriter.create<arith::ConstantIndexOp>(loc, groups))
+                        .getResult();
+    }
+    // g * perGroup, folded when static.
+    auto times = [&](int64_t g, OpFoldResult perGroup) -> OpFoldResult {
+      if (auto attr = dyn_cast<Attribute>(perGroup))
+        return rewriter.getIndexAttr(g * cast<IntegerAttr>(attr).getInt());
+      return rewriter
+          .create<arith::MulIOp>(loc, rewriter.create<arith::ConstantIndexOp>(loc, g),
+                                 cast<Value>(perGroup))
+          .getResult();
+    };
+    auto slice = [&](Value v, int64_t dim, OpFoldResult offset, OpFoldResult size) {
+      SmallVector<OpFoldResult> offsets(4, rewriter.getIndexAttr(0));
+      offsets[dim] = offset;
+      SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(rewriter, loc, v);
+      sizes[dim] = size;
+      SmallVector<OpFoldResult> strides(4, rewriter.getIndexAttr(1));
+      return rewriter.create<tensor::ExtractSliceOp>(loc, v, offsets, sizes, strides)
+          .getResult();
+    };
     for (int64_t g = 0; g < groups; ++g) {
       Value in = input, w = weight, o = result;
       if (groups > 1) {
-        auto slice = [&](Value v, int64_t dim, int64_t offset, int64_t size) {
-          SmallVector<OpFoldResult> offsets(4, rewriter.getIndexAttr(0));
-          offsets[dim] = rewriter.getIndexAttr(offset);
-          SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(rewriter, loc, v);
-          sizes[dim] = rewriter.getIndexAttr(size);
-          SmallVector<OpFoldResult> strides(4, rewriter.getIndexAttr(1));
-          return rewriter.create<tensor::ExtractSliceOp>(loc, v, offsets, sizes, strides)
-              .getResult();
-        };
-        in = slice(input, 1, g * cPerGroup, cPerGroup);
-        w = slice(weight, 0, g * oPerGroup, oPerGroup);
-        o = slice(result, 1, g * oPerGroup, oPerGroup);
+        in = slice(input, 1, times(g, cPerGroup), cPerGroup);
+        w = slice(weight, 0, times(g, oPerGroup), oPerGroup);
+        o = slice(result, 1, times(g, oPerGroup), oPerGroup);
       }
       Value conv = rewriter
                        .create<linalg::Conv2DNchwFchwOp>(loc, TypeRange{o.getType()},
@@ -440,7 +456,7 @@ struct Conv2DToLinalg : OpRewritePattern<Conv2DOp> {
         continue;
       }
       SmallVector<OpFoldResult> offsets(4, rewriter.getIndexAttr(0));
-      offsets[1] = rewriter.getIndexAttr(g * oPerGroup);
+      offsets[1] = times(g, oPerGroup);
       SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(rewriter, loc, conv);
       SmallVector<OpFoldResult> strides(4, rewriter.getIndexAttr(1));
       result = rewriter.create<tensor::InsertSliceOp>(loc, conv, result, offsets, sizes, strides);

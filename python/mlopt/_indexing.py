@@ -7,7 +7,7 @@ import builtins
 import numpy as np
 
 from . import _dtype as dt
-from ._tensor import Tensor, _C, _as_tensor, _convert, _norm_dim, _run, tensor
+from ._tensor import Tensor, _as_tensor, _convert, _run, tensor
 
 
 def _expand_index(t, index):

@@ -1,0 +1,3 @@
+"""mlopt.nn: neural-network building blocks (functional forms for now)."""
+
+from . import functional  # noqa: F401
