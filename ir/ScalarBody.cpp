@@ -309,11 +309,11 @@ Value SelectOp::buildScalarBody(OpBuilder &b, Location loc, ValueRange args) {
 }
 
 namespace {
-/// f64 -> bf16 rounded once. LLVM lowers it to a compiler-rt call the JIT
-/// lacks; going through f32 would round twice. So: to f32 rounded to odd,
-/// after which the rounding to bf16 is the only one that counts (f32 keeps
-/// more than 2 bits beyond bf16's precision).
-Value f64ToBF16(OpBuilder &b, Location loc, Value x) {
+/// f64 -> f16/bf16 rounded once. LLVM lowers these to compiler-rt calls
+/// the JIT lacks; going through f32 would round twice. So: to f32 rounded to
+/// odd, after which the rounding to the half type is the only one that
+/// counts (f32 keeps more than 2 bits beyond their precision).
+Value f64ToHalf(OpBuilder &b, Location loc, Value x, Type half) {
   Emitter e{b, loc};
   Type f64 = x.getType(), f32 = b.getF32Type(), i32 = b.getI32Type();
   Value narrow = b.create<arith::TruncFOp>(loc, f32, x);
@@ -329,7 +329,7 @@ Value f64ToBF16(OpBuilder &b, Location loc, Value x) {
   Value inexact = e.bitAnd(e.cmpf(arith::CmpFPredicate::ONE, back, x), finite);
   bits = e.select(inexact, e.bitOr(bits, e.constInt(i32, 1)), bits);
   Value odd = b.create<arith::BitcastOp>(loc, f32, bits);
-  return b.create<arith::TruncFOp>(loc, BFloat16Type::get(b.getContext()), odd);
+  return b.create<arith::TruncFOp>(loc, half, odd);
 }
 } // namespace
 
@@ -342,11 +342,12 @@ Value ConvertOp::buildScalarBody(OpBuilder &b, Location loc, ValueRange args) {
   auto fromFloat = dyn_cast<FloatType>(from);
   auto toFloat = dyn_cast<FloatType>(to);
   bool fromBool = from.isInteger(1);
-  if (to.isBF16() && (from.isF64() || (!fromFloat && !fromBool))) {
+  if ((to.isBF16() && !fromBool && (from.isF64() || !fromFloat)) ||
+      (to.isF16() && from.isF64())) {
     // Integers go through f64 (exact for i32) and then round once.
     if (!fromFloat)
       x = b.create<arith::SIToFPOp>(loc, b.getF64Type(), x);
-    return f64ToBF16(b, loc, x);
+    return f64ToHalf(b, loc, x, to);
   }
   if (to.isInteger(1))
     return fromFloat ? e.cmpf(arith::CmpFPredicate::UNE, x, e.zero(from))

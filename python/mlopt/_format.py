@@ -8,26 +8,36 @@ from . import _dtype as dt
 
 def format_tensor(t):
     values = np.asarray(t.__array__())
-    floating = t.dtype.is_floating_point
-    if floating:
-        finite = values[np.isfinite(values)] if values.size else values
-        integral = finite.size == 0 or np.all(finite == np.round(finite))
-        large = finite.size and np.max(np.abs(finite)) >= 1e8
+    if t.dtype.is_floating_point:
+        wide = values.astype(np.float64)
+        finite = wide[np.isfinite(wide)]
+        integral = finite.size == 0 or bool(np.all(finite == np.round(finite)))
+        large = finite.size > 0 and (np.max(np.abs(finite)) >= 1e8 or
+                                     0 < np.min(np.abs(finite[finite != 0]), initial=1) < 1e-4)
 
-        def fmt(x):
+        def text(x):
             if not np.isfinite(x):
                 return "nan" if np.isnan(x) else ("inf" if x > 0 else "-inf")
             if large:
                 return f"{x:.4e}"
             return f"{x:.0f}." if integral else f"{x:.4f}"
-        formatter = {"float_kind": fmt}
+        strings = [text(float(x)) for x in wide.ravel()]
+    elif t.dtype is dt.bool_:
+        strings = ["True" if x else "False" for x in values.ravel()]
     else:
-        formatter = {"bool": lambda b: "True" if b else "False"}
-    body = np.array2string(values, separator=", ", prefix="tensor(", formatter=formatter,
-                           threshold=1000, edgeitems=3)
+        strings = [str(int(x)) for x in values.ravel()]
+    # Elements padded to one width, as PyTorch prints them; like PyTorch, the
+    # width comes from finite values (nan and inf do not widen the others).
+    if t.dtype.is_floating_point:
+        finite_strings = [x for x, v in zip(strings, wide.ravel()) if np.isfinite(v)]
+    else:
+        finite_strings = strings
+    width = max((len(x) for x in finite_strings), default=0)
+    padded = np.array([x.rjust(width) for x in strings], dtype=object).reshape(values.shape)
+    body = np.array2string(padded, separator=", ", prefix="tensor(",
+                           formatter={"object": str}, threshold=1000, edgeitems=3)
     suffix = []
-    default_float = dt.get_default_dtype()
-    if t.dtype not in (default_float, dt.int64, dt.bool_):
+    if t.dtype not in (dt.get_default_dtype(), dt.int64, dt.bool_):
         suffix.append(f"dtype={t.dtype}")
     if t.numel() == 0 and t.ndim != 1:
         suffix.insert(0, f"size={tuple(t.shape)}")

@@ -10,9 +10,26 @@ from . import _dtype as dt
 from ._tensor import Tensor, _as_tensor, _convert, _run, tensor
 
 
+def _normalize(i):
+    """Python bools and bool lists/arrays become masks; other lists and
+    arrays integer tensors; floats are refused, as in PyTorch."""
+    if isinstance(i, (bool, np.bool_)):
+        return tensor(bool(i))
+    if isinstance(i, (list, np.ndarray)):
+        array = np.asarray(i)
+        if array.dtype.kind not in "biu" and array.size:
+            raise IndexError("tensors used as indices must be long, int or bool tensors")
+        return tensor(array if array.size else array.astype(np.int64))
+    if isinstance(i, (float, np.floating)):
+        raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or "
+                         "byte or bool tensors are valid indices")
+    return i
+
+
 def _expand_index(t, index):
     if not isinstance(index, tuple):
         index = (index,)
+    index = tuple(_normalize(i) for i in index)
     used = builtins.sum(1 for i in index if i is not None and i is not Ellipsis and
                         not (isinstance(i, Tensor) and i.dtype is dt.bool_))
     used += builtins.sum(i.ndim for i in index if isinstance(i, Tensor) and i.dtype is dt.bool_)
@@ -43,8 +60,17 @@ def _basic(t, index):
             out_shape.append(1)
             out_strides.append(0)
             continue
+        if isinstance(i, Tensor) and i.dtype is dt.bool_ and i.ndim == 0:
+            # A 0-d mask adds a dim of size 1 (True) or 0 (False).
+            out_shape.append(1 if i.item() else 0)
+            out_strides.append(0)
+            continue
         if isinstance(i, Tensor) and i.dtype is dt.bool_:
             # A mask over the next i.ndim dims: its nonzero positions.
+            covered = tuple(shape[dim:dim + i.ndim])
+            if tuple(i.shape) != covered:
+                raise IndexError(f"The shape of the mask {list(i.shape)} at index {dim} does "
+                                 f"not match the shape of the indexed tensor {list(covered)}")
             positions = np.nonzero(i.numpy())
             for k, p in enumerate(positions):
                 advanced.append((len(out_shape), tensor(p, dtype=dt.int64),
@@ -53,8 +79,8 @@ def _basic(t, index):
                 out_strides.append(strides[dim])
                 dim += 1
             continue
-        if isinstance(i, (Tensor, list, np.ndarray)) and not isinstance(i, bool):
-            idx = _as_tensor(i) if not isinstance(i, Tensor) else i
+        if isinstance(i, Tensor):
+            idx = i
             if idx.dtype.category != 1:
                 raise IndexError("tensors used as indices must be long, int or bool tensors")
             advanced.append((len(out_shape), idx, "int"))
@@ -134,6 +160,9 @@ def setitem(t, index, value):
                     next(a[1].numpy() for a in advanced if a[0] == d)
                     for d in range(view.ndim))
         values = _as_tensor(value, t.dtype)
-        target[idx] = np.asarray(_convert(values, t.dtype).numpy())
+        try:
+            target[idx] = np.asarray(_convert(values, t.dtype).numpy())
+        except ValueError as e:
+            raise RuntimeError(f"shape mismatch: {e}") from None
         return
-    view._assign(value)
+    view._assign(value, check_cast=False)

@@ -41,6 +41,10 @@ def _dims_arg(dim, ndim):
     if dim is None:
         return list(range(ndim))
     dims = [dim] if isinstance(dim, int) else list(dim)
+    if ndim == 0:
+        for d in dims:
+            _norm_dim(d, 0)  # only 0 and -1 are valid
+        return []
     out = sorted({_norm_dim(d, ndim) for d in dims})
     if len(out) != len(dims):
         raise RuntimeError("dim appears multiple times in the list of dims")
@@ -106,7 +110,16 @@ class Tensor:
         return False
 
     def is_contiguous(self):
-        return self._buf.is_contiguous()
+        """Row-major up to size-1 dims (whose strides do not matter) and the
+        storage offset, as in PyTorch."""
+        expected = 1
+        for size, stride in zip(reversed(self._buf.shape), reversed(self._buf.strides)):
+            if size == 0:
+                return True
+            if size != 1 and stride != expected:
+                return False
+            expected *= size
+        return True
 
     def is_floating_point(self):
         return self.dtype.is_floating_point
@@ -449,11 +462,13 @@ class Tensor:
     __hash__ = object.__hash__
 
     # ---- in-place -------------------------------------------------------------
-    def _assign(self, value):
-        """Writes `value` (broadcast, converted) into this tensor's memory."""
+    def _assign(self, value, check_cast=True):
+        """Writes `value` (broadcast, converted) into this tensor's memory.
+        In-place arithmetic may not lower the kind (float into int), as in
+        PyTorch; copies (setitem, copy_, fill_) cast freely."""
         value = _as_tensor(value, self.dtype)
         if value.dtype is not self.dtype:
-            if dt.promote_types(value.dtype, self.dtype) is not self.dtype:
+            if check_cast and value.dtype.category > self.dtype.category:
                 raise RuntimeError(f"result type {value.dtype} can't be cast to the desired "
                                    f"output type {self.dtype}")
             value = _convert(value, self.dtype)
@@ -462,11 +477,10 @@ class Tensor:
         return self
 
     def copy_(self, src):
-        src = _as_tensor(src)
-        return self._assign(_convert(src, self.dtype) if src.dtype is not self.dtype else src)
+        return self._assign(_as_tensor(src), check_cast=False)
 
     def fill_(self, value):
-        return self._assign(full([], value, dtype=self.dtype))
+        return self._assign(full([], value, dtype=self.dtype), check_cast=False)
 
     def zero_(self):
         return self.fill_(0)
@@ -570,8 +584,11 @@ def _infer_shape(shape, numel):
 
 def _run(op, inputs, attrs=None, result_dtype=None):
     buffers = [t._buf for t in inputs]
-    out = _C.run(op, buffers, attrs or {}, result_dtype.mlir if result_dtype else "")
-    return Tensor(out[0])
+    out = Tensor(_C.run(op, buffers, attrs or {}, result_dtype.mlir if result_dtype else "")[0])
+    # A kernel that folded to its input returns it: results never alias inputs.
+    if builtins.any(out._buf.same_storage(b) for b in buffers):
+        out = out.clone()
+    return out
 
 
 def _empty(shape, dtype):
@@ -627,9 +644,10 @@ def sub(input, other, alpha=1):
     if alpha != 1:
         other = mul(other, alpha)
     ctype = dt.result_type(input, other)
-    if ctype is dt.bool_:
-        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
-                           "supported. Use the `^` or `logical_xor()` operator instead.")
+    if builtins.any(isinstance(x, Tensor) and x.dtype is dt.bool_ for x in (input, other)):
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not "
+                           "supported. If you are trying to invert a mask, use the `~` or "
+                           "`logical_not()` operator instead.")
     return _arith("mlopt.sub", input, other, ctype)
 
 
@@ -647,6 +665,7 @@ def div(input, other, rounding_mode=None):
     if rounding_mode == "trunc":
         if ctype.category == 2:
             return trunc(div(input, other))
+        _check_int_divisor(ctype, other)
         return _elementwise("mlopt.div", [input, other], ctype)
     if ctype.category < 2:
         ctype = dt.get_default_dtype()  # true division
@@ -656,16 +675,33 @@ def div(input, other, rounding_mode=None):
 true_divide = divide = div
 
 
+def _check_int_divisor(ctype, divisor):
+    """Integer division by zero raises, as in PyTorch (compiled code cannot)."""
+    if ctype.category < 2:
+        d = _as_tensor(divisor)
+        if d.numel() and not np.all(np.asarray(d.__array__()) != 0):
+            raise RuntimeError("ZeroDivisionError")
+
+
 def floor_divide(input, other):
-    return _arith("mlopt.floor_div", input, other)
+    ctype = dt.result_type(input, other)
+    _check_int_divisor(ctype, other)
+    return _arith("mlopt.floor_div", input, other, ctype)
 
 
 def remainder(input, other):
-    return _arith("mlopt.remainder", input, other)
+    ctype = dt.result_type(input, other)
+    _check_int_divisor(ctype, other)
+    return _arith("mlopt.remainder", input, other, ctype)
 
 
 def pow(input, exponent):
-    return _arith("mlopt.pow", input, exponent)
+    ctype = dt.result_type(input, exponent)
+    if ctype.category == 1:
+        e = _as_tensor(exponent)
+        if e.numel() and np.any(np.asarray(e.__array__()) < 0):
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+    return _arith("mlopt.pow", input, exponent, ctype)
 
 
 def maximum(input, other):
@@ -745,7 +781,10 @@ def logical_not(a):
 
 def where(condition, input, other):
     ctype = dt.result_type(input, other)
-    cond = _to_bool(condition)
+    cond = _as_tensor(condition)
+    if cond.dtype is not dt.bool_:
+        raise RuntimeError("where expected condition to be a boolean tensor, but got a tensor "
+                           f"with dtype {cond.dtype}")
     x, y = (_convert(_as_tensor(v, ctype), ctype) for v in (input, other))
     cond, x, y = _broadcast(cond, x, y)
     return _run("mlopt.select", [cond, x, y])
@@ -809,7 +848,10 @@ def ceil(x):
     return _rounding("mlopt.ceil", x)
 
 
-def round(x):
+def round(x, decimals=0):
+    if decimals:
+        scale = 10.0 ** decimals
+        return div(_rounding("mlopt.round", mul(x, scale)), scale)
     return _rounding("mlopt.round", x)
 
 
@@ -886,12 +928,24 @@ def mean(input, dim=None, keepdim=False, dtype=None):
     return div(sum(x, dim, keepdim), count if count else math.nan)
 
 
+def _check_nonempty(name, x, dim):
+    """Max/min of nothing: RuntimeError for a full reduction, IndexError for a
+    zero-size dim, as in PyTorch."""
+    if dim in ((), None):
+        if x.numel() == 0:
+            raise RuntimeError(f"{name}(): Expected reduction dim to be specified for "
+                               "input.numel() == 0. Specify the reduction dim with the 'dim' "
+                               "argument.")
+        return
+    for d in _dims_arg(dim, x.ndim):
+        if x.shape[d] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+
+
 def amax(input, dim=(), keepdim=False):
     x = _as_tensor(input)
+    _check_nonempty("amax", x, dim)
     dims = _dims_arg(None if dim == () else dim, x.ndim)
-    if builtins.any(x.shape[d] == 0 for d in dims):
-        raise IndexError("amax(): Expected reduction dim to be specified for input.numel() "
-                         "== 0. Specify the reduction dim with the 'dim' argument.")
     if x.dtype is dt.bool_:
         return _reduce("mlopt.any", x, dims, keepdim)
     return _reduce("mlopt.max", x, dims, keepdim)
@@ -899,10 +953,8 @@ def amax(input, dim=(), keepdim=False):
 
 def amin(input, dim=(), keepdim=False):
     x = _as_tensor(input)
+    _check_nonempty("amin", x, dim)
     dims = _dims_arg(None if dim == () else dim, x.ndim)
-    if builtins.any(x.shape[d] == 0 for d in dims):
-        raise IndexError("amin(): Expected reduction dim to be specified for input.numel() "
-                         "== 0. Specify the reduction dim with the 'dim' argument.")
     if x.dtype is dt.bool_:
         return _reduce("mlopt.all", x, dims, keepdim)
     return _reduce("mlopt.min", x, dims, keepdim)
@@ -914,9 +966,10 @@ def _arg(op, x, dim, keepdim):
         x = _convert(x, dt.int32)
     if dim is None:
         x, dim = x.reshape(-1), 0
-    d = _norm_dim(dim, builtins.max(x.ndim, 1))
     if x.ndim == 0:
+        _norm_dim(dim, 0)
         return zeros([], dtype=dt.int64)
+    d = _norm_dim(dim, x.ndim)
     if x.shape[d] == 0:
         raise IndexError(f"{op[6:]}(): Expected reduction dim {d} to have non-zero size.")
     return _run(op, [x], {"dim": d, "keepdim": bool(keepdim)})
@@ -999,10 +1052,11 @@ def matmul(input, other):
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError("both arguments to matmul need to be at least 1D, but they are "
                            f"{a.ndim}D and {b.ndim}D")
-    ctype = dt.promote_types(a.dtype, b.dtype)
-    if ctype is dt.bool_:
+    if a.dtype is not b.dtype:
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {a.dtype} != "
+                           f"{b.dtype}")
+    if a.dtype is dt.bool_:
         raise RuntimeError("matmul is not supported for bool tensors")
-    a, b = _convert(a, ctype), _convert(b, ctype)
     squeeze_rows, squeeze_cols = a.ndim == 1, b.ndim == 1
     if squeeze_rows:
         a = a.unsqueeze(0)
@@ -1156,6 +1210,8 @@ def arange(start, end=None, step=1, dtype=None, device=None):
     if step == 0:
         raise RuntimeError("step must be nonzero")
     values = [_as_python(v) for v in (start, end, step)]
+    if (values[1] - values[0]) * values[2] < 0:
+        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
     if dtype is None:
         dtype = dt.int64 if builtins.all(isinstance(v, int) for v in values) \
             else dt.get_default_dtype()
@@ -1196,6 +1252,8 @@ def randn(*shape, dtype=None, device=None):
 
 
 def randint(low, high=None, size=None, dtype=None, device=None):
+    if size is None and isinstance(high, (tuple, list, Size)):
+        low, high, size = 0, low, high  # randint(high, size)
     if high is None:
         low, high = 0, low
     return tensor(_generator.integers(low, high, size=tuple(size)), dtype=dtype or dt.int64,
