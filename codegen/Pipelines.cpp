@@ -47,6 +47,10 @@ void mlopt::buildLowerToLLVMPipeline(OpPassManager &pm) {
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createConvertMloptToLinalg());
   pm.addPass(createCanonicalizerPass());
+  // Producer-consumer fusion of elementwise generics (and elementwise
+  // producers into reductions): one loop nest, no intermediate buffers.
+  pm.addPass(createLinalgElementwiseOpFusionPass());
+  pm.addPass(createCanonicalizerPass());
 
   // 2. Tensors to buffers. Function results are fresh, caller-owned buffers.
   bufferization::OneShotBufferizationOptions bufferization;
