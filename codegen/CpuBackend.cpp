@@ -41,8 +41,10 @@ using namespace mlir;
 using namespace mlir::mlopt;
 namespace rt = ::mlopt::rt;
 
-// Bumped whenever generated code changes meaning: old cache entries miss.
-static constexpr const char *kCodegenVersion = "mlopt-cpu-1";
+// Changes with every source file of the compiler and runtime (generated at
+// build time), so code from another build is never loaded from the cache.
+#include "codegen/BuildId.h"
+static constexpr const char *kCodegenVersion = MLOPT_BUILD_ID;
 
 namespace mlir::mlopt {
 
@@ -295,6 +297,8 @@ std::string cacheKey(ModuleOp module, const CpuCompileOptions &options,
 }
 
 std::mutex cacheMutex;
+// LLVM's TargetMachine is shared and not thread-safe: one compile at a time.
+std::mutex llvmMutex;
 std::unordered_map<std::string, std::shared_ptr<CompiledModule>> &memoryCache() {
   static std::unordered_map<std::string, std::shared_ptr<CompiledModule>> cache;
   return cache;
@@ -308,6 +312,7 @@ bool CpuBackend::emitLLVMIR(ModuleOp module, const CpuCompileOptions &options,
   std::vector<std::pair<std::string, rt::Signature>> signatures;
   if (!machine || !collectSignatures(module, signatures, error))
     return false;
+  std::lock_guard<std::mutex> lock(llvmMutex);
   llvm::LLVMContext llvmContext;
   auto llvmModule = lowerToLLVM(module, llvmContext, options, machine, signatures, error);
   if (!llvmModule)
@@ -351,6 +356,7 @@ std::shared_ptr<CompiledModule> CpuBackend::compile(ModuleOp module,
     object = disk.load(key);
   s.diskCacheHit = object.has_value();
   if (!object) {
+    std::lock_guard<std::mutex> lock(llvmMutex);
     auto start = std::chrono::steady_clock::now();
     llvm::LLVMContext llvmContext;
     auto llvmModule =

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <stdexcept>
 #include <sys/mman.h>
 
 namespace mlopt::rt {
@@ -43,7 +44,14 @@ Buffer Buffer::allocate(DType dtype, std::vector<int64_t> shape) {
   b.dtype = dtype;
   b.shape = std::move(shape);
   b.strides = rowMajorStrides(b.shape);
-  b.data = alignedAlloc(b.numElements() * byteSize(dtype));
+  int64_t bytes = 1;
+  for (int64_t d : b.shape)
+    if (d < 0 || __builtin_mul_overflow(bytes, d, &bytes))
+      throw std::length_error("tensor shape has a negative size or too many elements");
+  if (__builtin_mul_overflow(bytes, static_cast<int64_t>(byteSize(dtype)), &bytes) ||
+      bytes > (int64_t(1) << 62))
+    throw std::length_error("tensor of more than 2^62 bytes");
+  b.data = alignedAlloc(static_cast<size_t>(bytes));
   b.storage = std::shared_ptr<void>(b.data, alignedFree);
   return b;
 }

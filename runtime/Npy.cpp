@@ -122,7 +122,13 @@ bool readNpy(const std::string &path, Buffer &out, std::string &error) {
       error = path + ": shape too large";
       return false;
     }
-  Buffer buffer = Buffer::allocate(*dtype, shape);
+  Buffer buffer;
+  try {
+    buffer = Buffer::allocate(*dtype, shape);
+  } catch (const std::exception &e) {
+    error = path + ": cannot allocate " + shapeText + ": " + e.what();
+    return false;
+  }
   if (!file.read(static_cast<char *>(buffer.data), buffer.byteCount())) {
     error = path + ": file holds fewer elements than its shape says";
     return false;

@@ -24,10 +24,19 @@ bool makeDirectories(const std::string &path) {
     if (at != path.size() && path[at] != '/')
       continue;
     std::string prefix = path.substr(0, at);
-    if (mkdir(prefix.c_str(), 0755) != 0 && errno != EEXIST)
+    // The cache itself is private: other users cannot plant code in it.
+    mode_t mode = at == path.size() ? 0700 : 0755;
+    if (mkdir(prefix.c_str(), mode) != 0 && errno != EEXIST)
       return false;
   }
   return true;
+}
+
+/// Only a directory this user owns and nobody else can write is trusted.
+bool isPrivateDirectory(const std::string &path) {
+  struct stat info;
+  return stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode) &&
+         info.st_uid == getuid() && (info.st_mode & (S_IWGRP | S_IWOTH)) == 0;
 }
 } // namespace
 
@@ -45,8 +54,9 @@ std::string ObjectCache::defaultDirectory() {
     return dir;
   if (const char *xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg)
     return std::string(xdg) + "/mlopt";
-  const char *home = std::getenv("HOME");
-  return std::string(home && *home ? home : "/tmp") + "/.cache/mlopt";
+  if (const char *home = std::getenv("HOME"); home && *home)
+    return std::string(home) + "/.cache/mlopt";
+  return "/tmp/mlopt-cache-" + std::to_string(getuid());
 }
 
 std::string ObjectCache::pathOf(const std::string &key) const {
@@ -54,6 +64,8 @@ std::string ObjectCache::pathOf(const std::string &key) const {
 }
 
 std::optional<std::string> ObjectCache::load(const std::string &key) const {
+  if (!isPrivateDirectory(directory))
+    return std::nullopt;
   std::ifstream file(pathOf(key), std::ios::binary);
   if (!file)
     return std::nullopt;
@@ -85,7 +97,7 @@ std::optional<std::string> ObjectCache::load(const std::string &key) const {
 }
 
 void ObjectCache::store(const std::string &key, const std::string &payload) const {
-  if (!makeDirectories(directory))
+  if (!makeDirectories(directory) || !isPrivateDirectory(directory))
     return;
   static std::atomic<uint64_t> counter{0};
   std::string temporary = pathOf(key) + ".tmp." + std::to_string(getpid()) + "." +

@@ -4,7 +4,9 @@
 // version, key, payload size, checksum) and the payload. A file that is
 // truncated, corrupt or written by another version is a miss, never loaded.
 // Writers go through a temporary file and an atomic rename, so processes
-// sharing the directory never see a partial entry.
+// sharing the directory never see a partial entry. The directory is created
+// 0700 and used only if this user owns it and nobody else can write it:
+// cached object code is executed, so it must come from this user.
 //
 //===----------------------------------------------------------------------===//
 #ifndef MLOPT_RUNTIME_OBJECTCACHE_H
@@ -18,7 +20,8 @@ namespace mlopt::rt {
 
 class ObjectCache {
 public:
-  /// MLOPT_CACHE_DIR, else $XDG_CACHE_HOME/mlopt, else ~/.cache/mlopt.
+  /// MLOPT_CACHE_DIR, else $XDG_CACHE_HOME/mlopt, else ~/.cache/mlopt, else
+  /// /tmp/mlopt-cache-<uid>.
   static std::string defaultDirectory();
 
   explicit ObjectCache(std::string directory) : directory(std::move(directory)) {}

@@ -12,15 +12,20 @@ extern "C" void openblas_set_num_threads(int);
 namespace mlopt::rt {
 
 void configureThreads() {
-  static std::once_flag once;
-  std::call_once(once, [] {
+  static int count = [] {
     const char *text = std::getenv("MLOPT_NUM_THREADS");
     int n = text ? std::atoi(text) : 0;
-    if (n <= 0)
-      n = omp_get_num_procs();
-    omp_set_num_threads(n);
+    n = n > 0 ? n : omp_get_num_procs();
     openblas_set_num_threads(n);
-  });
+    return n;
+  }();
+  // omp_set_num_threads sets a per-thread value: apply it on every thread
+  // that calls into compiled code.
+  thread_local bool applied = false;
+  if (!applied) {
+    omp_set_num_threads(count);
+    applied = true;
+  }
 }
 
 int numThreads() {

@@ -1269,7 +1269,8 @@ def randn_like(x, dtype=None):
 
 
 def from_dlpack(x):
-    return from_numpy(np.from_dlpack(x))
+    """Shares memory with the producer, like torch.from_dlpack."""
+    return Tensor(_C.from_numpy(np.from_dlpack(x), True))
 
 
 def is_tensor(x):

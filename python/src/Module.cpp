@@ -52,8 +52,11 @@ py::dtype numpyDtype(rt::DType dtype) {
 }
 
 /// Wraps a NumPy array without copying; the array lives as long as any
-/// buffer that shares it.
-rt::Buffer fromNumpy(py::array array) {
+/// buffer that shares it. A read-only array (np.frombuffer of bytes,
+/// broadcast_to views) is copied: tensors may be written in place.
+rt::Buffer fromNumpy(py::array array, bool shareReadOnly) {
+  if (!array.writeable() && !shareReadOnly)
+    array = py::array(py::module_::import("numpy").attr("array")(array));
   std::optional<rt::DType> dtype = dtypeOf(array.dtype());
   if (!dtype)
     throw py::type_error("mlopt: unsupported NumPy dtype " +
@@ -120,6 +123,24 @@ PYBIND11_MODULE(_C, m) {
                       int64_t offset) {
         if (shape.size() != strides.size())
           throw py::value_error("view: shape and strides differ in length");
+        // A view stays inside the elements of the buffer it is taken from.
+        auto extent = [](const std::vector<int64_t> &sh, const std::vector<int64_t> &st,
+                         int64_t off) -> std::optional<std::pair<int64_t, int64_t>> {
+          int64_t low = off, high = off;
+          for (size_t i = 0; i < sh.size(); ++i) {
+            if (sh[i] < 0)
+              throw py::value_error("view: negative size");
+            if (sh[i] == 0)
+              return std::nullopt;
+            int64_t reach = (sh[i] - 1) * st[i];
+            (reach < 0 ? low : high) += reach;
+          }
+          return std::make_pair(low, high);
+        };
+        auto inner = extent(shape, strides, offset);
+        auto outer = extent(b.shape, b.strides, b.offset);
+        if (inner && (!outer || inner->first < outer->first || inner->second > outer->second))
+          throw py::index_error("view: out of the bounds of its buffer");
         rt::Buffer v = b;
         v.shape = std::move(shape);
         v.strides = std::move(strides);
@@ -127,7 +148,9 @@ PYBIND11_MODULE(_C, m) {
         return v;
       });
 
-  m.def("from_numpy", &fromNumpy, "Wraps a NumPy array (no copy).");
+  m.def("from_numpy", &fromNumpy, py::arg("array"), py::arg("share_read_only") = false,
+        "Wraps a NumPy array (no copy; read-only arrays are copied unless "
+        "share_read_only, as for DLPack imports, which share by contract).");
   m.def("empty", [](std::vector<int64_t> shape, const std::string &dtype) {
     std::optional<rt::DType> d = rt::fromMlirName(dtype);
     if (!d)

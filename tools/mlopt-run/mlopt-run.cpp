@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/CpuBackend.h"
+#include "passes/Passes.h"
 #include "ir/MloptDialect.h"
 #include "runtime/Npy.h"
 #include "tools/InputChecks.h"
@@ -19,6 +20,7 @@
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
 #include "mlir/IR/Diagnostics.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Format.h"
@@ -67,9 +69,11 @@ bool parseShape(llvm::StringRef text, std::vector<int64_t> &shape) {
     return true;
   llvm::SmallVector<llvm::StringRef> parts;
   text.split(parts, 'x');
+  int64_t count = 1;
   for (llvm::StringRef part : parts) {
     int64_t dim;
-    if (part.getAsInteger(10, dim) || dim < 0 || dim > (int64_t(1) << 40))
+    if (part.getAsInteger(10, dim) || dim < 0 || __builtin_mul_overflow(count, dim, &count) ||
+        count > (int64_t(1) << 36))
       return false;
     shape.push_back(dim);
   }
@@ -114,10 +118,43 @@ rt::Buffer randomBuffer(rt::DType dtype, std::vector<int64_t> shape, std::mt1993
   return buffer;
 }
 
+/// Compiled code trusts the sizes of `?` dims; an inconsistent call would
+/// read or write out of bounds. So before running, the function is
+/// specialized to the inputs' shapes and its shape rules are checked, with
+/// located diagnostics (the compiled code itself stays shape-generic).
+LogicalResult checkInputShapes(ModuleOp module, const std::string &name,
+                               const std::vector<rt::Buffer> &arguments) {
+  OwningOpRef<ModuleOp> clone(module.clone());
+  auto func = clone->lookupSymbol<func::FuncOp>(name);
+  if (!func || func.getNumArguments() != arguments.size())
+    return failure();
+  SmallVector<Type> types;
+  for (auto [arg, buffer] : llvm::zip(func.getArguments(), arguments)) {
+    auto type = cast<RankedTensorType>(arg.getType());
+    arg.setType(type.clone(buffer.shape));
+    types.push_back(arg.getType());
+  }
+  func.setType(FunctionType::get(module.getContext(), types, func.getResultTypes()));
+  PassManager pm(module.getContext());
+  pm.addPass(mlir::mlopt::createRefineShapes());
+  return pm.run(*clone);
+}
+
 } // namespace
+
+int run(int argc, char **argv);
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  try {
+    return run(argc, argv);
+  } catch (const std::exception &e) { // allocation of huge inputs
+    llvm::errs() << "mlopt-run: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+int run(int argc, char **argv) {
   cl::ParseCommandLineOptions(argc, argv, "mlopt-run: compile and run an mlopt function\n");
 
   std::string error;
@@ -217,6 +254,16 @@ int main(int argc, char **argv) {
     }
     arguments.push_back(std::move(buffer));
   }
+
+  for (size_t i = 0; i < arguments.size(); ++i)
+    if (arguments[i].dtype != signature->inputs[i].dtype ||
+        arguments[i].shape.size() != signature->inputs[i].shape.size())
+      return fail("input " + std::to_string(i) + " is " +
+                  rt::TensorSpec{arguments[i].dtype, arguments[i].shape}.str() +
+                  " but @" + name + " takes " + signature->inputs[i].str());
+  if (failed(checkInputShapes(*module, name, arguments)))
+    return fail("@" + name + ": the inputs' shapes do not satisfy the function's shape "
+                "rules (see the errors above)");
 
   std::vector<rt::Buffer> results;
   if (!program.run(arguments, results, error))
