@@ -583,6 +583,9 @@ def _infer_shape(shape, numel):
 # ---- kernels ----------------------------------------------------------------------
 
 def _run(op, inputs, attrs=None, result_dtype=None):
+    tracer = _compile._active()
+    if tracer is not None:
+        return tracer.record(op, inputs, attrs, result_dtype)
     buffers = [t._buf for t in inputs]
     out = Tensor(_C.run(op, buffers, attrs or {}, result_dtype.mlir if result_dtype else "")[0])
     # A kernel that folded to its input returns it: results never alias inputs.
@@ -610,8 +613,11 @@ def _as_tensor(x, dtype=None):
 
 
 def _broadcast(*tensors):
-    first = tensors[0]._buf.shape
-    if builtins.all(t._buf.shape == first for t in tensors):
+    tracer = _compile._active()
+    if tracer is not None:  # broadcast inside the trace, not as a captured view
+        tensors = [t if isinstance(t, _compile._Traced) else tracer.lift(t) for t in tensors]
+    first = tensors[0].shape
+    if builtins.all(t.shape == first for t in tensors):
         return list(tensors)
     shape = broadcast_shapes(*(t.shape for t in tensors))
     return [t if t.shape == shape else t.expand(shape) for t in tensors]
@@ -1241,14 +1247,21 @@ def manual_seed(seed):
     return _generator
 
 
+def _random(t):
+    if _compile._active() is not None:
+        t._random = True  # made while tracing: @compile must not freeze it
+    return t
+
+
 def rand(*shape, dtype=None, device=None):
     dtype = dtype or dt.get_default_dtype()
-    return tensor(_generator.random(_shape_args(shape)), dtype=dtype, device=device)
+    return _random(tensor(_generator.random(_shape_args(shape)), dtype=dtype, device=device))
 
 
 def randn(*shape, dtype=None, device=None):
     dtype = dtype or dt.get_default_dtype()
-    return tensor(_generator.standard_normal(_shape_args(shape)), dtype=dtype, device=device)
+    return _random(tensor(_generator.standard_normal(_shape_args(shape)), dtype=dtype,
+                          device=device))
 
 
 def randint(low, high=None, size=None, dtype=None, device=None):
@@ -1256,8 +1269,8 @@ def randint(low, high=None, size=None, dtype=None, device=None):
         low, high, size = 0, low, high  # randint(high, size)
     if high is None:
         low, high = 0, low
-    return tensor(_generator.integers(low, high, size=tuple(size)), dtype=dtype or dt.int64,
-                  device=device)
+    return _random(tensor(_generator.integers(low, high, size=tuple(size)),
+                          dtype=dtype or dt.int64, device=device))
 
 
 def rand_like(x, dtype=None):
@@ -1297,3 +1310,6 @@ def _install_methods():
 
 
 _install_methods()
+
+# Last: @compile's tracer subclasses Tensor and hooks _run.
+from . import _compile  # noqa: E402

@@ -7,11 +7,14 @@
 //===----------------------------------------------------------------------===//
 
 #include "frontend/Eager.h"
+#include "frontend/Trace.h"
 #include "runtime/Threads.h"
 
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
+
+#include <optional>
 
 namespace py = pybind11;
 namespace rt = ::mlopt::rt;
@@ -186,5 +189,51 @@ PYBIND11_MODULE(_C, m) {
       throw std::runtime_error(error);
   });
   m.def("kernel_count", &mlir::mlopt::eagerKernelCount);
+
+  using mlir::mlopt::Trace;
+  using mlir::mlopt::TracedValue;
+  py::class_<TracedValue>(m, "TracedValue")
+      .def_readonly("id", &TracedValue::id)
+      .def_property_readonly("shape", [](const TracedValue &v) { return py::tuple(py::cast(v.shape)); })
+      .def_readonly("dtype", &TracedValue::dtype);
+  py::class_<Trace>(m, "Trace")
+      .def(py::init<>())
+      .def("add_input", &Trace::addInput)
+      .def("record", [](Trace &t, const std::string &op, const std::vector<int> &operands,
+                        const py::dict &attrs, const std::string &resultDtype,
+                        std::optional<std::vector<int64_t>> resultShape) {
+        mlir::mlopt::EagerOp eager{op, {}, resultDtype};
+        for (auto item : attrs)
+          eager.attributes.push_back({item.first.cast<std::string>(), attrOf(item.second)});
+        TracedValue result;
+        std::string error;
+        if (!t.record(eager, operands, resultShape ? &*resultShape : nullptr, result, error))
+          throw std::runtime_error(error);
+        return result;
+      }, py::arg("op"), py::arg("operands"), py::arg("attrs") = py::dict(),
+         py::arg("result_dtype") = "", py::arg("result_shape") = py::none())
+      .def("finish", [](Trace &t, const std::vector<int> &results) {
+        std::string error;
+        bool ok;
+        {
+          py::gil_scoped_release release;
+          ok = t.finish(results, error);
+        }
+        if (!ok)
+          throw std::runtime_error(error);
+      })
+      .def("run", [](const Trace &t, const std::vector<rt::Buffer> &inputs) {
+        std::vector<rt::Buffer> outputs;
+        std::string error;
+        bool ok;
+        {
+          py::gil_scoped_release release;
+          ok = t.run(inputs, outputs, error);
+        }
+        if (!ok)
+          throw std::runtime_error(error);
+        return outputs;
+      })
+      .def_property_readonly("ir", &Trace::ir);
   m.def("num_threads", &rt::numThreads);
 }

@@ -1,0 +1,61 @@
+//===- Trace.h - record a Python function as one mlopt function -*- C++ -*-===//
+//
+// What @mlopt.compile records ops into: values are small integer handles,
+// shapes are static (guards key the compiled function on them), and finish()
+// compiles the function with the CPU backend into a runtime program.
+//
+//===----------------------------------------------------------------------===//
+#ifndef MLOPT_FRONTEND_TRACE_H
+#define MLOPT_FRONTEND_TRACE_H
+
+#include "frontend/Eager.h"
+#include "runtime/Program.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace mlir {
+class MLIRContext;
+namespace mlopt {
+class GraphBuilder;
+class CompiledModule;
+
+struct TracedValue {
+  int id;
+  std::vector<int64_t> shape;
+  std::string dtype; // "f32", ...
+};
+
+class Trace {
+public:
+  Trace();
+  ~Trace();
+  TracedValue addInput(const std::vector<int64_t> &shape, const std::string &dtype);
+  /// Records `op` (attributes as for eager ops); for ops that choose their
+  /// result type (reshape, broadcast_in_dim, convert) `resultShape` and
+  /// `resultDtype` give it. False with `error` on a shape or dtype error.
+  bool record(const EagerOp &op, const std::vector<int> &operands,
+              const std::vector<int64_t> *resultShape, TracedValue &result,
+              std::string &error);
+  /// Ends the function with `results` and compiles it.
+  bool finish(const std::vector<int> &results, std::string &error);
+  /// Runs the compiled function.
+  bool run(const std::vector<::mlopt::rt::Buffer> &inputs,
+           std::vector<::mlopt::rt::Buffer> &outputs, std::string &error) const;
+  /// The mlopt IR of the traced function (for MLOPT_DUMP_IR and explain).
+  std::string ir() const { return text; }
+
+private:
+  std::unique_ptr<MLIRContext> context;
+  std::unique_ptr<GraphBuilder> builder;
+  std::vector<void *> values; // mlir::Value opaque pointers, by id
+  std::shared_ptr<CompiledModule> compiled;
+  ::mlopt::rt::Program program;
+  std::string text;
+};
+
+} // namespace mlopt
+} // namespace mlir
+
+#endif // MLOPT_FRONTEND_TRACE_H

@@ -1,0 +1,379 @@
+"""@mlopt.compile: trace a Python function into one mlopt function, compile it
+once per guard key, and run it; fall back to eager, saying why, when tracing
+meets something it cannot record.
+
+Tracing runs the function with symbolic tensors (_Traced) that record every
+op into an mlopt function (mlopt._C.Trace) instead of computing it. Tensors
+the function reaches that are not arguments (closures, globals, `self`) become
+extra inputs, read again on every call, not frozen constants.
+"""
+
+import functools
+import os
+import pathlib
+import sys
+import threading
+import time
+import traceback
+import warnings
+
+from . import _C
+from . import _dtype as dt
+from . import _tensor as T
+from ._tensor import Tensor
+
+RECOMPILE_LIMIT = 8
+_state = threading.local()
+
+
+class GraphBreak(Exception):
+    """Raised inside tracing where the function needs a concrete value."""
+
+    def __init__(self, reason):
+        super().__init__(reason)
+        self.reason = reason
+        self.where = _user_frame()
+
+
+def _user_frame():
+    package = str(pathlib.Path(__file__).parent)
+    for frame in reversed(traceback.extract_stack()[:-2]):
+        if not frame.filename.startswith(package):
+            return f"{frame.filename}:{frame.lineno}: {frame.line}"
+    return "<unknown>"
+
+
+def _log(message):
+    if "compile" in os.environ.get("MLOPT_LOG", "").split(","):
+        print(f"[mlopt] {message}", file=sys.stderr)
+
+
+class _Tracer:
+    def __init__(self):
+        self.trace = _C.Trace()
+        self.lifted = []      # concrete tensors read as extra inputs
+        self.lifted_ids = {}  # id(tensor) -> _Traced
+
+    def input(self, t):
+        return _Traced(self, self.trace.add_input(list(t.shape), t.dtype.mlir))
+
+    def lift(self, t):
+        if getattr(t, "_random", False):
+            raise GraphBreak("a random tensor made inside the function (random ops are not "
+                             "traced yet)")
+        traced = self.lifted_ids.get(id(t))
+        if traced is None:
+            traced = self.input(t)
+            self.lifted.append(t)
+            self.lifted_ids[id(t)] = traced
+        return traced
+
+    def record(self, op, inputs, attrs=None, result_dtype=None, result_shape=None):
+        ids = [(x if isinstance(x, _Traced) else self.lift(x))._value.id for x in inputs]
+        value = self.trace.record(op, ids, attrs or {}, result_dtype.mlir if result_dtype else "",
+                                  None if result_shape is None else list(result_shape))
+        return _Traced(self, value)
+
+
+def _active():
+    return getattr(_state, "tracer", None)
+
+
+class _Traced(Tensor):
+    """A tensor inside tracing: a shape, a dtype, and where it comes from."""
+
+    def __init__(self, tracer, value):
+        self._tracer = tracer
+        self._value = value
+        self._buf = None
+        self.requires_grad = False
+        self.grad = None
+
+    @property
+    def shape(self):
+        return T.Size(self._value.shape)
+
+    @property
+    def ndim(self):
+        return len(self._value.shape)
+
+    def numel(self):
+        n = 1
+        for s in self._value.shape:
+            n *= s
+        return n
+
+    @property
+    def dtype(self):
+        return dt.BY_MLIR[self._value.dtype]
+
+    def stride(self, dim=None):
+        s = T._row_major(self._value.shape)
+        return s if dim is None else s[T._norm_dim(dim, self.ndim)]
+
+    def is_contiguous(self):
+        return True
+
+    def contiguous(self):
+        return self
+
+    def clone(self):
+        return self  # traced values are immutable
+
+    def detach(self):
+        return self
+
+    # Anything that needs a value ends tracing.
+    def _concrete(self, what):
+        raise GraphBreak(f"{what} needs a concrete value (data-dependent)")
+
+    def numpy(self):
+        self._concrete(".numpy()")
+
+    def __array__(self, dtype=None, copy=None):
+        self._concrete("conversion to NumPy")
+
+    def item(self):
+        self._concrete(".item()")
+
+    def tolist(self):
+        self._concrete(".tolist()")
+
+    def __bool__(self):
+        self._concrete("a Python branch on a tensor (bool())")
+
+    def __repr__(self):
+        self._concrete("printing a tensor")
+
+    def data_ptr(self):
+        self._concrete(".data_ptr()")
+
+    def _assign(self, value, check_cast=True):
+        raise GraphBreak("in-place update of a tensor (not functionalized yet)")
+
+    # Views become shape ops.
+    def _reshaped(self, shape):
+        shape = tuple(shape)
+        if shape == tuple(self.shape):
+            return self
+        return self._tracer.record("mlopt.reshape", [self], result_shape=shape)
+
+    def view(self, *shape):
+        return self._reshaped(T._infer_shape(T._shape_args(shape), self.numel()))
+
+    reshape = view
+
+    def permute(self, *dims):
+        dims = [T._norm_dim(d, self.ndim) for d in T._shape_args(dims)]
+        if sorted(dims) != list(range(self.ndim)):
+            raise RuntimeError(f"permute(): dims {dims} are not a permutation")
+        if dims == list(range(self.ndim)):
+            return self
+        return self._tracer.record("mlopt.transpose", [self], {"permutation": dims})
+
+    def unsqueeze(self, dim):
+        d = T._norm_dim(dim, self.ndim, allow_end=True)
+        shape = list(self.shape)
+        shape.insert(d, 1)
+        return self._reshaped(shape)
+
+    def squeeze(self, dim=None):
+        dims = range(self.ndim) if dim is None else T._dims_arg(dim, self.ndim)
+        return self._reshaped([s for i, s in enumerate(self.shape) if not (i in dims and s == 1)])
+
+    def expand(self, *sizes):
+        sizes = T._shape_args(sizes)
+        lead = len(sizes) - self.ndim
+        shape = [self.shape[i - lead] if i >= lead and s == -1 else s
+                 for i, s in enumerate(sizes)]
+        T.broadcast_shapes(tuple(self.shape), tuple(shape))  # error message if not
+        if tuple(shape) == tuple(self.shape):
+            return self
+        return self._tracer.record("mlopt.broadcast_in_dim", [self],
+                                   {"broadcast_dimensions": list(range(lead, len(shape)))},
+                                   result_shape=shape)
+
+    def __getitem__(self, index):
+        if not isinstance(index, tuple):
+            index = (index,)
+        if any(not (isinstance(i, (int, slice)) or i is None or i is Ellipsis)
+               or isinstance(i, bool) for i in index):
+            raise GraphBreak("advanced indexing (tensor, list or bool indices)")
+        if sum(i is Ellipsis for i in index) > 1:
+            raise IndexError("an index can only have a single ellipsis ('...')")
+        used = sum(1 for i in index if i is not None and i is not Ellipsis)
+        if used > self.ndim:
+            raise IndexError(f"too many indices for tensor of dimension {self.ndim}")
+        full = []
+        for i in index:
+            full.extend([slice(None)] * (self.ndim - used) if i is Ellipsis else [i])
+        if not any(i is Ellipsis for i in index):
+            full.extend([slice(None)] * (self.ndim - used))
+        start, limit, step, out_shape = [], [], [], []
+        dim = 0
+        for i in full:
+            if i is None:
+                out_shape.append(1)
+                continue
+            size = self.shape[dim]
+            if isinstance(i, slice):
+                if i.step is not None and i.step <= 0:
+                    raise ValueError("step must be greater than zero")
+                a, b, s = i.indices(size)
+                b = max(a, b)
+                start.append(a), limit.append(b), step.append(s)
+                out_shape.append(len(range(a, b, s)))
+            else:
+                if not -size <= i < size:
+                    raise IndexError(f"index {i} is out of bounds for dimension {dim} with "
+                                     f"size {size}")
+                k = i % size
+                start.append(k), limit.append(k + 1), step.append(1)
+            dim += 1
+        sliced = self
+        if start != [0] * self.ndim or limit != list(self.shape) or step != [1] * self.ndim:
+            sliced = self._tracer.record("mlopt.slice", [self],
+                                         {"start": start, "limit": limit, "step": step})
+        return sliced._reshaped(out_shape)
+
+    def __setitem__(self, index, value):
+        raise GraphBreak("in-place update of a tensor (not functionalized yet)")
+
+
+def _flatten(obj, leaves):
+    """The structure of obj with tensors replaced by leaf indices."""
+    if isinstance(obj, Tensor):
+        leaves.append(obj)
+        return ("T", len(leaves) - 1)
+    if isinstance(obj, (list, tuple)):
+        return (type(obj).__name__, [_flatten(x, leaves) for x in obj])
+    if isinstance(obj, dict):
+        return ("dict", [(k, _flatten(v, leaves)) for k, v in obj.items()])
+    return ("V", obj)
+
+
+def _unflatten(spec, leaves):
+    kind, payload = spec
+    if kind == "T":
+        return leaves[payload]
+    if kind in ("list", "tuple"):
+        items = [_unflatten(x, leaves) for x in payload]
+        return items if kind == "list" else tuple(items)
+    if kind == "dict":
+        return {k: _unflatten(v, leaves) for k, v in payload}
+    return payload
+
+
+def _guard_key(spec, leaves):
+    """Shapes, dtypes and requires_grad of tensors; everything else by value."""
+    def key(s):
+        kind, payload = s
+        if kind == "T":
+            t = leaves[payload]
+            return ("T", tuple(t.shape), t.dtype.mlir, t.requires_grad)
+        if kind in ("list", "tuple"):
+            return (kind, tuple(key(x) for x in payload))
+        if kind == "dict":
+            return ("dict", tuple((k, key(v)) for k, v in payload))
+        try:
+            hash(payload)
+            return ("V", type(payload).__name__, payload)
+        except TypeError:
+            return ("V", type(payload).__name__, id(payload))
+    return key(spec)
+
+
+class _Entry:
+    def __init__(self, trace=None, lifted=(), out_spec=None, n_out=0, reason=None):
+        self.trace, self.lifted, self.out_spec = trace, list(lifted), out_spec
+        self.n_out, self.reason = n_out, reason
+
+
+class CompiledFunction:
+    def __init__(self, fn, fullgraph=False, dynamic=None):
+        self.fn = fn
+        self.fullgraph = fullgraph
+        self.cache = {}
+        self.reasons = []
+        functools.update_wrapper(self, fn)
+
+    def _trace(self, args, kwargs):
+        leaves = []
+        spec = _flatten((args, kwargs), leaves)
+        tracer = _Tracer()
+        symbolic = [tracer.input(t) for t in leaves]
+        previous = _active()
+        _state.tracer = tracer
+        try:
+            sym_args, sym_kwargs = _unflatten(spec, symbolic)
+            result = self.fn(*sym_args, **sym_kwargs)
+        finally:
+            _state.tracer = previous
+        outs = []
+        out_spec = _flatten(result, outs)
+        ids = [(o if isinstance(o, _Traced) else tracer.lift(o))._value.id for o in outs]
+        start = time.perf_counter()
+        tracer.trace.finish(ids)
+        _log(f"compiled {self.fn.__name__}: {len(tracer.lifted)} captured tensors, "
+             f"{(time.perf_counter() - start) * 1e3:.1f} ms")
+        _dump(self.fn.__name__, tracer.trace.ir)
+        return _Entry(tracer.trace, tracer.lifted, out_spec, len(outs))
+
+    def __call__(self, *args, **kwargs):
+        if _active() is not None:  # called while tracing another function: inline
+            return self.fn(*args, **kwargs)
+        leaves = []
+        spec = _flatten((args, kwargs), leaves)
+        key = _guard_key(spec, leaves)
+        entry = self.cache.get(key)
+        if entry is None:
+            if len(self.cache) >= RECOMPILE_LIMIT:
+                warnings.warn(f"mlopt.compile: {self.fn.__name__} recompiled "
+                              f"{RECOMPILE_LIMIT} times (guards changed: {key}); running "
+                              "eagerly from now on", stacklevel=2)
+                return self.fn(*args, **kwargs)
+            _log(f"guard miss for {self.fn.__name__}: {key}")
+            try:
+                entry = self._trace(args, kwargs)
+            except GraphBreak as brk:
+                message = f"{brk.where}: {brk.reason}"
+                if self.fullgraph:
+                    raise RuntimeError(f"mlopt.compile(fullgraph=True): graph break at "
+                                       f"{message}") from None
+                if message not in self.reasons:
+                    self.reasons.append(message)
+                    _log(f"{self.fn.__name__} runs eagerly: {message}")
+                entry = _Entry(reason=message)
+            self.cache[key] = entry
+        if entry.trace is None:
+            return self.fn(*args, **kwargs)
+        buffers = [t._buf for t in leaves] + [t._buf for t in entry.lifted]
+        outs = [Tensor(b) for b in entry.trace.run(buffers)]
+        return _unflatten(entry.out_spec, outs)
+
+
+def _dump(name, ir):
+    directory = os.environ.get("MLOPT_DUMP_IR")
+    if directory:
+        path = pathlib.Path(directory)
+        path.mkdir(parents=True, exist_ok=True)
+        (path / f"{name}.traced.mlir").write_text(ir)
+
+
+def compile(fn=None, *, fullgraph=False, dynamic=None, **options):
+    """Like torch.compile: returns fn compiled; usable as @mlopt.compile or
+    @mlopt.compile(fullgraph=True)."""
+    if fn is None:
+        return lambda f: CompiledFunction(f, fullgraph, dynamic)
+    return CompiledFunction(fn, fullgraph, dynamic)
+
+
+def explain(fn, *args, **kwargs):
+    """Why `fn` (compiled or not) would run eagerly for these arguments, and
+    the traced IR when it compiles."""
+    compiled = fn if isinstance(fn, CompiledFunction) else CompiledFunction(fn)
+    try:
+        entry = compiled._trace(args, kwargs)
+    except GraphBreak as brk:
+        return f"graph break at {brk.where}: {brk.reason}"
+    return "compiled to one mlopt function:\n" + entry.trace.ir

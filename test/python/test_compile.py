@@ -1,0 +1,148 @@
+"""@mlopt.compile never changes a function's result: compiled against eager,
+guards and recompiles, graph breaks that fall back to eager, fullgraph."""
+import numpy as np
+import pytest
+
+import mlopt
+import mlopt.nn.functional as F
+
+
+def same(a, b, tol=1e-5):
+    np.testing.assert_allclose(a.double().numpy(), b.double().numpy(), rtol=tol, atol=tol)
+
+
+@pytest.fixture
+def x():
+    mlopt.manual_seed(3)
+    return mlopt.randn(6, 8)
+
+
+W = mlopt.randn(8, 5)
+B = mlopt.randn(5)
+
+
+def mlp(x):
+    return F.gelu(x @ W + B).sum(dim=1)
+
+
+def norms(x):
+    return F.layer_norm(x, (8,)), F.rms_norm(x, (8,), eps=1e-6), F.softmax(x, -1)
+
+
+def shapes(x):
+    y = x.reshape(2, 3, 8).transpose(1, 2)
+    return y[:, 1:7:2, ::-1 if False else 1].unsqueeze(0).expand(2, 2, 3, 3).sum((0, 3))
+
+
+def structured(x):
+    return {"max": x.amax(1), "pair": [x.argmax(0), (x * 2).mean()], "none": None}
+
+
+def promotion(x):
+    i = mlopt.arange(8)
+    return x + i, (i * 3) // 2, x.to(mlopt.float64).exp(), (x > 0) & (x < 1)
+
+
+@pytest.mark.parametrize("fn", [mlp, norms, shapes, promotion], ids=lambda f: f.__name__)
+def test_compiled_equals_eager(fn, x):
+    compiled = mlopt.compile(fn)
+    eager = fn(x)
+    got = compiled(x)
+    assert not compiled.reasons, compiled.reasons
+    eager = eager if isinstance(eager, tuple) else (eager,)
+    got = got if isinstance(got, tuple) else (got,)
+    for a, b in zip(got, eager):
+        assert a.shape == b.shape and a.dtype == b.dtype
+        same(a, b)
+    again = compiled(x)  # served by the cache
+    same(again if not isinstance(again, tuple) else again[0], eager[0])
+    assert len(compiled.cache) == 1
+
+
+def test_nested_outputs_keep_their_structure(x):
+    got = mlopt.compile(structured)(x)
+    assert set(got) == {"max", "pair", "none"} and got["none"] is None
+    same(got["max"], x.amax(1))
+    assert got["pair"][0].dtype == mlopt.int64
+    same(got["pair"][1], (x * 2).mean())
+
+
+def test_guards_recompile_on_shape_dtype_and_scalar_value(x):
+    calls = []
+
+    def f(x, k, flag):
+        calls.append(1)
+        return x * k if flag else x - k
+
+    c = mlopt.compile(f)
+    same(c(x, 2.0, True), x * 2)
+    same(c(x, 2.0, True), x * 2)
+    assert len(c.cache) == 1 and len(calls) == 1  # traced once, then compiled code
+    same(c(x, 3.0, True), x * 3)
+    same(c(x, 3.0, False), x - 3)
+    same(c(x[:3], 3.0, False), x[:3] - 3)
+    same(c(x.double(), 3.0, False), x.double() - 3)
+    assert len(c.cache) == 5
+
+
+def test_captured_tensors_are_inputs_not_constants(x):
+    w = mlopt.ones(8)
+
+    @mlopt.compile
+    def f(x):
+        return x * w
+
+    same(f(x), x)
+    w.mul_(3)  # an optimizer-style update between calls
+    same(f(x), x * 3)
+
+
+@pytest.mark.parametrize("body, reason", [
+    (lambda x: x * 2 if x.sum() > 0 else x, "bool()"),
+    (lambda x: x * x.max().item(), ".item()"),
+    (lambda x: mlopt.tensor(x.numpy() + 1), "NumPy"),
+    (lambda x: (print(x), x)[1], "printing"),
+    (lambda x: x.add_(1), "in-place"),
+    (lambda x: x[mlopt.tensor([0, 2])], "advanced indexing"),
+    (lambda x: x + mlopt.randn(6, 8), "random"),
+])
+def test_graph_breaks_run_eagerly_with_the_reason(body, reason, x, capsys):
+    expected = body(x.clone())
+    compiled = mlopt.compile(body)
+    got = compiled(x.clone())
+    if reason != "random":
+        same(got, expected)
+    assert any(reason in r for r in compiled.reasons), compiled.reasons
+    assert reason in mlopt.explain(body, x.clone())
+
+
+def test_fullgraph_names_the_source_line(x):
+    def f(x):
+        return x * x.sum().item()  # the breaking line
+
+    with pytest.raises(RuntimeError, match=r"test_compile.py:\d+.*the breaking line"):
+        mlopt.compile(f, fullgraph=True)(x)
+
+
+def test_recompile_limit_warns_and_runs_eagerly(x):
+    c = mlopt.compile(lambda x, k: x + k)
+    for k in range(mlopt._compile.RECOMPILE_LIMIT):
+        c(x, k)
+    with pytest.warns(UserWarning, match="recompiled"):
+        same(c(x, 100), x + 100)
+
+
+def test_shape_errors_raise_while_tracing(x):
+    with pytest.raises(RuntimeError, match=r"\[6, 8\] and \[3\]"):
+        mlopt.compile(lambda x: x + mlopt.ones(3))(x)
+
+
+def test_dump_ir(tmp_path, monkeypatch, x):
+    monkeypatch.setenv("MLOPT_DUMP_IR", str(tmp_path))
+
+    def dumped(x):
+        return x.exp()
+
+    mlopt.compile(dumped)(x)
+    text = (tmp_path / "dumped.traced.mlir").read_text()
+    assert "mlopt.exp" in text and "tensor<6x8xf32>" in text
