@@ -53,9 +53,14 @@ class _Tracer:
         self.trace = _C.Trace()
         self.lifted = []      # concrete tensors read as extra inputs
         self.lifted_ids = {}  # id(tensor) -> _Traced
+        self.inputs = 0       # traced inputs so far (arguments, then lifted)
+        self.mutated = {}     # input index -> its _Traced, updated in place
 
     def input(self, t):
-        return _Traced(self, self.trace.add_input(list(t.shape), t.dtype.mlir))
+        traced = _Traced(self, self.trace.add_input(list(t.shape), t.dtype.mlir))
+        traced._origin = self.inputs
+        self.inputs += 1
+        return traced
 
     def lift(self, t):
         if getattr(t, "_random", False):
@@ -85,6 +90,7 @@ class _Traced(Tensor):
     def __init__(self, tracer, value):
         self._tracer = tracer
         self._value = value
+        self._origin = None  # the input this tensor is (for in-place updates)
         self._buf = None
         self.requires_grad = False
         self.grad = None
@@ -149,7 +155,25 @@ class _Traced(Tensor):
         self._concrete(".data_ptr()")
 
     def _assign(self, value, check_cast=True):
-        raise GraphBreak("in-place update of a tensor (not functionalized yet)")
+        """Functionalized: the update becomes a new value this tensor names
+        from now on, and an input updated in place is written back after
+        the compiled call, as eager would have."""
+        if self._origin is None:
+            raise GraphBreak("in-place update of an intermediate tensor or view (only "
+                             "whole inputs are functionalized)")
+        value = T._as_tensor(value, self.dtype)
+        if value.dtype is not self.dtype:
+            if check_cast and value.dtype.category > self.dtype.category:
+                raise RuntimeError(f"result type {value.dtype} can't be cast to the desired "
+                                   f"output type {self.dtype}")
+            value = T._convert(value, self.dtype)
+        if not isinstance(value, _Traced):
+            value = self._tracer.lift(value)
+        if tuple(value.shape) != tuple(self.shape):
+            value = value.expand(self.shape)
+        self._value = value._value
+        self._tracer.mutated[self._origin] = self
+        return self
 
     # Views become shape ops.
     def _reshaped(self, shape):
@@ -284,9 +308,11 @@ def _guard_key(spec, leaves):
 
 
 class _Entry:
-    def __init__(self, trace=None, lifted=(), out_spec=None, n_out=0, reason=None):
+    def __init__(self, trace=None, lifted=(), out_spec=None, n_out=0, reason=None,
+                 written=(), out_alias=()):
         self.trace, self.lifted, self.out_spec = trace, list(lifted), out_spec
-        self.n_out, self.reason = n_out, reason
+        self.n_out, self.reason, self.written = n_out, reason, list(written)
+        self.out_alias = list(out_alias)
 
 
 class CompiledFunction:
@@ -312,12 +338,17 @@ class CompiledFunction:
         outs = []
         out_spec = _flatten(result, outs)
         ids = [(o if isinstance(o, _Traced) else tracer.lift(o))._value.id for o in outs]
+        # Inputs updated in place come back as extra results, written back.
+        written = sorted(tracer.mutated)
+        ids += [tracer.mutated[i]._value.id for i in written]
         start = time.perf_counter()
         tracer.trace.finish(ids)
         _log(f"compiled {self.fn.__name__}: {len(tracer.lifted)} captured tensors, "
              f"{(time.perf_counter() - start) * 1e3:.1f} ms")
         _dump(self.fn.__name__, tracer.trace.ir)
-        return _Entry(tracer.trace, tracer.lifted, out_spec, len(outs))
+        alias = [o._origin if isinstance(o, _Traced) else None for o in outs]
+        return _Entry(tracer.trace, tracer.lifted, out_spec, len(outs), written=written,
+                      out_alias=alias)
 
     def __call__(self, *args, **kwargs):
         if _active() is not None:  # called while tracing another function: inline
@@ -347,9 +378,16 @@ class CompiledFunction:
             self.cache[key] = entry
         if entry.trace is None:
             return self.fn(*args, **kwargs)
-        buffers = [t._buf for t in leaves] + [t._buf for t in entry.lifted]
-        outs = [Tensor(b) for b in entry.trace.run(buffers)]
-        return _unflatten(entry.out_spec, outs)
+        inputs = leaves + entry.lifted
+        outs = [Tensor(b) for b in entry.trace.run([t._buf for t in inputs])]
+        for index, value in zip(entry.written, outs[entry.n_out:]):
+            _C.copy_into(value._buf, inputs[index]._buf)
+        results = outs[:entry.n_out]
+        # An output that is an updated input is that input, as in eager.
+        for k, out in enumerate(entry.out_alias):
+            if out is not None:
+                results[k] = inputs[out]
+        return _unflatten(entry.out_spec, results)
 
 
 def _dump(name, ir):

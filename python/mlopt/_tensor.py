@@ -466,6 +466,10 @@ class Tensor:
         """Writes `value` (broadcast, converted) into this tensor's memory.
         In-place arithmetic may not lower the kind (float into int), as in
         PyTorch; copies (setitem, copy_, fill_) cast freely."""
+        tracer = _compile._active()
+        if tracer is not None:  # a captured tensor updated inside @compile
+            tracer.lift(self)._assign(value, check_cast)
+            return self
         value = _as_tensor(value, self.dtype)
         if value.dtype is not self.dtype:
             if check_cast and value.dtype.category > self.dtype.category:
