@@ -4,12 +4,10 @@
 #include "codegen/CpuBackend.h"
 #include "frontend/GraphBuilder.h"
 #include "ir/MloptDialect.h"
-#include "ir/MloptOps.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 
-#include <algorithm>
 #include <cstring>
 #include <mutex>
 #include <unordered_map>
@@ -24,7 +22,6 @@ struct Kernel {
   std::shared_ptr<CompiledModule> module;
   rt::PackedEntry entry = nullptr;
   const rt::Signature *signature = nullptr;
-  bool elementwise = false; // operands share one shape
 };
 
 std::string keyOf(const EagerOp &op, const std::vector<rt::Buffer> &inputs) {
@@ -56,20 +53,7 @@ Type elementType(MLIRContext &context, const std::string &name) {
   return {};
 }
 
-/// Builds and compiles the one-op function for `op` over inputs of the
-/// given dtypes and ranks, all dims dynamic.
-std::shared_ptr<CompiledModule> compileKernel(const EagerOp &op,
-                                              const std::vector<rt::Buffer> &inputs,
-                                              bool &elementwise, std::string &error) {
-  MLIRContext context;
-  GraphBuilder g(context, "kernel");
-  Builder b(&context);
-  SmallVector<Value> args;
-  for (const rt::Buffer &in : inputs) {
-    SmallVector<int64_t> shape(in.shape.size(), ShapedType::kDynamic);
-    args.push_back(g.addArgument(
-        RankedTensorType::get(shape, elementType(context, rt::mlirName(in.dtype)))));
-  }
+SmallVector<NamedAttribute> attributesOf(Builder &b, const EagerOp &op) {
   SmallVector<NamedAttribute> attributes;
   for (const EagerAttribute &a : op.attributes) {
     Attribute value;
@@ -84,6 +68,24 @@ std::shared_ptr<CompiledModule> compileKernel(const EagerOp &op,
     }
     attributes.push_back(b.getNamedAttr(a.name, value));
   }
+  return attributes;
+}
+
+/// Builds and compiles the one-op function for `op` over inputs of the
+/// given dtypes and ranks, all dims dynamic.
+std::shared_ptr<CompiledModule> compileKernel(const EagerOp &op,
+                                              const std::vector<rt::Buffer> &inputs,
+                                              std::string &error) {
+  MLIRContext context;
+  GraphBuilder g(context, "kernel");
+  Builder b(&context);
+  SmallVector<Value> args;
+  for (const rt::Buffer &in : inputs) {
+    SmallVector<int64_t> shape(in.shape.size(), ShapedType::kDynamic);
+    args.push_back(g.addArgument(
+        RankedTensorType::get(shape, elementType(context, rt::mlirName(in.dtype)))));
+  }
+  SmallVector<NamedAttribute> attributes = attributesOf(b, op);
   Type resultType;
   if (!op.resultElementType.empty()) {
     Type element = elementType(context, op.resultElementType);
@@ -98,7 +100,6 @@ std::shared_ptr<CompiledModule> compileKernel(const EagerOp &op,
     error = g.error();
     return nullptr;
   }
-  elementwise = isa<ScalarBodyInterface>(result->getDefiningOp());
   SmallVector<Value> results = {*result};
   // Ops with several results (none yet besides this one) would add them here.
   FailureOr<OwningOpRef<ModuleOp>> module = g.finish(results);
@@ -109,95 +110,45 @@ std::shared_ptr<CompiledModule> compileKernel(const EagerOp &op,
   return CpuBackend::compile(**module, CpuCompileOptions(), error);
 }
 
-std::string shapeText(const rt::Buffer &b) {
-  return rt::TensorSpec{b.dtype, b.shape}.str();
-}
-
-int64_t intAttr(const EagerOp &op, const char *name, int64_t otherwise) {
-  for (const EagerAttribute &a : op.attributes)
-    if (a.name == name)
-      if (auto *v = std::get_if<int64_t>(&a.value))
-        return *v;
-  return otherwise;
-}
-
-std::vector<int64_t> listAttr(const EagerOp &op, const char *name) {
-  for (const EagerAttribute &a : op.attributes)
-    if (a.name == name)
-      if (auto *v = std::get_if<std::vector<int64_t>>(&a.value))
-        return *v;
-  return {};
-}
-
-/// Eager kernels have dynamic dims, so the sizes their op's rules relate
-/// are checked here, before any memory is touched.
-bool checkShapes(const EagerOp &op, bool elementwise, const std::vector<rt::Buffer> &in,
-                 std::string &error) {
-  auto mismatch = [&](const std::string &what) {
-    error = "'" + op.name + "': " + what + ":";
-    for (const rt::Buffer &b : in)
-      error += " " + shapeText(b);
-    return false;
-  };
-  if (elementwise) {
-    for (const rt::Buffer &b : in)
-      if (b.shape != in.front().shape)
-        return mismatch("operands must have one shape (broadcast them first)");
-    return true;
+/// Eager kernels have dynamic dims, so before a call the op's own shape
+/// rules and verifier run on the inputs' static shapes (one definition of
+/// each rule: the dialect's). Results are memoized per shape signature, so a
+/// training loop pays this once per shape.
+bool checkShapes(const EagerOp &op, const std::string &key,
+                 const std::vector<rt::Buffer> &inputs, std::string &error) {
+  std::string shapes = key;
+  for (const rt::Buffer &b : inputs) {
+    shapes += "|";
+    for (int64_t d : b.shape)
+      shapes += std::to_string(d) + "x";
   }
-  const std::string &name = op.name;
-  if (name == "mlopt.matmul") {
-    const auto &a = in[0].shape, &b = in[1].shape;
-    // A matrix rhs serves any batch of lhs; otherwise batch dims are equal
-    // (the front end expands them).
-    bool batchOk = b.size() == 2 || (a.size() == b.size() &&
-                                     std::equal(a.begin(), a.end() - 2, b.begin()));
-    if (a.size() < 2 || b.size() < 2 || a[a.size() - 1] != b[b.size() - 2] || !batchOk)
-      return mismatch("matmul needs [..., M, K] @ [K, N] or [..., K, N] with equal batch dims");
-    return true;
-  }
-  if (name == "mlopt.conv2d") {
-    const auto &x = in[0].shape, &w = in[1].shape;
-    int64_t groups = intAttr(op, "groups", 1);
-    std::vector<int64_t> padding = listAttr(op, "padding"), dilation = listAttr(op, "dilation");
-    if (x.size() != 4 || w.size() != 4 || groups < 1 || x[1] != w[1] * groups ||
-        w[0] % groups != 0)
-      return mismatch("conv2d needs input [N, C, H, W] and weight [O, C / groups, kH, kW]");
-    for (int i = 0; i < 2 && padding.size() == 2 && dilation.size() == 2; ++i)
-      if (w[2 + i] < 1 || x[2 + i] + 2 * padding[i] < dilation[i] * (w[2 + i] - 1) + 1)
-        return mismatch("conv2d kernel is larger than the padded input");
-    return true;
-  }
-  if (name == "mlopt.concat") {
-    int64_t dim = intAttr(op, "dim", 0);
-    for (const rt::Buffer &b : in) {
-      if (b.shape.size() != in[0].shape.size())
-        return mismatch("concat needs inputs of one rank");
-      for (size_t d = 0; d < b.shape.size(); ++d)
-        if (static_cast<int64_t>(d) != dim && b.shape[d] != in[0].shape[d])
-          return mismatch("concat needs equal sizes outside the concatenated dim");
+  static std::mutex mutex;
+  static std::unordered_map<std::string, std::string> verdicts;
+  std::lock_guard<std::mutex> lock(mutex);
+  auto hit = verdicts.find(shapes);
+  if (hit == verdicts.end()) {
+    static MLIRContext context; // types of checked shapes live here
+    GraphBuilder g(context, "check");
+    Builder b(&context);
+    SmallVector<Value> args;
+    for (const rt::Buffer &in : inputs)
+      args.push_back(g.addArgument(
+          RankedTensorType::get(in.shape, elementType(context, rt::mlirName(in.dtype)))));
+    Type resultType;
+    if (!op.resultElementType.empty())
+      resultType = cast<RankedTensorType>(args.front().getType())
+                       .clone(elementType(context, op.resultElementType));
+    std::string verdict;
+    if (failed(g.create(op.name, args, attributesOf(b, op), resultType))) {
+      verdict = "'" + op.name + "' on";
+      for (const rt::Buffer &in : inputs)
+        verdict += " " + rt::TensorSpec{in.dtype, in.shape}.str();
+      verdict += ": " + (g.error().empty() ? std::string("invalid shapes") : g.error());
     }
-    return true;
+    hit = verdicts.emplace(shapes, verdict).first;
   }
-  if (name == "mlopt.gather" || name == "mlopt.scatter_add") {
-    int64_t dim = intAttr(op, "dim", 0);
-    const auto &x = in[0].shape, &index = in[1].shape;
-    for (size_t d = 0; d < x.size() && d < index.size(); ++d)
-      if (index[d] > 0 && (x[d] == 0 || (static_cast<int64_t>(d) != dim && index[d] > x[d])))
-        return mismatch("index is larger than the input");
-    if (name == "mlopt.scatter_add")
-      for (size_t d = 0; d < index.size(); ++d)
-        if (index[d] > in[2].shape[d])
-          return mismatch("index is larger than src");
-    return true;
-  }
-  if (name == "mlopt.index_select") {
-    int64_t dim = intAttr(op, "dim", 0);
-    if (!in[1].shape.empty() && in[1].shape[0] > 0 && in[0].shape[dim] == 0)
-      return mismatch("index_select from an empty dim");
-    return true;
-  }
-  return true;
+  error = hit->second;
+  return error.empty();
 }
 
 std::mutex kernelsMutex;
@@ -219,15 +170,14 @@ bool mlir::mlopt::runEager(const EagerOp &op, const std::vector<rt::Buffer> &inp
       kernel = hit->second;
   }
   if (!kernel.entry) {
-    bool elementwise = false;
-    std::shared_ptr<CompiledModule> module = compileKernel(op, inputs, elementwise, error);
+    std::shared_ptr<CompiledModule> module = compileKernel(op, inputs, error);
     if (!module)
       return false;
-    kernel = {module, module->entry("kernel"), module->signature("kernel"), elementwise};
+    kernel = {module, module->entry("kernel"), module->signature("kernel")};
     std::lock_guard<std::mutex> lock(kernelsMutex);
     kernels().emplace(key, kernel);
   }
-  if (!checkShapes(op, kernel.elementwise, inputs, error))
+  if (!checkShapes(op, key, inputs, error))
     return false;
   return rt::invoke(kernel.entry, *kernel.signature, inputs, results, error);
 }
