@@ -28,12 +28,14 @@
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/SHA256.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/TargetParser/Host.h"
 
 #include <chrono>
+#include <cstdlib>
 #include <mutex>
 #include <unordered_map>
 
@@ -252,12 +254,23 @@ std::unique_ptr<llvm::Module> lowerToLLVM(ModuleOp module, llvm::LLVMContext &ll
                                           const CpuCompileOptions &options,
                                           llvm::TargetMachine *machine,
                                           const std::vector<std::pair<std::string, rt::Signature>> &signatures,
-                                          std::string &error) {
+                                          const std::string &dumpName, std::string &error) {
   MLIRContext *context = module.getContext();
   DiagnosticText diagnostics(context);
   OwningOpRef<ModuleOp> clone(module.clone());
   PassManager pm(context);
   buildLowerToLLVMPipeline(pm);
+  // MLOPT_DUMP_IR=dir: the IR after every stage, one file per pass, each
+  // replayable with `mlopt` (directory per module, by its cache key).
+  if (const char *dump = std::getenv("MLOPT_DUMP_IR"); dump && *dump) {
+    std::string tree = std::string(dump) + "/" + dumpName;
+    (void)llvm::sys::fs::create_directories(tree);
+    pm.enableIRPrintingToFileTree([](Pass *, Operation *) { return false; },
+                                  [](Pass *, Operation *) { return true; },
+                                  /*printModuleScope=*/false,
+                                  /*printAfterOnlyOnChange=*/true,
+                                  /*printAfterOnlyOnFailure=*/false, tree);
+  }
   if (failed(pm.run(*clone))) {
     error = diagnostics.text.empty() ? "lowering to LLVM failed" : diagnostics.text;
     return nullptr;
@@ -314,7 +327,8 @@ bool CpuBackend::emitLLVMIR(ModuleOp module, const CpuCompileOptions &options,
     return false;
   std::lock_guard<std::mutex> lock(llvmMutex);
   llvm::LLVMContext llvmContext;
-  auto llvmModule = lowerToLLVM(module, llvmContext, options, machine, signatures, error);
+  auto llvmModule =
+      lowerToLLVM(module, llvmContext, options, machine, signatures, "emit-llvm", error);
   if (!llvmModule)
     return false;
   llvm::raw_string_ostream os(llvmIR);
@@ -359,8 +373,8 @@ std::shared_ptr<CompiledModule> CpuBackend::compile(ModuleOp module,
     std::lock_guard<std::mutex> lock(llvmMutex);
     auto start = std::chrono::steady_clock::now();
     llvm::LLVMContext llvmContext;
-    auto llvmModule =
-        lowerToLLVM(module, llvmContext, options, machine, compiled->signatures, error);
+    auto llvmModule = lowerToLLVM(module, llvmContext, options, machine, compiled->signatures,
+                                  key.substr(0, 16), error);
     if (!llvmModule)
       return nullptr;
     s.lowerMs = msSince(start);

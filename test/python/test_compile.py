@@ -137,15 +137,26 @@ def test_shape_errors_raise_while_tracing(x):
         mlopt.compile(lambda x: x + mlopt.ones(3))(x)
 
 
-def test_dump_ir(tmp_path, monkeypatch, x):
-    monkeypatch.setenv("MLOPT_DUMP_IR", str(tmp_path))
+def test_dump_ir(tmp_path, monkeypatch):
+    # A fresh cache, and a shape no other test uses: the lowering really runs.
+    monkeypatch.setenv("MLOPT_DUMP_IR", str(tmp_path / "dump"))
+    monkeypatch.setenv("MLOPT_CACHE_DIR", str(tmp_path / "cache"))
 
     def dumped(x):
-        return x.exp()
+        return x.exp() * 3
 
-    mlopt.compile(dumped)(x)
-    text = (tmp_path / "dumped.traced.mlir").read_text()
-    assert "mlopt.exp" in text and "tensor<6x8xf32>" in text
+    x = mlopt.ones(7, 13)
+    same(mlopt.compile(dumped)(x), x.exp() * 3)
+    text = (tmp_path / "dump" / "dumped.traced.mlir").read_text()
+    assert "mlopt.exp" in text and "tensor<7x13xf32>" in text
+    stages = sorted((tmp_path / "dump").rglob("*_convert-mlopt-to-linalg.mlir"))
+    assert stages, list((tmp_path / "dump").rglob("*"))
+    # Every stage replays with the mlopt driver.
+    from conftest import BUILD
+    import subprocess
+    out = subprocess.run([str(BUILD / "bin" / "mlopt"), str(stages[0])], capture_output=True,
+                         timeout=60)
+    assert out.returncode == 0, out.stderr.decode()
 
 
 def test_in_place_updates_of_inputs_are_written_back(x):
