@@ -3,6 +3,7 @@
 #include "frontend/Eager.h"
 #include "codegen/CpuBackend.h"
 #include "frontend/GraphBuilder.h"
+#include "frontend/OpAttributes.h"
 #include "ir/MloptDialect.h"
 
 #include "mlir/IR/Diagnostics.h"
@@ -15,6 +16,37 @@
 using namespace mlir;
 using namespace mlir::mlopt;
 namespace rt = ::mlopt::rt;
+
+Type mlir::mlopt::elementTypeNamed(MLIRContext &context, const std::string &name) {
+  Builder b(&context);
+  if (name == "f16") return b.getF16Type();
+  if (name == "bf16") return b.getBF16Type();
+  if (name == "f32") return b.getF32Type();
+  if (name == "f64") return b.getF64Type();
+  if (name == "i1") return b.getI1Type();
+  if (name == "i32") return b.getI32Type();
+  if (name == "i64") return b.getI64Type();
+  return {};
+}
+
+SmallVector<NamedAttribute> mlir::mlopt::attributesOf(Builder &b, const EagerOp &op) {
+  SmallVector<NamedAttribute> attributes;
+  for (const EagerAttribute &a : op.attributes) {
+    Attribute value;
+    if (auto *i = std::get_if<int64_t>(&a.value))
+      value = b.getI64IntegerAttr(*i);
+    else if (auto *flag = std::get_if<bool>(&a.value)) {
+      if (!*flag)
+        continue; // unit attributes are present or absent
+      value = b.getUnitAttr();
+    } else {
+      value = b.getDenseI64ArrayAttr(std::get<std::vector<int64_t>>(a.value));
+    }
+    attributes.push_back(b.getNamedAttr(a.name, value));
+  }
+  return attributes;
+}
+
 
 namespace {
 
@@ -41,35 +73,7 @@ std::string keyOf(const EagerOp &op, const std::vector<rt::Buffer> &inputs) {
   return key;
 }
 
-Type elementType(MLIRContext &context, const std::string &name) {
-  Builder b(&context);
-  if (name == "f16") return b.getF16Type();
-  if (name == "bf16") return b.getBF16Type();
-  if (name == "f32") return b.getF32Type();
-  if (name == "f64") return b.getF64Type();
-  if (name == "i1") return b.getI1Type();
-  if (name == "i32") return b.getI32Type();
-  if (name == "i64") return b.getI64Type();
-  return {};
-}
 
-SmallVector<NamedAttribute> attributesOf(Builder &b, const EagerOp &op) {
-  SmallVector<NamedAttribute> attributes;
-  for (const EagerAttribute &a : op.attributes) {
-    Attribute value;
-    if (auto *i = std::get_if<int64_t>(&a.value))
-      value = b.getI64IntegerAttr(*i);
-    else if (auto *flag = std::get_if<bool>(&a.value)) {
-      if (!*flag)
-        continue; // unit attributes are present or absent
-      value = b.getUnitAttr();
-    } else {
-      value = b.getDenseI64ArrayAttr(std::get<std::vector<int64_t>>(a.value));
-    }
-    attributes.push_back(b.getNamedAttr(a.name, value));
-  }
-  return attributes;
-}
 
 /// Builds and compiles the one-op function for `op` over inputs of the
 /// given dtypes and ranks, all dims dynamic.
@@ -83,12 +87,12 @@ std::shared_ptr<CompiledModule> compileKernel(const EagerOp &op,
   for (const rt::Buffer &in : inputs) {
     SmallVector<int64_t> shape(in.shape.size(), ShapedType::kDynamic);
     args.push_back(g.addArgument(
-        RankedTensorType::get(shape, elementType(context, rt::mlirName(in.dtype)))));
+        RankedTensorType::get(shape, elementTypeNamed(context, rt::mlirName(in.dtype)))));
   }
   SmallVector<NamedAttribute> attributes = attributesOf(b, op);
   Type resultType;
   if (!op.resultElementType.empty()) {
-    Type element = elementType(context, op.resultElementType);
+    Type element = elementTypeNamed(context, op.resultElementType);
     if (!element || args.empty()) {
       error = "bad result element type '" + op.resultElementType + "'";
       return nullptr;
@@ -133,11 +137,11 @@ bool checkShapes(const EagerOp &op, const std::string &key,
     SmallVector<Value> args;
     for (const rt::Buffer &in : inputs)
       args.push_back(g.addArgument(
-          RankedTensorType::get(in.shape, elementType(context, rt::mlirName(in.dtype)))));
+          RankedTensorType::get(in.shape, elementTypeNamed(context, rt::mlirName(in.dtype)))));
     Type resultType;
     if (!op.resultElementType.empty())
       resultType = cast<RankedTensorType>(args.front().getType())
-                       .clone(elementType(context, op.resultElementType));
+                       .clone(elementTypeNamed(context, op.resultElementType));
     std::string verdict;
     if (failed(g.create(op.name, args, attributesOf(b, op), resultType))) {
       verdict = "'" + op.name + "' on";

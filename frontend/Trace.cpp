@@ -3,6 +3,7 @@
 #include "frontend/Trace.h"
 #include "codegen/CpuBackend.h"
 #include "frontend/GraphBuilder.h"
+#include "frontend/OpAttributes.h"
 #include "ir/MloptDialect.h"
 #include "ir/MloptOps.h"
 
@@ -15,17 +16,6 @@ namespace rt = ::mlopt::rt;
 
 namespace {
 
-Type elementType(MLIRContext &context, const std::string &name) {
-  Builder b(&context);
-  if (name == "f16") return b.getF16Type();
-  if (name == "bf16") return b.getBF16Type();
-  if (name == "f32") return b.getF32Type();
-  if (name == "f64") return b.getF64Type();
-  if (name == "i1") return b.getI1Type();
-  if (name == "i32") return b.getI32Type();
-  if (name == "i64") return b.getI64Type();
-  return {};
-}
 
 std::string nameOf(Type type) {
   std::string text;
@@ -50,7 +40,7 @@ Trace::~Trace() = default;
 
 TracedValue Trace::addInput(const std::vector<int64_t> &shape, const std::string &dtype) {
   Value arg = builder->addArgument(
-      RankedTensorType::get(shape, elementType(*context, dtype)));
+      RankedTensorType::get(shape, elementTypeNamed(*context, dtype)));
   values.push_back(arg.getAsOpaquePointer());
   return describe(values.size() - 1, arg);
 }
@@ -67,25 +57,12 @@ bool Trace::record(const EagerOp &op, const std::vector<int> &operands,
     }
     args.push_back(Value::getFromOpaquePointer(values[id]));
   }
-  SmallVector<NamedAttribute> attributes;
-  for (const EagerAttribute &a : op.attributes) {
-    Attribute value;
-    if (auto *i = std::get_if<int64_t>(&a.value))
-      value = b.getI64IntegerAttr(*i);
-    else if (auto *flag = std::get_if<bool>(&a.value)) {
-      if (!*flag)
-        continue;
-      value = b.getUnitAttr();
-    } else {
-      value = b.getDenseI64ArrayAttr(std::get<std::vector<int64_t>>(a.value));
-    }
-    attributes.push_back(b.getNamedAttr(a.name, value));
-  }
+  SmallVector<NamedAttribute> attributes = attributesOf(b, op);
   Type resultType;
   if (resultShape || !op.resultElementType.empty()) {
     auto first = cast<RankedTensorType>(args.front().getType());
     Type element = op.resultElementType.empty() ? first.getElementType()
-                                                : elementType(*context, op.resultElementType);
+                                                : elementTypeNamed(*context, op.resultElementType);
     resultType = RankedTensorType::get(resultShape ? ArrayRef<int64_t>(*resultShape)
                                                    : first.getShape(),
                                        element);
