@@ -217,12 +217,32 @@ class _Traced(Tensor):
                                    {"broadcast_dimensions": list(range(lead, len(shape)))},
                                    result_shape=shape)
 
+    def _gather(self, dim, idx):
+        """self[..., idx, ...] for one integer index tensor in dim `dim`."""
+        idx = idx if isinstance(idx, _Traced) else self._tracer.lift(idx)
+        flat = idx.reshape(-1)
+        size = self.shape[dim]
+        flat = T.where(T.lt(flat, 0), flat + size, flat)  # Python's negative indices
+        out = self._tracer.record("mlopt.index_select", [self, flat], {"dim": dim})
+        return out._reshaped(tuple(self.shape[:dim]) + tuple(idx.shape) +
+                             tuple(self.shape[dim + 1:]))
+
     def __getitem__(self, index):
         if not isinstance(index, tuple):
             index = (index,)
+        tensors = [k for k, i in enumerate(index) if isinstance(i, Tensor)]
+        if (len(tensors) == 1 and index[tensors[0]].dtype.category == 1 and
+                all(isinstance(i, slice) and i == slice(None) or i is Ellipsis
+                    for k, i in enumerate(index) if k != tensors[0])):
+            # One integer tensor among full slices (embedding lookups, x[:, idx]).
+            k = tensors[0]
+            before = index[:k]
+            dim = (self.ndim - (len(index) - 1)) + k - 1 if Ellipsis in before else k
+            return self._gather(dim, index[k])
         if any(not (isinstance(i, (int, slice)) or i is None or i is Ellipsis)
                or isinstance(i, bool) for i in index):
-            raise GraphBreak("advanced indexing (tensor, list or bool indices)")
+            raise GraphBreak("advanced indexing (bool masks, lists, or several index "
+                             "tensors)")
         if sum(i is Ellipsis for i in index) > 1:
             raise IndexError("an index can only have a single ellipsis ('...')")
         used = sum(1 for i in index if i is not None and i is not Ellipsis)

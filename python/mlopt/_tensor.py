@@ -356,6 +356,11 @@ class Tensor:
 
     # ---- indexing -------------------------------------------------------------
     def __getitem__(self, index):
+        tracer = _compile._active()
+        if tracer is not None and builtins.any(
+                isinstance(i, _compile._Traced)
+                for i in (index if isinstance(index, tuple) else (index,))):
+            return tracer.lift(self)[index]  # a captured tensor indexed by a traced one
         from ._indexing import getitem
         return getitem(self, index)
 
