@@ -37,10 +37,6 @@ void yieldGathered(OpBuilder &b, Location loc, Value input, int64_t dim, int64_t
   b.create<linalg::YieldOp>(loc, b.create<tensor::ExtractOp>(loc, input, coords).getResult());
 }
 
-SmallVector<utils::IteratorType> parallel(int64_t rank) {
-  return SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel);
-}
-
 struct ReshapeToTensor : OpRewritePattern<ReshapeOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(ReshapeOp op, PatternRewriter &rewriter) const override {

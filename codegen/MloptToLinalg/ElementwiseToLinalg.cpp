@@ -63,11 +63,32 @@ void lowering::replaceKeepingType(PatternRewriter &rewriter, Operation *op, Valu
   rewriter.replaceOp(op, value);
 }
 
-namespace {
-
-SmallVector<utils::IteratorType> parallel(int64_t rank) {
+SmallVector<utils::IteratorType> lowering::parallel(int64_t rank) {
   return SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel);
 }
+
+Value lowering::broadcastInto(OpBuilder &b, Location loc, Value operand, Value init,
+                              llvm::ArrayRef<int64_t> dims) {
+  auto in = cast<RankedTensorType>(operand.getType());
+  auto out = cast<RankedTensorType>(init.getType());
+  SmallVector<AffineExpr> reads;
+  for (auto [i, dim] : llvm::enumerate(dims)) {
+    bool stretched = in.getDimSize(i) == 1 && out.getDimSize(dim) != 1;
+    reads.push_back(stretched ? b.getAffineConstantExpr(0) : b.getAffineDimExpr(dim));
+  }
+  int64_t rank = out.getRank();
+  SmallVector<AffineMap> maps = {AffineMap::get(rank, 0, reads, b.getContext()),
+                                 b.getMultiDimIdentityMap(rank)};
+  return b
+      .create<linalg::GenericOp>(loc, TypeRange{out}, ValueRange{operand}, ValueRange{init},
+                                 maps, parallel(rank),
+                                 [](OpBuilder &nb, Location nested, ValueRange args) {
+                                   nb.create<linalg::YieldOp>(nested, args[0]);
+                                 })
+      .getResult(0);
+}
+
+namespace {
 
 /// Any op with a scalar body becomes a linalg.generic over its result.
 struct ElementwiseToGeneric : OpInterfaceRewritePattern<ScalarBodyInterface> {
@@ -113,7 +134,7 @@ struct BroadcastToGeneric : OpRewritePattern<BroadcastInDimOp> {
   LogicalResult matchAndRewrite(BroadcastInDimOp op,
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    RankedTensorType in = op.getOperand().getType(), out = op.getType();
+    RankedTensorType out = op.getType();
     auto sizes = op.getDynamicSizes();
     size_t next = 0;
     SmallVector<Value> dynamic;
@@ -121,22 +142,8 @@ struct BroadcastToGeneric : OpRewritePattern<BroadcastInDimOp> {
       if (out.isDynamicDim(d))
         dynamic.push_back(sizes[next++]);
     Value init = rewriter.create<tensor::EmptyOp>(loc, out, dynamic);
-    SmallVector<AffineExpr> reads;
-    for (auto [i, dim] : llvm::enumerate(op.getBroadcastDimensions())) {
-      bool stretched = in.getDimSize(i) == 1 && out.getDimSize(dim) != 1;
-      reads.push_back(stretched ? rewriter.getAffineConstantExpr(0)
-                                : rewriter.getAffineDimExpr(dim));
-    }
-    int64_t rank = out.getRank();
-    SmallVector<AffineMap> maps = {
-        AffineMap::get(rank, 0, reads, rewriter.getContext()),
-        rewriter.getMultiDimIdentityMap(rank)};
-    auto generic = rewriter.create<linalg::GenericOp>(
-        loc, TypeRange{out}, ValueRange{op.getOperand()}, ValueRange{init}, maps,
-        parallel(rank), [](OpBuilder &b, Location nested, ValueRange args) {
-          b.create<linalg::YieldOp>(nested, args[0]);
-        });
-    rewriter.replaceOp(op, generic.getResults());
+    rewriter.replaceOp(op, broadcastInto(rewriter, loc, op.getOperand(), init,
+                                         op.getBroadcastDimensions()));
     return success();
   }
 };

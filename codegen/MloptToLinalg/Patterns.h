@@ -3,6 +3,7 @@
 #define MLOPT_CODEGEN_MLOPTTOLINALG_PATTERNS_H
 
 #include "mlir/IR/Builders.h"
+#include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 #include "mlir/IR/PatternMatch.h"
 
 namespace mlir::mlopt {
@@ -28,6 +29,14 @@ Value scalarConstant(OpBuilder &b, Location loc, Type type, double value);
 /// `value` (a tensor of the shape given by `sizes`) reshaped to `type`.
 Value reshapeTo(OpBuilder &b, Location loc, Value value, RankedTensorType type,
                 llvm::ArrayRef<Value> dynamicSizes);
+/// All-parallel iterator types for a generic of `rank` loops.
+SmallVector<utils::IteratorType> parallel(int64_t rank);
+/// Copies `operand` into `init` (of a larger or equal shape): operand dim i
+/// is read at result dim `dims[i]`, a static size-1 dim at index 0 when the
+/// result dim is larger (broadcast_in_dim's rule, also used for matmul batch
+/// dims).
+Value broadcastInto(OpBuilder &b, Location loc, Value operand, Value init,
+                    llvm::ArrayRef<int64_t> dims);
 /// `operand` padded with `low`/`high` elements of the scalar `value` per dim.
 Value padTensor(OpBuilder &b, Location loc, Value operand, llvm::ArrayRef<int64_t> low,
                 llvm::ArrayRef<int64_t> high, Value value);

@@ -32,7 +32,7 @@ Value truncateTensor(OpBuilder &b, Location loc, Value value, Type element) {
   return b
       .create<linalg::GenericOp>(
           loc, TypeRange{type.clone(element)}, ValueRange{value}, ValueRange{init}, maps,
-          SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+          parallel(rank),
           [&](OpBuilder &nb, Location nl, ValueRange args) {
             nb.create<linalg::YieldOp>(
                 nl, nb.create<arith::TruncFOp>(nl, element, args[0]).getResult());
@@ -243,6 +243,17 @@ struct MatmulToLinalg : OpRewritePattern<MatmulOp> {
     RankedTensorType out = op.getType();
     Type element = out.getElementType(), acc = accumulatorType(element);
     int64_t rank = out.getRank();
+    // A batch size of the result: from whichever operand has it (batch dims
+    // broadcast), else 1.
+    auto batchSize = [&](int64_t d) -> Value {
+      for (Value source : {lhs, rhs}) {
+        auto st = cast<RankedTensorType>(source.getType());
+        int64_t sd = d - (rank - st.getRank());
+        if (sd >= 0 && st.getDimSize(sd) != 1)
+          return dimOf(rewriter, loc, source, sd);
+      }
+      return rewriter.create<arith::ConstantIndexOp>(loc, 1);
+    };
     auto zeroFilled = [&](RankedTensorType type, llvm::function_ref<Value(int64_t)> size) {
       Value empty = emptyOf(rewriter, loc, type, size);
       return rewriter.create<linalg::FillOp>(loc, scalarConstant(rewriter, loc, acc, 0), empty)
@@ -294,35 +305,10 @@ struct MatmulToLinalg : OpRewritePattern<MatmulOp> {
         auto type = RankedTensorType::get(shape, t.getElementType());
         int64_t offset = rank - t.getRank();
         Value init = emptyOf(rewriter, loc, type, [&](int64_t d) {
-          if (d >= rank - 2)
-            return dimOf(rewriter, loc, v, d - offset);
-          // A batch size: from whichever operand has it.
-          for (Value source : {lhs, rhs}) {
-            auto st = cast<RankedTensorType>(source.getType());
-            int64_t sd = d - (rank - st.getRank());
-            if (sd >= 0 && st.getDimSize(sd) != 1)
-              return dimOf(rewriter, loc, source, sd);
-          }
-          return rewriter.create<arith::ConstantIndexOp>(loc, 1).getResult();
+          return d >= rank - 2 ? dimOf(rewriter, loc, v, d - offset) : batchSize(d);
         });
-        SmallVector<AffineExpr> reads;
-        for (int64_t d = 0; d < t.getRank(); ++d) {
-          int64_t outDim = d + offset;
-          bool stretched = d < t.getRank() - 2 && t.getDimSize(d) == 1 &&
-                           type.getDimSize(outDim) != 1;
-          reads.push_back(stretched ? rewriter.getAffineConstantExpr(0)
-                                    : rewriter.getAffineDimExpr(outDim));
-        }
-        SmallVector<AffineMap> maps = {AffineMap::get(rank, 0, reads, rewriter.getContext()),
-                                       rewriter.getMultiDimIdentityMap(rank)};
-        return rewriter
-            .create<linalg::GenericOp>(
-                loc, TypeRange{type}, ValueRange{v}, ValueRange{init}, maps,
-                SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
-                [](OpBuilder &b, Location nl, ValueRange args) {
-                  b.create<linalg::YieldOp>(nl, args[0]);
-                })
-            .getResult(0);
+        return broadcastInto(rewriter, loc, v, init,
+                             llvm::to_vector(llvm::seq<int64_t>(offset, rank)));
       };
       Value a = flatten(broadcastBatch(lhs), 2);
       Value bb = flatten(broadcastBatch(rhs), 2);
@@ -352,14 +338,7 @@ struct MatmulToLinalg : OpRewritePattern<MatmulOp> {
         dynamic.push_back(dimOf(rewriter, loc, lhs, lhsType.getRank() - 2));
         continue;
       }
-      Value size;
-      for (Value source : {lhs, rhs}) {
-        auto st = cast<RankedTensorType>(source.getType());
-        int64_t sd = d - (rank - st.getRank());
-        if (!size && sd >= 0 && st.getDimSize(sd) != 1)
-          size = dimOf(rewriter, loc, source, sd);
-      }
-      dynamic.push_back(size ? size : rewriter.create<arith::ConstantIndexOp>(loc, 1));
+      dynamic.push_back(batchSize(d));
     }
     replaceKeepingType(rewriter, op, reshapeTo(rewriter, loc, result, out, dynamic));
     return success();

@@ -328,10 +328,12 @@ def _guard_key(spec, leaves):
 
 
 class _Entry:
-    def __init__(self, trace=None, lifted=(), out_spec=None, n_out=0, reason=None,
-                 written=(), out_alias=()):
+    """A compiled trace with what calling it needs; no trace: run eagerly."""
+
+    def __init__(self, trace=None, lifted=(), out_spec=None, n_out=0, written=(),
+                 out_alias=()):
         self.trace, self.lifted, self.out_spec = trace, list(lifted), out_spec
-        self.n_out, self.reason, self.written = n_out, reason, list(written)
+        self.n_out, self.written = n_out, list(written)
         self.out_alias = list(out_alias)
 
 
@@ -394,7 +396,7 @@ class CompiledFunction:
                 if message not in self.reasons:
                     self.reasons.append(message)
                     _log(f"{self.fn.__name__} runs eagerly: {message}")
-                entry = _Entry(reason=message)
+                entry = _Entry()
             self.cache[key] = entry
         if entry.trace is None:
             return self.fn(*args, **kwargs)

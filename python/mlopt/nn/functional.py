@@ -167,19 +167,25 @@ def _pool_windows(x, kernel_size, stride, padding, dilation, pad_value):
                     z * dw:z * dw + sw * (ow - 1) + 1:sw]
 
 
+def _reduce_windows(x, combine, kernel_size, stride, padding, dilation, pad_value):
+    """Combines the pooling windows of a [N,] C, H, W input."""
+    unbatched = x.ndim == 3
+    if unbatched:
+        x = x.unsqueeze(0)
+    out = None
+    for window in _pool_windows(x, kernel_size, stride, padding, dilation, pad_value):
+        out = window if out is None else combine(out, window)
+    return out.squeeze(0) if unbatched else out
+
+
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
     if ceil_mode or return_indices:
         raise NotImplementedError("max_pool2d: ceil_mode and return_indices are not "
                                   "supported yet")
-    x = _as_tensor(input)
-    unbatched = x.ndim == 3
-    if unbatched:
-        x = x.unsqueeze(0)
-    out = None
-    for window in _pool_windows(x, kernel_size, stride, padding, dilation, -math.inf):
-        out = window if out is None else T.maximum(out, window)
-    return out.squeeze(0) if unbatched else out.contiguous()
+    out = _reduce_windows(_as_tensor(input), T.maximum, kernel_size, stride, padding,
+                          dilation, -math.inf)
+    return out.contiguous()  # a single window is a strided view
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
@@ -187,16 +193,9 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     if ceil_mode or not count_include_pad:
         raise NotImplementedError("avg_pool2d: ceil_mode and count_include_pad=False are not "
                                   "supported yet")
-    x = _float(input)
-    unbatched = x.ndim == 3
-    if unbatched:
-        x = x.unsqueeze(0)
-    total = None
-    for window in _pool_windows(x, kernel_size, stride, padding, 1, 0.0):
-        total = window if total is None else total + window
+    total = _reduce_windows(_float(input), T.add, kernel_size, stride, padding, 1, 0.0)
     kh, kw = _pair(kernel_size)
-    out = total / (divisor_override or kh * kw)
-    return out.squeeze(0) if unbatched else out
+    return total / (divisor_override or kh * kw)
 
 
 def embedding(input, weight, padding_idx=None):
