@@ -220,7 +220,9 @@ bool isSplatFloat(Attribute attr, double value) {
 
 bool isSplatInt(Attribute attr, int64_t value) {
   auto dense = dyn_cast_or_null<DenseIntElementsAttr>(attr);
-  return dense && dense.isSplat() && toInt(dense.getSplatValue<APInt>()) == value;
+  // Compared at the element width, so -1 is also true for i1.
+  return dense && dense.isSplat() &&
+         dense.getSplatValue<APInt>() == fromInt(value, dense.getElementType());
 }
 
 } // namespace mlir::mlopt::fold

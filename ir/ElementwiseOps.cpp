@@ -133,8 +133,9 @@ OpFoldResult SignOp::fold(FoldAdaptor adaptor) {
 OpFoldResult NotOp::fold(FoldAdaptor adaptor) {
   if (auto inner = getOperand().getDefiningOp<NotOp>())
     return inner.getOperand();
+  // ~x: on i1 the truncation makes it logical not.
   return fold::unary(adaptor.getOperand(), nullptr,
-                     [](int64_t x) -> OptInt { return x == 0; });
+                     [](int64_t x) -> OptInt { return ~x; });
 }
 
 LogicalResult IsNanOp::inferReturnTypes(MLIRContext *context,
@@ -311,7 +312,8 @@ OpFoldResult Atan2Op::fold(FoldAdaptor adaptor) {
 }
 
 OpFoldResult AndOp::fold(FoldAdaptor adaptor) {
-  if (getLhs() == getRhs() || fold::isSplatInt(adaptor.getRhs(), 1))
+  // All ones (-1; true for i1) is the identity of and, zero absorbs.
+  if (getLhs() == getRhs() || fold::isSplatInt(adaptor.getRhs(), -1))
     return getLhs();
   if (fold::isSplatInt(adaptor.getRhs(), 0))
     return adaptor.getRhs();
@@ -322,7 +324,7 @@ OpFoldResult AndOp::fold(FoldAdaptor adaptor) {
 OpFoldResult OrOp::fold(FoldAdaptor adaptor) {
   if (getLhs() == getRhs() || fold::isSplatInt(adaptor.getRhs(), 0))
     return getLhs();
-  if (fold::isSplatInt(adaptor.getRhs(), 1))
+  if (fold::isSplatInt(adaptor.getRhs(), -1))
     return adaptor.getRhs();
   return fold::binary(adaptor.getLhs(), adaptor.getRhs(), nullptr,
                       [](int64_t x, int64_t y) -> OptInt { return x | y; });

@@ -77,7 +77,8 @@ def Mlopt_FloorOp : Mlopt_UnaryOp<"floor", Mlopt_FloatTensor, "floor(x)">;
 def Mlopt_CeilOp : Mlopt_UnaryOp<"ceil", Mlopt_FloatTensor, "ceil(x)">;
 def Mlopt_RoundOp : Mlopt_UnaryOp<"round", Mlopt_FloatTensor,
     "round(x), halfway cases to even as torch.round">;
-def Mlopt_NotOp : Mlopt_UnaryOp<"not", Mlopt_BoolTensor, "logical not x">;
+def Mlopt_NotOp : Mlopt_UnaryOp<"not", Mlopt_BitwiseTensor,
+    "logical not of a bool, bitwise not (~x) of an integer">;
 
 def Mlopt_IsNanOp : Mlopt_Op<"isnan", [Pure, Elementwise, InferTypeOpAdaptor,
     DeclareOpInterfaceMethods<Mlopt_ScalarBodyInterface>]> {
@@ -136,9 +137,12 @@ def Mlopt_MaximumOp : Mlopt_BinaryOp<"maximum", Mlopt_NumericTensor,
 def Mlopt_MinimumOp : Mlopt_BinaryOp<"minimum", Mlopt_NumericTensor,
     "min(x, y), NaN if either is NaN", [Commutative]>;
 def Mlopt_Atan2Op : Mlopt_BinaryOp<"atan2", Mlopt_FloatTensor, "atan2(x, y)">;
-def Mlopt_AndOp : Mlopt_BinaryOp<"and", Mlopt_BoolTensor, "x and y", [Commutative]>;
-def Mlopt_OrOp : Mlopt_BinaryOp<"or", Mlopt_BoolTensor, "x or y", [Commutative]>;
-def Mlopt_XorOp : Mlopt_BinaryOp<"xor", Mlopt_BoolTensor, "x xor y", [Commutative]>;
+def Mlopt_AndOp : Mlopt_BinaryOp<"and", Mlopt_BitwiseTensor,
+    "x and y: logical on bools, bitwise on integers", [Commutative]>;
+def Mlopt_OrOp : Mlopt_BinaryOp<"or", Mlopt_BitwiseTensor,
+    "x or y: logical on bools, bitwise on integers", [Commutative]>;
+def Mlopt_XorOp : Mlopt_BinaryOp<"xor", Mlopt_BitwiseTensor,
+    "x xor y: logical on bools, bitwise on integers", [Commutative]>;
 
 //===----------------------------------------------------------------------===//
 // Comparisons

@@ -56,6 +56,7 @@ def Mlopt_FloatTensor : RankedTensorOf<[Mlopt_Float]>;
 def Mlopt_NumericTensor : RankedTensorOf<[Mlopt_Numeric]>;
 def Mlopt_IntTensor : RankedTensorOf<[Mlopt_Int]>;
 def Mlopt_BoolTensor : RankedTensorOf<[I1]>;
+def Mlopt_BitwiseTensor : RankedTensorOf<[I1, I32, I64]>;
 def Mlopt_IndexTensor : RankedTensorOf<[I32, I64]>;
 
 #endif // MLOPT_DIALECT_TD

@@ -154,7 +154,8 @@ Value SignOp::buildScalarBody(OpBuilder &b, Location loc, ValueRange args) {
 
 Value NotOp::buildScalarBody(OpBuilder &b, Location loc, ValueRange args) {
   Emitter e{b, loc};
-  return e.bitXor(args[0], e.constInt(args[0].getType(), 1));
+  Type type = args[0].getType();
+  return e.bitXor(args[0], e.constInt(type, type.isInteger(1) ? 1 : -1)); // all ones
 }
 
 Value IsNanOp::buildScalarBody(OpBuilder &b, Location loc, ValueRange args) {

@@ -12,7 +12,7 @@ from ._dtype import dtype  # noqa: F401
 from ._dtype import result_type as _result_type
 from ._tensor import (Size, Tensor, device, broadcast_shapes,  # noqa: F401
                       abs, add, all, amax, amin, any, arange, argmax, argmin, as_tensor,
-                      atan2, bmm, cat, ceil, clamp, clip, concat, concatenate, cos, div,
+                      atan2, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, bmm, cat, ceil, clamp, clip, concat, concatenate, cos, div,
                       divide, empty, empty_like, eq, erf, exp, expm1, floor, floor_divide,
                       from_dlpack, from_numpy, full, full_like, ge, greater, greater_equal,
                       gt, is_tensor, isfinite, isinf, isnan, le, less, less_equal, linspace,

@@ -16,6 +16,9 @@ import threading
 import time
 import traceback
 import warnings
+import weakref
+
+import numpy as np
 
 from . import _C
 from . import _dtype as dt
@@ -51,7 +54,7 @@ def _log(message):
 class _Tracer:
     def __init__(self):
         self.trace = _C.Trace()
-        self.lifted = []      # concrete tensors read as extra inputs
+        self.lifted = []      # extra inputs: concrete tensors, or makers of random ones
         self.lifted_ids = {}  # id(tensor) -> _Traced
         self.inputs = 0       # traced inputs so far (arguments, then lifted)
         self.mutated = {}     # input index -> its _Traced, updated in place
@@ -62,10 +65,14 @@ class _Tracer:
         self.inputs += 1
         return traced
 
+    def random(self, shape, dtype, make):
+        """A random tensor: an extra input that `make` draws anew on every call."""
+        traced = _Traced(self, self.trace.add_input(list(shape), dtype.mlir))
+        self.inputs += 1
+        self.lifted.append(make)
+        return traced
+
     def lift(self, t):
-        if getattr(t, "_random", False):
-            raise GraphBreak("a random tensor made inside the function (random ops are not "
-                             "traced yet)")
         traced = self.lifted_ids.get(id(t))
         if traced is None:
             traced = self.input(t)
@@ -94,6 +101,48 @@ class _Traced(Tensor):
         self._buf = None
         self.requires_grad = False
         self.grad = None
+        # Views, functionalized: a view knows how to read itself from its base
+        # again (regen) and how to write itself into it (scatter); a base
+        # knows its live views, refreshed after every in-place update.
+        self._base = None
+        self._regen = None
+        self._scatter = None
+        self._views = []
+
+    def _as_view_of(self, base, regen, scatter):
+        if self is base:
+            return self
+        self._base, self._regen, self._scatter = base, regen, scatter
+        base._views.append(weakref.ref(self))
+        return self
+
+    def _update(self, value):
+        """This tensor now holds `value`: written through to what it views up
+        to the root (an input is written back after the call), then every
+        view of the root is read again, as eager's shared memory would show."""
+        self._value = value._value
+        node = self
+        while node._base is not None:
+            if node._scatter is None:
+                raise GraphBreak("in-place update of an expanded tensor (several elements "
+                                 "share one memory location)")
+            node._base._value = node._scatter(node._base, node)._value
+            node = node._base
+        if node._origin is not None:
+            self._tracer.mutated[node._origin] = node
+        node._refresh(written=self)
+
+    def _refresh(self, written):
+        live = []
+        for ref in list(self._views):
+            view = ref()
+            if view is None:
+                continue
+            live.append(ref)
+            if view is not written:
+                view._value = view._regen(self)._value
+            view._refresh(written)
+        self._views[:] = live
 
     @property
     def shape(self):
@@ -124,10 +173,11 @@ class _Traced(Tensor):
         return self
 
     def clone(self):
-        return self  # traced values are immutable
+        return _Traced(self._tracer, self._value)
 
-    def detach(self):
-        return self
+    def detach(self):  # shares memory, as in PyTorch
+        return _Traced(self._tracer, self._value)._as_view_of(
+            self, lambda base: base, lambda base, view: view)
 
     # Anything that needs a value ends tracing.
     def _concrete(self, what):
@@ -156,11 +206,7 @@ class _Traced(Tensor):
 
     def _assign(self, value, check_cast=True):
         """Functionalized: the update becomes a new value this tensor names
-        from now on, and an input updated in place is written back after
-        the compiled call, as eager would have."""
-        if self._origin is None:
-            raise GraphBreak("in-place update of an intermediate tensor or view (only "
-                             "whole inputs are functionalized)")
+        from now on (see _update)."""
         value = T._as_tensor(value, self.dtype)
         if value.dtype is not self.dtype:
             if check_cast and value.dtype.category > self.dtype.category:
@@ -171,8 +217,7 @@ class _Traced(Tensor):
             value = self._tracer.lift(value)
         if tuple(value.shape) != tuple(self.shape):
             value = value.expand(self.shape)
-        self._value = value._value
-        self._tracer.mutated[self._origin] = self
+        self._update(value)
         return self
 
     # Views become shape ops.
@@ -180,7 +225,9 @@ class _Traced(Tensor):
         shape = tuple(shape)
         if shape == tuple(self.shape):
             return self
-        return self._tracer.record("mlopt.reshape", [self], result_shape=shape)
+        out = self._tracer.record("mlopt.reshape", [self], result_shape=shape)
+        return out._as_view_of(self, lambda base: base._reshaped(shape),
+                               lambda base, view: view._reshaped(base.shape))
 
     def view(self, *shape):
         return self._reshaped(T._infer_shape(T._shape_args(shape), self.numel()))
@@ -193,7 +240,10 @@ class _Traced(Tensor):
             raise RuntimeError(f"permute(): dims {dims} are not a permutation")
         if dims == list(range(self.ndim)):
             return self
-        return self._tracer.record("mlopt.transpose", [self], {"permutation": dims})
+        inverse = [dims.index(d) for d in range(self.ndim)]
+        out = self._tracer.record("mlopt.transpose", [self], {"permutation": dims})
+        return out._as_view_of(self, lambda base: base.permute(dims),
+                               lambda base, view: view.permute(inverse))
 
     def unsqueeze(self, dim):
         d = T._norm_dim(dim, self.ndim, allow_end=True)
@@ -213,9 +263,10 @@ class _Traced(Tensor):
         T.broadcast_shapes(tuple(self.shape), tuple(shape))  # error message if not
         if tuple(shape) == tuple(self.shape):
             return self
-        return self._tracer.record("mlopt.broadcast_in_dim", [self],
-                                   {"broadcast_dimensions": list(range(lead, len(shape)))},
-                                   result_shape=shape)
+        out = self._tracer.record("mlopt.broadcast_in_dim", [self],
+                                  {"broadcast_dimensions": list(range(lead, len(shape)))},
+                                  result_shape=shape)
+        return out._as_view_of(self, lambda base: base.expand(shape), None)
 
     def _gather(self, dim, idx):
         """self[..., idx, ...] for one integer index tensor in dim `dim`."""
@@ -274,14 +325,56 @@ class _Traced(Tensor):
                 k = i % size
                 start.append(k), limit.append(k + 1), step.append(1)
             dim += 1
-        sliced = self
-        if start != [0] * self.ndim or limit != list(self.shape) or step != [1] * self.ndim:
-            sliced = self._tracer.record("mlopt.slice", [self],
-                                         {"start": start, "limit": limit, "step": step})
-        return sliced._reshaped(out_shape)
+        if start == [0] * self.ndim and limit == list(self.shape) and step == [1] * self.ndim:
+            return self._reshaped(out_shape)
+        sliced = self._tracer.record("mlopt.slice", [self],
+                                     {"start": start, "limit": limit, "step": step})
+        view = sliced._reshaped(out_shape)
+        if view is sliced:
+            view = _Traced(self._tracer, sliced._value)
+        return view._as_view_of(self, lambda base: base[index],
+                                lambda base, v: _write_slice(base, start, limit, step, v))
 
     def __setitem__(self, index, value):
-        raise GraphBreak("in-place update of a tensor (not functionalized yet)")
+        key = index if isinstance(index, tuple) else (index,)
+        if len(key) == 1 and isinstance(key[0], Tensor) and key[0].dtype is dt.bool_:
+            self._mask_fill(key[0], value)
+            return
+        if any(isinstance(i, (Tensor, list)) for i in key):
+            raise GraphBreak("assignment through integer-tensor or list indices")
+        self[index]._assign(value, check_cast=False)
+
+    def _mask_fill(self, mask, value):
+        """x[mask] = v for a scalar v: where(mask, v, x)."""
+        if isinstance(value, Tensor) and value.numel() != 1:
+            raise GraphBreak("x[mask] = tensor (how many elements it takes depends on the "
+                             "mask's values)")
+        if tuple(mask.shape) != tuple(self.shape[:mask.ndim]):
+            raise IndexError(f"The shape of the mask {list(mask.shape)} does not match the "
+                             f"shape of the indexed tensor {list(self.shape)}")
+        mask = mask.reshape(tuple(mask.shape) + (1,) * (self.ndim - mask.ndim))
+        if isinstance(value, Tensor):
+            value = value.reshape(())
+        self._assign(T.where(mask, value, self), check_cast=False)
+
+
+def _write_slice(base, start, limit, step, value):
+    """base with the region base[start:limit:step] (per dim) replaced by
+    value: each dim's positions gather from value, a constant mask picks."""
+    sizes = [len(range(a, b, s)) for a, b, s in zip(start, limit, step)]
+    if 0 in sizes:
+        return base
+    tracer = base._tracer
+    full = value._reshaped(sizes)
+    region = tuple(slice(a, b, s) for a, b, s in zip(start, limit, step))
+    for d, (size, n) in enumerate(zip(base.shape, sizes)):
+        if n == size:
+            continue
+        positions = np.clip((np.arange(size) - start[d]) // step[d], 0, n - 1)
+        full = tracer.record("mlopt.index_select", [full, T.tensor(positions)], {"dim": d})
+    mask = np.zeros(tuple(base.shape), dtype=bool)
+    mask[region] = True
+    return T.where(T.tensor(mask), full, base)
 
 
 def _flatten(obj, leaves):
@@ -400,7 +493,7 @@ class CompiledFunction:
             self.cache[key] = entry
         if entry.trace is None:
             return self.fn(*args, **kwargs)
-        inputs = leaves + entry.lifted
+        inputs = leaves + [x() if callable(x) else x for x in entry.lifted]
         outs = [Tensor(b) for b in entry.trace.run([t._buf for t in inputs])]
         for index, value in zip(entry.written, outs[entry.n_out:]):
             _C.copy_into(value._buf, inputs[index]._buf)

@@ -365,6 +365,10 @@ class Tensor:
         return getitem(self, index)
 
     def __setitem__(self, index, value):
+        tracer = _compile._active()
+        if tracer is not None:  # a captured tensor assigned to inside @compile
+            tracer.lift(self)[index] = value
+            return
         from ._indexing import setitem
         setitem(self, index, value)
 
@@ -427,9 +431,7 @@ class Tensor:
         return abs(self)
 
     def __invert__(self):
-        if self.dtype is not dt.bool_:
-            raise TypeError("~ is only supported for bool tensors")
-        return logical_not(self)
+        return bitwise_not(self)
 
     def __and__(self, other):
         return _logical("mlopt.and", self, other)
@@ -520,6 +522,24 @@ class Tensor:
 
     def __itruediv__(self, other):
         return self.div_(other)
+
+    def __ifloordiv__(self, other):
+        return self._assign(floor_divide(self, other))
+
+    def __imod__(self, other):
+        return self._assign(remainder(self, other))
+
+    def __ipow__(self, other):
+        return self._assign(pow(self, other))
+
+    def __iand__(self, other):
+        return self._assign(bitwise_and(self, other))
+
+    def __ior__(self, other):
+        return self._assign(bitwise_or(self, other))
+
+    def __ixor__(self, other):
+        return self._assign(bitwise_xor(self, other))
 
 
 class Size(tuple):
@@ -771,11 +791,12 @@ def _to_bool(x):
 
 
 def _logical(op, a, b):
-    if isinstance(a, Tensor) and isinstance(b, Tensor) and \
-            (a.dtype is not dt.bool_ or b.dtype is not dt.bool_):
-        raise TypeError("bitwise ops on integer tensors are not supported yet; "
-                        "use bool tensors")
-    return _run(op, _broadcast(_to_bool(a), _to_bool(b)))
+    """&, |, ^: logical on bools, bitwise on integers (PyTorch's promotion)."""
+    ctype = dt.result_type(a, b)
+    if ctype.is_floating_point:
+        raise TypeError(f"{op[6:]} (bitwise) is only supported for integer and bool "
+                        f"tensors, got {ctype}")
+    return _elementwise(op, [a, b], ctype)
 
 
 def logical_and(a, b):
@@ -788,6 +809,25 @@ def logical_or(a, b):
 
 def logical_xor(a, b):
     return _run("mlopt.xor", _broadcast(_to_bool(a), _to_bool(b)))
+
+
+def bitwise_and(a, b):
+    return _logical("mlopt.and", a, b)
+
+
+def bitwise_or(a, b):
+    return _logical("mlopt.or", a, b)
+
+
+def bitwise_xor(a, b):
+    return _logical("mlopt.xor", a, b)
+
+
+def bitwise_not(a):
+    if a.dtype.is_floating_point:
+        raise TypeError(f"~ (bitwise not) is only supported for integer and bool tensors, "
+                        f"got {a.dtype}")
+    return _run("mlopt.not", [a])
 
 
 def logical_not(a):
@@ -1256,21 +1296,25 @@ def manual_seed(seed):
     return _generator
 
 
-def _random(t):
-    if _compile._active() is not None:
-        t._random = True  # made while tracing: @compile must not freeze it
-    return t
+def _random(shape, dtype, device, draw):
+    """A tensor of draw(shape) from the global generator. Inside @compile the
+    draw becomes an input made again on every call, in program order, so the
+    stream of numbers and the seeding rules are eager's."""
+    make = lambda: tensor(draw(_generator, shape), dtype=dtype, device=device)  # noqa: E731
+    tracer = _compile._active()
+    if tracer is not None:
+        return tracer.random(shape, dtype, make)
+    return make()
 
 
 def rand(*shape, dtype=None, device=None):
-    dtype = dtype or dt.get_default_dtype()
-    return _random(tensor(_generator.random(_shape_args(shape)), dtype=dtype, device=device))
+    return _random(_shape_args(shape), dtype or dt.get_default_dtype(), device,
+                   lambda g, s: g.random(s))
 
 
 def randn(*shape, dtype=None, device=None):
-    dtype = dtype or dt.get_default_dtype()
-    return _random(tensor(_generator.standard_normal(_shape_args(shape)), dtype=dtype,
-                          device=device))
+    return _random(_shape_args(shape), dtype or dt.get_default_dtype(), device,
+                   lambda g, s: g.standard_normal(s))
 
 
 def randint(low, high=None, size=None, dtype=None, device=None):
@@ -1278,8 +1322,10 @@ def randint(low, high=None, size=None, dtype=None, device=None):
         low, high, size = 0, low, high  # randint(high, size)
     if high is None:
         low, high = 0, low
-    return _random(tensor(_generator.integers(low, high, size=tuple(size)),
-                          dtype=dtype or dt.int64, device=device))
+    if size is None:
+        raise TypeError("randint() missing the size argument")
+    return _random(tuple(size), dtype or dt.int64, device,
+                   lambda g, s: g.integers(low, high, size=s))
 
 
 def rand_like(x, dtype=None):
@@ -1311,7 +1357,8 @@ def _install_methods():
              "amin", "argmax", "argmin", "max", "min", "all", "any", "var", "std",
              "logsumexp", "matmul", "maximum", "minimum", "add", "sub", "mul", "div",
              "floor_divide", "remainder", "pow", "atan2", "eq", "ne", "lt", "le", "gt", "ge",
-             "logical_and", "logical_or", "logical_xor", "logical_not"]
+             "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and",
+             "bitwise_or", "bitwise_xor", "bitwise_not"]
     module = globals()
     for name in names:
         setattr(Tensor, name, module[name])

@@ -766,6 +766,29 @@ func.func @fold_logical_identities(%x: tensor<4xi1>) -> (tensor<4xi1>, tensor<4x
 
 // -----
 
+// On integers and/or/xor/not are bitwise: -1 (all ones) is the identity of
+// and, 1 is not; constants fold bit by bit.
+// CHECK-LABEL: func @fold_bitwise_integers
+// CHECK-SAME: ([[X:%.+]]: tensor<4xi32>)
+func.func @fold_bitwise_integers(%x: tensor<4xi32>) -> (tensor<4xi32>, tensor<4xi32>, tensor<4xi32>, tensor<4xi32>, tensor<4xi32>) {
+  // CHECK-DAG: [[ONE:%.+]] = mlopt.constant dense<1> : tensor<4xi32>
+  // CHECK-DAG: [[ALL:%.+]] = mlopt.constant dense<-1> : tensor<4xi32>
+  // CHECK-DAG: [[AND1:%.+]] = mlopt.and [[X]], [[ONE]] : tensor<4xi32>
+  // CHECK-DAG: [[C:%.+]] = mlopt.constant dense<[-6, 1, 2, -1]> : tensor<4xi32>
+  // CHECK: return [[X]], [[AND1]], [[ALL]], [[C]], [[C]]
+  %one = mlopt.constant dense<1> : tensor<4xi32>
+  %all = mlopt.constant dense<-1> : tensor<4xi32>
+  %c = mlopt.constant dense<[5, -2, -3, 0]> : tensor<4xi32>
+  %0 = mlopt.and %x, %all : tensor<4xi32>
+  %1 = mlopt.and %x, %one : tensor<4xi32>
+  %2 = mlopt.or %x, %all : tensor<4xi32>
+  %3 = mlopt.not %c : tensor<4xi32>
+  %4 = mlopt.xor %c, %all : tensor<4xi32>
+  return %0, %1, %2, %3, %4 : tensor<4xi32>, tensor<4xi32>, tensor<4xi32>, tensor<4xi32>, tensor<4xi32>
+}
+
+// -----
+
 // Constants move to the right of commutative ops, so a constant on the left
 // folds too.
 // CHECK-LABEL: func @fold_logical_identities_lhs

@@ -243,17 +243,9 @@ func.func @abs_f80(%x: tensor<3xf80>) -> tensor<3xf80> {
 // -----
 
 func.func @not_f32(%x: tensor<4xf32>) -> tensor<4xf32> {
-  // expected-error @+1 {{'mlopt.not' op operand #0 must be ranked tensor of 1-bit signless integer values, but got 'tensor<4xf32>'}}
+  // expected-error @+1 {{'mlopt.not' op operand #0 must be ranked tensor of 1-bit signless integer or 32-bit signless integer or 64-bit signless integer values, but got 'tensor<4xf32>'}}
   %0 = mlopt.not %x : tensor<4xf32>
   return %0 : tensor<4xf32>
-}
-
-// -----
-
-func.func @not_i32(%x: tensor<4xi32>) -> tensor<4xi32> {
-  // expected-error @+1 {{'mlopt.not' op operand #0 must be ranked tensor of 1-bit signless integer values, but got 'tensor<4xi32>'}}
-  %0 = mlopt.not %x : tensor<4xi32>
-  return %0 : tensor<4xi32>
 }
 
 // -----
@@ -461,23 +453,23 @@ func.func @atan2_i32(%x: tensor<4xi32>) -> tensor<4xi32> {
 // -----
 
 func.func @and_f32(%x: tensor<4xf32>) -> tensor<4xf32> {
-  // expected-error @+1 {{'mlopt.and' op operand #0 must be ranked tensor of 1-bit signless integer values, but got 'tensor<4xf32>'}}
+  // expected-error @+1 {{'mlopt.and' op operand #0 must be ranked tensor of 1-bit signless integer or 32-bit signless integer or 64-bit signless integer values, but got 'tensor<4xf32>'}}
   %0 = mlopt.and %x, %x : tensor<4xf32>
   return %0 : tensor<4xf32>
 }
 
 // -----
 
-func.func @or_i32(%x: tensor<4xi32>) -> tensor<4xi32> {
-  // expected-error @+1 {{'mlopt.or' op operand #0 must be ranked tensor of 1-bit signless integer values, but got 'tensor<4xi32>'}}
-  %0 = mlopt.or %x, %x : tensor<4xi32>
-  return %0 : tensor<4xi32>
+func.func @or_f64(%x: tensor<4xf64>) -> tensor<4xf64> {
+  // expected-error @+1 {{'mlopt.or' op operand #0 must be ranked tensor of 1-bit signless integer or 32-bit signless integer or 64-bit signless integer values, but got 'tensor<4xf64>'}}
+  %0 = mlopt.or %x, %x : tensor<4xf64>
+  return %0 : tensor<4xf64>
 }
 
 // -----
 
 func.func @xor_f16(%x: tensor<4xf16>) -> tensor<4xf16> {
-  // expected-error @+1 {{'mlopt.xor' op operand #0 must be ranked tensor of 1-bit signless integer values, but got 'tensor<4xf16>'}}
+  // expected-error @+1 {{'mlopt.xor' op operand #0 must be ranked tensor of 1-bit signless integer or 32-bit signless integer or 64-bit signless integer values, but got 'tensor<4xf16>'}}
   %0 = mlopt.xor %x, %x : tensor<4xf16>
   return %0 : tensor<4xf16>
 }

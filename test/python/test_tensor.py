@@ -1895,3 +1895,30 @@ def test_cuda_is_not_available():
 def test_cuda_device_raises_runtime_error(make):
     with pytest.raises(RuntimeError):
         make()
+
+
+@pytest.mark.parametrize("da, db", [(np.int64, np.int64), (np.int32, np.int64),
+                                    (np.int32, np.int32), (np.bool_, np.int32),
+                                    (np.bool_, np.bool_)])
+def test_bitwise_ops_match_numpy(da, db):
+    rng = np.random.default_rng(0)
+    a = rng.integers(-100, 100, (3, 4)).astype(da)
+    b = rng.integers(-100, 100, (4,)).astype(db)
+    ta, tb = mlopt.from_numpy(a), mlopt.from_numpy(b)
+    for got, expected in [(ta & tb, a & b), (ta | tb, a | b), (ta ^ tb, a ^ b), (~ta, ~a),
+                          (mlopt.bitwise_and(ta, 6), a & 6), (ta.bitwise_xor(tb), a ^ b)]:
+        np.testing.assert_array_equal(got.numpy(), expected)
+        assert got.numpy().dtype == expected.dtype
+    if da is np.bool_:  # as PyTorch: an int result can't be stored in a bool tensor
+        with pytest.raises(RuntimeError, match="can't be cast"):
+            ta &= 3
+    else:
+        ta &= 3
+        np.testing.assert_array_equal(ta.numpy(), a & 3)
+
+
+def test_bitwise_ops_reject_floats():
+    with pytest.raises(TypeError, match="integer and bool"):
+        mlopt.tensor([1.0]) & 1
+    with pytest.raises(TypeError, match="integer and bool"):
+        ~mlopt.tensor([1.0])
