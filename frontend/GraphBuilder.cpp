@@ -99,6 +99,10 @@ FailureOr<Value> GraphBuilder::create(llvm::StringRef opName, ValueRange operand
   return op->getResult(0);
 }
 
+Value GraphBuilder::dimOf(Value value, int64_t dim) {
+  return builder.create<tensor::DimOp>(builder.getUnknownLoc(), value, dim);
+}
+
 FailureOr<Value> GraphBuilder::constant(DenseElementsAttr value) {
   return create("mlopt.constant", {}, builder.getNamedAttr("value", value));
 }
@@ -129,7 +133,7 @@ Value GraphBuilder::dynamicSize(int64_t dim, int64_t rank, ValueRange sizeSource
     int64_t sourceDim = dim - (rank - type.getRank());
     if (sourceDim < 0 || type.getDimSize(sourceDim) == 1)
       continue;
-    return builder.create<tensor::DimOp>(builder.getUnknownLoc(), source, sourceDim);
+    return dimOf(source, sourceDim);
   }
   return {};
 }

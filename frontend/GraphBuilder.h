@@ -34,6 +34,9 @@ public:
                           llvm::ArrayRef<NamedAttribute> attributes = {},
                           Type resultType = {});
 
+  /// The run-time size of dim `dim` of `value` (a tensor.dim).
+  Value dimOf(Value value, int64_t dim);
+
   /// A dense constant.
   FailureOr<Value> constant(DenseElementsAttr value);
 

@@ -26,8 +26,18 @@ std::string nameOf(Type type) {
 
 TracedValue describe(int id, Value value) {
   auto type = cast<RankedTensorType>(value.getType());
-  return {id, std::vector<int64_t>(type.getShape().begin(), type.getShape().end()),
-          nameOf(type.getElementType())};
+  std::vector<int64_t> shape;
+  for (int64_t d : type.getShape())
+    shape.push_back(ShapedType::isDynamic(d) ? -1 : d);
+  return {id, shape, nameOf(type.getElementType())};
+}
+
+/// Python's -1 for a dynamic dim is MLIR's kDynamic.
+SmallVector<int64_t> mlirShape(const std::vector<int64_t> &shape) {
+  SmallVector<int64_t> out;
+  for (int64_t d : shape)
+    out.push_back(d == -1 ? ShapedType::kDynamic : d);
+  return out;
 }
 
 } // namespace
@@ -40,22 +50,42 @@ Trace::~Trace() = default;
 
 TracedValue Trace::addInput(const std::vector<int64_t> &shape, const std::string &dtype) {
   Value arg = builder->addArgument(
-      RankedTensorType::get(shape, elementTypeNamed(*context, dtype)));
+      RankedTensorType::get(mlirShape(shape), elementTypeNamed(*context, dtype)));
   values.push_back(arg.getAsOpaquePointer());
   return describe(values.size() - 1, arg);
 }
 
 bool Trace::record(const EagerOp &op, const std::vector<int> &operands,
-                   const std::vector<int64_t> *resultShape, TracedValue &result,
+                   const std::vector<int64_t> *resultShape,
+                   const std::vector<std::pair<int, int>> &sizeSources, TracedValue &result,
                    std::string &error) {
   Builder b(context.get());
+  auto known = [&](int id) { return id >= 0 && id < static_cast<int>(values.size()); };
   SmallVector<Value> args;
   for (int id : operands) {
-    if (id < 0 || id >= static_cast<int>(values.size())) {
+    if (!known(id)) {
       error = "unknown traced value";
       return false;
     }
     args.push_back(Value::getFromOpaquePointer(values[id]));
+  }
+  size_t dynamicDims = resultShape ? llvm::count(*resultShape, -1) : 0;
+  if (dynamicDims != sizeSources.size()) {
+    error = "each dynamic result dim needs one size source";
+    return false;
+  }
+  SmallVector<Value> sizes;
+  for (auto [id, dim] : sizeSources) {
+    if (!known(id)) {
+      error = "unknown traced value";
+      return false;
+    }
+    Value source = Value::getFromOpaquePointer(values[id]);
+    if (dim < 0 || dim >= cast<RankedTensorType>(source.getType()).getRank()) {
+      error = "size source dim out of range";
+      return false;
+    }
+    sizes.push_back(builder->dimOf(source, dim));
   }
   SmallVector<NamedAttribute> attributes = attributesOf(b, op);
   Type resultType;
@@ -63,10 +93,11 @@ bool Trace::record(const EagerOp &op, const std::vector<int> &operands,
     auto first = cast<RankedTensorType>(args.front().getType());
     Type element = op.resultElementType.empty() ? first.getElementType()
                                                 : elementTypeNamed(*context, op.resultElementType);
-    resultType = RankedTensorType::get(resultShape ? ArrayRef<int64_t>(*resultShape)
+    resultType = RankedTensorType::get(resultShape ? ArrayRef<int64_t>(mlirShape(*resultShape))
                                                    : first.getShape(),
                                        element);
   }
+  args.append(sizes);
   FailureOr<Value> value = builder->create(op.name, args, attributes, resultType);
   if (failed(value)) {
     error = builder->error();

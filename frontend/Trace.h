@@ -23,7 +23,7 @@ class CompiledModule;
 
 struct TracedValue {
   int id;
-  std::vector<int64_t> shape;
+  std::vector<int64_t> shape; // -1: a dynamic dim
   std::string dtype; // "f32", ...
 };
 
@@ -31,12 +31,16 @@ class Trace {
 public:
   Trace();
   ~Trace();
+  /// An input; -1 in `shape` is a dynamic dim.
   TracedValue addInput(const std::vector<int64_t> &shape, const std::string &dtype);
   /// Records `op` (attributes as for eager ops); for ops that choose their
   /// result type (reshape, broadcast_in_dim, convert) `resultShape` and
-  /// `resultDtype` give it. False with `error` on a shape or dtype error.
+  /// `resultDtype` give it. Each -1 in `resultShape` takes its run-time size
+  /// from dim `second` of value `first` in `sizeSources`, in order. False
+  /// with `error` on a shape or dtype error.
   bool record(const EagerOp &op, const std::vector<int> &operands,
-              const std::vector<int64_t> *resultShape, TracedValue &result,
+              const std::vector<int64_t> *resultShape,
+              const std::vector<std::pair<int, int>> &sizeSources, TracedValue &result,
               std::string &error);
   /// Ends the function with `results` and compiles it.
   bool finish(const std::vector<int> &results, std::string &error);

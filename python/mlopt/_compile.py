@@ -38,6 +38,49 @@ class GraphBreak(Exception):
         self.where = _user_frame()
 
 
+class _Specialize(Exception):
+    """Raised where a dynamic dim is used as a number: retrace with that
+    symbol's dims static (or, with no symbol, all of them)."""
+
+    def __init__(self, reason, sym=None):
+        super().__init__(reason)
+        self.sym = sym
+
+
+class SymDim:
+    """A dynamic dim while tracing: a size >= 2 (sizes 0 and 1 stay static, as
+    in torch.compile) known at run time only. It compares equal to the same
+    symbol; anything needing its value raises _Specialize."""
+
+    def __init__(self, sid, source, dim):
+        self.sid, self.source, self.dim = sid, source, dim  # source: a traced input id
+        self.positions = set()  # the (argument leaf, dim)s of this size
+
+    def __repr__(self):
+        return f"s{self.sid}"
+
+    def __hash__(self):
+        return hash(("SymDim", self.sid))
+
+    def __eq__(self, other):
+        if isinstance(other, SymDim):
+            return self.sid == other.sid
+        if isinstance(other, int) and other < 2:
+            return False
+        raise _Specialize(f"a dynamic size compared with {other!r}", self)
+
+    def __ne__(self, other):
+        return not self == other
+
+    def _number(self, *_):
+        raise _Specialize("a dynamic size used as a number", self)
+
+    __index__ = __int__ = __float__ = __bool__ = _number
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _number
+    __floordiv__ = __rfloordiv__ = __mod__ = __truediv__ = __lt__ = __le__ = _number
+    __gt__ = __ge__ = __neg__ = _number
+
+
 def _user_frame():
     package = str(pathlib.Path(__file__).parent)
     for frame in reversed(traceback.extract_stack()[:-2]):
@@ -58,15 +101,32 @@ class _Tracer:
         self.lifted_ids = {}  # id(tensor) -> _Traced
         self.inputs = 0       # traced inputs so far (arguments, then lifted)
         self.mutated = {}     # input index -> its _Traced, updated in place
+        self.symbols = {}     # size -> SymDim, for dynamic dims
 
-    def input(self, t):
-        traced = _Traced(self, self.trace.add_input(list(t.shape), t.dtype.mlir))
+    def input(self, t, dynamic=(), leaf=None):
+        """A traced input; dims in `dynamic` (>= 2) get a symbol shared by
+        every dynamic dim of the same size (duck sizing, as torch.compile)."""
+        shape = [-1 if d in dynamic else n for d, n in enumerate(t.shape)]
+        traced = _Traced(self, self.trace.add_input(shape, t.dtype.mlir))
+        if dynamic:
+            traced._sym = tuple(self._symbol(n, traced._value.id, d) if d in dynamic else n
+                                for d, n in enumerate(t.shape))
+            for d in dynamic:
+                traced._sym[d].positions.add((leaf, d))
         traced._origin = self.inputs
         self.inputs += 1
         return traced
 
+    def _symbol(self, size, source, dim):
+        if size not in self.symbols:
+            self.symbols[size] = SymDim(len(self.symbols), source, dim)
+        return self.symbols[size]
+
     def random(self, shape, dtype, make):
         """A random tensor: an extra input that `make` draws anew on every call."""
+        for n in shape:
+            if isinstance(n, SymDim):
+                raise _Specialize("a random tensor of a dynamic shape", n)
         traced = _Traced(self, self.trace.add_input(list(shape), dtype.mlir))
         self.inputs += 1
         self.lifted.append(make)
@@ -81,10 +141,66 @@ class _Tracer:
         return traced
 
     def record(self, op, inputs, attrs=None, result_dtype=None, result_shape=None):
-        ids = [(x if isinstance(x, _Traced) else self.lift(x))._value.id for x in inputs]
+        inputs = [x if isinstance(x, _Traced) else self.lift(x) for x in inputs]
+        ids = [x._value.id for x in inputs]
+        sources = []
+        if result_shape is not None:
+            symbolic = tuple(result_shape)
+            result_shape = list(result_shape)
+            for d, n in enumerate(result_shape):
+                if isinstance(n, SymDim):
+                    sources.append((n.source, n.dim))
+                    result_shape[d] = -1
         value = self.trace.record(op, ids, attrs or {}, result_dtype.mlir if result_dtype else "",
-                                  None if result_shape is None else list(result_shape))
-        return _Traced(self, value)
+                                  result_shape, sources)
+        out = _Traced(self, value)
+        if sources:
+            out._sym = symbolic
+        elif -1 in value.shape:
+            out._sym = _dynamic_result(op, inputs, attrs or {}, value.shape)
+        return out
+
+
+def _dynamic_result(op, inputs, attrs, shape):
+    """The symbols of a result's dynamic dims, from the operand dims they come
+    from; _Specialize where that is not clear."""
+    rank = len(shape)
+
+    def pick(i):
+        if op == "mlopt.matmul":
+            lhs, rhs = inputs[0].shape, inputs[1].shape
+            if i == rank - 1:
+                return rhs[-1]
+            if i == rank - 2:
+                return lhs[-2]
+            back = rank - 2 - i  # batch dims align from the right
+            batch = [s[:-2][len(s) - 2 - back] for s in (lhs, rhs) if len(s) - 2 >= back]
+            return next((b for b in batch if isinstance(b, SymDim)), None)
+        operand = inputs[0].shape if inputs else ()
+        if "dims" in attrs or (op in ("mlopt.argmax", "mlopt.argmin") and "dim" in attrs):
+            reduced = attrs.get("dims", [attrs.get("dim")])
+            kept = list(range(len(operand))) if attrs.get("keepdim") else \
+                [d for d in range(len(operand)) if d not in reduced]
+            return operand[kept[i]]
+        if op == "mlopt.transpose":
+            return operand[attrs["permutation"][i]]
+        if op == "mlopt.index_select":
+            return inputs[1].shape[0] if i == attrs["dim"] else operand[i]
+        if op == "mlopt.gather":
+            return inputs[1].shape[i]
+        if op in ("mlopt.concat", "mlopt.slice", "mlopt.pad", "mlopt.conv2d") and \
+                (op != "mlopt.concat" or i == attrs["dim"]) and (op != "mlopt.conv2d" or i):
+            return None
+        return next((x.shape[i] for x in inputs
+                     if x.ndim == rank and isinstance(x.shape[i], SymDim)), None)
+
+    out = []
+    for i, n in enumerate(shape):
+        sym = pick(i) if n == -1 else n
+        if not isinstance(sym, SymDim) and n == -1:
+            raise _Specialize(f"{op} makes a dynamic dim it cannot name")
+        out.append(sym)
+    return tuple(out)
 
 
 def _active():
@@ -104,6 +220,7 @@ class _Traced(Tensor):
         # Views, functionalized: a view knows how to read itself from its base
         # again (regen) and how to write itself into it (scatter); a base
         # knows its live views, refreshed after every in-place update.
+        self._sym = None     # the shape with SymDims, when it has dynamic dims
         self._base = None
         self._regen = None
         self._scatter = None
@@ -120,13 +237,14 @@ class _Traced(Tensor):
         """This tensor now holds `value`: written through to what it views up
         to the root (an input is written back after the call), then every
         view of the root is read again, as eager's shared memory would show."""
-        self._value = value._value
+        self._value, self._sym = value._value, value._sym
         node = self
         while node._base is not None:
             if node._scatter is None:
                 raise GraphBreak("in-place update of an expanded tensor (several elements "
                                  "share one memory location)")
-            node._base._value = node._scatter(node._base, node)._value
+            written = node._scatter(node._base, node)
+            node._base._value, node._base._sym = written._value, written._sym
             node = node._base
         if node._origin is not None:
             self._tracer.mutated[node._origin] = node
@@ -140,13 +258,14 @@ class _Traced(Tensor):
                 continue
             live.append(ref)
             if view is not written:
-                view._value = view._regen(self)._value
+                fresh = view._regen(self)
+                view._value, view._sym = fresh._value, fresh._sym
             view._refresh(written)
         self._views[:] = live
 
     @property
     def shape(self):
-        return T.Size(self._value.shape)
+        return T.Size(self._sym if self._sym is not None else self._value.shape)
 
     @property
     def ndim(self):
@@ -154,8 +273,8 @@ class _Traced(Tensor):
 
     def numel(self):
         n = 1
-        for s in self._value.shape:
-            n *= s
+        for s in self.shape:
+            n = s * n  # a SymDim raises _Specialize
         return n
 
     @property
@@ -163,7 +282,7 @@ class _Traced(Tensor):
         return dt.BY_MLIR[self._value.dtype]
 
     def stride(self, dim=None):
-        s = T._row_major(self._value.shape)
+        s = T._row_major(self.shape)
         return s if dim is None else s[T._norm_dim(dim, self.ndim)]
 
     def is_contiguous(self):
@@ -172,12 +291,16 @@ class _Traced(Tensor):
     def contiguous(self):
         return self
 
+    def _alias(self):
+        out = _Traced(self._tracer, self._value)
+        out._sym = self._sym
+        return out
+
     def clone(self):
-        return _Traced(self._tracer, self._value)
+        return self._alias()
 
     def detach(self):  # shares memory, as in PyTorch
-        return _Traced(self._tracer, self._value)._as_view_of(
-            self, lambda base: base, lambda base, view: view)
+        return self._alias()._as_view_of(self, lambda base: base, lambda base, view: view)
 
     # Anything that needs a value ends tracing.
     def _concrete(self, what):
@@ -215,7 +338,7 @@ class _Traced(Tensor):
             value = T._convert(value, self.dtype)
         if not isinstance(value, _Traced):
             value = self._tracer.lift(value)
-        if tuple(value.shape) != tuple(self.shape):
+        if value.shape != self.shape:
             value = value.expand(self.shape)
         self._update(value)
         return self
@@ -261,7 +384,7 @@ class _Traced(Tensor):
         shape = [self.shape[i - lead] if i >= lead and s == -1 else s
                  for i, s in enumerate(sizes)]
         T.broadcast_shapes(tuple(self.shape), tuple(shape))  # error message if not
-        if tuple(shape) == tuple(self.shape):
+        if T.Size(shape) == self.shape:
             return self
         out = self._tracer.record("mlopt.broadcast_in_dim", [self],
                                   {"broadcast_dimensions": list(range(lead, len(shape)))},
@@ -331,7 +454,7 @@ class _Traced(Tensor):
                                      {"start": start, "limit": limit, "step": step})
         view = sliced._reshaped(out_shape)
         if view is sliced:
-            view = _Traced(self._tracer, sliced._value)
+            view = sliced._alias()
         return view._as_view_of(self, lambda base: base[index],
                                 lambda base, v: _write_slice(base, start, limit, step, v))
 
@@ -349,7 +472,7 @@ class _Traced(Tensor):
         if isinstance(value, Tensor) and value.numel() != 1:
             raise GraphBreak("x[mask] = tensor (how many elements it takes depends on the "
                              "mask's values)")
-        if tuple(mask.shape) != tuple(self.shape[:mask.ndim]):
+        if mask.shape != self.shape[:mask.ndim]:
             raise IndexError(f"The shape of the mask {list(mask.shape)} does not match the "
                              f"shape of the indexed tensor {list(self.shape)}")
         mask = mask.reshape(tuple(mask.shape) + (1,) * (self.ndim - mask.ndim))
@@ -401,13 +524,24 @@ def _unflatten(spec, leaves):
     return payload
 
 
-def _guard_key(spec, leaves):
-    """Shapes, dtypes and requires_grad of tensors; everything else by value."""
+def _guard_key(spec, leaves, dynamic=None):
+    """Shapes, dtypes and requires_grad of tensors; everything else by value.
+    With `dynamic` (a set of (leaf, dim)), those dims key by the duck-sizing
+    pattern instead of their size: sizes >= 2 are symbols numbered by first
+    appearance, equal sizes sharing one; sizes 0 and 1 stay static."""
+    symbols = {}
+
+    def dims(k, shape):
+        if dynamic is None:
+            return tuple(shape)
+        return tuple(("s", symbols.setdefault(n, len(symbols)))
+                     if (k, d) in dynamic and n >= 2 else n for d, n in enumerate(shape))
+
     def key(s):
         kind, payload = s
         if kind == "T":
             t = leaves[payload]
-            return ("T", tuple(t.shape), t.dtype.mlir, t.requires_grad)
+            return ("T", dims(payload, t.shape), t.dtype.mlir, t.requires_grad)
         if kind in ("list", "tuple"):
             return (kind, tuple(key(x) for x in payload))
         if kind == "dict":
@@ -418,6 +552,16 @@ def _guard_key(spec, leaves):
         except TypeError:
             return ("V", type(payload).__name__, id(payload))
     return key(spec)
+
+
+def _structure_key(spec, leaves):
+    """The guard key with tensor sizes left out (ranks stay)."""
+    return _guard_key(spec, leaves, dynamic=_AllDims())
+
+
+class _AllDims:
+    def __contains__(self, item):
+        return True
 
 
 class _Entry:
@@ -434,15 +578,20 @@ class CompiledFunction:
     def __init__(self, fn, fullgraph=False, dynamic=None):
         self.fn = fn
         self.fullgraph = fullgraph
+        self.dynamic = dynamic        # None: dims that change become dynamic
         self.cache = {}
         self.reasons = []
+        self.first_shapes = {}        # structure key -> tensor shapes first seen
+        self.dynamic_dims = {}        # structure key -> {(leaf, dim)} traced as `?`
+        self.static_dims = {}         # structure key -> {(leaf, dim)} used as numbers
         functools.update_wrapper(self, fn)
 
-    def _trace(self, args, kwargs):
+    def _trace(self, args, kwargs, dynamic=frozenset()):
         leaves = []
         spec = _flatten((args, kwargs), leaves)
         tracer = _Tracer()
-        symbolic = [tracer.input(t) for t in leaves]
+        symbolic = [tracer.input(t, {d for k, d in dynamic if k == i and t.shape[d] >= 2}, i)
+                    for i, t in enumerate(leaves)]
         previous = _active()
         _state.tracer = tracer
         try:
@@ -458,20 +607,50 @@ class CompiledFunction:
         ids += [tracer.mutated[i]._value.id for i in written]
         start = time.perf_counter()
         tracer.trace.finish(ids)
-        _log(f"compiled {self.fn.__name__}: {len(tracer.lifted)} captured tensors, "
+        _log(f"compiled {self.fn.__name__}"
+             f"{' with dynamic dims ' + str(sorted(dynamic)) if dynamic else ''}: "
+             f"{len(tracer.lifted)} captured tensors, "
              f"{(time.perf_counter() - start) * 1e3:.1f} ms")
         _dump(self.fn.__name__, tracer.trace.ir)
         alias = [o._origin if isinstance(o, _Traced) else None for o in outs]
         return _Entry(tracer.trace, tracer.lifted, out_spec, len(outs), written=written,
                       out_alias=alias)
 
+    def _lookup(self, spec, leaves):
+        """The cached entry for these arguments, the key to store a new one
+        under, and the dims to trace as dynamic."""
+        key = _guard_key(spec, leaves)
+        if key in self.cache:
+            return self.cache[key], key, frozenset()
+        if self.dynamic is False:
+            return None, key, frozenset()
+        structure = _structure_key(spec, leaves)
+        shapes = [tuple(t.shape) for t in leaves]
+        first = self.first_shapes.setdefault(structure, shapes)
+        dims = set(self.dynamic_dims.get(structure, ()))
+        pinned = self.static_dims.get(structure, set())
+        if self.dynamic:
+            dims |= {(k, d) for k, s in enumerate(shapes) for d in range(len(s))}
+        changed = {(k, d) for k, (a, b) in enumerate(zip(first, shapes))
+                   for d, (m, n) in enumerate(zip(a, b)) if m != n and min(m, n) >= 2}
+        changed -= pinned
+        dims -= pinned
+        if changed - dims:
+            _log(f"{self.fn.__name__}: dims {sorted(changed - dims)} (argument leaf, dim) "
+                 "changed, now dynamic")
+        dims |= changed
+        if not dims:
+            return None, key, frozenset()
+        self.dynamic_dims[structure] = frozenset(dims)
+        dynamic_key = ("dynamic", _guard_key(spec, leaves, dims))
+        return self.cache.get(dynamic_key), dynamic_key, frozenset(dims)
+
     def __call__(self, *args, **kwargs):
         if _active() is not None:  # called while tracing another function: inline
             return self.fn(*args, **kwargs)
         leaves = []
         spec = _flatten((args, kwargs), leaves)
-        key = _guard_key(spec, leaves)
-        entry = self.cache.get(key)
+        entry, key, dynamic = self._lookup(spec, leaves)
         if entry is None:
             if len(self.cache) >= RECOMPILE_LIMIT:
                 warnings.warn(f"mlopt.compile: {self.fn.__name__} recompiled "
@@ -479,17 +658,15 @@ class CompiledFunction:
                               "eagerly from now on", stacklevel=2)
                 return self.fn(*args, **kwargs)
             _log(f"guard miss for {self.fn.__name__}: {key}")
-            try:
-                entry = self._trace(args, kwargs)
-            except GraphBreak as brk:
-                message = f"{brk.where}: {brk.reason}"
-                if self.fullgraph:
-                    raise RuntimeError(f"mlopt.compile(fullgraph=True): graph break at "
-                                       f"{message}") from None
-                if message not in self.reasons:
-                    self.reasons.append(message)
-                    _log(f"{self.fn.__name__} runs eagerly: {message}")
-                entry = _Entry()
+            entry, dynamic = self._compile(args, kwargs, dynamic)
+            dynamic = frozenset(dynamic)
+            if key[0] == "dynamic":
+                structure = _structure_key(spec, leaves)
+                self.static_dims.setdefault(structure, set()).update(
+                    self.dynamic_dims[structure] - dynamic)
+                self.dynamic_dims[structure] = dynamic
+                key = ("dynamic", _guard_key(spec, leaves, dynamic)) if dynamic \
+                    else _guard_key(spec, leaves)
             self.cache[key] = entry
         if entry.trace is None:
             return self.fn(*args, **kwargs)
@@ -503,6 +680,32 @@ class CompiledFunction:
             if out is not None:
                 results[k] = inputs[out]
         return _unflatten(entry.out_spec, results)
+
+    def _compile(self, args, kwargs, dynamic):
+        """Traces and compiles: returns the entry and the dims it keeps
+        dynamic. A dim used as a number turns static (its symbol's dims, then
+        the trace again); a graph break runs eagerly."""
+        try:
+            while dynamic:
+                try:
+                    return self._trace(args, kwargs, dynamic), dynamic
+                except _Specialize as why:
+                    fixed = why.sym.positions if why.sym is not None else dynamic
+                    _log(f"{self.fn.__name__}: dims {sorted(fixed)} stay static: {why}")
+                    dynamic = frozenset(dynamic - fixed)
+                except (RuntimeError, TypeError, ValueError, IndexError) as why:
+                    _log(f"{self.fn.__name__} specializes its shapes: {why}")
+                    dynamic = frozenset()
+            return self._trace(args, kwargs), dynamic
+        except GraphBreak as brk:
+            message = f"{brk.where}: {brk.reason}"
+            if self.fullgraph:
+                raise RuntimeError(f"mlopt.compile(fullgraph=True): graph break at "
+                                   f"{message}") from None
+            if message not in self.reasons:
+                self.reasons.append(message)
+                _log(f"{self.fn.__name__} runs eagerly: {message}")
+            return _Entry(), dynamic
 
 
 def _dump(name, ir):

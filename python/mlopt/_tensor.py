@@ -558,6 +558,19 @@ class Size(tuple):
     def __add__(self, other):
         return Size(tuple(self) + tuple(other))
 
+    # Lengths first: dims are never compared across ranks (a dynamic dim
+    # compared with a number would need its value).
+    def __eq__(self, other):
+        if isinstance(other, (tuple, list)) and len(other) != len(self):
+            return False
+        return tuple.__eq__(self, tuple(other)) if isinstance(other, list) \
+            else tuple.__eq__(self, other)
+
+    def __ne__(self, other):
+        return not self == other
+
+    __hash__ = tuple.__hash__
+
 
 class device:
     def __init__(self, kind="cpu", index=None):
@@ -592,7 +605,8 @@ def _check_device(d):
 def _shape_args(args):
     if len(args) == 1 and isinstance(args[0], (tuple, list, Size)):
         args = args[0]
-    return tuple(builtins.int(a) for a in args)
+    # A dynamic dim (inside @compile) stays a symbol.
+    return tuple(a if isinstance(a, _compile.SymDim) else builtins.int(a) for a in args)
 
 
 def _infer_shape(shape, numel):

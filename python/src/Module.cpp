@@ -201,17 +201,20 @@ PYBIND11_MODULE(_C, m) {
       .def("add_input", &Trace::addInput)
       .def("record", [](Trace &t, const std::string &op, const std::vector<int> &operands,
                         const py::dict &attrs, const std::string &resultDtype,
-                        std::optional<std::vector<int64_t>> resultShape) {
+                        std::optional<std::vector<int64_t>> resultShape,
+                        const std::vector<std::pair<int, int>> &sizeSources) {
         mlir::mlopt::EagerOp eager{op, {}, resultDtype};
         for (auto item : attrs)
           eager.attributes.push_back({item.first.cast<std::string>(), attrOf(item.second)});
         TracedValue result;
         std::string error;
-        if (!t.record(eager, operands, resultShape ? &*resultShape : nullptr, result, error))
+        if (!t.record(eager, operands, resultShape ? &*resultShape : nullptr, sizeSources,
+                      result, error))
           throw std::runtime_error(error);
         return result;
       }, py::arg("op"), py::arg("operands"), py::arg("attrs") = py::dict(),
-         py::arg("result_dtype") = "", py::arg("result_shape") = py::none())
+         py::arg("result_dtype") = "", py::arg("result_shape") = py::none(),
+         py::arg("size_sources") = std::vector<std::pair<int, int>>())
       .def("finish", [](Trace &t, const std::vector<int> &results) {
         std::string error;
         bool ok;

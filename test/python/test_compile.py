@@ -325,3 +325,58 @@ def test_bitwise_ops_compiled_match_numpy():
     got = f(mlopt.tensor(a), mlopt.tensor(b))
     for g, e in zip(got, (a & b, a | b, a ^ b, ~a, ~(a > 2))):
         np.testing.assert_array_equal(g.numpy(), e)
+
+
+def _mlp_head(x):
+    return F.softmax(F.gelu(x @ W + B), dim=-1).sum(1)
+
+
+def test_a_changing_dim_becomes_dynamic():
+    f = mlopt.compile(_mlp_head)
+    for n in [3, 4, 5, 9, 1, 0, 33, 2]:
+        x = mlopt.randn(n, 8)
+        same(f(x), _mlp_head(x))
+    # 3 (static), one dynamic program for every n >= 2, and static 1 and 0.
+    assert len(f.cache) == 4
+    assert sum(1 for k in f.cache if k[0] == "dynamic") == 1
+
+
+def test_dynamic_false_and_true():
+    static = mlopt.compile(_mlp_head, dynamic=False)
+    dynamic = mlopt.compile(_mlp_head, dynamic=True)
+    for n in [3, 4, 5]:
+        x = mlopt.randn(n, 8)
+        same(static(x), _mlp_head(x))
+        same(dynamic(x), _mlp_head(x))
+    assert len(static.cache) == 3
+    assert len(dynamic.cache) == 1
+
+
+def test_dims_used_as_numbers_specialize_and_stay_right():
+    def body(x, y):
+        x.add_(1)  # written back at any size
+        flat = x.reshape(x.shape[0] * 8)  # needs the value of the dim
+        return flat.sum(), (x * y).sum(0)
+    f = mlopt.compile(body)
+    for n in [3, 4, 5]:
+        x, y = mlopt.randn(n, 8), mlopt.randn(n, 8)
+        xe = x.clone()
+        got, expected = f(x, y), body(xe, y)
+        same(got[0], expected[0])
+        same(got[1], expected[1])
+        same(x, xe)
+    assert f.reasons == []
+    # The reshape pins dim 0 of x static (and y's, the same size: duck
+    # sizing); later sizes recompile statically without a dynamic retry.
+    assert (0, 0) in list(f.static_dims.values())[0]
+    assert len(f.cache) == 3
+
+
+def test_duck_sizing_keys_equal_dims_together():
+    f = mlopt.compile(lambda x, y: x * y.sum(1, keepdim=True))
+    for n in [3, 4, 6]:
+        x, y = mlopt.randn(n, 5), mlopt.randn(n, 7)
+        same(f(x, y), x * y.sum(1, keepdim=True))
+    # Batch dims that now differ are another guard: broadcasting still errors.
+    with pytest.raises(RuntimeError, match="size"):
+        f(mlopt.randn(4, 5), mlopt.randn(6, 7))
