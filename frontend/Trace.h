@@ -49,6 +49,8 @@ public:
            std::vector<::mlopt::rt::Buffer> &outputs, std::string &error) const;
   /// The mlopt IR of the traced function (for MLOPT_DUMP_IR and explain).
   std::string ir() const { return text; }
+  /// The launches of the compiled program (fused kernels and library calls).
+  size_t kernelCount() const { return program.launches.size(); }
 
 private:
   std::unique_ptr<MLIRContext> context;

@@ -609,7 +609,7 @@ class CompiledFunction:
         tracer.trace.finish(ids)
         _log(f"compiled {self.fn.__name__}"
              f"{' with dynamic dims ' + str(sorted(dynamic)) if dynamic else ''}: "
-             f"{len(tracer.lifted)} captured tensors, "
+             f"{tracer.trace.kernel_count} kernels, {len(tracer.lifted)} captured tensors, "
              f"{(time.perf_counter() - start) * 1e3:.1f} ms")
         _dump(self.fn.__name__, tracer.trace.ir)
         alias = [o._origin if isinstance(o, _Traced) else None for o in outs]

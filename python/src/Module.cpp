@@ -237,6 +237,7 @@ PYBIND11_MODULE(_C, m) {
           throw std::runtime_error(error);
         return outputs;
       })
-      .def_property_readonly("ir", &Trace::ir);
+      .def_property_readonly("ir", &Trace::ir)
+      .def_property_readonly("kernel_count", &Trace::kernelCount);
   m.def("num_threads", &rt::numThreads);
 }

@@ -380,3 +380,14 @@ def test_duck_sizing_keys_equal_dims_together():
     # Batch dims that now differ are another guard: broadcasting still errors.
     with pytest.raises(RuntimeError, match="size"):
         f(mlopt.randn(4, 5), mlopt.randn(6, 7))
+
+
+def test_mlopt_log_compile_reports_guard_misses_kernels_and_times(monkeypatch, capsys):
+    monkeypatch.setenv("MLOPT_LOG", "compile")
+    f = mlopt.compile(lambda x: (x * 2 + 1).exp().sum(1))
+    f(mlopt.randn(3, 4))
+    f(mlopt.randn(5, 4))
+    err = capsys.readouterr().err
+    assert err.count("guard miss for <lambda>") == 2
+    assert "dims [(0, 0)] (argument leaf, dim) changed, now dynamic" in err
+    assert "1 kernels" in err and " ms" in err
