@@ -1,6 +1,7 @@
 //===- GraphBuilder.cpp - build an mlopt function op by op ----------------===//
 
 #include "frontend/GraphBuilder.h"
+#include "passes/Autodiff.h"
 #include "ir/MloptDialect.h"
 #include "ir/MloptOps.h"
 
@@ -97,6 +98,11 @@ FailureOr<Value> GraphBuilder::create(llvm::StringRef opName, ValueRange operand
     return fail(diagnostics.message);
   }
   return op->getResult(0);
+}
+
+FailureOr<SmallVector<Value>> GraphBuilder::vjp(ValueRange outputs, ValueRange cotangents,
+                                                ValueRange wrt) {
+  return buildVJP(builder, builder.getUnknownLoc(), outputs, cotangents, wrt, lastError);
 }
 
 Value GraphBuilder::dimOf(Value value, int64_t dim) {

@@ -37,6 +37,10 @@ public:
   /// The run-time size of dim `dim` of `value` (a tensor.dim).
   Value dimOf(Value value, int64_t dim);
 
+  /// Appends the vector-Jacobian product of `outputs` with `cotangents`
+  /// with respect to `wrt` (passes/Autodiff.h): one gradient per `wrt`.
+  FailureOr<SmallVector<Value>> vjp(ValueRange outputs, ValueRange cotangents, ValueRange wrt);
+
   /// A dense constant.
   FailureOr<Value> constant(DenseElementsAttr value);
 

@@ -108,6 +108,67 @@ bool Trace::record(const EagerOp &op, const std::vector<int> &operands,
   return true;
 }
 
+bool Trace::gradients(const std::vector<int> &outputs, const std::vector<int> &cotangents,
+                      const std::vector<int> &wrt, std::vector<TracedValue> &result,
+                      std::string &error) {
+  auto valueOf = [&](int id, Value &value) {
+    if (id < 0 || id >= static_cast<int>(values.size())) {
+      error = "unknown traced value";
+      return false;
+    }
+    value = Value::getFromOpaquePointer(values[id]);
+    return true;
+  };
+  if (cotangents.size() != outputs.size()) {
+    error = "one cotangent per output is needed";
+    return false;
+  }
+  SmallVector<Value> outs, seeds, args;
+  for (auto [out, cot] : llvm::zip(outputs, cotangents)) {
+    Value value, seed;
+    if (!valueOf(out, value))
+      return false;
+    if (cot == -1) {
+      auto type = cast<RankedTensorType>(value.getType());
+      if (!type.hasStaticShape()) {
+        error = "autodiff needs static shapes";
+        return false;
+      }
+      OpBuilder b(context.get());
+      FailureOr<Value> ones = builder->constant(DenseElementsAttr::get(
+          type, isa<FloatType>(type.getElementType())
+                    ? Attribute(b.getFloatAttr(type.getElementType(), 1.0))
+                    : Attribute(b.getIntegerAttr(type.getElementType(), 1))));
+      if (failed(ones)) {
+        error = builder->error();
+        return false;
+      }
+      seed = *ones;
+    } else if (!valueOf(cot, seed)) {
+      return false;
+    }
+    outs.push_back(value);
+    seeds.push_back(seed);
+  }
+  for (int id : wrt) {
+    Value value;
+    if (!valueOf(id, value))
+      return false;
+    args.push_back(value);
+  }
+  FailureOr<SmallVector<Value>> grads = builder->vjp(outs, seeds, args);
+  if (failed(grads)) {
+    error = builder->error();
+    return false;
+  }
+  result.clear();
+  for (Value g : *grads) {
+    values.push_back(g.getAsOpaquePointer());
+    result.push_back(describe(values.size() - 1, g));
+  }
+  return true;
+}
+
 bool Trace::finish(const std::vector<int> &results, std::string &error) {
   SmallVector<Value> outs;
   for (int id : results) {

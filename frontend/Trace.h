@@ -42,6 +42,11 @@ public:
               const std::vector<int64_t> *resultShape,
               const std::vector<std::pair<int, int>> &sizeSources, TracedValue &result,
               std::string &error);
+  /// Records the gradients of `outputs` (seeded with `cotangents`, or ones
+  /// where a cotangent id is -1) with respect to `wrt`; false with `error`.
+  bool gradients(const std::vector<int> &outputs, const std::vector<int> &cotangents,
+                 const std::vector<int> &wrt, std::vector<TracedValue> &result,
+                 std::string &error);
   /// Ends the function with `results` and compiles it.
   bool finish(const std::vector<int> &results, std::string &error);
   /// Runs the compiled function.

@@ -40,4 +40,37 @@ def RefineShapes : Pass<"mlopt-refine-shapes", "ModuleOp"> {
   let dependentDialects = ["tensor::TensorDialect"];
 }
 
+def Autodiff : Pass<"mlopt-autodiff", "ModuleOp"> {
+  let summary = "Adds the reverse-mode gradient (VJP) of a function";
+  let description = [{
+    Next to `@<function>` adds `@<function>_vjp`, which takes the original
+    arguments followed by one cotangent per result and returns the original
+    results followed by the gradients of the arguments listed in `wrt`. One
+    rule per op (docs/autodiff.md); broadcasts are summed back to the
+    operand's shape; only ops between `wrt` and the results get gradients;
+    comparisons, argmax, floor, integer casts carry none. Its output is
+    mlopt IR, so running it again differentiates the gradient.
+
+    ```mlir
+    func.func @f(%x: tensor<4xf32>) -> tensor<4xf32> {
+      %0 = mlopt.mul %x, %x : tensor<4xf32>
+      return %0 : tensor<4xf32>
+    }
+    // --mlopt-autodiff="function=f wrt=0" adds:
+    func.func @f_vjp(%x: tensor<4xf32>, %g: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>) {
+      %0 = mlopt.mul %x, %x : tensor<4xf32>
+      %1 = mlopt.mul %g, %x : tensor<4xf32>
+      %2 = mlopt.mul %g, %x : tensor<4xf32>
+      %3 = mlopt.add %1, %2 : tensor<4xf32>
+      return %0, %3 : tensor<4xf32>, tensor<4xf32>
+    }
+    ```
+  }];
+  let options = [
+    Option<"function", "function", "std::string", "\"forward\"",
+           "the function to differentiate">,
+    ListOption<"wrt", "wrt", "int64_t", "indices of the arguments to differentiate">,
+  ];
+}
+
 #endif // MLOPT_PASSES_TD

@@ -102,6 +102,8 @@ class _Tracer:
         self.inputs = 0       # traced inputs so far (arguments, then lifted)
         self.mutated = {}     # input index -> its _Traced, updated in place
         self.symbols = {}     # size -> SymDim, for dynamic dims
+        self.grads = {}       # id(param) -> (param, .grad before tracing): backward()
+        self.concrete = {}    # id(tensor) -> (tensor, its _Traced input)
 
     def input(self, t, dynamic=(), leaf=None):
         """A traced input; dims in `dynamic` (>= 2) get a symbol shared by
@@ -138,6 +140,7 @@ class _Tracer:
             traced = self.input(t)
             self.lifted.append(t)
             self.lifted_ids[id(t)] = traced
+            self.concrete[id(t)] = (t, traced)
         return traced
 
     def record(self, op, inputs, attrs=None, result_dtype=None, result_shape=None):
@@ -572,6 +575,7 @@ class _Entry:
         self.trace, self.lifted, self.out_spec = trace, list(lifted), out_spec
         self.n_out, self.written = n_out, list(written)
         self.out_alias = list(out_alias)
+        self.grad_targets = []  # (parameter, not None): the .grad the call sets
 
 
 class CompiledFunction:
@@ -592,19 +596,28 @@ class CompiledFunction:
         tracer = _Tracer()
         symbolic = [tracer.input(t, {d for k, d in dynamic if k == i and t.shape[d] >= 2}, i)
                     for i, t in enumerate(leaves)]
+        for t, traced in zip(leaves, symbolic):
+            tracer.concrete[id(t)] = (t, traced)
         previous = _active()
         _state.tracer = tracer
         try:
             sym_args, sym_kwargs = _unflatten(spec, symbolic)
             result = self.fn(*sym_args, **sym_kwargs)
+            grads = [(p, p.grad) for p, _ in tracer.grads.values()]
         finally:
             _state.tracer = previous
+            for p, before in tracer.grads.values():
+                p.grad = before  # the compiled call sets the real one
         outs = []
         out_spec = _flatten(result, outs)
         ids = [(o if isinstance(o, _Traced) else tracer.lift(o))._value.id for o in outs]
         # Inputs updated in place come back as extra results, written back.
         written = sorted(tracer.mutated)
         ids += [tracer.mutated[i]._value.id for i in written]
+        # .grad of parameters after backward() comes back too.
+        # (None where the function set it to None.)
+        ids += [(g if isinstance(g, _Traced) else tracer.lift(g))._value.id
+                for _, g in grads if g is not None]
         start = time.perf_counter()
         tracer.trace.finish(ids)
         _log(f"compiled {self.fn.__name__}"
@@ -613,8 +626,10 @@ class CompiledFunction:
              f"{(time.perf_counter() - start) * 1e3:.1f} ms")
         _dump(self.fn.__name__, tracer.trace.ir)
         alias = [o._origin if isinstance(o, _Traced) else None for o in outs]
-        return _Entry(tracer.trace, tracer.lifted, out_spec, len(outs), written=written,
-                      out_alias=alias)
+        entry = _Entry(tracer.trace, tracer.lifted, out_spec, len(outs), written=written,
+                       out_alias=alias)
+        entry.grad_targets = [(p, g is not None) for p, g in grads]
+        return entry
 
     def _lookup(self, spec, leaves):
         """The cached entry for these arguments, the key to store a new one
@@ -674,6 +689,9 @@ class CompiledFunction:
         outs = [Tensor(b) for b in entry.trace.run([t._buf for t in inputs])]
         for index, value in zip(entry.written, outs[entry.n_out:]):
             _C.copy_into(value._buf, inputs[index]._buf)
+        grads = iter(outs[entry.n_out + len(entry.written):])
+        for param, has_value in entry.grad_targets:
+            param.grad = next(grads) if has_value else None
         results = outs[:entry.n_out]
         # An output that is an updated input is that input, as in eager.
         for k, out in enumerate(entry.out_alias):

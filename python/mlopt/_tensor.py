@@ -242,6 +242,23 @@ class Tensor:
     def detach(self):
         return Tensor(self._buf)
 
+    # ---- autograd (python/mlopt/_autograd.py) --------------------------------
+    def backward(self, gradient=None, retain_graph=None, create_graph=False):
+        _autograd.backward(self, gradient, retain_graph, create_graph)
+
+    def requires_grad_(self, requires_grad=True):
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    @property
+    def is_leaf(self):
+        return getattr(self, "_node", None) is None
+
+    @property
+    def grad_fn(self):
+        node = getattr(self, "_node", None)
+        return None if node is None else node[0]
+
     # ---- views ----------------------------------------------------------------
     def _view(self, shape, strides, offset=None):
         return Tensor(self._buf.view(list(shape), list(strides),
@@ -477,6 +494,11 @@ class Tensor:
         if tracer is not None:  # a captured tensor updated inside @compile
             tracer.lift(self)._assign(value, check_cast)
             return self
+        if _autograd.is_grad_enabled() and (self.requires_grad or (
+                isinstance(value, Tensor) and value.requires_grad)):
+            raise RuntimeError("in-place update of a tensor that requires grad (or with a "
+                               "value that does): mlopt's autograd records out-of-place "
+                               "ops only; update under mlopt.no_grad() or use x = x + ...")
         value = _as_tensor(value, self.dtype)
         if value.dtype is not self.dtype:
             if check_cast and value.dtype.category > self.dtype.category:
@@ -633,8 +655,9 @@ def _run(op, inputs, attrs=None, result_dtype=None):
     out = Tensor(_C.run(op, buffers, attrs or {}, result_dtype.mlir if result_dtype else "")[0])
     # A kernel that folded to its input returns it: results never alias inputs.
     if builtins.any(out._buf.same_storage(b) for b in buffers):
-        out = out.clone()
-    return out
+        out = Tensor(out._buf).clone()
+    return _autograd.record(out, lambda *ins: _run(op, list(ins), attrs, result_dtype),
+                            tuple(inputs))
 
 
 def _empty(shape, dtype):
@@ -1321,14 +1344,14 @@ def _random(shape, dtype, device, draw):
     return make()
 
 
-def rand(*shape, dtype=None, device=None):
+def rand(*shape, dtype=None, device=None, requires_grad=False):
     return _random(_shape_args(shape), dtype or dt.get_default_dtype(), device,
-                   lambda g, s: g.random(s))
+                   lambda g, s: g.random(s)).requires_grad_(requires_grad)
 
 
-def randn(*shape, dtype=None, device=None):
+def randn(*shape, dtype=None, device=None, requires_grad=False):
     return _random(_shape_args(shape), dtype or dt.get_default_dtype(), device,
-                   lambda g, s: g.standard_normal(s))
+                   lambda g, s: g.standard_normal(s)).requires_grad_(requires_grad)
 
 
 def randint(low, high=None, size=None, dtype=None, device=None):
@@ -1381,5 +1404,11 @@ def _install_methods():
 
 _install_methods()
 
-# Last: @compile's tracer subclasses Tensor and hooks _run.
+# Last: @compile's tracer subclasses Tensor and hooks _run; autograd records
+# views (and _run) on tensors that require grad.
 from . import _compile  # noqa: E402
+from . import _autograd  # noqa: E402
+
+for _name in ["view", "reshape", "permute", "unsqueeze", "squeeze", "expand", "clone",
+              "contiguous", "__getitem__", "flatten", "transpose"]:
+    setattr(Tensor, _name, _autograd.recorded_method(_name))

@@ -215,6 +215,14 @@ PYBIND11_MODULE(_C, m) {
       }, py::arg("op"), py::arg("operands"), py::arg("attrs") = py::dict(),
          py::arg("result_dtype") = "", py::arg("result_shape") = py::none(),
          py::arg("size_sources") = std::vector<std::pair<int, int>>())
+      .def("gradients", [](Trace &t, const std::vector<int> &outputs,
+                           const std::vector<int> &cotangents, const std::vector<int> &wrt) {
+        std::vector<TracedValue> result;
+        std::string error;
+        if (!t.gradients(outputs, cotangents, wrt, result, error))
+          throw std::runtime_error(error);
+        return result;
+      })
       .def("finish", [](Trace &t, const std::vector<int> &results) {
         std::string error;
         bool ok;
