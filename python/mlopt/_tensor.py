@@ -1247,26 +1247,26 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
 as_tensor = tensor
 
 
-def _factory(shape, dtype, device, fill):
+def _factory(shape, dtype, device, fill, requires_grad=False):
     if device is not None:
         _check_device(device)
     dtype = dtype or dt.get_default_dtype()
     out = _empty(_shape_args(shape) if shape != () else (), dtype)
     if fill is not None:
         out.fill_(fill)
-    return out
+    return out.requires_grad_(requires_grad)
 
 
 def empty(*shape, dtype=None, device=None, requires_grad=False):
-    return _factory(shape, dtype, device, None)
+    return _factory(shape, dtype, device, None, requires_grad)
 
 
 def zeros(*shape, dtype=None, device=None, requires_grad=False):
-    return _factory(shape, dtype, device, 0)
+    return _factory(shape, dtype, device, 0, requires_grad)
 
 
 def ones(*shape, dtype=None, device=None, requires_grad=False):
-    return _factory(shape, dtype, device, 1)
+    return _factory(shape, dtype, device, 1, requires_grad)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
@@ -1277,7 +1277,7 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False):
     shape = _shape_args((size,)) if not isinstance(size, int) else (size,)
     value = np.array(fill_value, dtype=np.float32 if dtype is dt.bfloat16 else dtype.numpy)
     out = Tensor(_C.from_numpy(np.broadcast_to(value, shape).astype(value.dtype, order="C")))
-    return out.to(dtype) if dtype is dt.bfloat16 else out
+    return (out.to(dtype) if dtype is dt.bfloat16 else out).requires_grad_(requires_grad)
 
 
 def zeros_like(input, dtype=None):

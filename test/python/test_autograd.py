@@ -155,6 +155,16 @@ def test_accumulation_no_grad_detach_and_errors():
     np.testing.assert_allclose(w.grad.numpy(), 2 * w.detach().numpy() * g.numpy())
 
 
+def test_factories_take_requires_grad():
+    for t in [mlopt.zeros(2, requires_grad=True), mlopt.ones(2, requires_grad=True),
+              mlopt.full((2,), 3.0, requires_grad=True), mlopt.empty(2, requires_grad=True),
+              mlopt.randn(2, requires_grad=True), mlopt.tensor([1.0], requires_grad=True)]:
+        assert t.requires_grad and t.is_leaf
+    b = mlopt.zeros(3, requires_grad=True)
+    F.linear(mlopt.ones(2, 3), mlopt.ones(3, 3), b).sum().backward()
+    np.testing.assert_array_equal(b.grad.numpy(), np.full(3, 2.0))
+
+
 def _mlp_params(seed):
     rng = np.random.default_rng(seed)
     return [mlopt.tensor(rng.standard_normal(s) * 0.3, dtype=mlopt.float64).requires_grad_()
