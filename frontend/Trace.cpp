@@ -24,12 +24,20 @@ std::string nameOf(Type type) {
   return os.str();
 }
 
-TracedValue describe(int id, Value value) {
-  auto type = cast<RankedTensorType>(value.getType());
-  std::vector<int64_t> shape;
-  for (int64_t d : type.getShape())
-    shape.push_back(ShapedType::isDynamic(d) ? -1 : d);
-  return {id, shape, nameOf(type.getElementType())};
+// Symbol k's sentinel size: far above real dims and spaced so that a rule
+// adding a real size to one (concat) or scaling it (pooling) leaves the
+// range; products of two overflow and fail the rule.
+constexpr int64_t kSentinelBase = int64_t(1) << 40, kSentinelStride = int64_t(1) << 30;
+constexpr int64_t kSentinelOffset = 7777, kMaxSymbols = 1024;
+
+int64_t sentinel(int64_t symbol) {
+  return kSentinelBase + symbol * kSentinelStride + kSentinelOffset;
+}
+
+/// The symbol whose sentinel `size` is, or -1.
+int64_t symbolOf(int64_t size) {
+  int64_t k = (size - kSentinelBase - kSentinelOffset) / kSentinelStride;
+  return size >= kSentinelBase && k < kMaxSymbols && sentinel(k) == size ? k : -1;
 }
 
 /// Python's -1 for a dynamic dim is MLIR's kDynamic.
@@ -44,15 +52,76 @@ SmallVector<int64_t> mlirShape(const std::vector<int64_t> &shape) {
 
 Trace::Trace() : context(std::make_unique<MLIRContext>()) {
   builder = std::make_unique<GraphBuilder>(*context, "traced");
+  prober = std::make_unique<GraphBuilder>(*context, "probe");
 }
 
 Trace::~Trace() = default;
 
-TracedValue Trace::addInput(const std::vector<int64_t> &shape, const std::string &dtype) {
+TracedValue Trace::describe(int id) const {
+  auto type = cast<RankedTensorType>(Value::getFromOpaquePointer(values[id]).getType());
+  TracedValue result{id, {}, {}, nameOf(type.getElementType())};
+  for (auto [d, probe] : llvm::zip(type.getShape(), probes[id])) {
+    bool dynamic = ShapedType::isDynamic(d);
+    int64_t symbol = symbolOf(probe);
+    result.shape.push_back(dynamic ? -1 : d);
+    result.symbols.push_back(!dynamic ? -1 : symbol >= 0 ? symbol : -2);
+  }
+  return result;
+}
+
+TracedValue Trace::addInput(const std::vector<int64_t> &shape, const std::string &dtype,
+                            const std::vector<int64_t> &symbols) {
   Value arg = builder->addArgument(
       RankedTensorType::get(mlirShape(shape), elementTypeNamed(*context, dtype)));
   values.push_back(arg.getAsOpaquePointer());
-  return describe(values.size() - 1, arg);
+  std::vector<int64_t> probe;
+  for (auto [d, size] : llvm::enumerate(shape)) {
+    int64_t symbol = d < symbols.size() ? symbols[d] : -1;
+    probe.push_back(size != -1                                   ? size
+                    : symbol >= 0 && symbol < kMaxSymbols ? sentinel(symbol)
+                                                          : ShapedType::kDynamic);
+  }
+  probes.push_back(probe);
+  return describe(values.size() - 1);
+}
+
+std::vector<int64_t> Trace::probeOf(const EagerOp &op, const std::vector<int> &operands,
+                                    const std::vector<int64_t> *resultShape,
+                                    const std::vector<std::pair<int, int>> &sizeSources,
+                                    Value result) {
+  auto type = cast<RankedTensorType>(result.getType());
+  auto shapeOf = [](Type t) {
+    ArrayRef<int64_t> shape = cast<RankedTensorType>(t).getShape();
+    return std::vector<int64_t>(shape.begin(), shape.end());
+  };
+  if (type.hasStaticShape())
+    return shapeOf(type);
+  if (resultShape) { // the caller chose the shape: dynamic dims are their sources'
+    std::vector<int64_t> probe;
+    auto source = sizeSources.begin();
+    for (int64_t d : *resultShape) {
+      if (d != -1) {
+        probe.push_back(d);
+        continue;
+      }
+      probe.push_back(probes[source->first][source->second]);
+      ++source;
+    }
+    return probe;
+  }
+  if (!op.resultElementType.empty()) // convert: the operand's shape
+    return probes[operands.front()];
+  // The op's own shape rule, on the operands' probe shapes.
+  SmallVector<Value> args;
+  for (int id : operands) {
+    auto operandType = cast<RankedTensorType>(Value::getFromOpaquePointer(values[id]).getType());
+    args.push_back(prober->addArgument(operandType.clone(probes[id])));
+  }
+  Builder b(context.get());
+  FailureOr<Value> probed = prober->create(op.name, args, attributesOf(b, op));
+  if (failed(probed)) // e.g. sentinel arithmetic overflowed: nothing is named
+    return shapeOf(type);
+  return shapeOf(probed->getType());
 }
 
 bool Trace::record(const EagerOp &op, const std::vector<int> &operands,
@@ -104,7 +173,8 @@ bool Trace::record(const EagerOp &op, const std::vector<int> &operands,
     return false;
   }
   values.push_back(value->getAsOpaquePointer());
-  result = describe(values.size() - 1, *value);
+  probes.push_back(probeOf(op, operands, resultShape, sizeSources, *value));
+  result = describe(values.size() - 1);
   return true;
 }
 
@@ -125,28 +195,9 @@ bool Trace::gradients(const std::vector<int> &outputs, const std::vector<int> &c
   }
   SmallVector<Value> outs, seeds, args;
   for (auto [out, cot] : llvm::zip(outputs, cotangents)) {
-    Value value, seed;
-    if (!valueOf(out, value))
+    Value value, seed; // a null seed: ones (buildVJP)
+    if (!valueOf(out, value) || (cot != -1 && !valueOf(cot, seed)))
       return false;
-    if (cot == -1) {
-      auto type = cast<RankedTensorType>(value.getType());
-      if (!type.hasStaticShape()) {
-        error = "autodiff needs static shapes";
-        return false;
-      }
-      OpBuilder b(context.get());
-      FailureOr<Value> ones = builder->constant(DenseElementsAttr::get(
-          type, isa<FloatType>(type.getElementType())
-                    ? Attribute(b.getFloatAttr(type.getElementType(), 1.0))
-                    : Attribute(b.getIntegerAttr(type.getElementType(), 1))));
-      if (failed(ones)) {
-        error = builder->error();
-        return false;
-      }
-      seed = *ones;
-    } else if (!valueOf(cot, seed)) {
-      return false;
-    }
     outs.push_back(value);
     seeds.push_back(seed);
   }
@@ -164,7 +215,9 @@ bool Trace::gradients(const std::vector<int> &outputs, const std::vector<int> &c
   result.clear();
   for (Value g : *grads) {
     values.push_back(g.getAsOpaquePointer());
-    result.push_back(describe(values.size() - 1, g));
+    ArrayRef<int64_t> shape = cast<RankedTensorType>(g.getType()).getShape();
+    probes.push_back(std::vector<int64_t>(shape.begin(), shape.end()));
+    result.push_back(describe(values.size() - 1));
   }
   return true;
 }

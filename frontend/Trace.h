@@ -11,28 +11,33 @@
 #include "frontend/Eager.h"
 #include "runtime/Program.h"
 
+
 #include <memory>
 #include <string>
 #include <vector>
 
 namespace mlir {
 class MLIRContext;
+class Value;
 namespace mlopt {
 class GraphBuilder;
 class CompiledModule;
 
 struct TracedValue {
   int id;
-  std::vector<int64_t> shape; // -1: a dynamic dim
-  std::string dtype; // "f32", ...
+  std::vector<int64_t> shape;   // -1: a dynamic dim
+  std::vector<int64_t> symbols; // per dim: -1 static, k >= 0 symbol k, -2 unnamed
+  std::string dtype;            // "f32", ...
 };
 
 class Trace {
 public:
   Trace();
   ~Trace();
-  /// An input; -1 in `shape` is a dynamic dim.
-  TracedValue addInput(const std::vector<int64_t> &shape, const std::string &dtype);
+  /// An input; -1 in `shape` is a dynamic dim, whose size is symbol
+  /// `symbols[d]` (dims of one symbol are equal at run time).
+  TracedValue addInput(const std::vector<int64_t> &shape, const std::string &dtype,
+                       const std::vector<int64_t> &symbols = {});
   /// Records `op` (attributes as for eager ops); for ops that choose their
   /// result type (reshape, broadcast_in_dim, convert) `resultShape` and
   /// `resultDtype` give it. Each -1 in `resultShape` takes its run-time size
@@ -61,6 +66,16 @@ private:
   std::unique_ptr<MLIRContext> context;
   std::unique_ptr<GraphBuilder> builder;
   std::vector<void *> values; // mlir::Value opaque pointers, by id
+  /// Per value, its shape with each symbol's dims as that symbol's sentinel
+  /// size: running an op's own shape rule on these (in `prober`) tells which
+  /// symbol each dynamic result dim is, with no second copy of the rules.
+  std::vector<std::vector<int64_t>> probes;
+  std::unique_ptr<GraphBuilder> prober;
+  std::vector<int64_t> probeOf(const EagerOp &op, const std::vector<int> &operands,
+                               const std::vector<int64_t> *resultShape,
+                               const std::vector<std::pair<int, int>> &sizeSources,
+                               Value result);
+  TracedValue describe(int id) const;
   std::shared_ptr<CompiledModule> compiled;
   ::mlopt::rt::Program program;
   std::string text;

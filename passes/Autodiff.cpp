@@ -98,16 +98,24 @@ public:
     return b.create<BroadcastInDimOp>(loc, type, x, b.getDenseI64ArrayAttr(dims),
                                       ValueRange{});
   }
-  /// Sums a gradient of a broadcast result back to `shape` (NumPy rules:
-  /// leading dims are new, size-1 dims were stretched).
-  Value unbroadcast(Value g, ArrayRef<int64_t> shape) {
+  /// Sums the gradient of a broadcast back to the operand's `shape`:
+  /// operand dim i became result dim dims[i]; the other result dims are new
+  /// and size-1 operand dims were stretched, so both are summed away.
+  Value sumTo(Value g, ArrayRef<int64_t> shape, ArrayRef<int64_t> dims) {
     ArrayRef<int64_t> from = typeOf(g).getShape();
-    int64_t lead = from.size() - shape.size();
-    SmallVector<int64_t> dims;
-    for (int64_t d = 0; d < static_cast<int64_t>(from.size()); ++d)
-      if (d < lead || (shape[d - lead] == 1 && from[d] != 1))
-        dims.push_back(d);
-    return reshape(sum(g, dims, false), shape);
+    SmallVector<int64_t> reduce;
+    for (int64_t d = 0; d < static_cast<int64_t>(from.size()); ++d) {
+      const int64_t *it = llvm::find(dims, d);
+      if (it == dims.end() || (shape[it - dims.begin()] == 1 && from[d] != 1))
+        reduce.push_back(d);
+    }
+    return reshape(sum(g, reduce, false), shape);
+  }
+  /// sumTo for NumPy broadcasting (dims aligned on the right).
+  Value unbroadcast(Value g, ArrayRef<int64_t> shape) {
+    SmallVector<int64_t> dims(shape.size());
+    std::iota(dims.begin(), dims.end(), typeOf(g).getRank() - shape.size());
+    return sumTo(g, shape, dims);
   }
   /// `g` (the shape of a reduction's result) back to the operand's shape.
   Value unreduce(Value g, Value operand, ArrayRef<int64_t> dims, bool keepdim) {
@@ -228,33 +236,7 @@ bool rule(VJP &v, Operation *op, Value g, SmallVectorImpl<Value> &grads) {
         return true;
       })
       .Case([&](BroadcastInDimOp bcast) {
-        // Sum the new dims and the stretched ones, then restore the shape.
-        ArrayRef<int64_t> dims = bcast.getBroadcastDimensions();
-        ArrayRef<int64_t> in = typeOf(x(0)).getShape(), res = typeOf(out).getShape();
-        SmallVector<int64_t> reduce;
-        for (int64_t d = 0; d < static_cast<int64_t>(res.size()); ++d) {
-          auto it = llvm::find(dims, d);
-          if (it == dims.end() || (in[it - dims.begin()] == 1 && res[d] != 1))
-            reduce.push_back(d);
-        }
-        Value summed = v.sum(g, reduce, false);
-        // The kept dims are in result order; put them in operand order.
-        SmallVector<std::pair<int64_t, int64_t>> kept; // (result dim, operand dim)
-        for (auto [i, d] : llvm::enumerate(dims))
-          if (!(in[i] == 1 && res[d] != 1))
-            kept.push_back({d, static_cast<int64_t>(i)});
-        llvm::sort(kept);
-        SmallVector<int64_t> perm, order;
-        for (auto [d, i] : kept)
-          order.push_back(i);
-        SmallVector<int64_t> sortedOrder(order);
-        llvm::sort(sortedOrder);
-        if (order != sortedOrder) {
-          for (int64_t i : sortedOrder)
-            perm.push_back(llvm::find(order, i) - order.begin());
-          summed = v.transpose(summed, perm);
-        }
-        grads[0] = v.reshape(summed, in);
+        grads[0] = v.sumTo(g, typeOf(x(0)).getShape(), bcast.getBroadcastDimensions());
         return true;
       })
       .Case([&](SliceOp s) {
@@ -362,11 +344,10 @@ bool rule(VJP &v, Operation *op, Value g, SmallVectorImpl<Value> &grads) {
         grads[0] = v.unreduce(g, x(0), s.getDims(), s.getKeepdim());
         return true;
       })
-      .Case<MaxOp, MinOp>([&](Operation *) {
+      .Case<MaxOp, MinOp>([&](auto reduce) {
         // Ties share the gradient evenly (PyTorch's amax/amin).
-        ArrayRef<int64_t> dims = isa<MaxOp>(op) ? cast<MaxOp>(op).getDims()
-                                                : cast<MinOp>(op).getDims();
-        bool keep = isa<MaxOp>(op) ? cast<MaxOp>(op).getKeepdim() : cast<MinOp>(op).getKeepdim();
+        ArrayRef<int64_t> dims = reduce.getDims();
+        bool keep = reduce.getKeepdim();
         Value best = v.unreduce(out, x(0), dims, keep);
         Value hit = v.select(v.eq(x(0), best), v.like(x(0), 1), v.zerosLike(x(0)));
         Value count = v.unreduce(v.sum(hit, dims, true), x(0), dims, true);
@@ -455,7 +436,7 @@ mlir::mlopt::buildVJP(OpBuilder &b, Location loc, ValueRange outputs, ValueRange
   };
   for (auto [out, cot] : llvm::zip(outputs, cotangents))
     if (active.contains(out))
-      accumulate(out, cot);
+      accumulate(out, cot ? cot : v.like(out, 1.0));
 
   SmallVector<Value> operandGrads;
   for (Operation *op : llvm::reverse(order)) {

@@ -15,7 +15,8 @@
 namespace mlir::mlopt {
 
 /// Builds, at `b`'s insertion point, the vector-Jacobian product of
-/// `outputs` with `cotangents` (one per output, same type) with respect to
+/// `outputs` with `cotangents` (one per output, same type; a null one means
+/// ones, as for a scalar loss) with respect to
 /// `wrt`: one gradient per `wrt` value, of its type. A `wrt` value the outputs
 /// do not depend on (or only through non-differentiable ops: comparisons,
 /// argmax, integer casts, floor) gets zeros. Only ops on the paths from `wrt`

@@ -84,7 +84,8 @@ def recorded_method(name):
             # tensor, so updates and gradients reach the tensor itself.
             return getattr(tracer.lift(self), name)(*args, **kwargs)
         out = method(self, *args, **kwargs)
-        if out is not self and isinstance(out, Tensor):
+        # Only self carries a gradient through a view (index tensors do not).
+        if self.requires_grad and out is not self and isinstance(out, Tensor):
             record(out, lambda s, a, k: getattr(s, name)(*a, **k), (self, args, kwargs))
         return out
     return wrapper
@@ -132,16 +133,12 @@ def _replay(loss, gradient):
         for t in order:
             if getattr(t, "_node", None) is not None:
                 replay, args = t._node
-                value = replay(*sub(args))
-                traced[id(t)] = value if isinstance(value, _compile._Traced) \
-                    else tracer.lift(value)
-        seed = -1 if gradient is None else tracer.lift(gradient)._value.id
-        out = traced[id(loss)] if id(loss) in traced else tracer.lift(loss)
-        grads = tracer.trace.gradients([out._value.id], [seed],
-                                       [traced[id(leaf)]._value.id for leaf in leaves])
+                traced[id(t)] = tracer.lift(replay(*sub(args)))
+        grads = tracer.gradients([traced.get(id(loss), loss)], [gradient],
+                                 [traced[id(leaf)] for leaf in leaves])
     finally:
         _compile._state.tracer = previous
-    tracer.trace.finish([g.id for g in grads])
+    tracer.trace.finish([g._value.id for g in grads])
     inputs = leaves + [x() if callable(x) else x for x in tracer.lifted]
     return tracer.trace, leaves, inputs
 
@@ -177,12 +174,8 @@ def _traced_backward(loss, gradient):
     if not params:
         raise RuntimeError("element 0 of tensors does not require grad and does not have a "
                            "grad_fn")
-    seed = -1 if gradient is None else (gradient if isinstance(gradient, _compile._Traced)
-                                        else tracer.lift(gradient))._value.id
-    values = tracer.trace.gradients([loss._value.id], [seed],
-                                    [traced._value.id for _, traced in params])
-    for (p, _), v in zip(params, values):
-        g = _compile._Traced(tracer, v)
+    grads = tracer.gradients([loss], [gradient], [traced for _, traced in params])
+    for (p, _), g in zip(params, grads):
         if id(p) not in tracer.grads:
             tracer.grads[id(p)] = (p, p.grad)  # restored after tracing
         if p.grad is not None:
@@ -202,14 +195,8 @@ def _traced_grads(f, args, argnums, cotangents=None):
         if len(outs) != 1 or outs[0].numel() != 1:
             raise RuntimeError("grad requires a function returning one scalar tensor; use "
                                "vjp for other outputs")
-        seeds = [-1]
-    else:
-        seeds = [(c if isinstance(c, _compile._Traced) else tracer.lift(c))._value.id
-                 for c in cotangents]
-    ids = [(o if isinstance(o, _compile._Traced) else tracer.lift(o))._value.id for o in outs]
-    wrt = [args[i] for i in nums]
-    values = tracer.trace.gradients(ids, seeds, [w._value.id for w in wrt])
-    grads = tuple(_compile._Traced(tracer, v) for v in values)
+        cotangents = [None]
+    grads = tuple(tracer.gradients(outs, cotangents, [args[i] for i in nums]))
     return out, grads[0] if single else grads
 
 

@@ -52,8 +52,9 @@ class SymDim:
     in torch.compile) known at run time only. It compares equal to the same
     symbol; anything needing its value raises _Specialize."""
 
-    def __init__(self, sid, source, dim):
-        self.sid, self.source, self.dim = sid, source, dim  # source: a traced input id
+    def __init__(self, sid):
+        self.sid = sid
+        self.source = self.dim = None  # the traced input and dim its size is read from
         self.positions = set()  # the (argument leaf, dim)s of this size
 
     def __repr__(self):
@@ -109,32 +110,48 @@ class _Tracer:
         """A traced input; dims in `dynamic` (>= 2) get a symbol shared by
         every dynamic dim of the same size (duck sizing, as torch.compile)."""
         shape = [-1 if d in dynamic else n for d, n in enumerate(t.shape)]
-        traced = _Traced(self, self.trace.add_input(shape, t.dtype.mlir))
-        if dynamic:
-            traced._sym = tuple(self._symbol(n, traced._value.id, d) if d in dynamic else n
-                                for d, n in enumerate(t.shape))
-            for d in dynamic:
-                traced._sym[d].positions.add((leaf, d))
+        syms = {d: self._symbol(t.shape[d]) for d in dynamic}
+        traced = self._wrap(self.trace.add_input(
+            shape, t.dtype.mlir, [syms[d].sid if d in syms else -1 for d in range(len(shape))]))
+        for d, sym in syms.items():
+            if sym.source is None:  # its first dim: where run-time sizes are read
+                sym.source, sym.dim = traced._value.id, d
+            sym.positions.add((leaf, d))
         traced._origin = self.inputs
         self.inputs += 1
         return traced
 
-    def _symbol(self, size, source, dim):
+    def _symbol(self, size):
         if size not in self.symbols:
-            self.symbols[size] = SymDim(len(self.symbols), source, dim)
+            self.symbols[size] = SymDim(len(self.symbols))
         return self.symbols[size]
+
+    def _wrap(self, value, op="an op"):
+        """A _Traced for a TracedValue; its dynamic dims named by the symbols
+        the trace found for them (the op's own shape rule, run on sentinels)."""
+        out = _Traced(self, value)
+        if -1 in value.shape:
+            if -2 in value.symbols:
+                raise _Specialize(f"{op} makes a dynamic dim no symbol names")
+            syms = list(self.symbols.values())  # by sid: numbered in insertion order
+            out._sym = tuple(syms[k] if k >= 0 else n for n, k in zip(value.shape, value.symbols))
+        return out
 
     def random(self, shape, dtype, make):
         """A random tensor: an extra input that `make` draws anew on every call."""
         for n in shape:
             if isinstance(n, SymDim):
                 raise _Specialize("a random tensor of a dynamic shape", n)
-        traced = _Traced(self, self.trace.add_input(list(shape), dtype.mlir))
+        traced = self._wrap(self.trace.add_input(list(shape), dtype.mlir))
         self.inputs += 1
         self.lifted.append(make)
         return traced
 
     def lift(self, t):
+        """t in the trace: a traced tensor as it is, a concrete one as an
+        extra input (read again on every call)."""
+        if isinstance(t, _Traced):
+            return t
         traced = self.lifted_ids.get(id(t))
         if traced is None:
             traced = self.input(t)
@@ -144,11 +161,9 @@ class _Tracer:
         return traced
 
     def record(self, op, inputs, attrs=None, result_dtype=None, result_shape=None):
-        inputs = [x if isinstance(x, _Traced) else self.lift(x) for x in inputs]
-        ids = [x._value.id for x in inputs]
+        ids = [self.lift(x)._value.id for x in inputs]
         sources = []
         if result_shape is not None:
-            symbolic = tuple(result_shape)
             result_shape = list(result_shape)
             for d, n in enumerate(result_shape):
                 if isinstance(n, SymDim):
@@ -156,54 +171,16 @@ class _Tracer:
                     result_shape[d] = -1
         value = self.trace.record(op, ids, attrs or {}, result_dtype.mlir if result_dtype else "",
                                   result_shape, sources)
-        out = _Traced(self, value)
-        if sources:
-            out._sym = symbolic
-        elif -1 in value.shape:
-            out._sym = _dynamic_result(op, inputs, attrs or {}, value.shape)
-        return out
+        return self._wrap(value, op)
 
-
-def _dynamic_result(op, inputs, attrs, shape):
-    """The symbols of a result's dynamic dims, from the operand dims they come
-    from; _Specialize where that is not clear."""
-    rank = len(shape)
-
-    def pick(i):
-        if op == "mlopt.matmul":
-            lhs, rhs = inputs[0].shape, inputs[1].shape
-            if i == rank - 1:
-                return rhs[-1]
-            if i == rank - 2:
-                return lhs[-2]
-            back = rank - 2 - i  # batch dims align from the right
-            batch = [s[:-2][len(s) - 2 - back] for s in (lhs, rhs) if len(s) - 2 >= back]
-            return next((b for b in batch if isinstance(b, SymDim)), None)
-        operand = inputs[0].shape if inputs else ()
-        if "dims" in attrs or (op in ("mlopt.argmax", "mlopt.argmin") and "dim" in attrs):
-            reduced = attrs.get("dims", [attrs.get("dim")])
-            kept = list(range(len(operand))) if attrs.get("keepdim") else \
-                [d for d in range(len(operand)) if d not in reduced]
-            return operand[kept[i]]
-        if op == "mlopt.transpose":
-            return operand[attrs["permutation"][i]]
-        if op == "mlopt.index_select":
-            return inputs[1].shape[0] if i == attrs["dim"] else operand[i]
-        if op == "mlopt.gather":
-            return inputs[1].shape[i]
-        if op in ("mlopt.concat", "mlopt.slice", "mlopt.pad", "mlopt.conv2d") and \
-                (op != "mlopt.concat" or i == attrs["dim"]) and (op != "mlopt.conv2d" or i):
-            return None
-        return next((x.shape[i] for x in inputs
-                     if x.ndim == rank and isinstance(x.shape[i], SymDim)), None)
-
-    out = []
-    for i, n in enumerate(shape):
-        sym = pick(i) if n == -1 else n
-        if not isinstance(sym, SymDim) and n == -1:
-            raise _Specialize(f"{op} makes a dynamic dim it cannot name")
-        out.append(sym)
-    return tuple(out)
+    def gradients(self, outputs, seeds, wrt):
+        """The gradients of `outputs` (seeded with `seeds`; None: ones) with
+        respect to `wrt`, recorded into the trace (passes/Autodiff.cpp)."""
+        values = self.trace.gradients([self.lift(o)._value.id for o in outputs],
+                                      [-1 if g is None else self.lift(g)._value.id
+                                       for g in seeds],
+                                      [self.lift(w)._value.id for w in wrt])
+        return [self._wrap(v) for v in values]
 
 
 def _active():
@@ -610,14 +587,13 @@ class CompiledFunction:
                 p.grad = before  # the compiled call sets the real one
         outs = []
         out_spec = _flatten(result, outs)
-        ids = [(o if isinstance(o, _Traced) else tracer.lift(o))._value.id for o in outs]
+        ids = [tracer.lift(o)._value.id for o in outs]
         # Inputs updated in place come back as extra results, written back.
         written = sorted(tracer.mutated)
         ids += [tracer.mutated[i]._value.id for i in written]
         # .grad of parameters after backward() comes back too.
         # (None where the function set it to None.)
-        ids += [(g if isinstance(g, _Traced) else tracer.lift(g))._value.id
-                for _, g in grads if g is not None]
+        ids += [tracer.lift(g)._value.id for _, g in grads if g is not None]
         start = time.perf_counter()
         tracer.trace.finish(ids)
         _log(f"compiled {self.fn.__name__}"
@@ -633,12 +609,13 @@ class CompiledFunction:
 
     def _lookup(self, spec, leaves):
         """The cached entry for these arguments, the key to store a new one
-        under, and the dims to trace as dynamic."""
+        under, the dims to trace as dynamic and the structure key (None when
+        dims are not considered)."""
         key = _guard_key(spec, leaves)
         if key in self.cache:
-            return self.cache[key], key, frozenset()
+            return self.cache[key], key, frozenset(), None
         if self.dynamic is False:
-            return None, key, frozenset()
+            return None, key, frozenset(), None
         structure = _structure_key(spec, leaves)
         shapes = [tuple(t.shape) for t in leaves]
         first = self.first_shapes.setdefault(structure, shapes)
@@ -655,17 +632,17 @@ class CompiledFunction:
                  "changed, now dynamic")
         dims |= changed
         if not dims:
-            return None, key, frozenset()
+            return None, key, frozenset(), structure
         self.dynamic_dims[structure] = frozenset(dims)
         dynamic_key = ("dynamic", _guard_key(spec, leaves, dims))
-        return self.cache.get(dynamic_key), dynamic_key, frozenset(dims)
+        return self.cache.get(dynamic_key), dynamic_key, frozenset(dims), structure
 
     def __call__(self, *args, **kwargs):
         if _active() is not None:  # called while tracing another function: inline
             return self.fn(*args, **kwargs)
         leaves = []
         spec = _flatten((args, kwargs), leaves)
-        entry, key, dynamic = self._lookup(spec, leaves)
+        entry, key, dynamic, structure = self._lookup(spec, leaves)
         if entry is None:
             if len(self.cache) >= RECOMPILE_LIMIT:
                 warnings.warn(f"mlopt.compile: {self.fn.__name__} recompiled "
@@ -676,7 +653,6 @@ class CompiledFunction:
             entry, dynamic = self._compile(args, kwargs, dynamic)
             dynamic = frozenset(dynamic)
             if key[0] == "dynamic":
-                structure = _structure_key(spec, leaves)
                 self.static_dims.setdefault(structure, set()).update(
                     self.dynamic_dims[structure] - dynamic)
                 self.dynamic_dims[structure] = dynamic

@@ -656,8 +656,10 @@ def _run(op, inputs, attrs=None, result_dtype=None):
     # A kernel that folded to its input returns it: results never alias inputs.
     if builtins.any(out._buf.same_storage(b) for b in buffers):
         out = Tensor(out._buf).clone()
-    return _autograd.record(out, lambda *ins: _run(op, list(ins), attrs, result_dtype),
-                            tuple(inputs))
+    if builtins.any(t.requires_grad for t in inputs):  # the replay closure only then
+        _autograd.record(out, lambda *ins: _run(op, list(ins), attrs, result_dtype),
+                         tuple(inputs))
+    return out
 
 
 def _empty(shape, dtype):
@@ -681,7 +683,7 @@ def _as_tensor(x, dtype=None):
 def _broadcast(*tensors):
     tracer = _compile._active()
     if tracer is not None:  # broadcast inside the trace, not as a captured view
-        tensors = [t if isinstance(t, _compile._Traced) else tracer.lift(t) for t in tensors]
+        tensors = [tracer.lift(t) for t in tensors]
     first = tensors[0].shape
     if builtins.all(t.shape == first for t in tensors):
         return list(tensors)

@@ -195,10 +195,12 @@ PYBIND11_MODULE(_C, m) {
   py::class_<TracedValue>(m, "TracedValue")
       .def_readonly("id", &TracedValue::id)
       .def_property_readonly("shape", [](const TracedValue &v) { return py::tuple(py::cast(v.shape)); })
+      .def_property_readonly("symbols", [](const TracedValue &v) { return py::tuple(py::cast(v.symbols)); })
       .def_readonly("dtype", &TracedValue::dtype);
   py::class_<Trace>(m, "Trace")
       .def(py::init<>())
-      .def("add_input", &Trace::addInput)
+      .def("add_input", &Trace::addInput, py::arg("shape"), py::arg("dtype"),
+           py::arg("symbols") = std::vector<int64_t>())
       .def("record", [](Trace &t, const std::string &op, const std::vector<int> &operands,
                         const py::dict &attrs, const std::string &resultDtype,
                         std::optional<std::vector<int64_t>> resultShape,
