@@ -197,14 +197,14 @@ bool mlir::mlopt::copyInto(const rt::Buffer &src, rt::Buffer &dst, std::string &
     error = "cannot copy " + from.str() + " into " + to.str();
     return false;
   }
-  // Read everything first into fresh memory: src may overlap dst
-  // (x[1:] = x[:-1]), even through two different wrappers of one array.
-  rt::Buffer source = rt::Buffer::allocate(src.dtype, src.shape);
-  size_t item = rt::byteSize(src.dtype);
-  for (int64_t i = 0, n = src.numElements(); i < n; ++i)
-    std::memcpy(static_cast<char *>(source.data) + i * item, src.elementPtr(i), item);
-  size_t size = rt::byteSize(dst.dtype);
-  for (int64_t i = 0, n = dst.numElements(); i < n; ++i)
-    std::memcpy(dst.elementPtr(i), static_cast<char *>(source.data) + i * size, size);
+  // src may overlap dst (x[1:] = x[:-1]), even through two wrappers of one
+  // array: then read everything into fresh memory first.
+  if (rt::mayOverlap(src, dst)) {
+    rt::Buffer source = rt::Buffer::allocate(src.dtype, src.shape);
+    rt::copyElements(src, source);
+    rt::copyElements(source, dst);
+  } else {
+    rt::copyElements(src, dst);
+  }
   return true;
 }

@@ -125,6 +125,102 @@ public:
     return expand(keepdim ? g : reshape(g, kept), typeOf(operand).getShape());
   }
   Value zerosLike(Value v) { return like(v, 0.0); }
+  Value scalarZero(Value like) {
+    return splat(RankedTensorType::get({}, typeOf(like).getElementType()), 0);
+  }
+  /// `x[start:limit]` along `dim`.
+  Value slice(Value x, int64_t dim, int64_t start, int64_t limit) {
+    int64_t rank = typeOf(x).getRank();
+    SmallVector<int64_t> starts(rank, 0), limits(typeOf(x).getShape()), ones(rank, 1);
+    starts[dim] = start;
+    limits[dim] = limit;
+    return b.create<SliceOp>(loc, x, starts, limits, ones);
+  }
+  /// Inserts `step - 1` zeros after every element along `dim` (the scatter
+  /// of a strided read): [a, b] with step 3 gives [a, 0, 0, b, 0, 0].
+  Value spread(Value x, int64_t dim, int64_t step) {
+    SmallVector<int64_t> split(typeOf(x).getShape());
+    split.insert(split.begin() + dim + 1, 1);
+    SmallVector<int64_t> low(split.size(), 0), high(split.size(), 0);
+    high[dim + 1] = step - 1;
+    Value padded = b.create<PadOp>(loc, reshape(x, split), scalarZero(x), low, high);
+    SmallVector<int64_t> shape(typeOf(x).getShape());
+    shape[dim] *= step;
+    return reshape(padded, shape);
+  }
+  /// Pads dim `dim` by `low`/`high` elements; a negative amount crops.
+  Value padOrCrop(Value x, int64_t dim, int64_t low, int64_t high) {
+    int64_t size = typeOf(x).getDimSize(dim);
+    if (low < 0 || high < 0)
+      x = slice(x, dim, std::max<int64_t>(-low, 0), size - std::max<int64_t>(-high, 0));
+    if (low <= 0 && high <= 0)
+      return x;
+    SmallVector<int64_t> lows(typeOf(x).getRank(), 0), highs(typeOf(x).getRank(), 0);
+    lows[dim] = std::max<int64_t>(low, 0);
+    highs[dim] = std::max<int64_t>(high, 0);
+    return b.create<PadOp>(loc, x, scalarZero(x), lows, highs);
+  }
+  /// `x` reversed along `dim` (an index_select with a constant index).
+  Value flip(Value x, int64_t dim) {
+    int64_t n = typeOf(x).getDimSize(dim);
+    SmallVector<int64_t> reversed(n);
+    for (int64_t i = 0; i < n; ++i)
+      reversed[i] = n - 1 - i;
+    auto indexType = RankedTensorType::get({n}, b.getI64Type());
+    Value index = b.create<ConstantOp>(loc, indexType,
+                                       DenseElementsAttr::get(indexType, ArrayRef(reversed)));
+    return b.create<IndexSelectOp>(loc, x.getType(), x, index, dim);
+  }
+
+  /// Gradient of conv2d's input: a transposed convolution, written as a
+  /// conv2d of the stride-spread cotangent with the flipped weight whose
+  /// in/out channels are swapped per group. Being mlopt ops again, it has
+  /// gradients itself.
+  Value convInputGrad(Conv2DOp conv, Value g) {
+    ArrayRef<int64_t> in = typeOf(conv.getInput()).getShape();
+    ArrayRef<int64_t> w = typeOf(conv.getWeight()).getShape();
+    int64_t groups = conv.getGroups();
+    Value spreadG = g;
+    for (int64_t d = 0; d < 2; ++d) {
+      int64_t stride = conv.getStride()[d], pad = conv.getPadding()[d];
+      int64_t span = conv.getDilation()[d] * (w[2 + d] - 1);
+      int64_t n = typeOf(g).getDimSize(2 + d);
+      if (stride > 1)
+        spreadG = slice(spread(spreadG, 2 + d, stride), 2 + d, 0, (n - 1) * stride + 1);
+      // Input rows past the last window (the stride remainder) get zeros.
+      int64_t rest = in[2 + d] + 2 * pad - span - 1 - (n - 1) * stride;
+      spreadG = padOrCrop(spreadG, 2 + d, span - pad, span - pad + rest);
+    }
+    // [O, C/g, kH, kW] -> [g, O/g, C/g, kH, kW] -> [g, C/g, O/g, kH, kW] -> [C, O/g, kH, kW].
+    int64_t outPerGroup = w[0] / groups;
+    Value weight = reshape(conv.getWeight(), {groups, outPerGroup, w[1], w[2], w[3]});
+    weight = reshape(transpose(weight, {0, 2, 1, 3, 4}), {groups * w[1], outPerGroup, w[2], w[3]});
+    weight = flip(flip(weight, 2), 3);
+    return b.create<Conv2DOp>(loc, spreadG, weight, ArrayRef<int64_t>{1, 1},
+                              ArrayRef<int64_t>{0, 0}, conv.getDilation(), groups);
+  }
+
+  /// Gradient of conv2d's weight: a convolution of the input (batch and
+  /// channels swapped) with the cotangent as the kernel; stride and
+  /// dilation trade places. Rows past the kernel (stride remainders) are cut.
+  Value convWeightGrad(Conv2DOp conv, Value g) {
+    ArrayRef<int64_t> in = typeOf(conv.getInput()).getShape();
+    ArrayRef<int64_t> w = typeOf(conv.getWeight()).getShape();
+    int64_t groups = conv.getGroups(), batch = in[0], inPerGroup = w[1];
+    // [N, C, H, W] -> [N, g, C/g, H, W] -> [C/g, g, N, H, W] -> [C/g, g*N, H, W].
+    Value input = reshape(conv.getInput(), {batch, groups, inPerGroup, in[2], in[3]});
+    input = reshape(transpose(input, {2, 1, 0, 3, 4}), {inPerGroup, groups * batch, in[2], in[3]});
+    // [N, O, Ho, Wo] -> [O, N, Ho, Wo].
+    Value kernel = transpose(g, {1, 0, 2, 3});
+    Value grad = b.create<Conv2DOp>(loc, input, kernel, conv.getDilation(), conv.getPadding(),
+                                    conv.getStride(), groups);
+    // [C/g, O, kH', kW'] -> [O, C/g, kH, kW].
+    grad = transpose(grad, {1, 0, 2, 3});
+    for (int64_t d = 0; d < 2; ++d)
+      if (typeOf(grad).getDimSize(2 + d) != w[2 + d])
+        grad = slice(grad, 2 + d, 0, w[2 + d]);
+    return grad;
+  }
 
   OpBuilder &b;
   Location loc;
@@ -250,35 +346,12 @@ bool rule(VJP &v, Operation *op, Value g, SmallVectorImpl<Value> &grads) {
             grads[0] = v.zerosLike(x(0));
             return true;
           }
-          if (step > 1 && n > 1) {
-            SmallVector<int64_t> shape(typeOf(r).getShape());
-            SmallVector<int64_t> split(shape);
-            split.insert(split.begin() + d + 1, 1);
-            Value col = v.reshape(r, split);
-            SmallVector<int64_t> zshape(split);
-            zshape[d + 1] = step - 1;
-            Value zeros = v.splat(RankedTensorType::get(zshape, typeOf(g).getElementType()), 0);
-            SmallVector<int64_t> cshape(split);
-            cshape[d + 1] = step;
-            Value joined = v.b.create<ConcatOp>(
-                v.loc, RankedTensorType::get(cshape, typeOf(g).getElementType()),
-                ValueRange{col, zeros}, d + 1);
-            shape[d] = n * step;
-            Value spread = v.reshape(joined, shape);
-            SmallVector<int64_t> start(shape.size(), 0), limit(shape), ones(shape.size(), 1);
-            limit[d] = (n - 1) * step + 1;
-            SmallVector<int64_t> trimmed(shape);
-            trimmed[d] = limit[d];
-            r = v.b.create<SliceOp>(
-                v.loc, RankedTensorType::get(trimmed, typeOf(g).getElementType()), spread,
-                v.b.getDenseI64ArrayAttr(start), v.b.getDenseI64ArrayAttr(limit),
-                v.b.getDenseI64ArrayAttr(ones));
-          }
+          if (step > 1 && n > 1)
+            r = v.slice(v.spread(r, d, step), d, 0, (n - 1) * step + 1);
           low.push_back(s.getStart()[d]);
           high.push_back(in[d] - s.getStart()[d] - typeOf(r).getDimSize(d));
         }
-        Value zero = v.splat(RankedTensorType::get({}, typeOf(g).getElementType()), 0);
-        grads[0] = v.b.create<PadOp>(v.loc, x(0).getType(), r, zero,
+        grads[0] = v.b.create<PadOp>(v.loc, x(0).getType(), r, v.scalarZero(g),
                                      v.b.getDenseI64ArrayAttr(low),
                                      v.b.getDenseI64ArrayAttr(high));
         return true;
@@ -380,6 +453,11 @@ bool rule(VJP &v, Operation *op, Value g, SmallVectorImpl<Value> &grads) {
         };
         grads[0] = v.unbroadcast(matmul(g, swapLast(x(1))), typeOf(x(0)).getShape());
         grads[1] = v.unbroadcast(matmul(swapLast(x(0)), g), typeOf(x(1)).getShape());
+        return true;
+      })
+      .Case([&](Conv2DOp conv) {
+        grads[0] = v.convInputGrad(conv, g);
+        grads[1] = v.convWeightGrad(conv, g);
         return true;
       })
       // No gradient: piecewise constant or not floating point.

@@ -6,28 +6,8 @@
 #include <cstring>
 #include <new>
 #include <stdexcept>
-#include <sys/mman.h>
 
 namespace mlopt::rt {
-
-void *alignedAlloc(size_t bytes) {
-  // Large buffers get 2 MiB alignment and transparent huge pages, as NumPy
-  // does: first touch of a fresh 64 MiB result then costs 32 page faults,
-  // not 16384.
-  constexpr size_t kHugePage = 2u << 20;
-  size_t alignment = bytes >= 2 * kHugePage ? kHugePage : kAlignment;
-  // aligned_alloc needs a multiple of the alignment; 0 bytes still gets a
-  // unique pointer so empty tensors have a valid base.
-  size_t rounded = (bytes + alignment - 1) / alignment * alignment;
-  void *ptr = std::aligned_alloc(alignment, rounded ? rounded : alignment);
-  if (!ptr)
-    throw std::bad_alloc();
-  if (alignment == kHugePage)
-    madvise(ptr, rounded, MADV_HUGEPAGE);
-  return ptr;
-}
-
-void alignedFree(void *ptr) { std::free(ptr); }
 
 std::vector<int64_t> rowMajorStrides(const std::vector<int64_t> &shape) {
   std::vector<int64_t> strides(shape.size());
@@ -94,10 +74,104 @@ Buffer Buffer::contiguous() const {
   if (isContiguous())
     return *this;
   Buffer out = allocate(dtype, shape);
-  size_t size = byteSize(dtype);
-  for (int64_t i = 0, n = numElements(); i < n; ++i)
-    std::memcpy(static_cast<char *>(out.data) + i * size, elementPtr(i), size);
+  copyElements(*this, out);
   return out;
+}
+
+namespace {
+
+template <typename T>
+void copyRow(const char *from, int64_t fromStride, char *to, int64_t toStride, int64_t n) {
+  const T *src = reinterpret_cast<const T *>(from);
+  T *dst = reinterpret_cast<T *>(to);
+  if (fromStride == 0) {
+    T value = *src;
+    for (int64_t i = 0; i < n; ++i)
+      dst[i * toStride] = value;
+    return;
+  }
+  for (int64_t i = 0; i < n; ++i)
+    dst[i * toStride] = src[i * fromStride];
+}
+
+} // namespace
+
+void copyElements(const Buffer &src, const Buffer &dst) {
+  const size_t item = byteSize(src.dtype);
+  if (src.numElements() == 0)
+    return;
+  // Merge dims that are contiguous with their inner neighbour in both views
+  // (and drop size-1 dims), so the inner loop is as long as possible.
+  std::vector<int64_t> shape, from, to;
+  for (size_t d = 0; d < src.shape.size(); ++d) {
+    if (src.shape[d] == 1)
+      continue;
+    if (!shape.empty() && from.back() == src.strides[d] * src.shape[d] &&
+        to.back() == dst.strides[d] * src.shape[d]) {
+      shape.back() *= src.shape[d];
+      from.back() = src.strides[d];
+      to.back() = dst.strides[d];
+      continue;
+    }
+    shape.push_back(src.shape[d]);
+    from.push_back(src.strides[d]);
+    to.push_back(dst.strides[d]);
+  }
+  if (shape.empty()) { // one element
+    shape = {1};
+    from = to = {1};
+  }
+  const char *srcBase = static_cast<const char *>(src.data) + src.offset * item;
+  char *dstBase = static_cast<char *>(dst.data) + dst.offset * item;
+  const size_t rank = shape.size();
+  const int64_t inner = shape.back(), fromInner = from.back(), toInner = to.back();
+  std::vector<int64_t> index(rank, 0);
+  int64_t rows = src.numElements() / inner;
+  const char *in = srcBase;
+  char *out = dstBase;
+  for (int64_t row = 0; row < rows; ++row) {
+    if (fromInner == 1 && toInner == 1)
+      std::memcpy(out, in, inner * item);
+    else if (item == 8)
+      copyRow<uint64_t>(in, fromInner, out, toInner, inner);
+    else if (item == 4)
+      copyRow<uint32_t>(in, fromInner, out, toInner, inner);
+    else if (item == 2)
+      copyRow<uint16_t>(in, fromInner, out, toInner, inner);
+    else
+      copyRow<uint8_t>(in, fromInner, out, toInner, inner);
+    // Advance the outer index like an odometer, moving both pointers.
+    for (size_t d = rank - 1; d-- > 0;) {
+      in += from[d] * item;
+      out += to[d] * item;
+      if (++index[d] < shape[d])
+        break;
+      in -= from[d] * shape[d] * item;
+      out -= to[d] * shape[d] * item;
+      index[d] = 0;
+    }
+  }
+}
+
+namespace {
+std::pair<const char *, const char *> byteSpan(const Buffer &b) {
+  int64_t low = b.offset, high = b.offset;
+  for (size_t d = 0; d < b.shape.size(); ++d) {
+    if (b.shape[d] == 0)
+      return {nullptr, nullptr};
+    int64_t reach = b.strides[d] * (b.shape[d] - 1);
+    (reach < 0 ? low : high) += reach;
+  }
+  const char *base = static_cast<const char *>(b.data);
+  size_t item = byteSize(b.dtype);
+  return {base + low * item, base + (high + 1) * item};
+}
+} // namespace
+
+bool mayOverlap(const Buffer &a, const Buffer &b) {
+  auto [aLow, aHigh] = byteSpan(a);
+  auto [bLow, bHigh] = byteSpan(b);
+  return aLow && bLow && aLow < bHigh && bLow < aHigh;
 }
 
 } // namespace mlopt::rt

@@ -2,6 +2,7 @@
 #ifndef MLOPT_RUNTIME_BUFFER_H
 #define MLOPT_RUNTIME_BUFFER_H
 
+#include "runtime/Allocator.h"
 #include "runtime/DType.h"
 
 #include <cstdint>
@@ -9,15 +10,6 @@
 #include <vector>
 
 namespace mlopt::rt {
-
-/// Alignment of every runtime allocation: a cache line, enough for AVX-512
-/// and 16-byte CUDA vector loads.
-constexpr size_t kAlignment = 64;
-
-/// Aligned allocation that kernels and the runtime share (compiled code
-/// allocates through _mlir_memref_to_llvm_alloc, which calls this).
-void *alignedAlloc(size_t bytes);
-void alignedFree(void *ptr);
 
 /// A strided view of reference-counted storage. Copies share the storage;
 /// strides and offset are in elements, as in a memref descriptor.
@@ -47,6 +39,13 @@ struct Buffer {
 };
 
 std::vector<int64_t> rowMajorStrides(const std::vector<int64_t> &shape);
+
+/// Copies the elements of `src` into `dst` (same shape and dtype, any
+/// strides, stride 0 included). Row by row, memcpy where both rows are
+/// contiguous. The two must not overlap unless they are the same view.
+void copyElements(const Buffer &src, const Buffer &dst);
+/// Whether the bytes two views can touch intersect.
+bool mayOverlap(const Buffer &a, const Buffer &b);
 
 } // namespace mlopt::rt
 

@@ -119,9 +119,7 @@ bool invoke(PackedEntry entry, const Signature &signature,
       // A constant in the JIT's memory: copy it out, never alias it.
       view.storage = std::shared_ptr<void>(aligned, [](void *) {});
       Buffer copy = Buffer::allocate(spec.dtype, shape);
-      size_t size = byteSize(spec.dtype);
-      for (int64_t i = 0, n = copy.numElements(); i < n; ++i)
-        std::memcpy(static_cast<char *>(copy.data) + i * size, view.elementPtr(i), size);
+      copyElements(view, copy);
       results.push_back(copy);
     } else {
       results.push_back(Buffer::adopt(allocated, aligned, spec.dtype, shape, strides, offset));
@@ -138,13 +136,11 @@ namespace {
 
 extern "C" void *mloptRtAlloc(size_t bytes) { return alignedAlloc(bytes); }
 extern "C" void *mloptRtAlignedAlloc(size_t alignment, size_t bytes) {
-  if (alignment <= kAlignment)
-    return alignedAlloc(bytes);
-  size_t rounded = (bytes + alignment - 1) / alignment * alignment;
-  void *ptr = std::aligned_alloc(alignment, rounded ? rounded : alignment);
-  if (!ptr)
+  try {
+    return alignedAlloc(bytes, alignment);
+  } catch (const std::bad_alloc &) {
     std::abort(); // compiled code cannot handle a failed allocation
-  return ptr;
+  }
 }
 extern "C" void mloptRtFree(void *ptr) { alignedFree(ptr); }
 

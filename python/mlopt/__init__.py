@@ -25,6 +25,7 @@ from ._tensor import (Size, Tensor, device, broadcast_shapes,  # noqa: F401
                       zeros_like)
 from . import _indexing  # noqa: F401  (installs Tensor.__getitem__ helpers)
 from . import cuda  # noqa: F401
+from . import memory  # noqa: F401
 from ._compile import compile, explain  # noqa: F401
 from ._autograd import (enable_grad, grad, is_grad_enabled, no_grad,  # noqa: F401
                         set_grad_enabled, value_and_grad, vjp)

@@ -8,6 +8,7 @@
 
 #include "frontend/Eager.h"
 #include "frontend/Trace.h"
+#include "runtime/Allocator.h"
 #include "runtime/Threads.h"
 
 #include <pybind11/numpy.h>
@@ -250,4 +251,15 @@ PYBIND11_MODULE(_C, m) {
       .def_property_readonly("ir", &Trace::ir)
       .def_property_readonly("kernel_count", &Trace::kernelCount);
   m.def("num_threads", &rt::numThreads);
+  m.def("memory_stats", [] {
+    rt::AllocatorStats s = rt::allocatorStats();
+    py::dict d;
+    d["cached_bytes"] = s.cachedBytes;
+    d["live_bytes"] = s.liveBytes;
+    d["hits"] = s.hits;
+    d["misses"] = s.misses;
+    d["limit_bytes"] = s.limitBytes;
+    return d;
+  });
+  m.def("empty_cache", &rt::emptyCache);
 }

@@ -1,4 +1,4 @@
-// RUN: mlopt %s --split-input-file --mlopt-autodiff="function=f wrt=0,1" --verify-diagnostics | FileCheck %s
+// RUN: mlopt %s --split-input-file --allow-unregistered-dialect --mlopt-autodiff="function=f wrt=0,1" --verify-diagnostics | FileCheck %s
 
 // Unbroadcasting: the gradient of a broadcast bias sums over the new dim.
 // CHECK-LABEL: func.func @f_vjp
@@ -38,9 +38,31 @@ func.func @f(%unused: tensor<2xf32>, %a: tensor<4x3xf32>, %b: tensor<3x5xf32>) -
 
 // -----
 
+// Conv2d: dInput is a conv2d of the stride-spread cotangent with the
+// flipped, per-group transposed weight; dWeight is a conv2d of the input with
+// the cotangent as kernel, stride and dilation swapped.
+// CHECK-LABEL: func.func @f_vjp
+// CHECK-SAME: %[[X:[^:]+]]: tensor<1x2x7x7xf32>, %[[W:[^:]+]]: tensor<4x1x3x3xf32>, %[[G:[^:]+]]: tensor<1x4x4x4xf32>
+// CHECK: mlopt.pad %{{.+}} high = [0, 0, 0, 1, 0] : tensor<1x4x4x1x4xf32>, tensor<f32> -> tensor<1x4x4x2x4xf32>
+// CHECK: %[[WT:.+]] = mlopt.transpose %{{.+}}, permutation = [0, 2, 1, 3, 4] : tensor<2x2x1x3x3xf32> -> tensor<2x1x2x3x3xf32>
+// CHECK: mlopt.index_select %{{.+}}, dim = 2
+// CHECK: %[[FLIP:.+]] = mlopt.index_select %{{.+}}, dim = 3
+// CHECK: %[[GX:.+]] = mlopt.conv2d %{{.+}}, %[[FLIP]], stride = [1, 1], padding = [0, 0], dilation = [1, 1], groups = 2 : tensor<1x4x9x9xf32>, tensor<2x2x3x3xf32> -> tensor<1x2x7x7xf32>
+// CHECK: %[[GT:.+]] = mlopt.transpose %[[G]], permutation = [1, 0, 2, 3]
+// CHECK: %[[DW:.+]] = mlopt.conv2d %{{.+}}, %[[GT]], stride = [1, 1], padding = [1, 1], dilation = [2, 2], groups = 2 : tensor<1x2x7x7xf32>, tensor<4x1x4x4xf32> -> tensor<1x4x3x3xf32>
+// CHECK: %[[GW:.+]] = mlopt.transpose %[[DW]], permutation = [1, 0, 2, 3]
+// CHECK: return %{{.+}}, %[[GX]], %[[GW]]
+func.func @f(%x: tensor<1x2x7x7xf32>, %w: tensor<4x1x3x3xf32>) -> tensor<1x4x4x4xf32> {
+  %0 = mlopt.conv2d %x, %w, stride = [2, 2], padding = [1, 1], dilation = [1, 1], groups = 2
+      : tensor<1x2x7x7xf32>, tensor<4x1x3x3xf32> -> tensor<1x4x4x4xf32>
+  return %0 : tensor<1x4x4x4xf32>
+}
+
+// -----
+
 // An op with no rule on the path is an error naming it.
-// expected-error @+1 {{mlopt-autodiff: no gradient rule for 'mlopt.conv2d'}}
-func.func @f(%x: tensor<1x1x4x4xf32>, %w: tensor<1x1x3x3xf32>) -> tensor<1x1x2x2xf32> {
-  %0 = mlopt.conv2d %x, %w, stride = [1, 1], padding = [0, 0], dilation = [1, 1], groups = 1 : tensor<1x1x4x4xf32>, tensor<1x1x3x3xf32> -> tensor<1x1x2x2xf32>
-  return %0 : tensor<1x1x2x2xf32>
+// expected-error @+1 {{mlopt-autodiff: no gradient rule for 'test.opaque'}}
+func.func @f(%x: tensor<4xf32>, %w: tensor<4xf32>) -> tensor<4xf32> {
+  %0 = "test.opaque"(%x) : (tensor<4xf32>) -> tensor<4xf32>
+  return %0 : tensor<4xf32>
 }

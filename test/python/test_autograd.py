@@ -87,6 +87,7 @@ COMPOSITES = {
                   [rnd(2, 3, 4), rnd(2, 3, 4, seed=1), rnd(2, 3, 4, seed=2)]),
     "avg_pool2d": (lambda x: F.avg_pool2d(x, 2), [rnd(1, 2, 4, 4)]),
     "max_pool2d": (lambda x: F.max_pool2d(x, 2), [rnd(1, 2, 4, 4)]),
+    "conv2d": (lambda x, w: F.conv2d(x, w, padding="same"), [rnd(1, 2, 4, 4), rnd(3, 2, 3, 3)]),
 }
 
 
@@ -96,10 +97,55 @@ def test_functional_gradients_match_finite_differences(name):
     assert gradcheck(fn, inputs)
 
 
-def test_conv2d_has_no_gradient_rule_yet():
-    x, w = rnd(1, 1, 4, 4).requires_grad_(), rnd(1, 1, 3, 3)
-    with pytest.raises(RuntimeError, match="no gradient rule for 'mlopt.conv2d'"):
-        F.conv2d(x, w).sum().backward()
+CONV_CASES = [
+    # (input shape, weight shape, stride, padding, dilation, groups)
+    ((1, 1, 4, 4), (1, 1, 3, 3), 1, 0, 1, 1),
+    ((2, 3, 5, 6), (4, 3, 3, 2), 1, 1, 1, 1),
+    ((2, 2, 7, 6), (3, 2, 3, 3), 2, 1, 1, 1),        # stride remainder rows
+    ((1, 2, 8, 7), (2, 2, 2, 3), (3, 2), (0, 2), 1, 1),
+    ((1, 2, 9, 9), (2, 2, 3, 3), 2, 2, 2, 1),        # dilation with stride
+    ((2, 4, 5, 5), (6, 2, 3, 3), 1, 1, 1, 2),        # groups
+    ((1, 4, 6, 6), (4, 1, 3, 3), 2, 1, 1, 4),        # depthwise, strided
+    ((1, 2, 4, 4), (3, 2, 1, 1), 1, 2, 1, 1),        # padding wider than the kernel
+    ((2, 3, 5, 5), (2, 3, 5, 5), 1, 0, 1, 1),        # kernel as large as the input
+]
+
+
+@pytest.mark.parametrize("case", CONV_CASES, ids=str)
+def test_conv2d_gradients_match_finite_differences(case):
+    xs, ws, stride, padding, dilation, groups = case
+    fn = lambda x, w, b: F.conv2d(x, w, b, stride, padding, dilation, groups)  # noqa: E731
+    assert gradcheck(fn, [rnd(*xs), rnd(*ws, seed=1), rnd(ws[0], seed=2)])
+
+
+def test_conv2d_second_derivative_matches_finite_differences():
+    w = rnd(2, 2, 3, 3, seed=1)
+    def inner(x):
+        return (F.conv2d(x, w, stride=2, padding=1) ** 2).sum()
+    x, v = rnd(1, 2, 5, 5), rnd(1, 2, 5, 5, seed=3)
+    hvp = mlopt.grad(lambda x: (mlopt.grad(inner)(x) * v).sum())(x).numpy()
+    eps, xn, vn = 1e-6, x.numpy(), v.numpy()
+    numeric = np.zeros_like(xn)
+    for i in np.ndindex(xn.shape):
+        d = np.zeros_like(xn)
+        d[i] = eps
+        up = (mlopt.grad(inner)(mlopt.tensor(xn + d)).numpy() * vn).sum()
+        down = (mlopt.grad(inner)(mlopt.tensor(xn - d)).numpy() * vn).sum()
+        numeric[i] = (up - down) / (2 * eps)
+    np.testing.assert_allclose(hvp, numeric, rtol=1e-6, atol=1e-8)
+
+
+def test_conv2d_training_step_compiled_matches_eager():
+    def step(x, w):
+        loss = F.relu(F.conv2d(x, w, padding=1)).mean()
+        loss.backward()
+        return loss
+    x = rnd(2, 3, 6, 6)
+    we = rnd(4, 3, 3, 3, seed=1).requires_grad_()
+    wc = we.detach().clone().requires_grad_()
+    step(x, we)
+    mlopt.compile(step)(x, wc)
+    np.testing.assert_allclose(wc.grad.numpy(), we.grad.numpy(), rtol=1e-10)
 
 
 def test_grad_and_value_and_grad_match_eager_backward():

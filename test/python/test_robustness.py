@@ -76,6 +76,37 @@ def test_overlapping_copy_through_two_wrappers():
     np.testing.assert_array_equal(b, [0, 0, 1, 2, 3, 4])
 
 
+def test_in_place_updates_through_strided_and_overlapping_views():
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((6, 7, 5))
+    t = mlopt.tensor(a)
+    t[1:5:2, ::3].T.add_(1.5)              # strided, transposed destination
+    a[1:5:2, ::3].T[...] += 1.5
+    t[:, 1:] = t[:, :-1].clone()
+    a[:, 1:] = a[:, :-1].copy()
+    t[2] = 7                                # a broadcast scalar source
+    a[2] = 7
+    np.testing.assert_array_equal(t.numpy(), a)
+    b = np.arange(10.0)
+    w = mlopt.from_numpy(b)
+    w[2:] = w[:-2]                          # overlapping source and destination
+    np.testing.assert_array_equal(b, [0, 1, 0, 1, 2, 3, 4, 5, 6, 7])
+
+
+def test_repeated_large_ops_reuse_cached_blocks():
+    x = mlopt.ones(512, 1024)  # 2 MiB results: cached sizes
+    (x * 2).sum()
+    before = mlopt.memory.memory_stats()
+    for _ in range(5):
+        y = x * 2 + 1
+        assert y[511, 1023].item() == 3
+        del y
+    after = mlopt.memory.memory_stats()
+    assert after["hits"] >= before["hits"] + 5
+    mlopt.memory.empty_cache()
+    assert mlopt.memory.memory_stats()["cached_bytes"] == 0
+
+
 def test_mlopt_run_checks_dynamic_sizes(tmp_path):
     src = tmp_path / "add.mlir"
     src.write_text("func.func @f(%x: tensor<?xf32>, %y: tensor<?xf32>) -> tensor<?xf32> {\n"
