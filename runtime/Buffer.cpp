@@ -2,6 +2,7 @@
 
 #include "runtime/Buffer.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -94,6 +95,49 @@ void copyRow(const char *from, int64_t fromStride, char *to, int64_t toStride, i
     dst[i * toStride] = src[i * fromStride];
 }
 
+/// Copies with dim `unit` of the source contiguous and the last dim of the
+/// destination contiguous, in square tiles of those two dims.
+void copyTransposed(const char *src, char *dst, const std::vector<int64_t> &shape,
+                    const std::vector<int64_t> &from, const std::vector<int64_t> &to,
+                    size_t unit, size_t item) {
+  constexpr int64_t kTile = 32;
+  const size_t last = shape.size() - 1;
+  // Every other dim is an outer loop.
+  std::vector<size_t> outer;
+  int64_t planes = 1;
+  for (size_t d = 0; d < last; ++d)
+    if (d != unit) {
+      outer.push_back(d);
+      planes *= shape[d];
+    }
+  std::vector<int64_t> index(outer.size(), 0);
+  const int64_t rows = shape[unit], cols = shape[last];
+  for (int64_t plane = 0; plane < planes; ++plane) {
+    int64_t fromOffset = 0, toOffset = 0;
+    for (size_t i = 0; i < outer.size(); ++i) {
+      fromOffset += index[i] * from[outer[i]];
+      toOffset += index[i] * to[outer[i]];
+    }
+    for (int64_t r0 = 0; r0 < rows; r0 += kTile)
+      for (int64_t c0 = 0; c0 < cols; c0 += kTile) {
+        int64_t r1 = std::min(rows, r0 + kTile), c1 = std::min(cols, c0 + kTile);
+        for (int64_t r = r0; r < r1; ++r) {
+          const char *in = src + (fromOffset + r + c0 * from[last]) * item;
+          char *out = dst + (toOffset + r * to[unit] + c0) * item;
+          if (item == 4)
+            copyRow<uint32_t>(in, from[last], out, 1, c1 - c0);
+          else
+            copyRow<uint64_t>(in, from[last], out, 1, c1 - c0);
+        }
+      }
+    for (size_t i = outer.size(); i-- > 0;) {
+      if (++index[i] < shape[outer[i]])
+        break;
+      index[i] = 0;
+    }
+  }
+}
+
 } // namespace
 
 void copyElements(const Buffer &src, const Buffer &dst) {
@@ -123,6 +167,15 @@ void copyElements(const Buffer &src, const Buffer &dst) {
   }
   const char *srcBase = static_cast<const char *>(src.data) + src.offset * item;
   char *dstBase = static_cast<char *>(dst.data) + dst.offset * item;
+  // A transpose (the source's unit stride on an outer dim): copy tiles, so
+  // both sides stay in cache, instead of striding through the source.
+  if (shape.size() >= 2 && from.back() != 1 && to.back() == 1) {
+    size_t unit = std::find(from.begin(), from.end() - 1, 1) - from.begin();
+    if (unit < shape.size() - 1 && (item == 4 || item == 8)) {
+      copyTransposed(srcBase, dstBase, shape, from, to, unit, item);
+      return;
+    }
+  }
   const size_t rank = shape.size();
   const int64_t inner = shape.back(), fromInner = from.back(), toInner = to.back();
   std::vector<int64_t> index(rank, 0);

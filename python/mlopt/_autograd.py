@@ -176,11 +176,16 @@ def _traced_backward(loss, gradient):
                            "grad_fn")
     grads = tracer.gradients([loss], [gradient], [traced for _, traced in params])
     for (p, _), g in zip(params, grads):
+        holder = tracer.holders.get(id(p), p)  # what the function reads .grad from
         if id(p) not in tracer.grads:
-            tracer.grads[id(p)] = (p, p.grad)  # restored after tracing
-        if p.grad is not None:
-            g = g + p.grad  # accumulates, as eager
-        p.grad = g  # seen by the rest of the traced function
+            tracer.grads[id(p)] = (p, p.grad, holder)  # p.grad restored after tracing
+            if holder is p:  # a captured parameter: its .grad is read on every call
+                if p.grad is not None:
+                    p.grad = tracer.lift_grad(p)
+                tracer.grad_state[id(p)] = (p, p.grad is not None)
+        if holder.grad is not None:
+            g = g + holder.grad  # accumulates, as eager
+        holder.grad = g  # seen by the rest of the traced function
 
 
 def _traced_grads(f, args, argnums, cotangents=None):

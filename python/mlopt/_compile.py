@@ -103,7 +103,9 @@ class _Tracer:
         self.inputs = 0       # traced inputs so far (arguments, then lifted)
         self.mutated = {}     # input index -> its _Traced, updated in place
         self.symbols = {}     # size -> SymDim, for dynamic dims
-        self.grads = {}       # id(param) -> (param, .grad before tracing): backward()
+        self.grads = {}       # id(param) -> (param, .grad before tracing, holder): backward()
+        self.holders = {}     # id(argument) -> its _Traced: where the function sees .grad
+        self.grad_state = {}  # id(param) -> (param, .grad was set): guards of the trace
         self.concrete = {}    # id(tensor) -> (tensor, its _Traced input)
 
     def input(self, t, dynamic=(), leaf=None):
@@ -145,6 +147,14 @@ class _Tracer:
         traced = self._wrap(self.trace.add_input(list(shape), dtype.mlir))
         self.inputs += 1
         self.lifted.append(make)
+        return traced
+
+    def lift_grad(self, p):
+        """p.grad in the trace, read again on every call (the compiled call
+        replaces .grad objects, so the tensor itself cannot be captured)."""
+        traced = self.input(p.grad)
+        self.lifted.append(lambda: p.grad)
+        self.grad_state[id(p)] = (p, True)
         return traced
 
     def lift(self, t):
@@ -553,6 +563,7 @@ class _Entry:
         self.n_out, self.written = n_out, list(written)
         self.out_alias = list(out_alias)
         self.grad_targets = []  # (parameter, not None): the .grad the call sets
+        self.grad_state = []    # (parameter, .grad was set): traced for that; else retrace
 
 
 class CompiledFunction:
@@ -575,15 +586,22 @@ class CompiledFunction:
                     for i, t in enumerate(leaves)]
         for t, traced in zip(leaves, symbolic):
             tracer.concrete[id(t)] = (t, traced)
+            # The function sees arguments as traced tensors: they carry the
+            # argument's requires_grad and .grad (a captured tensor in the trace).
+            traced.requires_grad = t.requires_grad
+            if t.requires_grad:
+                traced.grad = tracer.lift_grad(t) if t.grad is not None else None
+                tracer.grad_state[id(t)] = (t, t.grad is not None)
+            tracer.holders[id(t)] = traced
         previous = _active()
         _state.tracer = tracer
         try:
             sym_args, sym_kwargs = _unflatten(spec, symbolic)
             result = self.fn(*sym_args, **sym_kwargs)
-            grads = [(p, p.grad) for p, _ in tracer.grads.values()]
+            grads = [(p, holder.grad) for p, _, holder in tracer.grads.values()]
         finally:
             _state.tracer = previous
-            for p, before in tracer.grads.values():
+            for p, before, _ in tracer.grads.values():
                 p.grad = before  # the compiled call sets the real one
         outs = []
         out_spec = _flatten(result, outs)
@@ -605,6 +623,7 @@ class CompiledFunction:
         entry = _Entry(tracer.trace, tracer.lifted, out_spec, len(outs), written=written,
                        out_alias=alias)
         entry.grad_targets = [(p, g is not None) for p, g in grads]
+        entry.grad_state = list(tracer.grad_state.values())
         return entry
 
     def _lookup(self, spec, leaves):
@@ -643,6 +662,12 @@ class CompiledFunction:
         leaves = []
         spec = _flatten((args, kwargs), leaves)
         entry, key, dynamic, structure = self._lookup(spec, leaves)
+        if entry is not None and any((p.grad is not None) != was_set
+                                     for p, was_set in entry.grad_state):
+            _log(f"{self.fn.__name__}: a parameter's .grad changed between None and a "
+                 "tensor; tracing again")
+            self.cache.pop(key)
+            entry = None
         if entry is None:
             if len(self.cache) >= RECOMPILE_LIMIT:
                 warnings.warn(f"mlopt.compile: {self.fn.__name__} recompiled "

@@ -246,3 +246,54 @@ def test_sgd_training_gives_the_same_weights_eager_and_compiled():
         np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-9, atol=1e-12)
     assert losses[-1] < losses[0] * 0.8
     assert len(compiled_step.cache) == 1  # forward, backward and update: one program
+
+
+def test_backward_inside_compile_reaches_parameters_passed_as_arguments():
+    """Parameters as arguments (not captured): .grad is readable inside the
+    function, accumulates onto an existing .grad, and is set after the call."""
+    rng = np.random.default_rng(2)
+    x = mlopt.tensor(rng.standard_normal((6, 4)))
+
+    def step(w, b):
+        loss = ((x @ w + b).tanh() ** 2).sum()
+        loss.backward()
+        with mlopt.no_grad():
+            w -= 0.1 * w.grad
+        return loss
+
+    def fresh():
+        return (mlopt.tensor(rng.standard_normal((4, 3))).requires_grad_(),
+                mlopt.zeros(3, dtype=mlopt.float64, requires_grad=True))
+    we, be = fresh()
+    wc, bc = we.detach().clone().requires_grad_(), be.detach().clone().requires_grad_()
+    be.grad = mlopt.ones(3, dtype=mlopt.float64)
+    bc.grad = mlopt.ones(3, dtype=mlopt.float64)
+    compiled = mlopt.compile(step, fullgraph=True)
+    for _ in range(3):
+        step(we, be)
+        compiled(wc, bc)
+        np.testing.assert_allclose(wc.detach().numpy(), we.detach().numpy(), rtol=1e-12)
+        np.testing.assert_allclose(wc.grad.numpy(), we.grad.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(bc.grad.numpy(), be.grad.numpy(), rtol=1e-12)
+
+
+def test_compiled_backward_accumulates_across_calls_for_captured_parameters():
+    """.grad is read anew on every call (it is a new tensor after each), and a
+    .grad that changes between None and a tensor traces again."""
+    rng = np.random.default_rng(3)
+    x = mlopt.tensor(rng.standard_normal((5, 4)))
+    we = mlopt.tensor(rng.standard_normal((4, 2))).requires_grad_()
+    wc = we.detach().clone().requires_grad_()
+
+    def make(w):
+        def step():
+            (x @ w).sin().sum().backward()
+        return step
+    eager, compiled = make(we), make(wc)
+    compiled = mlopt.compile(compiled)
+    for i in range(4):
+        if i == 2:
+            we.grad = wc.grad = None
+        eager()
+        compiled()
+        np.testing.assert_allclose(wc.grad.numpy(), we.grad.numpy(), rtol=1e-12)
