@@ -10,6 +10,8 @@
 
 #include "codegen/Passes.h"
 
+#include "mlir/Dialect/Arith/Transforms/Passes.h"
+
 #include "mlir/Conversion/MathToLibm/MathToLibm.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -96,6 +98,17 @@ struct MloptExpandMathPass : mlopt::impl::MloptExpandMathBase<MloptExpandMathPas
     RewritePatternSet libm(context);
     populateMathToLibmConversionPatterns(libm);
     if (failed(applyOpPatternsAndFold(precise, std::move(libm))))
+      return signalPassFailure();
+
+    // arith ops LLVM has no instruction for: ceil/floor division, and bf16
+    // conversions as integer ops (LLVM's x86 lowering flushes subnormals).
+    // maximumf/minimumf stay: they become llvm.maximum/minimum, which the
+    // loop vectorizer turns into vector max reductions (arith-expand's
+    // compare-and-select form does not vectorize as a reduction).
+    RewritePatternSet arith(context);
+    arith::populateCeilFloorDivExpandOpsPatterns(arith);
+    arith::populateExpandBFloat16Patterns(arith);
+    if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(arith))))
       signalPassFailure();
   }
 };

@@ -5,6 +5,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/IRMapping.h"
 
 namespace mlir::mlopt {
@@ -39,6 +40,29 @@ void buildSequentialNest(OpBuilder &b, Location loc, scf::ParallelOp loop, unsig
   buildSequentialNest(nested, loc, loop, first + 1, ivs);
 }
 
+int64_t staticTrips(Value lb, Value ub, Value step) {
+  auto l = getConstantIntValue(lb), u = getConstantIntValue(ub), s = getConstantIntValue(step);
+  return l && u && s && *s > 0 && *u > *l ? (*u - *l + *s - 1) / *s : 1;
+}
+
+/// The iterations of the biggest loop nest inside `op` (static trip counts;
+/// unknown ones count 1): the work per iteration of a tile loop.
+int64_t nestedWork(Operation *op) {
+  int64_t best = 1;
+  for (Region &region : op->getRegions())
+    for (Operation &inner : region.getOps()) {
+      int64_t trips = 1;
+      if (auto p = dyn_cast<scf::ParallelOp>(inner))
+        for (auto [lb, ub, step] : llvm::zip(p.getLowerBound(), p.getUpperBound(), p.getStep()))
+          trips *= staticTrips(lb, ub, step);
+      else if (auto f = dyn_cast<scf::ForOp>(inner))
+        trips = staticTrips(f.getLowerBound(), f.getUpperBound(), f.getStep());
+      if (inner.getNumRegions())
+        best = std::max(best, trips * nestedWork(&inner));
+    }
+  return best;
+}
+
 struct ParallelizeOuterLoopsPass
     : mlopt::impl::MloptParallelizeOuterLoopsBase<ParallelizeOuterLoopsPass> {
   using MloptParallelizeOuterLoopsBase::MloptParallelizeOuterLoopsBase;
@@ -65,6 +89,9 @@ struct ParallelizeOuterLoopsPass
       Value trips = b.create<arith::CeilDivSIOp>(loc, span, step);
       total = b.create<arith::MulIOp>(loc, total, trips);
     }
+    // A tile loop (mlopt-fuse-rows) does a whole nest per iteration.
+    total = b.create<arith::MulIOp>(
+        loc, total, b.create<arith::ConstantIndexOp>(loc, nestedWork(loop)));
     Value big = b.create<arith::CmpIOp>(
         loc, arith::CmpIPredicate::sge, total,
         b.create<arith::ConstantIndexOp>(loc, minParallelWork));

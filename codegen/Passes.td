@@ -53,7 +53,10 @@ def MloptExpandMath : Pass<"mlopt-expand-math"> {
     `expm1` of f64, which the LLVM lowering would compute as `log(1 + x)`
     and `exp(x) - 1`. Other f64 math keeps LLVM's libm-backed intrinsics.
     The error against float64 NumPy is asserted per function in
-    test/python/test_cpu_ops.py (bounds in docs/codegen.md).
+    test/python/test_cpu_ops.py (bounds in docs/codegen.md). Also expands
+    the arith ops LLVM has no instruction for (ceil/floor division, bf16
+    conversions as integer ops, since LLVM's x86 lowering flushes bf16
+    subnormals); `maximumf`/`minimumf` stay, so max reductions vectorize.
   }];
   let dependentDialects = ["arith::ArithDialect", "func::FuncDialect",
                            "math::MathDialect", "vector::VectorDialect"];
@@ -100,12 +103,44 @@ def MloptParallelizeOuterLoops : Pass<"mlopt-parallelize-outer-loops"> {
     so `convert-scf-to-openmp` puts one OpenMP work-sharing loop over the
     outer dim, the inner loops keep unit-stride indices that LLVM
     vectorizes, and small kernels run without the cost of a parallel region.
+    The total counts the static trip counts of the loops nested in the body
+    too, so a loop over row tiles (mlopt-fuse-rows) counts its rows' work.
   }];
   let options = [
     Option<"minParallelWork", "min-parallel-work", "int64_t", "32768",
            "Iterations below which a loop nest runs on the calling thread">,
   ];
   let dependentDialects = ["arith::ArithDialect", "scf::SCFDialect"];
+}
+
+def MloptPromoteAccumulators : Pass<"mlopt-promote-accumulators"> {
+  let summary = "Keeps reduction accumulators of scf.for loops in registers";
+  let description = [{
+    A store to a memref at loop-invariant indices that follows every load of
+    it in an `scf.for` body, with nothing else in the loop touching that
+    memref and no other writes, becomes an iter_arg: one load before the
+    loop, one store after. Linalg reductions lowered to loops take this
+    form; LLVM cannot promote it itself (it cannot prove the input does not
+    alias the accumulator), and a promoted reduction with `reassoc` vectorizes.
+
+    ```mlir
+    scf.for %j = %c0 to %n step %c1 {
+      %a = memref.load %out[%i] : memref<8xf32>
+      %x = memref.load %in[%i, %j] : memref<8x64xf32>
+      %s = arith.addf %x, %a fastmath<reassoc> : f32
+      memref.store %s, %out[%i] : memref<8xf32>
+    }
+    // becomes
+    %init = memref.load %out[%i] : memref<8xf32>
+    %sum = scf.for %j = %c0 to %n step %c1 iter_args(%a = %init) -> (f32) {
+      %x = memref.load %in[%i, %j] : memref<8x64xf32>
+      %s = arith.addf %x, %a fastmath<reassoc> : f32
+      scf.yield %s : f32
+    }
+    memref.store %sum, %out[%i] : memref<8xf32>
+    ```
+  }];
+  let dependentDialects = ["memref::MemRefDialect", "scf::SCFDialect"];
 }
 
 #endif // MLOPT_CODEGEN_PASSES_TD

@@ -17,6 +17,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
@@ -45,12 +46,18 @@ void mlopt::buildLowerToLLVMPipeline(OpPassManager &pm) {
   // 1. mlopt on tensors: specialize shapes, fold, lower to linalg.
   pm.addPass(createRefineShapes());
   pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass()); // traced code repeats itself (softmax's amax)
   pm.addPass(createConvertMloptToLinalg());
   pm.addPass(createCanonicalizerPass());
   // Producer-consumer fusion of elementwise generics (and elementwise
   // producers into reductions): one loop nest, no intermediate buffers.
   pm.addPass(createLinalgElementwiseOpFusionPass());
   pm.addPass(createCanonicalizerPass());
+  // Reductions with their producers and consumers: one loop over row tiles
+  // (softmax, layer_norm read each row once).
+  pm.addNestedPass<func::FuncOp>(createFuseRows());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass()); // the tiles' repeated slices of one input
 
   // 2. Tensors to buffers. Function results are fresh, caller-owned buffers.
   bufferization::OneShotBufferizationOptions bufferization;
@@ -65,13 +72,11 @@ void mlopt::buildLowerToLLVMPipeline(OpPassManager &pm) {
   // 3. f32/f64 matmul to BLAS; everything else to loops, with
   // transcendental math expanded so loops vectorize.
   pm.addPass(mlopt::createMloptLinalgToBlas());
+  pm.addPass(createForallToParallelLoopPass()); // the row-tile loops
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
   pm.addPass(mlopt::createMloptParallelizeOuterLoops());
-  pm.addPass(mlopt::createMloptExpandMath());
-  // bf16 conversions as integer ops: LLVM's x86 lowering flushes subnormals.
-  arith::ArithExpandOpsPassOptions expand;
-  expand.includeBf16 = true;
-  pm.addPass(arith::createArithExpandOpsPass(expand));
+  pm.addPass(mlopt::createMloptPromoteAccumulators()); // reductions vectorize
+  pm.addPass(mlopt::createMloptExpandMath()); // also ceil/floor div, bf16 casts
   pm.addPass(createCanonicalizerPass());
   // Threads: one OpenMP work-sharing loop per big loop nest.
   pm.addPass(createConvertSCFToOpenMPPass());

@@ -85,6 +85,28 @@ TracedValue Trace::addInput(const std::vector<int64_t> &shape, const std::string
   return describe(values.size() - 1);
 }
 
+bool Trace::scalar(double value, int64_t integer, const std::string &dtype,
+                   TracedValue &result, std::string &error) {
+  Type element = elementTypeNamed(*context, dtype);
+  if (!element) {
+    error = "bad dtype '" + dtype + "'";
+    return false;
+  }
+  auto type = RankedTensorType::get({}, element);
+  Builder b(context.get());
+  Attribute scalar = isa<FloatType>(element) ? Attribute(b.getFloatAttr(element, value))
+                                             : Attribute(b.getIntegerAttr(element, integer));
+  FailureOr<Value> constant = builder->constant(DenseElementsAttr::get(type, scalar));
+  if (failed(constant)) {
+    error = builder->error();
+    return false;
+  }
+  values.push_back(constant->getAsOpaquePointer());
+  probes.push_back({});
+  result = describe(values.size() - 1);
+  return true;
+}
+
 std::vector<int64_t> Trace::probeOf(const EagerOp &op, const std::vector<int> &operands,
                                     const std::vector<int64_t> *resultShape,
                                     const std::vector<std::pair<int, int>> &sizeSources,

@@ -38,6 +38,10 @@ public:
   /// `symbols[d]` (dims of one symbol are equal at run time).
   TracedValue addInput(const std::vector<int64_t> &shape, const std::string &dtype,
                        const std::vector<int64_t> &symbols = {});
+  /// A 0-d constant (a Python number the function used): folds and fuses,
+  /// where a captured tensor would be an input read on every call.
+  bool scalar(double value, int64_t integer, const std::string &dtype, TracedValue &result,
+              std::string &error);
   /// Records `op` (attributes as for eager ops); for ops that choose their
   /// result type (reshape, broadcast_in_dim, convert) `resultShape` and
   /// `resultDtype` give it. Each -1 in `resultShape` takes its run-time size

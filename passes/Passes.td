@@ -73,4 +73,31 @@ def Autodiff : Pass<"mlopt-autodiff", "ModuleOp"> {
   ];
 }
 
+def FuseRows : Pass<"mlopt-fuse-rows", "func::FuncOp"> {
+  let summary = "Fuses reductions with their producers and consumers into one loop over row tiles";
+  let description = [{
+    On linalg on tensors (after elementwise fusion). The last op of a chain
+    that contains a reduction is tiled along its first dim, a parallel dim
+    that is dim 0 of its results; every linalg.generic/fill producer whose
+    users are all in the group, and that runs over the same rows, is computed
+    per tile inside the same `scf.forall`, one clone each. Softmax,
+    log_softmax, layer_norm and RMSNorm become one loop that reads each row
+    from memory once. matmul and conv are never fused (library calls), and
+    a producer with a user outside the group stays outside, so nothing is
+    computed twice. Static shapes only. Tiles hold about 16K elements of the
+    widest op, rows dividing evenly.
+
+    ```mlir
+    // softmax: max, exp(x - max), sum, divide: four loop nests before,
+    // after: one scf.forall over rows with the four tiled ops inside.
+    %r = scf.forall (%i) = (0) to (4096) step (4) shared_outs(%o = %empty) {
+      ... linalg.generic (max over tensor<4x4096xf32>) ...
+      tensor.parallel_insert_slice ...
+    }
+    ```
+  }];
+  let dependentDialects = ["scf::SCFDialect", "tensor::TensorDialect",
+                           "affine::AffineDialect", "arith::ArithDialect"];
+}
+
 #endif // MLOPT_PASSES_TD

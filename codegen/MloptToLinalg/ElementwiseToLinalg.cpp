@@ -7,6 +7,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 
 using namespace mlir;
 using namespace mlir::mlopt;
@@ -45,6 +46,36 @@ Value lowering::reshapeTo(OpBuilder &b, Location loc, Value value,
                           RankedTensorType type, llvm::ArrayRef<Value> dynamicSizes) {
   if (value.getType() == type)
     return value;
+  // Static shapes: expand/collapse_shape, which elementwise fusion sees
+  // through (keepdim reductions feeding broadcasts, as in softmax), where
+  // tensor.reshape would end every fusion group.
+  auto source = cast<RankedTensorType>(value.getType());
+  if (source.hasStaticShape() && type.hasStaticShape()) {
+    if (source.getRank() != type.getRank())
+      if (auto groups = getReassociationIndicesForReshape(source, type)) {
+        if (source.getRank() > type.getRank())
+          return b.create<tensor::CollapseShapeOp>(loc, type, value, *groups);
+        return b.create<tensor::ExpandShapeOp>(loc, type, value, *groups);
+      }
+    // Any other static reshape: through one dim.
+    if (source.getRank() > 0 && type.getRank() > 0) {
+      auto flat = RankedTensorType::get({source.getNumElements()}, source.getElementType());
+      ReassociationIndices all;
+      Value line = value;
+      if (source.getRank() != 1) {
+        for (int64_t d = 0; d < source.getRank(); ++d)
+          all.push_back(d);
+        line = b.create<tensor::CollapseShapeOp>(loc, flat, value,
+                                                 ArrayRef<ReassociationIndices>{all});
+      }
+      if (type.getRank() == 1)
+        return line;
+      ReassociationIndices out;
+      for (int64_t d = 0; d < type.getRank(); ++d)
+        out.push_back(d);
+      return b.create<tensor::ExpandShapeOp>(loc, type, line, ArrayRef<ReassociationIndices>{out});
+    }
+  }
   SmallVector<Value> sizes;
   size_t next = 0;
   for (int64_t d = 0; d < type.getRank(); ++d)

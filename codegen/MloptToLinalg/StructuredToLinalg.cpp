@@ -40,22 +40,31 @@ Value truncateTensor(OpBuilder &b, Location loc, Value value, Type element) {
       .getResult(0);
 }
 
-/// The reduced shape (reduced dims dropped) and the generic's maps/iterators.
+/// The reduced shape (reduced dims dropped, or kept as size 1 with
+/// `keepdim`: the generic then writes them through a constant 0 in its
+/// result map, so no reshape separates it from a broadcasting consumer)
+/// and the generic's maps/iterators.
 struct ReductionShape {
   RankedTensorType reduced;
   SmallVector<AffineMap> maps;
   SmallVector<utils::IteratorType> iterators;
-  SmallVector<int64_t> keptDims;
+  SmallVector<int64_t> keptDims; // per result dim, the input dim it is
 };
 
 ReductionShape reductionShape(OpBuilder &b, RankedTensorType in,
-                              llvm::ArrayRef<int64_t> dims, Type accType) {
+                              llvm::ArrayRef<int64_t> dims, Type accType,
+                              bool keepdim = false) {
   ReductionShape s;
   SmallVector<int64_t> shape;
   SmallVector<AffineExpr> outExprs;
   for (int64_t d = 0; d < in.getRank(); ++d) {
     if (llvm::is_contained(dims, d)) {
       s.iterators.push_back(utils::IteratorType::reduction);
+      if (keepdim) {
+        shape.push_back(1);
+        outExprs.push_back(b.getAffineConstantExpr(0));
+        s.keptDims.push_back(d);
+      }
       continue;
     }
     s.iterators.push_back(utils::IteratorType::parallel);
@@ -106,7 +115,7 @@ struct ReduceToGeneric : OpRewritePattern<OpTy> {
     RankedTensorType in = op.getOperand().getType();
     Type element = in.getElementType();
     Type acc = accumulatorType(element);
-    ReductionShape s = reductionShape(rewriter, in, op.getDims(), acc);
+    ReductionShape s = reductionShape(rewriter, in, op.getDims(), acc, op.getKeepdim());
     Value init = filledReduced(rewriter, loc, op.getOperand(), s, identity(rewriter, loc, acc));
     auto generic = rewriter.create<linalg::GenericOp>(
         loc, TypeRange{s.reduced}, ValueRange{op.getOperand()}, ValueRange{init}, s.maps,
@@ -117,8 +126,7 @@ struct ReduceToGeneric : OpRewritePattern<OpTy> {
           b.create<linalg::YieldOp>(nested, combine(b, nested, x, args[1]));
         });
     Value result = truncateTensor(rewriter, loc, generic.getResult(0), element);
-    replaceKeepingType(rewriter, op, applyKeepdim(rewriter, loc, result, op.getType(),
-                                                   op.getDims(), op.getKeepdim()));
+    replaceKeepingType(rewriter, op, result);
     return success();
   }
 
@@ -149,18 +157,21 @@ struct ReduceToGeneric : OpRewritePattern<OpTy> {
 
   static Value combine(OpBuilder &b, Location loc, Value x, Value acc) {
     bool isFloat = isa<FloatType>(x.getType());
+    // reassoc: the loop vectorizer keeps several partial results (as
+    // PyTorch's vectorized reductions do); eager and compiled code share it.
+    auto reassoc = arith::FastMathFlags::reassoc;
     switch (kind) {
     case Combine::Sum:
-      return isFloat ? b.create<arith::AddFOp>(loc, x, acc).getResult()
+      return isFloat ? b.create<arith::AddFOp>(loc, x, acc, reassoc).getResult()
                      : b.create<arith::AddIOp>(loc, x, acc).getResult();
     case Combine::Prod:
-      return isFloat ? b.create<arith::MulFOp>(loc, x, acc).getResult()
+      return isFloat ? b.create<arith::MulFOp>(loc, x, acc, reassoc).getResult()
                      : b.create<arith::MulIOp>(loc, x, acc).getResult();
     case Combine::Max: // NaN-propagating, as torch.amax
-      return isFloat ? b.create<arith::MaximumFOp>(loc, x, acc).getResult()
+      return isFloat ? b.create<arith::MaximumFOp>(loc, x, acc, reassoc).getResult()
                      : b.create<arith::MaxSIOp>(loc, x, acc).getResult();
     case Combine::Min:
-      return isFloat ? b.create<arith::MinimumFOp>(loc, x, acc).getResult()
+      return isFloat ? b.create<arith::MinimumFOp>(loc, x, acc, reassoc).getResult()
                      : b.create<arith::MinSIOp>(loc, x, acc).getResult();
     case Combine::Any:
       return b.create<arith::OrIOp>(loc, x, acc);

@@ -139,6 +139,18 @@ class _Tracer:
             out._sym = tuple(syms[k] if k >= 0 else n for n, k in zip(value.shape, value.symbols))
         return out
 
+    def scalar(self, value, dtype):
+        """A Python number as a 0-d constant of `dtype` (PyTorch's conversion)."""
+        if dtype.is_floating_point:
+            value = float(value)
+        elif dtype is dt.bool_:
+            value = bool(value)
+        else:
+            value = int(value)
+            if not -2 ** 63 <= value < 2 ** 63:
+                return self.lift(T.tensor(value, dtype=dtype))  # raises as eager does
+        return self._wrap(self.trace.scalar(value, dtype.mlir))
+
     def random(self, shape, dtype, make):
         """A random tensor: an extra input that `make` draws anew on every call."""
         for n in shape:

@@ -677,6 +677,9 @@ def _as_tensor(x, dtype=None):
         return x
     if dtype is None:
         dtype = dt.scalar_dtype(x) if np.isscalar(x) else None
+    tracer = _compile._active()
+    if tracer is not None and dtype is not None and isinstance(x, (int, float, bool, np.generic)):
+        return tracer.scalar(x, dtype)  # a constant in the trace, not a captured input
     return tensor(x, dtype=dtype)
 
 
@@ -752,8 +755,11 @@ true_divide = divide = div
 def _check_int_divisor(ctype, divisor):
     """Integer division by zero raises, as in PyTorch (compiled code cannot)."""
     if ctype.category < 2:
-        d = _as_tensor(divisor)
-        if d.numel() and not np.all(np.asarray(d.__array__()) != 0):
+        if not isinstance(divisor, Tensor):
+            if np.any(np.asarray(divisor) == 0):
+                raise RuntimeError("ZeroDivisionError")
+            return
+        if divisor.numel() and not np.all(np.asarray(divisor.__array__()) != 0):
             raise RuntimeError("ZeroDivisionError")
 
 

@@ -218,6 +218,17 @@ PYBIND11_MODULE(_C, m) {
       }, py::arg("op"), py::arg("operands"), py::arg("attrs") = py::dict(),
          py::arg("result_dtype") = "", py::arg("result_shape") = py::none(),
          py::arg("size_sources") = std::vector<std::pair<int, int>>())
+      .def("scalar", [](Trace &t, py::object value, const std::string &dtype) {
+        // Integers keep all 64 bits; floats (and inf/nan) go as doubles.
+        bool integral = py::isinstance<py::int_>(value) || py::isinstance<py::bool_>(value);
+        int64_t integer = integral ? value.cast<int64_t>() : 0;
+        double real = value.cast<double>();
+        TracedValue result;
+        std::string error;
+        if (!t.scalar(real, integer, dtype, result, error))
+          throw std::runtime_error(error);
+        return result;
+      })
       .def("gradients", [](Trace &t, const std::vector<int> &outputs,
                            const std::vector<int> &cotangents, const std::vector<int> &wrt) {
         std::vector<TracedValue> result;

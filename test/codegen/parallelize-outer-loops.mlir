@@ -5,7 +5,8 @@
 // CHECK: %[[T0:.+]] = arith.ceildivsi
 // CHECK: %[[T1:.+]] = arith.ceildivsi
 // CHECK: %[[TOTAL:.+]] = arith.muli %{{.+}}, %[[T1]]
-// CHECK: %[[BIG:.+]] = arith.cmpi sge, %[[TOTAL]], %c1000
+// CHECK: %[[WORK:.+]] = arith.muli %[[TOTAL]], %c1
+// CHECK: %[[BIG:.+]] = arith.cmpi sge, %[[WORK]], %c1000
 // CHECK: scf.if %[[BIG]] {
 // CHECK:   scf.parallel (%[[I:.+]]) =
 // CHECK:     scf.for %[[J:.+]] =
@@ -20,6 +21,29 @@ func.func @nest(%m: memref<?x?xf32>, %n: index, %k: index) {
   %v = arith.constant 1.0 : f32
   scf.parallel (%i, %j) = (%c0, %c0) to (%n, %k) step (%c1, %c1) {
     memref.store %v, %m[%i, %j] : memref<?x?xf32>
+  }
+  return
+}
+
+// A loop over row tiles counts the static work nested in its body: 4 tiles
+// of 16 x 64 iterations each.
+// CHECK-LABEL: func @tiles
+// CHECK: %[[WORK:.+]] = arith.muli %{{.+}}, %c1024
+// CHECK: arith.cmpi sge, %[[WORK]], %c1000
+// CHECK: scf.parallel
+func.func @tiles(%m: memref<64x64xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c16 = arith.constant 16 : index
+  %c64 = arith.constant 64 : index
+  %v = arith.constant 1.0 : f32
+  scf.parallel (%t) = (%c0) to (%c4) step (%c1) {
+    scf.for %i = %c0 to %c16 step %c1 {
+      scf.for %j = %c0 to %c64 step %c1 {
+        memref.store %v, %m[%i, %j] : memref<64x64xf32>
+      }
+    }
   }
   return
 }

@@ -11,6 +11,12 @@
 #include "passes/Passes.h"
 #include "tools/InputChecks.h"
 
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Arith/Transforms/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
@@ -29,6 +35,13 @@ int main(int argc, char **argv) {
   mlopt::registerMloptPipelines();
   mlopt::registerCodegenPipelines();
   registerTransformsPasses(); // canonicalize, cse, inline, ...
+  // The upstream passes of the pipelines, so every stage replays alone.
+  registerLinalgPasses();
+  bufferization::registerBufferizationPasses();
+  registerSCFPasses();
+  registerConversionPasses();
+  memref::registerMemRefPasses();
+  arith::registerArithPasses();
 
   auto [inputFilename, outputFilename] = registerAndParseCLIOptions(
       argc, argv, "mlopt compiler driver\n", registry);

@@ -1,0 +1,90 @@
+// RUN: mlopt %s --split-input-file --convert-mlopt-to-linalg --canonicalize --linalg-fuse-elementwise-ops --mlopt-fuse-rows --canonicalize --cse | FileCheck %s
+
+// Softmax: both reductions and both elementwise ops in one loop over row
+// tiles (32 rows of 32); the row is read from %x once per tile, the exp is
+// computed once and shared by the sum and the divide.
+// CHECK-LABEL: func @softmax
+// CHECK: %[[OUT:.+]] = tensor.empty() : tensor<64x32xf32>
+// CHECK: scf.forall (%[[I:.+]]) = (0) to (64) step (32) shared_outs(%[[O:.+]] = %[[OUT]])
+// CHECK:   %[[ROWS:.+]] = tensor.extract_slice %arg0[%[[I]], 0] [32, 32] [1, 1]
+// CHECK:   %[[MAX:.+]] = linalg.generic {{.+}} ins(%[[ROWS]] : tensor<32x32xf32>) outs(%{{.+}} : tensor<32x1xf32>)
+// CHECK:     arith.maximumf
+// CHECK:   %[[EXP:.+]] = linalg.generic {{.+}} ins(%[[ROWS]], %[[MAX]] : tensor<32x32xf32>, tensor<32x1xf32>)
+// CHECK:     math.exp
+// CHECK:   %[[SUM:.+]] = linalg.generic {{.+}} ins(%[[EXP]] : tensor<32x32xf32>)
+// CHECK:   %[[DST:.+]] = tensor.extract_slice %[[O]][%[[I]], 0] [32, 32] [1, 1]
+// CHECK:   %[[DIV:.+]] = linalg.generic {{.+}} ins(%[[EXP]], %[[SUM]] : {{.+}}) outs(%[[DST]] : tensor<32x32xf32>)
+// CHECK:     arith.divf
+// CHECK:   tensor.parallel_insert_slice %[[DIV]] into %[[O]][%[[I]], 0] [32, 32] [1, 1]
+// CHECK-NOT: linalg.generic
+// CHECK: return
+func.func @softmax(%x: tensor<64x32xf32>) -> tensor<64x32xf32> {
+  %m = mlopt.max %x, dims = [1] keepdim : tensor<64x32xf32> -> tensor<64x1xf32>
+  %b = mlopt.broadcast_in_dim %m, dims = [0, 1] : tensor<64x1xf32> -> tensor<64x32xf32>
+  %d = mlopt.sub %x, %b : tensor<64x32xf32>
+  %e = mlopt.exp %d : tensor<64x32xf32>
+  %s = mlopt.sum %e, dims = [1] keepdim : tensor<64x32xf32> -> tensor<64x1xf32>
+  %sb = mlopt.broadcast_in_dim %s, dims = [0, 1] : tensor<64x1xf32> -> tensor<64x32xf32>
+  %r = mlopt.div %e, %sb : tensor<64x32xf32>
+  return %r : tensor<64x32xf32>
+}
+
+// -----
+
+// A producer with a user outside the group (here a result) is computed once,
+// outside the loop, and read from memory: never recomputed per tile.
+// CHECK-LABEL: func @shared
+// CHECK: %[[EXP:.+]] = linalg.generic
+// CHECK:   math.exp
+// CHECK: scf.forall
+// CHECK:   tensor.extract_slice %[[EXP]]
+// CHECK-NOT: math.exp
+// CHECK: return %{{.+}}, %[[EXP]]
+func.func @shared(%x: tensor<64x32xf32>) -> (tensor<64x32xf32>, tensor<64x32xf32>) {
+  %e = mlopt.exp %x : tensor<64x32xf32>
+  %s = mlopt.sum %e, dims = [1] keepdim : tensor<64x32xf32> -> tensor<64x1xf32>
+  %sb = mlopt.broadcast_in_dim %s, dims = [0, 1] : tensor<64x1xf32> -> tensor<64x32xf32>
+  %r = mlopt.div %e, %sb : tensor<64x32xf32>
+  return %r, %e : tensor<64x32xf32>, tensor<64x32xf32>
+}
+
+// -----
+
+// matmul stays a whole op (a BLAS call); what follows it is fused.
+// CHECK-LABEL: func @matmul_then_center
+// CHECK: %[[MM:.+]] = linalg.matmul
+// CHECK: scf.forall
+// CHECK:   tensor.extract_slice %[[MM]]
+// CHECK-NOT: linalg.matmul
+func.func @matmul_then_center(%a: tensor<64x16xf32>, %w: tensor<16x32xf32>) -> tensor<64x32xf32> {
+  %y = mlopt.matmul %a, %w : tensor<64x16xf32>, tensor<16x32xf32> -> tensor<64x32xf32>
+  %s = mlopt.sum %y, dims = [1] keepdim : tensor<64x32xf32> -> tensor<64x1xf32>
+  %sb = mlopt.broadcast_in_dim %s, dims = [0, 1] : tensor<64x1xf32> -> tensor<64x32xf32>
+  %r = mlopt.sub %y, %sb : tensor<64x32xf32>
+  return %r : tensor<64x32xf32>
+}
+
+// -----
+
+// Dynamic rows are left alone (tiles are static).
+// CHECK-LABEL: func @dynamic
+// CHECK-NOT: scf.forall
+func.func @dynamic(%x: tensor<?x32xf32>) -> tensor<?x32xf32> {
+  %s = mlopt.sum %x, dims = [1] keepdim : tensor<?x32xf32> -> tensor<?x1xf32>
+  %c = arith.constant 0 : index
+  %n = tensor.dim %x, %c : tensor<?x32xf32>
+  %sb = mlopt.broadcast_in_dim %s, dims = [0, 1] sizes(%n) : tensor<?x1xf32> -> tensor<?x32xf32>
+  %r = mlopt.sub %x, %sb : tensor<?x32xf32>
+  return %r : tensor<?x32xf32>
+}
+
+// -----
+
+// Purely elementwise code has no reduction to keep in cache: no loop.
+// CHECK-LABEL: func @elementwise
+// CHECK-NOT: scf.forall
+func.func @elementwise(%x: tensor<64x32xf32>) -> tensor<64x32xf32> {
+  %e = mlopt.exp %x : tensor<64x32xf32>
+  %r = mlopt.mul %e, %x : tensor<64x32xf32>
+  return %r : tensor<64x32xf32>
+}
