@@ -33,7 +33,8 @@ struct MloptLinalgToBlasPass : mlopt::impl::MloptLinalgToBlasBase<MloptLinalgToB
     ModuleOp module = getOperation();
     SmallVector<linalg::LinalgOp> targets;
     module.walk([&](linalg::LinalgOp op) {
-      if (isa<linalg::MatmulOp, linalg::BatchMatmulOp, linalg::Conv2DNchwFchwOp>(op) &&
+      if (isa<linalg::MatmulOp, linalg::MatmulTransposeBOp, linalg::BatchMatmulOp,
+              linalg::Conv2DNchwFchwOp>(op) &&
           op.hasPureBufferSemantics())
         targets.push_back(op);
     });
@@ -74,8 +75,16 @@ struct MloptLinalgToBlasPass : mlopt::impl::MloptLinalgToBlasBase<MloptLinalgToB
         symbols.insert(callee);
       }
       SmallVector<Value> args;
-      for (Value operand : op->getOperands())
+      for (Value operand : op->getOperands()) {
+        // matmul_transpose_b: B as a transposed view; the runtime passes
+        // such strides to BLAS as a transpose flag.
+        if (isa<linalg::MatmulTransposeBOp>(op) && operand == op.getDpsInputs()[1])
+          operand = builder.create<memref::TransposeOp>(
+              op.getLoc(), operand,
+              AffineMapAttr::get(AffineMap::getPermutationMap(ArrayRef<unsigned>{1, 0},
+                                                              op.getContext())));
         args.push_back(builder.create<memref::CastOp>(op.getLoc(), argType, operand));
+      }
       args.append(scalars);
       builder.create<func::CallOp>(op.getLoc(), callee, args);
       op->erase();

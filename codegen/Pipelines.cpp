@@ -51,7 +51,7 @@ void mlopt::buildLowerToLLVMPipeline(OpPassManager &pm) {
   pm.addPass(createCanonicalizerPass());
   // Producer-consumer fusion of elementwise generics (and elementwise
   // producers into reductions): one loop nest, no intermediate buffers.
-  pm.addPass(createLinalgElementwiseOpFusionPass());
+  pm.addPass(createFuseElementwise());
   pm.addPass(createCanonicalizerPass());
   // Reductions with their producers and consumers: one loop over row tiles
   // (softmax, layer_norm read each row once).

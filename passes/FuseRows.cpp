@@ -46,8 +46,8 @@ namespace {
 bool isRowOp(Operation *op) {
   auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
   if (!linalgOp || !isa<linalg::GenericOp, linalg::FillOp>(op) ||
-      !linalgOp.hasPureTensorSemantics())
-    return false;
+      !linalgOp.hasPureTensorSemantics() || linalg::isaContractionOpInterface(linalgOp))
+    return false; // contractions (even as generics) are library calls or their own nests
   if (linalgOp.getNumLoops() == 0 || linalgOp.hasDynamicShape())
     return false;
   if (linalgOp.getIteratorTypesArray()[0] != utils::IteratorType::parallel)

@@ -73,6 +73,20 @@ def Autodiff : Pass<"mlopt-autodiff", "ModuleOp"> {
   ];
 }
 
+def FuseElementwise : Pass<"mlopt-fuse-elementwise"> {
+  let summary = "Fuses elementwise linalg.generic producers into their consumers";
+  let description = [{
+    Upstream `linalg-fuse-elementwise-ops` (producer-consumer fusion of
+    generics into one loop nest, elementwise producers into reductions,
+    reshapes propagated by expansion) with one change: reshapes are only
+    propagated through `linalg.generic` ops that are not contractions, so a
+    `linalg.matmul` behind a collapse of batch dims stays a matmul (a BLAS
+    call) instead of becoming a 3-D generic contraction run as plain loops.
+  }];
+  let dependentDialects = ["linalg::LinalgDialect", "tensor::TensorDialect",
+                           "affine::AffineDialect"];
+}
+
 def FuseRows : Pass<"mlopt-fuse-rows", "func::FuncOp"> {
   let summary = "Fuses reductions with their producers and consumers into one loop over row tiles";
   let description = [{

@@ -302,9 +302,18 @@ struct MatmulToLinalg : OpRewritePattern<MatmulOp> {
       Value init = zeroFilled(type, [&](int64_t d) {
         return d == 0 ? dimOf(rewriter, loc, a, 0) : dimOf(rewriter, loc, rhs, 1);
       });
-      result = rewriter.create<linalg::MatmulOp>(loc, TypeRange{type}, ValueRange{a, rhs},
-                                                 ValueRange{init})
-                   .getResult(0);
+      // x @ w.T (F.linear): BLAS reads w transposed; no copy of the weight.
+      auto transpose = rhs.getDefiningOp<TransposeOp>();
+      if (transpose && transpose.getPermutation() == ArrayRef<int64_t>{1, 0})
+        result = rewriter
+                     .create<linalg::MatmulTransposeBOp>(
+                         loc, TypeRange{type}, ValueRange{a, transpose.getOperand()},
+                         ValueRange{init})
+                     .getResult(0);
+      else
+        result = rewriter.create<linalg::MatmulOp>(loc, TypeRange{type}, ValueRange{a, rhs},
+                                                   ValueRange{init})
+                     .getResult(0);
     } else {
       // Broadcast both to [batch..., M, K] / [batch..., K, N] with the
       // result's batch dims, then flatten the batch.

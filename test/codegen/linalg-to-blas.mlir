@@ -12,6 +12,18 @@ func.func @f32(%a: memref<?x64xf32>, %b: memref<64x32xf32>, %c: memref<?x32xf32>
 
 // -----
 
+// x @ w.T: B goes as a transposed view (BLAS gets a transpose flag), no copy.
+// CHECK-LABEL: func @transpose_b
+// CHECK: %[[BT:.+]] = memref.transpose %arg1 (d0, d1) -> (d1, d0) : memref<32x64xf32> to memref<64x32xf32, strided<[1, 64]>>
+// CHECK: %[[B:.+]] = memref.cast %[[BT]]
+// CHECK: call @mlopt_rt_matmul_f32(%{{.+}}, %[[B]], %{{.+}})
+func.func @transpose_b(%a: memref<8x64xf32>, %b: memref<32x64xf32>, %c: memref<8x32xf32>) {
+  linalg.matmul_transpose_b ins(%a, %b : memref<8x64xf32>, memref<32x64xf32>) outs(%c : memref<8x32xf32>)
+  return
+}
+
+// -----
+
 // CHECK-LABEL: func @f64_batch
 // CHECK: call @mlopt_rt_batch_matmul_f64
 func.func @f64_batch(%a: memref<2x3x4xf64>, %b: memref<2x4x5xf64>, %c: memref<2x3x5xf64>) {

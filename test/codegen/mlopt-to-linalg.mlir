@@ -92,3 +92,15 @@ func.func @conv_groups(%x: tensor<1x4x8x8xf32>, %w: tensor<6x2x3x3xf32>) -> tens
       : tensor<1x4x8x8xf32>, tensor<6x2x3x3xf32> -> tensor<1x6x8x8xf32>
   return %y : tensor<1x6x8x8xf32>
 }
+
+// -----
+
+// F.linear's x @ w.T reads w transposed inside the matmul (the transpose is
+// left dead, for canonicalization): no copy of the weight.
+// CHECK-LABEL: func @linear
+// CHECK: linalg.matmul_transpose_b ins(%{{.+}}, %arg1 : tensor<32x16xf32>, tensor<32x16xf32>)
+func.func @linear(%x: tensor<4x8x16xf32>, %w: tensor<32x16xf32>) -> tensor<4x8x32xf32> {
+  %t = mlopt.transpose %w, permutation = [1, 0] : tensor<32x16xf32> -> tensor<16x32xf32>
+  %y = mlopt.matmul %x, %t : tensor<4x8x16xf32>, tensor<16x32xf32> -> tensor<4x8x32xf32>
+  return %y : tensor<4x8x32xf32>
+}

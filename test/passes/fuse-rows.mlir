@@ -1,4 +1,4 @@
-// RUN: mlopt %s --split-input-file --convert-mlopt-to-linalg --canonicalize --linalg-fuse-elementwise-ops --mlopt-fuse-rows --canonicalize --cse | FileCheck %s
+// RUN: mlopt %s --split-input-file --convert-mlopt-to-linalg --canonicalize --mlopt-fuse-elementwise --mlopt-fuse-rows --canonicalize --cse | FileCheck %s
 
 // Softmax: both reductions and both elementwise ops in one loop over row
 // tiles (32 rows of 32); the row is read from %x once per tile, the exp is

@@ -1,0 +1,45 @@
+// RUN: mlopt %s --split-input-file --convert-mlopt-to-linalg --canonicalize --mlopt-fuse-elementwise | FileCheck %s
+
+// A matmul behind a collapse of batch dims stays linalg.matmul (a BLAS
+// call); the reshape is not propagated through it.
+// CHECK-LABEL: func @batched_linear
+// CHECK: tensor.collapse_shape %arg0 {{\[}}[0, 1], [2]]
+// CHECK: linalg.matmul ins(%{{.+}} : tensor<32x16xf32>, tensor<16x32xf32>)
+// CHECK: tensor.expand_shape
+// CHECK: linalg.generic
+// CHECK:   math.tanh
+func.func @batched_linear(%x: tensor<4x8x16xf32>, %w: tensor<16x32xf32>) -> tensor<4x8x32xf32> {
+  %y = mlopt.matmul %x, %w : tensor<4x8x16xf32>, tensor<16x32xf32> -> tensor<4x8x32xf32>
+  %r = mlopt.tanh %y : tensor<4x8x32xf32>
+  return %r : tensor<4x8x32xf32>
+}
+
+// -----
+
+// Elementwise chains and their broadcasts become one generic; an
+// elementwise producer fuses into the reduction that reads it.
+// CHECK-LABEL: func @chain
+// CHECK: %[[E:.+]] = linalg.generic
+// CHECK:   arith.mulf
+// CHECK:   math.exp
+// CHECK-NOT: linalg.generic
+// CHECK: return %[[E]]
+func.func @chain(%x: tensor<8x16xf32>, %a: tensor<16xf32>) -> tensor<8x16xf32> {
+  %b = mlopt.broadcast_in_dim %a, dims = [1] : tensor<16xf32> -> tensor<8x16xf32>
+  %m = mlopt.mul %x, %b : tensor<8x16xf32>
+  %e = mlopt.exp %m : tensor<8x16xf32>
+  return %e : tensor<8x16xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @into_reduction
+// CHECK: linalg.generic {{.+}} iterator_types = ["parallel", "reduction"]
+// CHECK:   math.exp
+// CHECK:   arith.addf
+// CHECK-NOT: linalg.generic
+func.func @into_reduction(%x: tensor<8x16xf32>) -> tensor<8xf32> {
+  %e = mlopt.exp %x : tensor<8x16xf32>
+  %s = mlopt.sum %e, dims = [1] : tensor<8x16xf32> -> tensor<8xf32>
+  return %s : tensor<8xf32>
+}
