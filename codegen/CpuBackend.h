@@ -28,7 +28,8 @@ struct CpuCompileOptions {
 struct CompileStats {
   bool memoryCacheHit = false;
   bool diskCacheHit = false;
-  double lowerMs = 0, llvmMs = 0, loadMs = 0;
+  // MLIR pipeline, translation + LLVM IR optimization, machine code, loading.
+  double lowerMs = 0, optimizeMs = 0, llvmMs = 0, loadMs = 0;
 };
 
 class JitLibrary;

@@ -260,7 +260,7 @@ bool Trace::finish(const std::vector<int> &results, std::string &error) {
   }
   llvm::raw_string_ostream os(text);
   (**module)->print(os);
-  compiled = CpuBackend::compile(**module, CpuCompileOptions(), error);
+  compiled = CpuBackend::compile(**module, CpuCompileOptions(), error, &stats);
   return compiled && compiled->program("traced", program);
 }
 

@@ -8,6 +8,7 @@
 #ifndef MLOPT_FRONTEND_TRACE_H
 #define MLOPT_FRONTEND_TRACE_H
 
+#include "codegen/CpuBackend.h"
 #include "frontend/Eager.h"
 #include "runtime/Program.h"
 
@@ -65,6 +66,8 @@ public:
   std::string ir() const { return text; }
   /// The launches of the compiled program (fused kernels and library calls).
   size_t kernelCount() const { return program.launches.size(); }
+  /// Where compile time went (zeros for a cache hit).
+  const CompileStats &compileStats() const { return stats; }
 
 private:
   std::unique_ptr<MLIRContext> context;
@@ -81,6 +84,7 @@ private:
                                Value result);
   TracedValue describe(int id) const;
   std::shared_ptr<CompiledModule> compiled;
+  CompileStats stats;
   ::mlopt::rt::Program program;
   std::string text;
 };

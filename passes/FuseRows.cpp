@@ -130,13 +130,15 @@ SmallVector<Operation *> groupOf(Operation *root, const DenseSet<Operation *> &t
   return ordered;
 }
 
-/// Rows per tile: a tile of the widest op in the group stays near 64 KiB
-/// (L1/L2), and the tile count divides the rows so every tile is full.
-int64_t tileRows(ArrayRef<Operation *> group, int64_t rows) {
+/// Rows per tile: a tile of the widest op in the group holds about
+/// `tileElements` (16 KiB of f32 by default: it stays in L1 between the
+/// steps, and LLVM does not unroll a loop over several long rows, which
+/// doubled compile time for no speed), and the tile count divides the rows.
+int64_t tileRows(ArrayRef<Operation *> group, int64_t rows, int64_t tileElements) {
   int64_t work = 1;
   for (Operation *op : group)
     work = std::max(work, rowWork(op));
-  int64_t target = std::max<int64_t>(1, 16384 / work);
+  int64_t target = std::max<int64_t>(1, tileElements / work);
   if (rows >= 2)
     target = std::min(target, rows / 2); // at least two tiles for the threads
   for (int64_t t = std::min(target, rows); t > 1; --t)
@@ -146,11 +148,11 @@ int64_t tileRows(ArrayRef<Operation *> group, int64_t rows) {
 }
 
 /// Tiles `group` (root last) into one scf.forall over row tiles.
-void fuse(OpBuilder &b, ArrayRef<Operation *> group) {
+void fuse(OpBuilder &b, ArrayRef<Operation *> group, int64_t tileElements) {
   Operation *root = group.back();
   auto rootDps = cast<DestinationStyleOpInterface>(root);
   Location loc = root->getLoc();
-  int64_t rows = rowsOf(root), tile = tileRows(group, rows);
+  int64_t rows = rowsOf(root), tile = tileRows(group, rows, tileElements);
 
   b.setInsertionPoint(root);
   SmallVector<OpFoldResult> lbs{b.getIndexAttr(0)}, ubs{b.getIndexAttr(rows)},
@@ -217,6 +219,7 @@ void fuse(OpBuilder &b, ArrayRef<Operation *> group) {
 }
 
 struct FuseRowsPass : mlopt::impl::FuseRowsBase<FuseRowsPass> {
+  using FuseRowsBase::FuseRowsBase;
   void runOnOperation() override {
     func::FuncOp func = getOperation();
     for (Block &block : func.getBody()) {
@@ -238,7 +241,7 @@ struct FuseRowsPass : mlopt::impl::FuseRowsBase<FuseRowsPass> {
       }
       OpBuilder b(func.getContext());
       for (auto &group : groups)
-        fuse(b, group);
+        fuse(b, group, tileElements);
     }
     // Slices of tensor.empty become tile-sized empties: a tile's
     // intermediates are allocated per tile, never for the whole tensor.

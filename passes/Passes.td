@@ -98,8 +98,8 @@ def FuseRows : Pass<"mlopt-fuse-rows", "func::FuncOp"> {
     log_softmax, layer_norm and RMSNorm become one loop that reads each row
     from memory once. matmul and conv are never fused (library calls), and
     a producer with a user outside the group stays outside, so nothing is
-    computed twice. Static shapes only. Tiles hold about 16K elements of the
-    widest op, rows dividing evenly.
+    computed twice. Static shapes only. Tiles hold about `tile-elements` of
+    the widest op (whole rows, at least one; the row count divides evenly).
 
     ```mlir
     // softmax: max, exp(x - max), sum, divide: four loop nests before,
@@ -110,6 +110,10 @@ def FuseRows : Pass<"mlopt-fuse-rows", "func::FuncOp"> {
     }
     ```
   }];
+  let options = [
+    Option<"tileElements", "tile-elements", "int64_t", "4096",
+           "Elements of the widest op per row tile (rows are added up to this)">,
+  ];
   let dependentDialects = ["scf::SCFDialect", "tensor::TensorDialect",
                            "affine::AffineDialect", "arith::ArithDialect"];
 }

@@ -14,7 +14,9 @@ namespace mlopt::rt {
 namespace {
 
 // Blocks below this go straight to malloc, whose own bins serve them well.
-constexpr size_t kCachedMin = 256u << 10;
+// Above it glibc trims and re-faults: a fused kernel's per-tile buffers
+// (a 16 KiB row, thousands per call) would be zeroed by the kernel each time.
+constexpr size_t kCachedMin = 4u << 10;
 constexpr size_t kHugePage = 2u << 20;
 // A cached block serves a request at most this much smaller (1/4 wasted).
 constexpr size_t kSlackDivisor = 4;
@@ -22,9 +24,11 @@ constexpr size_t kSlackDivisor = 4;
 size_t roundUp(size_t bytes, size_t to) { return (bytes + to - 1) / to * to; }
 
 /// Size class of a large request: whole huge pages from 4 MiB (they get huge
-/// page alignment), 64 KiB steps below.
+/// page alignment), 64 KiB steps from 256 KiB, 4 KiB steps below.
 size_t blockSize(size_t bytes) {
-  return bytes >= 2 * kHugePage ? roundUp(bytes, kHugePage) : roundUp(bytes, 64u << 10);
+  if (bytes >= 2 * kHugePage)
+    return roundUp(bytes, kHugePage);
+  return roundUp(bytes, bytes >= (256u << 10) ? (64u << 10) : (4u << 10));
 }
 
 uint64_t defaultLimit() {

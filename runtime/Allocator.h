@@ -1,7 +1,7 @@
 //===- Allocator.h - aligned host allocation with a block cache -*- C++ -*-===//
 //
-// Every tensor the runtime or compiled code allocates comes from here. Large
-// blocks are kept after free and handed out again for the next request of
+// Every tensor the runtime or compiled code allocates comes from here. Blocks of
+// 4 KiB and more are kept after free and handed out again for the next request of
 // (about) the same size: a training loop or a repeated compiled call then
 // reuses warm memory instead of faulting in and zeroing fresh pages, which
 // cost more than the kernels themselves on big elementwise ops.

@@ -626,10 +626,14 @@ class CompiledFunction:
         ids += [tracer.lift(g)._value.id for _, g in grads if g is not None]
         start = time.perf_counter()
         tracer.trace.finish(ids)
+        stats = tracer.trace.compile_stats
+        where = ("cache hit" if stats["cache"] != "miss" else
+                 f"mlir {stats['mlir_ms']:.1f}, llvm-opt {stats['llvm_opt_ms']:.1f}, "
+                 f"codegen {stats['codegen_ms']:.1f}, load {stats['load_ms']:.1f} ms")
         _log(f"compiled {self.fn.__name__}"
              f"{' with dynamic dims ' + str(sorted(dynamic)) if dynamic else ''}: "
              f"{tracer.trace.kernel_count} kernels, {len(tracer.lifted)} captured tensors, "
-             f"{(time.perf_counter() - start) * 1e3:.1f} ms")
+             f"{(time.perf_counter() - start) * 1e3:.1f} ms ({where})")
         _dump(self.fn.__name__, tracer.trace.ir)
         alias = [o._origin if isinstance(o, _Traced) else None for o in outs]
         entry = _Entry(tracer.trace, tracer.lifted, out_spec, len(outs), written=written,

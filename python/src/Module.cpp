@@ -260,7 +260,17 @@ PYBIND11_MODULE(_C, m) {
         return outputs;
       })
       .def_property_readonly("ir", &Trace::ir)
-      .def_property_readonly("kernel_count", &Trace::kernelCount);
+      .def_property_readonly("kernel_count", &Trace::kernelCount)
+      .def_property_readonly("compile_stats", [](const Trace &t) {
+        const mlir::mlopt::CompileStats &s = t.compileStats();
+        py::dict d;
+        d["cache"] = s.memoryCacheHit ? "memory" : s.diskCacheHit ? "disk" : "miss";
+        d["mlir_ms"] = s.lowerMs;
+        d["llvm_opt_ms"] = s.optimizeMs;
+        d["codegen_ms"] = s.llvmMs;
+        d["load_ms"] = s.loadMs;
+        return d;
+      });
   m.def("num_threads", &rt::numThreads);
   m.def("memory_stats", [] {
     rt::AllocatorStats s = rt::allocatorStats();

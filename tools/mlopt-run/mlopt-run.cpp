@@ -279,7 +279,13 @@ int run(int argc, char **argv) {
 
   const char *cache = stats.memoryCacheHit ? "memory" : stats.diskCacheHit ? "disk" : "miss";
   llvm::outs() << "compile: " << llvm::format("%.1f", compileMs) << " ms (cache " << cache
-               << ")\n";
+               << ")";
+  if (!stats.memoryCacheHit && !stats.diskCacheHit)
+    llvm::outs() << ": mlir " << llvm::format("%.1f", stats.lowerMs) << " ms, llvm-opt "
+                 << llvm::format("%.1f", stats.optimizeMs) << " ms, codegen "
+                 << llvm::format("%.1f", stats.llvmMs) << " ms, load "
+                 << llvm::format("%.1f", stats.loadMs) << " ms";
+  llvm::outs() << "\n";
   for (size_t i = 0; i < results.size(); ++i) {
     rt::TensorSpec spec{results[i].dtype, results[i].shape};
     llvm::outs() << "result " << i << ": " << spec.str();
