@@ -70,6 +70,7 @@ public:
         live[ptr] = it->first;
         stats.cachedBytes -= it->first;
         stats.liveBytes += it->first;
+        stats.peakBytes = std::max(stats.peakBytes, stats.liveBytes);
         ++stats.hits;
         free.erase(it);
         return ptr;
@@ -81,6 +82,7 @@ public:
     std::lock_guard<std::mutex> lock(mutex);
     live[ptr] = size;
     stats.liveBytes += size;
+    stats.peakBytes = std::max(stats.peakBytes, stats.liveBytes);
     return ptr;
   }
 
@@ -109,6 +111,11 @@ public:
     AllocatorStats s = stats;
     s.limitBytes = limit;
     return s;
+  }
+
+  void resetPeak() {
+    std::lock_guard<std::mutex> lock(mutex);
+    stats.peakBytes = stats.liveBytes;
   }
 
   void clear() {
@@ -147,5 +154,7 @@ void alignedFree(void *ptr) { cache().release(ptr); }
 AllocatorStats allocatorStats() { return cache().snapshot(); }
 
 void emptyCache() { cache().clear(); }
+
+void resetPeak() { cache().resetPeak(); }
 
 } // namespace mlopt::rt

@@ -1,7 +1,7 @@
 //===- Allocator.h - aligned host allocation with a block cache -*- C++ -*-===//
 //
 // Every tensor the runtime or compiled code allocates comes from here. Blocks of
-// 4 KiB and more are kept after free and handed out again for the next request of
+// 4 KiB and more are counted (live, peak) and kept after free and handed out again for the next request of
 // (about) the same size: a training loop or a repeated compiled call then
 // reuses warm memory instead of faulting in and zeroing fresh pages, which
 // cost more than the kernels themselves on big elementwise ops.
@@ -29,6 +29,7 @@ void alignedFree(void *ptr);
 struct AllocatorStats {
   uint64_t cachedBytes = 0; // held in the cache, ready for reuse
   uint64_t liveBytes = 0;   // large blocks handed out and not yet freed
+  uint64_t peakBytes = 0;   // the most liveBytes reached since resetPeak()
   uint64_t hits = 0;        // large requests served from the cache
   uint64_t misses = 0;      // large requests that went to the system
   uint64_t limitBytes = 0;  // the most the cache holds (MLOPT_ALLOCATOR_CACHE_MB)
@@ -36,6 +37,8 @@ struct AllocatorStats {
 AllocatorStats allocatorStats();
 /// Returns every cached block to the system (torch.cuda.empty_cache's role).
 void emptyCache();
+/// Starts a new peak measurement from the bytes live now.
+void resetPeak();
 
 } // namespace mlopt::rt
 

@@ -577,6 +577,12 @@ class _Entry:
         self.grad_targets = []  # (parameter, not None): the .grad the call sets
         self.grad_state = []    # (parameter, .grad was set): traced for that; else retrace
 
+    @property
+    def plain(self):
+        """Outputs are the results as they are: no write-backs, .grad, aliases."""
+        return (self.trace is not None and not self.written and not self.grad_targets
+                and not any(a is not None for a in self.out_alias))
+
 
 class CompiledFunction:
     def __init__(self, fn, fullgraph=False, dynamic=None):
@@ -588,6 +594,7 @@ class CompiledFunction:
         self.first_shapes = {}        # structure key -> tensor shapes first seen
         self.dynamic_dims = {}        # structure key -> {(leaf, dim)} traced as `?`
         self.static_dims = {}         # structure key -> {(leaf, dim)} used as numbers
+        self.fast = {}                # _fast_key of positional tensors -> entry seen for it
         functools.update_wrapper(self, fn)
 
     def _trace(self, args, kwargs, dynamic=frozenset()):
@@ -672,9 +679,24 @@ class CompiledFunction:
         dynamic_key = ("dynamic", _guard_key(spec, leaves, dims))
         return self.cache.get(dynamic_key), dynamic_key, frozenset(dims), structure
 
+    def _fast_key(self, args):
+        """Positional tensor arguments only: their sizes, dtypes and
+        requires_grad, the cheapest exact key (None: take the full path)."""
+        try:
+            return tuple((tuple(a._buf.shape), a._buf.dtype, a.requires_grad)
+                         if type(a) is Tensor else 0 / 0 for a in args)
+        except (AttributeError, ZeroDivisionError):
+            return None
+
     def __call__(self, *args, **kwargs):
         if _active() is not None:  # called while tracing another function: inline
             return self.fn(*args, **kwargs)
+        fast = None if kwargs else self._fast_key(args)
+        entry = self.fast.get(fast) if fast is not None else None
+        if entry is not None and entry.plain and not entry.grad_state:
+            outs = entry.trace.run([a._buf for a in args] +
+                                   [(x() if callable(x) else x)._buf for x in entry.lifted])
+            return _unflatten(entry.out_spec, [Tensor(b) for b in outs])
         leaves = []
         spec = _flatten((args, kwargs), leaves)
         entry, key, dynamic, structure = self._lookup(spec, leaves)
@@ -683,6 +705,7 @@ class CompiledFunction:
             _log(f"{self.fn.__name__}: a parameter's .grad changed between None and a "
                  "tensor; tracing again")
             self.cache.pop(key)
+            self.fast.clear()
             entry = None
         if entry is None:
             if len(self.cache) >= RECOMPILE_LIMIT:
@@ -700,8 +723,11 @@ class CompiledFunction:
                 key = ("dynamic", _guard_key(spec, leaves, dynamic)) if dynamic \
                     else _guard_key(spec, leaves)
             self.cache[key] = entry
+            self.fast.clear()
         if entry.trace is None:
             return self.fn(*args, **kwargs)
+        if fast is not None:
+            self.fast[fast] = entry
         inputs = leaves + [x() if callable(x) else x for x in entry.lifted]
         outs = [Tensor(b) for b in entry.trace.run([t._buf for t in inputs])]
         for index, value in zip(entry.written, outs[entry.n_out:]):
@@ -767,4 +793,14 @@ def explain(fn, *args, **kwargs):
         entry = compiled._trace(args, kwargs)
     except GraphBreak as brk:
         return f"graph break at {brk.where}: {brk.reason}"
-    return "compiled to one mlopt function:\n" + entry.trace.ir
+    # One call, to measure the memory the program itself allocates.
+    leaves = []
+    _flatten((args, kwargs), leaves)
+    inputs = [t._buf for t in leaves] + [(x() if callable(x) else x)._buf for x in entry.lifted]
+    _C.reset_peak_memory_stats()
+    base = _C.memory_stats()["live_bytes"]
+    outs = entry.trace.run(inputs)
+    peak = _C.memory_stats()["peak_bytes"] - base
+    del outs
+    return (f"compiled to one mlopt function ({entry.trace.kernel_count} kernels; peak memory "
+            f"of one call {peak / 2**20:.2f} MiB beyond its inputs):\n" + entry.trace.ir)

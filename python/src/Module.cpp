@@ -277,10 +277,12 @@ PYBIND11_MODULE(_C, m) {
     py::dict d;
     d["cached_bytes"] = s.cachedBytes;
     d["live_bytes"] = s.liveBytes;
+    d["peak_bytes"] = s.peakBytes;
     d["hits"] = s.hits;
     d["misses"] = s.misses;
     d["limit_bytes"] = s.limitBytes;
     return d;
   });
   m.def("empty_cache", &rt::emptyCache);
+  m.def("reset_peak_memory_stats", &rt::resetPeak);
 }

@@ -391,3 +391,28 @@ def test_mlopt_log_compile_reports_guard_misses_kernels_and_times(monkeypatch, c
     assert err.count("guard miss for <lambda>") == 2
     assert "dims [(0, 0)] (argument leaf, dim) changed, now dynamic" in err
     assert "1 kernels" in err and " ms" in err
+
+
+def test_repeated_calls_take_the_fast_path_and_still_honour_guards():
+    """The per-call fast path (positional tensors keyed by size, dtype and
+    requires_grad) gives the same results as the full guard check."""
+    captured = mlopt.tensor([1.0, 2.0, 3.0])
+    f = mlopt.compile(lambda x: x * captured + 1)
+    a32 = mlopt.tensor([1.0, 1.0, 1.0])
+    a64 = mlopt.tensor([1.0, 1.0, 1.0], dtype=mlopt.float64)
+    for _ in range(3):
+        np.testing.assert_allclose(f(a32).numpy(), [2, 3, 4])
+        assert f(a64).dtype is mlopt.float64
+    captured.add_(1)  # captured tensors are read on every call
+    np.testing.assert_allclose(f(a32).numpy(), [3, 4, 5])
+    np.testing.assert_allclose(f(mlopt.ones(2, 3) * 2).numpy(), [[5, 7, 9]] * 2)
+
+    def bump(x):
+        x.add_(1)
+        return x * 2
+    g = mlopt.compile(bump)
+    y = mlopt.zeros(2)
+    for i in range(1, 4):  # written-back inputs never take the fast path
+        out = g(y)
+        np.testing.assert_array_equal(y.numpy(), [i, i])
+        np.testing.assert_array_equal(out.numpy(), [2 * i, 2 * i])

@@ -107,6 +107,19 @@ def test_repeated_large_ops_reuse_cached_blocks():
     assert mlopt.memory.memory_stats()["cached_bytes"] == 0
 
 
+def test_peak_memory_is_measured_per_call():
+    x = mlopt.ones(1024, 1024)
+    mlopt.memory.reset_peak_memory_stats()
+    base = mlopt.memory.memory_stats()["live_bytes"]
+    y = x * 2
+    z = y + 1
+    assert mlopt.memory.max_memory_allocated() - base >= 8 * 2 ** 20  # two 4 MiB results
+    del y, z
+    first = mlopt.explain(lambda x: (x * 2 + 1).exp(), x).splitlines()[0]
+    peak = float(first.split("peak memory of one call ")[1].split(" MiB")[0])
+    assert 4 <= peak < 8, first  # one fused kernel: only its 4 MiB result
+
+
 def test_mlopt_run_checks_dynamic_sizes(tmp_path):
     src = tmp_path / "add.mlir"
     src.write_text("func.func @f(%x: tensor<?xf32>, %y: tensor<?xf32>) -> tensor<?xf32> {\n"
