@@ -6,7 +6,7 @@ BUILD  ?= build
 LLVM_BIN := /usr/lib/llvm-19/bin
 GENERATOR := $(if $(shell command -v ninja),Ninja,Unix Makefiles)
 
-.PHONY: all deps build test test-unit test-lit test-python demo docs clean
+.PHONY: all deps build test test-unit test-lit test-python demo docs bench clean
 
 all: build
 
@@ -38,6 +38,10 @@ test: build
 	@echo "== GoogleTest"; $(MAKE) --no-print-directory test-unit
 	@echo "== lit";        $(MAKE) --no-print-directory test-lit
 	@echo "== pytest";     $(MAKE) --no-print-directory test-python
+
+# The CPU benchmarks (docs/performance.md); PyTorch columns when torch imports.
+bench: build
+	@$(PYTHON) bench/run.py
 
 # The headline example: a model-like function through the mlopt-simplify
 # pipeline, then compiled for this CPU and run on random inputs.
