@@ -48,10 +48,10 @@ def tanh(input):
 def softmax(input, dim=None, dtype=None):
     x = _float(input) if dtype is None else _as_tensor(input).to(dtype)
     dim = -1 if dim is None else dim
-    shifted = x - T.amax(x, dim, keepdim=True).where(
-        T.isfinite(T.amax(x, dim, keepdim=True)), 0.0)
-    e = T.exp(shifted)
-    return e / T.sum(e, dim, keepdim=True)
+    peak = T.amax(x, dim, keepdim=True)
+    e = T.exp(x - peak.where(T.isfinite(peak), 0.0))
+    # One reciprocal per row and a multiply per element, as PyTorch's kernel.
+    return e * T.reciprocal(T.sum(e, dim, keepdim=True))
 
 
 def log_softmax(input, dim=None, dtype=None):
