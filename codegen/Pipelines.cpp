@@ -55,6 +55,7 @@ void mlopt::buildLowerToLLVMPipeline(OpPassManager &pm) {
   pm.addPass(createCanonicalizerPass());
   // Reductions with their producers and consumers: one loop over row tiles
   // (softmax, layer_norm read each row once).
+  pm.addNestedPass<func::FuncOp>(createFuseSiblings()); // horizontal: one read of x
   pm.addNestedPass<func::FuncOp>(createFuseRows());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass()); // the tiles' repeated slices of one input

@@ -87,6 +87,24 @@ def FuseElementwise : Pass<"mlopt-fuse-elementwise"> {
                            "affine::AffineDialect"];
 }
 
+def FuseSiblings : Pass<"mlopt-fuse-siblings", "func::FuncOp"> {
+  let summary = "Horizontal fusion: sibling linalg.generic ops that read a common input";
+  let description = [{
+    Two `linalg.generic` ops over the same static loops and iterators that
+    read a common input, neither depending on the other, become one generic
+    with the results of both: the input is read once. Producer-consumer
+    fusion never merges them. Contractions are left alone.
+
+    ```mlir
+    %s = linalg.generic ... ins(%x) outs(%a) { math.sin }
+    %c = linalg.generic ... ins(%x) outs(%b) { math.cos }
+    // becomes
+    %s, %c = linalg.generic ... ins(%x) outs(%a, %b) { math.sin, math.cos }
+    ```
+  }];
+  let dependentDialects = ["linalg::LinalgDialect"];
+}
+
 def FuseRows : Pass<"mlopt-fuse-rows", "func::FuncOp"> {
   let summary = "Fuses reductions with their producers and consumers into one loop over row tiles";
   let description = [{
