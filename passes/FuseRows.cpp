@@ -131,9 +131,9 @@ SmallVector<Operation *> groupOf(Operation *root, const DenseSet<Operation *> &t
 }
 
 /// Rows per tile: a tile of the widest op in the group holds about
-/// `tileElements` (16 KiB of f32 by default: it stays in L1 between the
-/// steps, and LLVM does not unroll a loop over several long rows, which
-/// doubled compile time for no speed), and the tile count divides the rows.
+/// `tileElements` (128 KiB of f32 by default: it stays in L2 between the
+/// steps, and fewer tiles mean fewer per-tile buffers), and the tile count
+/// divides the rows.
 int64_t tileRows(ArrayRef<Operation *> group, int64_t rows, int64_t tileElements) {
   int64_t work = 1;
   for (Operation *op : group)

@@ -129,7 +129,7 @@ def FuseRows : Pass<"mlopt-fuse-rows", "func::FuncOp"> {
     ```
   }];
   let options = [
-    Option<"tileElements", "tile-elements", "int64_t", "4096",
+    Option<"tileElements", "tile-elements", "int64_t", "32768",
            "Elements of the widest op per row tile (rows are added up to this)">,
   ];
   let dependentDialects = ["scf::SCFDialect", "tensor::TensorDialect",
