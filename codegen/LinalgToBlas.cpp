@@ -75,10 +75,12 @@ struct MloptLinalgToBlasPass : mlopt::impl::MloptLinalgToBlasBase<MloptLinalgToB
         symbols.insert(callee);
       }
       SmallVector<Value> args;
-      for (Value operand : op->getOperands()) {
-        // matmul_transpose_b: B as a transposed view; the runtime passes
-        // such strides to BLAS as a transpose flag.
-        if (isa<linalg::MatmulTransposeBOp>(op) && operand == op.getDpsInputs()[1])
+      for (OpOperand &use : op->getOpOperands()) {
+        Value operand = use.get();
+        // matmul_transpose_b: B (by position: x @ x.T passes one value
+        // twice) as a transposed view; the runtime passes such strides to
+        // BLAS as a transpose flag.
+        if (isa<linalg::MatmulTransposeBOp>(op) && use.getOperandNumber() == 1)
           operand = builder.create<memref::TransposeOp>(
               op.getLoc(), operand,
               AffineMapAttr::get(AffineMap::getPermutationMap(ArrayRef<unsigned>{1, 0},

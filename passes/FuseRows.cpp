@@ -107,8 +107,9 @@ SmallVector<Operation *> groupOf(Operation *root, const DenseSet<Operation *> &t
     for (size_t i = 0; i < group.size(); ++i) {
       for (Value operand : group[i]->getOperands()) {
         Operation *producer = operand.getDefiningOp();
-        if (!producer || group.contains(producer) || taken.contains(producer) ||
-            !isRowOp(producer) || rowsOf(producer) != rowsOf(root))
+        if (!producer || producer->getBlock() != root->getBlock() ||
+            group.contains(producer) || taken.contains(producer) || !isRowOp(producer) ||
+            rowsOf(producer) != rowsOf(root))
           continue;
         // The root's destinations stay outside: they are the loop's outputs.
         if (llvm::is_contained(rootInits, operand))
@@ -172,7 +173,9 @@ void fuse(OpBuilder &b, ArrayRef<Operation *> group, int64_t tileElements) {
     }
     FailureOr<TilingResult> result = tiling.getTiledImplementation(b, offsets, sizes);
     if (failed(result) || result->tiledOps.size() != 1) {
+      // Leave the group as it was: drop the loop and what was tiled into it.
       forall.emitWarning("mlopt-fuse-rows: cannot tile ") << op->getName();
+      forall.erase();
       return;
     }
     Operation *tiledOp = result->tiledOps.front();

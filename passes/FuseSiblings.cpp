@@ -51,9 +51,20 @@ void hoistBefore(Value v, Operation *at) {
 /// Whether `later` can join `first` at `first`'s position: the same static
 /// loops and iterators, a shared input, and every operand of `later` already
 /// defined before `first` (so neither depends on the other).
+/// Whether `op` reads `v` through a map that uses every loop (the whole
+/// input, not a broadcast vector such as a bias).
+bool readsWhole(linalg::GenericOp op, Value v) {
+  return llvm::any_of(op.getDpsInputOperands(), [&](OpOperand *in) {
+    AffineMap map = op.getMatchingIndexingMap(in);
+    return in->get() == v && map.isPermutation();
+  });
+}
+
 bool canMerge(linalg::GenericOp first, linalg::GenericOp later) {
+  // The shared input must be read whole by both: sharing a broadcast bias
+  // saves nothing and could tie together ops of two different row chains.
   bool shared = llvm::any_of(later.getDpsInputs(), [&](Value v) {
-    return llvm::is_contained(first.getDpsInputs(), v);
+    return readsWhole(first, v) && readsWhole(later, v);
   });
   if (!shared || !first.hasPureTensorSemantics() || !later.hasPureTensorSemantics())
     return false;

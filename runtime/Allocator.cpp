@@ -2,6 +2,7 @@
 
 #include "runtime/Allocator.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <mutex>
@@ -31,13 +32,27 @@ size_t blockSize(size_t bytes) {
   return roundUp(bytes, bytes >= (256u << 10) ? (64u << 10) : (4u << 10));
 }
 
+/// The memory this process may use: physical memory, or a smaller cgroup
+/// (container) limit.
+uint64_t usableMemory() {
+  long pages = sysconf(_SC_PHYS_PAGES), pageSize = sysconf(_SC_PAGESIZE);
+  uint64_t memory = pages > 0 && pageSize > 0 ? uint64_t(pages) * pageSize : 4ull << 30;
+  for (const char *path : {"/sys/fs/cgroup/memory.max",
+                           "/sys/fs/cgroup/memory/memory.limit_in_bytes"})
+    if (FILE *file = std::fopen(path, "r")) {
+      unsigned long long limit = 0;
+      if (std::fscanf(file, "%llu", &limit) == 1 && limit > 0)
+        memory = std::min<uint64_t>(memory, limit);
+      std::fclose(file);
+    }
+  return memory;
+}
+
 uint64_t defaultLimit() {
   if (const char *text = std::getenv("MLOPT_ALLOCATOR_CACHE_MB"))
     return static_cast<uint64_t>(std::strtoull(text, nullptr, 10)) << 20;
-  // A quarter of physical memory, at most 4 GiB.
-  long pages = sysconf(_SC_PHYS_PAGES), pageSize = sysconf(_SC_PAGESIZE);
-  uint64_t quarter = pages > 0 && pageSize > 0 ? uint64_t(pages) * pageSize / 4 : 1ull << 30;
-  return std::min<uint64_t>(quarter, 4ull << 30);
+  // A quarter of usable memory, at most 4 GiB.
+  return std::min<uint64_t>(usableMemory() / 4, 4ull << 30);
 }
 
 void *systemAlloc(size_t bytes, size_t alignment) {
@@ -78,7 +93,13 @@ public:
       ++stats.misses;
     }
     size_t blockAlignment = size >= 2 * kHugePage ? kHugePage : std::max(alignment, kAlignment);
-    void *ptr = systemAlloc(size, blockAlignment);
+    void *ptr;
+    try {
+      ptr = systemAlloc(size, blockAlignment);
+    } catch (const std::bad_alloc &) {
+      clear(); // out of memory with blocks cached: give them back, try once more
+      ptr = systemAlloc(size, blockAlignment);
+    }
     std::lock_guard<std::mutex> lock(mutex);
     live[ptr] = size;
     stats.liveBytes += size;

@@ -178,13 +178,10 @@ def _traced_backward(loss, gradient):
     for (p, _), g in zip(params, grads):
         holder = tracer.holders.get(id(p), p)  # what the function reads .grad from
         if id(p) not in tracer.grads:
-            tracer.grads[id(p)] = (p, p.grad, holder)  # p.grad restored after tracing
-            if holder is p:  # a captured parameter: its .grad is read on every call
-                if p.grad is not None:
-                    p.grad = tracer.lift_grad(p)
-                tracer.grad_state[id(p)] = (p, p.grad is not None)
-        if holder.grad is not None:
-            g = g + holder.grad  # accumulates, as eager
+            tracer.grads[id(p)] = (p, p._grad, holder)  # p's .grad restored after tracing
+        current = holder.grad  # a captured one's .grad is read on every call
+        if current is not None:
+            g = g + current  # accumulates, as eager
         holder.grad = g  # seen by the rest of the traced function
 
 

@@ -105,7 +105,9 @@ class _Tracer:
         self.symbols = {}     # size -> SymDim, for dynamic dims
         self.grads = {}       # id(param) -> (param, .grad before tracing, holder): backward()
         self.holders = {}     # id(argument) -> its _Traced: where the function sees .grad
-        self.grad_state = {}  # id(param) -> (param, .grad was set): guards of the trace
+        self.refs = {}        # id(argument) -> _ArgRef: arguments are the call's, not these
+        self.grad_reads = {}  # id(tensor) -> its .grad in the trace (read on every call)
+        self.grad_state = {}  # id(tensor) -> (ref, .grad was set): guards of the trace
         self.concrete = {}    # id(tensor) -> (tensor, its _Traced input)
 
     def input(self, t, dynamic=(), leaf=None):
@@ -161,12 +163,22 @@ class _Tracer:
         self.lifted.append(make)
         return traced
 
-    def lift_grad(self, p):
-        """p.grad in the trace, read again on every call (the compiled call
-        replaces .grad objects, so the tensor itself cannot be captured)."""
-        traced = self.input(p.grad)
-        self.lifted.append(lambda: p.grad)
-        self.grad_state[id(p)] = (p, True)
+    def ref_of(self, t):
+        return self.refs.get(id(t), t)
+
+    def read_grad(self, p):
+        """p.grad (p concrete) in the trace: an input read again on every
+        call, since .grad objects are replaced between calls; None where it
+        is None. Either way the trace is only valid while that stays so."""
+        if id(p) in self.grad_reads:
+            return self.grad_reads[id(p)]
+        g = p._grad
+        self.grad_state.setdefault(id(p), (self.ref_of(p), g is not None))
+        traced = None
+        if g is not None:
+            traced = self.input(g)
+            self.lifted.append(_GradOf(self.ref_of(p)))
+        self.grad_reads[id(p)] = traced
         return traced
 
     def lift(self, t):
@@ -207,6 +219,34 @@ class _Tracer:
 
 def _active():
     return getattr(_state, "tracer", None)
+
+
+class _ArgRef:
+    """Positional leaf `index` of the current call, where a trace refers to an
+    argument (never the object seen while tracing)."""
+    __slots__ = ("index",)
+
+    def __init__(self, index):
+        self.index = index
+
+
+class _GradOf:
+    """A lifted input: the `.grad` of `ref` (a captured tensor or an
+    _ArgRef), read when the call is made."""
+    __slots__ = ("ref",)
+
+    def __init__(self, ref):
+        self.ref = ref
+
+
+def _resolve(ref, leaves):
+    return leaves[ref.index] if isinstance(ref, _ArgRef) else ref
+
+
+def _lifted_value(x, leaves):
+    if isinstance(x, _GradOf):
+        return _resolve(x.ref, leaves).grad
+    return x() if callable(x) else x
 
 
 class _Traced(Tensor):
@@ -532,6 +572,9 @@ def _guard_key(spec, leaves, dynamic=None):
     pattern instead of their size: sizes >= 2 are symbols numbered by first
     appearance, equal sizes sharing one; sizes 0 and 1 stay static."""
     symbols = {}
+    first = {}  # id(tensor) -> its first leaf: a tensor passed twice traces as one
+    for k, t in enumerate(leaves):
+        first.setdefault(id(t), k)
 
     def dims(k, shape):
         if dynamic is None:
@@ -543,7 +586,7 @@ def _guard_key(spec, leaves, dynamic=None):
         kind, payload = s
         if kind == "T":
             t = leaves[payload]
-            return ("T", dims(payload, t.shape), t.dtype.mlir, t.requires_grad)
+            return ("T", dims(payload, t.shape), t.dtype.mlir, t.requires_grad, first[id(t)])
         if kind in ("list", "tuple"):
             return (kind, tuple(key(x) for x in payload))
         if kind == "dict":
@@ -601,27 +644,34 @@ class CompiledFunction:
         leaves = []
         spec = _flatten((args, kwargs), leaves)
         tracer = _Tracer()
-        symbolic = [tracer.input(t, {d for k, d in dynamic if k == i and t.shape[d] >= 2}, i)
-                    for i, t in enumerate(leaves)]
-        for t, traced in zip(leaves, symbolic):
+        # The leaves are the trace's first inputs, in order (lifted ones follow).
+        inputs = [tracer.input(t, {d for k, d in dynamic if k == i and t.shape[d] >= 2}, i)
+                  for i, t in enumerate(leaves)]
+        symbolic, first = [], {}
+        for i, (t, traced) in enumerate(zip(leaves, inputs)):
+            if id(t) in first:  # one tensor passed twice is one tensor in the trace
+                symbolic.append(symbolic[first[id(t)]])
+                continue
+            first[id(t)] = i
+            tracer.refs[id(t)] = _ArgRef(i)
             tracer.concrete[id(t)] = (t, traced)
             # The function sees arguments as traced tensors: they carry the
-            # argument's requires_grad and .grad (a captured tensor in the trace).
+            # argument's requires_grad and .grad (an input read on every call).
             traced.requires_grad = t.requires_grad
             if t.requires_grad:
-                traced.grad = tracer.lift_grad(t) if t.grad is not None else None
-                tracer.grad_state[id(t)] = (t, t.grad is not None)
+                traced.grad = tracer.read_grad(t)
             tracer.holders[id(t)] = traced
+            symbolic.append(traced)
         previous = _active()
         _state.tracer = tracer
         try:
             sym_args, sym_kwargs = _unflatten(spec, symbolic)
             result = self.fn(*sym_args, **sym_kwargs)
-            grads = [(p, holder.grad) for p, _, holder in tracer.grads.values()]
+            grads = [(tracer.ref_of(p), holder._grad) for p, _, holder in tracer.grads.values()]
         finally:
             _state.tracer = previous
             for p, before, _ in tracer.grads.values():
-                p.grad = before  # the compiled call sets the real one
+                p._grad = before  # the compiled call sets the real one
         outs = []
         out_spec = _flatten(result, outs)
         ids = [tracer.lift(o)._value.id for o in outs]
@@ -683,10 +733,13 @@ class CompiledFunction:
         """Positional tensor arguments only: their sizes, dtypes and
         requires_grad, the cheapest exact key (None: take the full path)."""
         try:
-            return tuple((tuple(a._buf.shape), a._buf.dtype, a.requires_grad)
-                         if type(a) is Tensor else 0 / 0 for a in args)
+            key = tuple((tuple(a._buf.shape), a._buf.dtype, a.requires_grad)
+                        if type(a) is Tensor else 0 / 0 for a in args)
         except (AttributeError, ZeroDivisionError):
             return None
+        if len({id(a) for a in args}) != len(args):
+            return None  # one tensor passed twice: the guard key says which
+        return key
 
     def __call__(self, *args, **kwargs):
         if _active() is not None:  # called while tracing another function: inline
@@ -695,13 +748,13 @@ class CompiledFunction:
         entry = self.fast.get(fast) if fast is not None else None
         if entry is not None and entry.plain and not entry.grad_state:
             outs = entry.trace.run([a._buf for a in args] +
-                                   [(x() if callable(x) else x)._buf for x in entry.lifted])
+                                   [_lifted_value(x, args)._buf for x in entry.lifted])
             return _unflatten(entry.out_spec, [Tensor(b) for b in outs])
         leaves = []
         spec = _flatten((args, kwargs), leaves)
         entry, key, dynamic, structure = self._lookup(spec, leaves)
-        if entry is not None and any((p.grad is not None) != was_set
-                                     for p, was_set in entry.grad_state):
+        if entry is not None and any((_resolve(ref, leaves).grad is not None) != was_set
+                                     for ref, was_set in entry.grad_state):
             _log(f"{self.fn.__name__}: a parameter's .grad changed between None and a "
                  "tensor; tracing again")
             self.cache.pop(key)
@@ -728,13 +781,13 @@ class CompiledFunction:
             return self.fn(*args, **kwargs)
         if fast is not None:
             self.fast[fast] = entry
-        inputs = leaves + [x() if callable(x) else x for x in entry.lifted]
+        inputs = leaves + [_lifted_value(x, leaves) for x in entry.lifted]
         outs = [Tensor(b) for b in entry.trace.run([t._buf for t in inputs])]
         for index, value in zip(entry.written, outs[entry.n_out:]):
             _C.copy_into(value._buf, inputs[index]._buf)
         grads = iter(outs[entry.n_out + len(entry.written):])
-        for param, has_value in entry.grad_targets:
-            param.grad = next(grads) if has_value else None
+        for ref, has_value in entry.grad_targets:
+            _resolve(ref, leaves).grad = next(grads) if has_value else None
         results = outs[:entry.n_out]
         # An output that is an updated input is that input, as in eager.
         for k, out in enumerate(entry.out_alias):
@@ -787,7 +840,9 @@ def compile(fn=None, *, fullgraph=False, dynamic=None, **options):
 
 def explain(fn, *args, **kwargs):
     """Why `fn` (compiled or not) would run eagerly for these arguments, and
-    the traced IR when it compiles."""
+    the traced IR when it compiles, with its kernel count and the peak memory
+    of one call. Measuring runs the compiled function once (random ops draw
+    from the generator) and resets the peak-memory counter."""
     compiled = fn if isinstance(fn, CompiledFunction) else CompiledFunction(fn)
     try:
         entry = compiled._trace(args, kwargs)

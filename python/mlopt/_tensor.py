@@ -73,7 +73,7 @@ class Tensor:
     def __init__(self, buffer, requires_grad=False):
         self._buf = buffer
         self.requires_grad = requires_grad
-        self.grad = None
+        self._grad = None
 
     # ---- properties -------------------------------------------------------
     @property
@@ -243,6 +243,21 @@ class Tensor:
         return Tensor(self._buf)
 
     # ---- autograd (python/mlopt/_autograd.py) --------------------------------
+    @property
+    def grad(self):
+        g = self._grad
+        tracer = _compile._active()
+        # Read inside @compile: an input of the trace read on every call, not
+        # the tensor of this moment (a later call sees the .grad of its time).
+        if tracer is not None and not isinstance(self, _compile._Traced) \
+                and not isinstance(g, _compile._Traced):
+            return tracer.read_grad(self)
+        return g
+
+    @grad.setter
+    def grad(self, value):
+        self._grad = value
+
     def backward(self, gradient=None, retain_graph=None, create_graph=False):
         _autograd.backward(self, gradient, retain_graph, create_graph)
 

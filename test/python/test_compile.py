@@ -416,3 +416,13 @@ def test_repeated_calls_take_the_fast_path_and_still_honour_guards():
         out = g(y)
         np.testing.assert_array_equal(y.numpy(), [i, i])
         np.testing.assert_array_equal(out.numpy(), [2 * i, 2 * i])
+
+
+def test_x_times_its_own_transpose_compiled():
+    """x @ x.T passes one buffer as both BLAS operands, only B transposed."""
+    rng = np.random.default_rng(4)
+    for shape in [(3, 5), (5, 3), (4, 4)]:
+        x = mlopt.tensor(rng.standard_normal(shape), dtype=mlopt.float32)
+        got = mlopt.compile(lambda x: x @ x.T)(x).numpy()
+        ref = x.numpy().astype(np.float64) @ x.numpy().astype(np.float64).T
+        np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-5)
