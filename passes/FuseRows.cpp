@@ -41,6 +41,15 @@ using namespace mlir;
 
 namespace {
 
+/// A map whose first result is loop 0 and whose other results do not use
+/// it: a tile of loop 0 is the same rows of the tensor.
+bool isRowMap(AffineMap map) {
+  if (map.getNumResults() == 0 || map.getResult(0) != getAffineDimExpr(0, map.getContext()))
+    return false;
+  return llvm::none_of(map.getResults().drop_front(),
+                       [](AffineExpr e) { return e.isFunctionOfDim(0); });
+}
+
 /// A linalg op whose loop 0 is a parallel dim that is dim 0 of every result
 /// (and appears nowhere else in the result maps), over static shapes.
 bool isRowOp(Operation *op) {
@@ -52,15 +61,9 @@ bool isRowOp(Operation *op) {
     return false;
   if (linalgOp.getIteratorTypesArray()[0] != utils::IteratorType::parallel)
     return false;
-  for (OpOperand &init : linalgOp.getDpsInitsMutable()) {
-    AffineMap map = linalgOp.getMatchingIndexingMap(&init);
-    if (map.getNumResults() == 0 || map.getResult(0) != getAffineDimExpr(0, op->getContext()))
-      return false;
-    for (AffineExpr e : map.getResults().drop_front())
-      if (e.isFunctionOfDim(0))
-        return false;
-  }
-  return true;
+  return llvm::all_of(linalgOp.getDpsInitsMutable(), [&](OpOperand &init) {
+    return isRowMap(linalgOp.getMatchingIndexingMap(&init));
+  });
 }
 
 int64_t rowsOf(Operation *op) {
@@ -85,12 +88,8 @@ bool readsByRows(Operation *user, Value value) {
   for (OpOperand &operand : user->getOpOperands()) {
     if (operand.get() != value)
       continue;
-    AffineMap map = linalgOp.getMatchingIndexingMap(&operand);
-    if (map.getNumResults() == 0 || map.getResult(0) != getAffineDimExpr(0, user->getContext()))
+    if (!isRowMap(linalgOp.getMatchingIndexingMap(&operand)))
       return false;
-    for (AffineExpr e : map.getResults().drop_front())
-      if (e.isFunctionOfDim(0))
-        return false;
   }
   return true;
 }
