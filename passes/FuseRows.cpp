@@ -57,8 +57,9 @@ bool isRowOp(Operation *op) {
   if (!linalgOp || !isa<linalg::GenericOp, linalg::FillOp>(op) ||
       !linalgOp.hasPureTensorSemantics() || linalg::isaContractionOpInterface(linalgOp))
     return false; // contractions (even as generics) are library calls or their own nests
-  if (linalgOp.getNumLoops() == 0 || linalgOp.hasDynamicShape())
-    return false;
+  if (linalgOp.getNumLoops() == 0 || linalgOp.hasDynamicShape() ||
+      llvm::is_contained(linalgOp.getStaticLoopRanges(), 0))
+    return false; // empty loops: nothing to fuse (and tiling them trips upstream)
   if (linalgOp.getIteratorTypesArray()[0] != utils::IteratorType::parallel)
     return false;
   return llvm::all_of(linalgOp.getDpsInitsMutable(), [&](OpOperand &init) {

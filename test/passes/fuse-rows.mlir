@@ -88,3 +88,15 @@ func.func @elementwise(%x: tensor<64x32xf32>) -> tensor<64x32xf32> {
   %r = mlopt.mul %e, %x : tensor<64x32xf32>
   return %r : tensor<64x32xf32>
 }
+
+// -----
+
+// Empty loops are left alone (nothing to fuse; tiling them is not defined).
+// CHECK-LABEL: func @empty_rows
+// CHECK-NOT: scf.forall
+func.func @empty_rows(%x: tensor<5x0xf32>) -> tensor<5x0xf32> {
+  %s = mlopt.sum %x, dims = [1] keepdim : tensor<5x0xf32> -> tensor<5x1xf32>
+  %sb = mlopt.broadcast_in_dim %s, dims = [0, 1] : tensor<5x1xf32> -> tensor<5x0xf32>
+  %r = mlopt.sub %x, %sb : tensor<5x0xf32>
+  return %r : tensor<5x0xf32>
+}
