@@ -22,13 +22,17 @@ struct CpuCompileOptions {
   int optLevel = 3;
   /// Read and write the disk cache (MLOPT_CACHE_DIR, default ~/.cache/mlopt).
   bool useDiskCache = true;
+  /// Generate machine code for parts of the module on several threads (the
+  /// result is then several objects; --emit-object wants one).
+  bool parallelCodegen = true;
 };
 
 /// What a compile did, for logs, tests and the closing figures.
 struct CompileStats {
   bool memoryCacheHit = false;
   bool diskCacheHit = false;
-  // MLIR pipeline, translation + LLVM IR optimization, machine code, loading.
+  // MLIR pipeline, translation + LLVM IR optimization, machine code (parts
+  // in parallel), loading.
   double lowerMs = 0, optimizeMs = 0, llvmMs = 0, loadMs = 0;
 };
 

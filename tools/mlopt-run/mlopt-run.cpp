@@ -192,6 +192,7 @@ int run(int argc, char **argv) {
   mlir::mlopt::CpuCompileOptions options;
   options.optLevel = optLevel;
   options.useDiskCache = !noDiskCache;
+  options.parallelCodegen = emitObject.empty(); // an object file is one object
   if (emitLLVM) {
     std::string ir;
     if (!mlir::mlopt::CpuBackend::emitLLVMIR(*module, options, ir, error))
