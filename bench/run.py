@@ -6,7 +6,7 @@ installed), mlopt eager, mlopt compiled (`@mlopt.compile`); the fraction of
 this machine's memory-copy bandwidth the compiled version reaches (bytes the
 workload must move over its time); the cold compile time (first call minus a
 warm call, with an empty compile cache); the compiled call overhead on tiny
-inputs. Usage: python3 bench/run.py [--sizes 4096,8192] [--quick]
+inputs. Usage: python3 bench/run.py [--sizes 4096,8192] [--quick] [--only NAME]
 """
 import argparse
 import math
@@ -201,6 +201,7 @@ def main():
     parser.add_argument("--sizes", default="4096,8192")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="1024 only, for a smoke run")
+    parser.add_argument("--only", default="", help="run the workloads whose name contains this")
     args = parser.parse_args()
     sizes = [1024] if args.quick else [int(s) for s in args.sizes.split(",")]
     rng = np.random.default_rng(0)
@@ -222,6 +223,8 @@ def main():
     workloads.update(mlp())
     workloads.update(transformer_block())
     for name, spec in workloads.items():
+        if args.only not in name:
+            continue
         n = int(name.split()[-1]) if name.split()[-1].isdigit() else 0
         row = run_workload(name, spec, rng, args.repeats, copy_gbs, 4 * n * n)
         cells = "".join(f"{row[c]:17.2f}" if c in row else f"{'-':>17}" for c in cols)
