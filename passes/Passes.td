@@ -78,10 +78,15 @@ def FuseElementwise : Pass<"mlopt-fuse-elementwise"> {
   let description = [{
     Upstream `linalg-fuse-elementwise-ops` (producer-consumer fusion of
     generics into one loop nest, elementwise producers into reductions,
-    reshapes propagated by expansion) with one change: reshapes are only
+    reshapes propagated by expansion) with two changes: reshapes are only
     propagated through `linalg.generic` ops that are not contractions, so a
     `linalg.matmul` behind a collapse of batch dims stays a matmul (a BLAS
-    call) instead of becoming a 3-D generic contraction run as plain loops.
+    call) instead of becoming a 3-D generic contraction run as plain loops;
+    and a producer with several users is also fused into a reduction that
+    reads it when it is cheap to recompute (at most 16 ops, at most one
+    transcendental or division): softmax's `exp(x - max)` is recomputed in
+    the row sum rather than written out and read back. Heavier producers
+    are computed once.
   }];
   let dependentDialects = ["linalg::LinalgDialect", "tensor::TensorDialect",
                            "affine::AffineDialect"];

@@ -43,3 +43,42 @@ func.func @into_reduction(%x: tensor<8x16xf32>) -> tensor<8xf32> {
   %s = mlopt.sum %e, dims = [1] : tensor<8x16xf32> -> tensor<8xf32>
   return %s : tensor<8xf32>
 }
+
+// -----
+
+// Cost rule: a cheap producer with two users is recomputed inside the
+// reduction (and fused into the other user); a heavy one (three
+// transcendentals) is computed once and read back by both.
+// CHECK-LABEL: func @recompute_cheap
+// CHECK: linalg.generic {{.+}} iterator_types = ["parallel", "reduction"]
+// CHECK:   math.exp
+// CHECK:   arith.addf
+// CHECK: linalg.generic {{.+}} iterator_types = ["parallel", "parallel"]
+// CHECK:   math.exp
+// CHECK-NOT: linalg.generic
+func.func @recompute_cheap(%x: tensor<8x16xf32>) -> (tensor<8xf32>, tensor<8x16xf32>) {
+  %e = mlopt.exp %x : tensor<8x16xf32>
+  %s = mlopt.sum %e, dims = [1] : tensor<8x16xf32> -> tensor<8xf32>
+  %t = mlopt.mul %e, %e : tensor<8x16xf32>
+  return %s, %t : tensor<8xf32>, tensor<8x16xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @keep_heavy
+// CHECK: %[[H:.+]] = linalg.generic {{.+}} iterator_types = ["parallel", "parallel"]
+// CHECK:   math.exp
+// CHECK:   math.log
+// CHECK:   math.tanh
+// CHECK: linalg.generic {{.+}} iterator_types = ["parallel", "reduction"]} ins(%[[H]] : tensor<8x16xf32>)
+// CHECK-NOT: math.exp
+// CHECK: linalg.generic {{.+}} ins(%[[H]] : tensor<8x16xf32>)
+// CHECK-NOT: math.exp
+func.func @keep_heavy(%x: tensor<8x16xf32>) -> (tensor<8xf32>, tensor<8x16xf32>) {
+  %a = mlopt.exp %x : tensor<8x16xf32>
+  %b = mlopt.log %a : tensor<8x16xf32>
+  %h = mlopt.tanh %b : tensor<8x16xf32>
+  %s = mlopt.sum %h, dims = [1] : tensor<8x16xf32> -> tensor<8xf32>
+  %t = mlopt.mul %h, %h : tensor<8x16xf32>
+  return %s, %t : tensor<8xf32>, tensor<8x16xf32>
+}
