@@ -637,7 +637,7 @@ class CompiledFunction:
         self.first_shapes = {}        # structure key -> tensor shapes first seen
         self.dynamic_dims = {}        # structure key -> {(leaf, dim)} traced as `?`
         self.static_dims = {}         # structure key -> {(leaf, dim)} used as numbers
-        self.fast = {}                # _fast_key of positional tensors -> entry seen for it
+        self.fast = {}                # _fast_key of positional tensors -> (plain entry, one result)
         functools.update_wrapper(self, fn)
 
     def _trace(self, args, kwargs, dynamic=frozenset()):
@@ -745,10 +745,15 @@ class CompiledFunction:
         if _active() is not None:  # called while tracing another function: inline
             return self.fn(*args, **kwargs)
         fast = None if kwargs else self._fast_key(args)
-        entry = self.fast.get(fast) if fast is not None else None
-        if entry is not None and entry.plain and not entry.grad_state:
-            outs = entry.trace.run([a._buf for a in args] +
-                                   [_lifted_value(x, args)._buf for x in entry.lifted])
+        hit = self.fast.get(fast) if fast is not None else None
+        if hit is not None:  # a plain entry seen for exactly these argument types
+            entry, single = hit
+            buffers = [a._buf for a in args]
+            if entry.lifted:
+                buffers += [(x() if callable(x) else x)._buf for x in entry.lifted]
+            outs = entry.trace.run(buffers)
+            if single:
+                return Tensor(outs[0])
             return _unflatten(entry.out_spec, [Tensor(b) for b in outs])
         leaves = []
         spec = _flatten((args, kwargs), leaves)
@@ -779,8 +784,10 @@ class CompiledFunction:
             self.fast.clear()
         if entry.trace is None:
             return self.fn(*args, **kwargs)
-        if fast is not None:
-            self.fast[fast] = entry
+        if fast is not None and entry.plain and not entry.grad_state:
+            if len(self.fast) >= 256:  # dynamic dims: one key per size seen; keep it bounded
+                self.fast.clear()
+            self.fast[fast] = (entry, entry.out_spec == ("T", 0))
         inputs = leaves + [_lifted_value(x, leaves) for x in entry.lifted]
         outs = [Tensor(b) for b in entry.trace.run([t._buf for t in inputs])]
         for index, value in zip(entry.written, outs[entry.n_out:]):
