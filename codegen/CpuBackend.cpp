@@ -14,6 +14,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/Verifier.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
@@ -37,12 +38,11 @@
 #include "llvm/TargetParser/Host.h"
 #include "llvm/Transforms/Utils/SplitModule.h"
 
-#include "mlir/IR/Verifier.h"
 #include <chrono>
-#include <cstring>
-#include <thread>
 #include <cstdlib>
+#include <cstring>
 #include <mutex>
+#include <thread>
 #include <unordered_map>
 
 using namespace mlir;
@@ -56,7 +56,6 @@ static constexpr const char *kCodegenVersion = MLOPT_BUILD_ID;
 
 namespace mlir::mlopt {
 
-/// Object code loaded into its own ORC JIT instance.
 namespace {
 /// Several objects in one string, for the caches: magic, count, then each
 /// object's size and bytes. A single object is stored as it is.
@@ -103,6 +102,7 @@ std::vector<llvm::StringRef> unpackObjects(llvm::StringRef packed) {
 
 } // namespace
 
+/// Object code loaded into its own ORC JIT instance.
 class JitLibrary {
 public:
   static std::unique_ptr<JitLibrary> load(const std::string &object, std::string &error) {
@@ -242,6 +242,24 @@ bool collectSignatures(ModuleOp module,
   return true;
 }
 
+/// A TargetMachine for this CPU (machine code at -O3). Not thread-safe:
+/// threads generating code in parallel each make their own.
+std::unique_ptr<llvm::TargetMachine> createHostMachine(std::string &error) {
+  auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!builder) {
+    error = llvm::toString(builder.takeError());
+    return nullptr;
+  }
+  builder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+  auto machine = builder->createTargetMachine();
+  if (!machine) {
+    error = llvm::toString(machine.takeError());
+    return nullptr;
+  }
+  return std::move(*machine);
+}
+
+/// The shared host machine (used under llvmMutex).
 llvm::TargetMachine *hostTargetMachine(std::string &error) {
   static std::once_flag once;
   static std::unique_ptr<llvm::TargetMachine> machine;
@@ -249,18 +267,7 @@ llvm::TargetMachine *hostTargetMachine(std::string &error) {
   std::call_once(once, [] {
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
-    auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
-    if (!builder) {
-      machineError = llvm::toString(builder.takeError());
-      return;
-    }
-    builder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
-    auto tm = builder->createTargetMachine();
-    if (!tm) {
-      machineError = llvm::toString(tm.takeError());
-      return;
-    }
-    machine = std::move(*tm);
+    machine = createHostMachine(machineError);
   });
   error = machineError;
   return machine.get();
@@ -340,7 +347,7 @@ std::unique_ptr<llvm::Module> lowerToLLVM(ModuleOp module, llvm::LLVMContext &ll
                                           llvm::TargetMachine *machine,
                                           const std::vector<std::pair<std::string, rt::Signature>> &signatures,
                                           const std::string &dumpName, std::string &error,
-                                          CompileStats *stats = nullptr, bool optimize = true) {
+                                          CompileStats *stats = nullptr) {
   auto start = std::chrono::steady_clock::now();
   MLIRContext *context = module.getContext();
   DiagnosticText diagnostics(context);
@@ -381,31 +388,19 @@ std::unique_ptr<llvm::Module> lowerToLLVM(ModuleOp module, llvm::LLVMContext &ll
   llvmModule->setDataLayout(machine->createDataLayout());
   llvmModule->setTargetTriple(machine->getTargetTriple().getTriple());
   addInvokers(*llvmModule, signatures);
-  if (optimize)
-    optimizeModule(*llvmModule, options.optLevel, machine);
+  optimizeModule(*llvmModule, options.optLevel, machine);
   if (stats)
     stats->optimizeMs = msSince(start);
   return llvmModule;
 }
 
-/// Machine code for `module` with a fresh TargetMachine (one per thread:
-/// they are not thread-safe).
-bool emitObject(llvm::Module &module, std::string &object, std::string &error) {
-  auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
-  if (!builder) {
-    error = llvm::toString(builder.takeError());
-    return false;
-  }
-  builder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
-  auto machine = builder->createTargetMachine();
-  if (!machine) {
-    error = llvm::toString(machine.takeError());
-    return false;
-  }
+/// Machine code for `module`.
+bool emitObject(llvm::Module &module, llvm::TargetMachine &machine, std::string &object,
+                std::string &error) {
   llvm::SmallVector<char, 0> buffer;
   llvm::raw_svector_ostream os(buffer);
   llvm::legacy::PassManager codegen;
-  if ((*machine)->addPassesToEmitFile(codegen, os, nullptr, llvm::CodeGenFileType::ObjectFile)) {
+  if (machine.addPassesToEmitFile(codegen, os, nullptr, llvm::CodeGenFileType::ObjectFile)) {
     error = "the host target cannot emit object files";
     return false;
   }
@@ -418,9 +413,10 @@ bool emitObject(llvm::Module &module, std::string &object, std::string &error) {
 /// core, the module is split by functions (llvm::SplitModule) and the parts
 /// go through code generation on their own threads, each in its own
 /// LLVMContext (they travel as bitcode). Optimization runs on the whole
-/// module first: splitting before it cost a transformer block 75% in speed
-/// (loop bounds no longer propagate into the outlined OpenMP functions).
-std::optional<std::string> emitObjects(std::unique_ptr<llvm::Module> module, bool parallel,
+/// module first, so constants such as loop bounds still propagate from a
+/// function into the OpenMP functions outlined from it.
+std::optional<std::string> emitObjects(std::unique_ptr<llvm::Module> module,
+                                       llvm::TargetMachine &machine, bool parallel,
                                        std::string &error) {
   unsigned definitions = 0;
   for (llvm::Function &f : *module)
@@ -429,7 +425,7 @@ std::optional<std::string> emitObjects(std::unique_ptr<llvm::Module> module, boo
                                        definitions, 4u});
   if (!parallel || parts < 2) {
     std::string object;
-    if (!emitObject(*module, object, error))
+    if (!emitObject(*module, machine, object, error))
       return std::nullopt;
     return object;
   }
@@ -465,7 +461,8 @@ std::optional<std::string> emitObjects(std::unique_ptr<llvm::Module> module, boo
         errors[i] = llvm::toString(part.takeError());
         return;
       }
-      emitObject(**part, objects[i], errors[i]);
+      if (auto partMachine = createHostMachine(errors[i]))
+        emitObject(**part, *partMachine, objects[i], errors[i]);
     });
   for (std::thread &t : threads)
     t.join();
@@ -558,7 +555,7 @@ std::shared_ptr<CompiledModule> CpuBackend::compile(ModuleOp module,
     if (!llvmModule)
       return nullptr;
     auto start = std::chrono::steady_clock::now();
-    object = emitObjects(std::move(llvmModule), options.parallelCodegen, error);
+    object = emitObjects(std::move(llvmModule), *machine, options.parallelCodegen, error);
     if (!object)
       return nullptr;
     s.llvmMs = msSince(start);

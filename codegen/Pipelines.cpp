@@ -53,9 +53,10 @@ void mlopt::buildLowerToLLVMPipeline(OpPassManager &pm) {
   // producers into reductions): one loop nest, no intermediate buffers.
   pm.addPass(createFuseElementwise());
   pm.addPass(createCanonicalizerPass());
+  // Horizontal: siblings reading one input become one generic.
+  pm.addNestedPass<func::FuncOp>(createFuseSiblings());
   // Reductions with their producers and consumers: one loop over row tiles
   // (softmax, layer_norm read each row once).
-  pm.addNestedPass<func::FuncOp>(createFuseSiblings()); // horizontal: one read of x
   pm.addNestedPass<func::FuncOp>(createFuseRows());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass()); // the tiles' repeated slices of one input

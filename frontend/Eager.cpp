@@ -9,7 +9,6 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 
-#include <cstring>
 #include <mutex>
 #include <unordered_map>
 

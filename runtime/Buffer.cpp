@@ -61,16 +61,6 @@ bool Buffer::isContiguous() const {
   return offset == 0 && (numElements() <= 1 || strides == rowMajorStrides(shape));
 }
 
-char *Buffer::elementPtr(int64_t flatIndex) const {
-  int64_t element = offset;
-  for (size_t i = shape.size(); i-- > 0;) {
-    int64_t index = shape[i] ? flatIndex % shape[i] : 0;
-    flatIndex = shape[i] ? flatIndex / shape[i] : 0;
-    element += index * strides[i];
-  }
-  return static_cast<char *>(data) + element * byteSize(dtype);
-}
-
 Buffer Buffer::contiguous() const {
   if (isContiguous())
     return *this;
@@ -93,6 +83,21 @@ void copyRow(const char *from, int64_t fromStride, char *to, int64_t toStride, i
   }
   for (int64_t i = 0; i < n; ++i)
     dst[i * toStride] = src[i * fromStride];
+}
+
+/// copyRow for elements of `item` bytes.
+void copyRowOf(size_t item, const char *from, int64_t fromStride, char *to, int64_t toStride,
+               int64_t n) {
+  if (fromStride == 1 && toStride == 1)
+    std::memcpy(to, from, n * item);
+  else if (item == 8)
+    copyRow<uint64_t>(from, fromStride, to, toStride, n);
+  else if (item == 4)
+    copyRow<uint32_t>(from, fromStride, to, toStride, n);
+  else if (item == 2)
+    copyRow<uint16_t>(from, fromStride, to, toStride, n);
+  else
+    copyRow<uint8_t>(from, fromStride, to, toStride, n);
 }
 
 /// Copies with dim `unit` of the source contiguous and the last dim of the
@@ -124,10 +129,7 @@ void copyTransposed(const char *src, char *dst, const std::vector<int64_t> &shap
         for (int64_t r = r0; r < r1; ++r) {
           const char *in = src + (fromOffset + r + c0 * from[last]) * item;
           char *out = dst + (toOffset + r * to[unit] + c0) * item;
-          if (item == 4)
-            copyRow<uint32_t>(in, from[last], out, 1, c1 - c0);
-          else
-            copyRow<uint64_t>(in, from[last], out, 1, c1 - c0);
+          copyRowOf(item, in, from[last], out, 1, c1 - c0);
         }
       }
     for (size_t i = outer.size(); i-- > 0;) {
@@ -171,7 +173,7 @@ void copyElements(const Buffer &src, const Buffer &dst) {
   // both sides stay in cache, instead of striding through the source.
   if (shape.size() >= 2 && from.back() != 1 && to.back() == 1) {
     size_t unit = std::find(from.begin(), from.end() - 1, 1) - from.begin();
-    if (unit < shape.size() - 1 && (item == 4 || item == 8)) {
+    if (unit < shape.size() - 1) {
       copyTransposed(srcBase, dstBase, shape, from, to, unit, item);
       return;
     }
@@ -183,16 +185,7 @@ void copyElements(const Buffer &src, const Buffer &dst) {
   const char *in = srcBase;
   char *out = dstBase;
   for (int64_t row = 0; row < rows; ++row) {
-    if (fromInner == 1 && toInner == 1)
-      std::memcpy(out, in, inner * item);
-    else if (item == 8)
-      copyRow<uint64_t>(in, fromInner, out, toInner, inner);
-    else if (item == 4)
-      copyRow<uint32_t>(in, fromInner, out, toInner, inner);
-    else if (item == 2)
-      copyRow<uint16_t>(in, fromInner, out, toInner, inner);
-    else
-      copyRow<uint8_t>(in, fromInner, out, toInner, inner);
+    copyRowOf(item, in, fromInner, out, toInner, inner);
     // Advance the outer index like an odometer, moving both pointers.
     for (size_t d = rank - 1; d-- > 0;) {
       in += from[d] * item;

@@ -32,8 +32,6 @@ struct Buffer {
   int64_t numElements() const;
   size_t byteCount() const { return numElements() * byteSize(dtype); }
   bool isContiguous() const;
-  /// Pointer to element (i0, i1, ...) given as a flat row-major index.
-  char *elementPtr(int64_t flatIndex) const;
   /// A contiguous copy (or this buffer if it already is contiguous).
   Buffer contiguous() const;
 };

@@ -135,23 +135,16 @@ bool invoke(PackedEntry entry, const Signature &signature,
 
 namespace {
 
-extern "C" void *mloptRtAlloc(size_t bytes) {
+extern "C" void *mloptRtAlignedAlloc(size_t alignment, size_t bytes) {
   try {
-    return alignedAlloc(bytes);
+    return alignedAlloc(bytes, alignment);
   } catch (const std::bad_alloc &) {
     // An exception cannot unwind through compiled code and OpenMP frames.
     std::fprintf(stderr, "mlopt: out of memory allocating %zu bytes in compiled code\n", bytes);
     std::abort();
   }
 }
-extern "C" void *mloptRtAlignedAlloc(size_t alignment, size_t bytes) {
-  try {
-    return alignedAlloc(bytes, alignment);
-  } catch (const std::bad_alloc &) {
-    std::fprintf(stderr, "mlopt: out of memory allocating %zu bytes in compiled code\n", bytes);
-    std::abort(); // compiled code cannot handle a failed allocation
-  }
-}
+extern "C" void *mloptRtAlloc(size_t bytes) { return mloptRtAlignedAlloc(kAlignment, bytes); }
 extern "C" void mloptRtFree(void *ptr) { alignedFree(ptr); }
 
 struct UnrankedMemRef {

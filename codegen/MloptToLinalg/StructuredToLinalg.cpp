@@ -52,8 +52,7 @@ struct ReductionShape {
 };
 
 ReductionShape reductionShape(OpBuilder &b, RankedTensorType in,
-                              llvm::ArrayRef<int64_t> dims, Type accType,
-                              bool keepdim = false) {
+                              llvm::ArrayRef<int64_t> dims, Type accType, bool keepdim) {
   ReductionShape s;
   SmallVector<int64_t> shape;
   SmallVector<AffineExpr> outExprs;
@@ -85,24 +84,6 @@ Value filledReduced(OpBuilder &b, Location loc, Value operand, const ReductionSh
     return dimOf(b, loc, operand, s.keptDims[d]);
   });
   return b.create<linalg::FillOp>(loc, init, empty).getResult(0);
-}
-
-/// Reinserts the reduced dims as size 1 (keepdim) or just casts to `type`.
-Value applyKeepdim(OpBuilder &b, Location loc, Value reduced, RankedTensorType type,
-                   llvm::ArrayRef<int64_t> reducedDims, bool keepdim) {
-  if (!keepdim || reducedDims.empty())
-    return reduced;
-  SmallVector<Value> dynamic;
-  int64_t next = 0;
-  for (int64_t d = 0; d < type.getRank(); ++d) {
-    bool isReduced = llvm::is_contained(reducedDims, d);
-    Value size = isReduced ? Value() : dimOf(b, loc, reduced, next);
-    if (!isReduced)
-      ++next;
-    if (type.isDynamicDim(d))
-      dynamic.push_back(size ? size : b.create<arith::ConstantIndexOp>(loc, 1));
-  }
-  return reshapeTo(b, loc, reduced, type, dynamic);
 }
 
 enum class Combine { Sum, Prod, Max, Min, Any, All };
@@ -192,7 +173,7 @@ struct ArgReduceToGeneric : OpRewritePattern<OpTy> {
     RankedTensorType in = op.getOperand().getType();
     Type element = in.getElementType();
     int64_t dim = op.getDim();
-    ReductionShape s = reductionShape(rewriter, in, {dim}, element);
+    ReductionShape s = reductionShape(rewriter, in, {dim}, element, op.getKeepdim());
     bool isFloat = isa<FloatType>(element);
     double inf = std::numeric_limits<double>::infinity();
     unsigned bits = element.getIntOrFloatBitWidth();
@@ -204,7 +185,8 @@ struct ArgReduceToGeneric : OpRewritePattern<OpTy> {
                           element, isMax ? llvm::APInt::getSignedMinValue(bits)
                                          : llvm::APInt::getSignedMaxValue(bits)));
     Value values = filledReduced(rewriter, loc, op.getOperand(), s, start);
-    ReductionShape si = reductionShape(rewriter, in, {dim}, rewriter.getI64Type());
+    ReductionShape si =
+        reductionShape(rewriter, in, {dim}, rewriter.getI64Type(), op.getKeepdim());
     Value indices = filledReduced(rewriter, loc, op.getOperand(), si,
                                   scalarConstant(rewriter, loc, rewriter.getI64Type(), 0));
     SmallVector<AffineMap> maps = {s.maps[0], s.maps[1], s.maps[1]};
@@ -237,9 +219,7 @@ struct ArgReduceToGeneric : OpRewritePattern<OpTy> {
               nested, ValueRange{b.create<arith::SelectOp>(nested, better, x, best),
                                  b.create<arith::SelectOp>(nested, better, i, bestIndex)});
         });
-    replaceKeepingType(rewriter, op,
-                       applyKeepdim(rewriter, loc, generic.getResult(1), op.getType(),
-                                    {dim}, op.getKeepdim()));
+    replaceKeepingType(rewriter, op, generic.getResult(1));
     return success();
   }
 };

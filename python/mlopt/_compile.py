@@ -732,14 +732,14 @@ class CompiledFunction:
     def _fast_key(self, args):
         """Positional tensor arguments only: their sizes, dtypes and
         requires_grad, the cheapest exact key (None: take the full path)."""
-        try:
-            key = tuple((tuple(a._buf.shape), a._buf.dtype, a.requires_grad)
-                        if type(a) is Tensor else 0 / 0 for a in args)
-        except (AttributeError, ZeroDivisionError):
-            return None
+        key = []
+        for a in args:
+            if type(a) is not Tensor:
+                return None
+            key.append((tuple(a._buf.shape), a._buf.dtype, a.requires_grad))
         if len({id(a) for a in args}) != len(args):
             return None  # one tensor passed twice: the guard key says which
-        return key
+        return tuple(key)
 
     def __call__(self, *args, **kwargs):
         if _active() is not None:  # called while tracing another function: inline
@@ -750,7 +750,7 @@ class CompiledFunction:
             entry, single = hit
             buffers = [a._buf for a in args]
             if entry.lifted:
-                buffers += [(x() if callable(x) else x)._buf for x in entry.lifted]
+                buffers += [_lifted_value(x, args)._buf for x in entry.lifted]
             outs = entry.trace.run(buffers)
             if single:
                 return Tensor(outs[0])
@@ -762,8 +762,7 @@ class CompiledFunction:
                                      for ref, was_set in entry.grad_state):
             _log(f"{self.fn.__name__}: a parameter's .grad changed between None and a "
                  "tensor; tracing again")
-            self.cache.pop(key)
-            self.fast.clear()
+            self.cache.pop(key)  # (entries with .grad state never take the fast path)
             entry = None
         if entry is None:
             if len(self.cache) >= RECOMPILE_LIMIT:
@@ -858,7 +857,7 @@ def explain(fn, *args, **kwargs):
     # One call, to measure the memory the program itself allocates.
     leaves = []
     _flatten((args, kwargs), leaves)
-    inputs = [t._buf for t in leaves] + [(x() if callable(x) else x)._buf for x in entry.lifted]
+    inputs = [t._buf for t in leaves] + [_lifted_value(x, leaves)._buf for x in entry.lifted]
     _C.reset_peak_memory_stats()
     base = _C.memory_stats()["live_bytes"]
     outs = entry.trace.run(inputs)

@@ -281,3 +281,25 @@ def wrap(values, dtype: str) -> np.ndarray:
         v = int(v) & ((1 << bits) - 1)
         out.append(v - (1 << bits) if v >= 1 << (bits - 1) else v)
     return np.array(out, dtype=NP_DTYPE[dtype])
+
+
+def conv2d_reference(x, w, stride, padding, dilation, groups):
+    """Direct float64 convolution, NCHW / OIHW, as F.conv2d without bias."""
+    x = np.asarray(x, np.float64)
+    w = np.asarray(w, np.float64)
+    n, c, h, wd = x.shape
+    o, cg, kh, kw = w.shape
+    xp = np.pad(x, [(0, 0), (0, 0), (padding[0],) * 2, (padding[1],) * 2])
+    ho = (h + 2 * padding[0] - dilation[0] * (kh - 1) - 1) // stride[0] + 1
+    wo = (wd + 2 * padding[1] - dilation[1] * (kw - 1) - 1) // stride[1] + 1
+    out = np.zeros((n, o, ho, wo))
+    og = o // groups
+    for g in range(groups):
+        for oc in range(g * og, (g + 1) * og):
+            for i in range(kh):
+                for j in range(kw):
+                    patch = xp[:, g * cg:(g + 1) * cg,
+                               i * dilation[0]: i * dilation[0] + stride[0] * (ho - 1) + 1: stride[0],
+                               j * dilation[1]: j * dilation[1] + stride[1] * (wo - 1) + 1: stride[1]]
+                    out[:, oc] += np.einsum("nchw,c->nhw", patch, w[oc, :, i, j])
+    return out

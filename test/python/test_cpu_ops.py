@@ -45,7 +45,7 @@ import pytest
 
 from cpu_harness import (ALL_TYPES, EPS, FLOATS, INT_BITS, INTS, NP_DTYPE,
                          NUMERIC, TINY, Runner, assert_close, assert_exact,
-                         make, round_exact, tensor_type, wrap)
+                         conv2d_reference, make, round_exact, tensor_type, wrap)
 
 T = tensor_type
 F32_MIN_NORMAL = 2.0 ** -126
@@ -1248,28 +1248,6 @@ def test_matmul(run, case, dtype):
 # conv2d
 # ===========================================================================
 
-def _conv2d_ref(x, w, stride, padding, dilation, groups):
-    """Direct float64 convolution, NCHW / OIHW, as F.conv2d without bias."""
-    x = np.asarray(x, np.float64)
-    w = np.asarray(w, np.float64)
-    n, c, h, wd = x.shape
-    o, cg, kh, kw = w.shape
-    xp = np.pad(x, [(0, 0), (0, 0), (padding[0],) * 2, (padding[1],) * 2])
-    ho = (h + 2 * padding[0] - dilation[0] * (kh - 1) - 1) // stride[0] + 1
-    wo = (wd + 2 * padding[1] - dilation[1] * (kw - 1) - 1) // stride[1] + 1
-    out = np.zeros((n, o, ho, wo))
-    og = o // groups
-    for g in range(groups):
-        for oc in range(g * og, (g + 1) * og):
-            for i in range(kh):
-                for j in range(kw):
-                    patch = xp[:, g * cg:(g + 1) * cg,
-                               i * dilation[0]: i * dilation[0] + stride[0] * (ho - 1) + 1: stride[0],
-                               j * dilation[1]: j * dilation[1] + stride[1] * (wo - 1) + 1: stride[1]]
-                    out[:, oc] += np.einsum("nchw,c->nhw", patch, w[oc, :, i, j])
-    return out
-
-
 CONV_CASES = {  # name: (x shape, w shape, stride, padding, dilation, groups)
     "basic": ((2, 3, 9, 9), (4, 3, 3, 3), [1, 1], [0, 0], [1, 1], 1),
     "stride": ((2, 3, 9, 10), (4, 3, 3, 3), [2, 3], [0, 0], [1, 1], 1),
@@ -1305,8 +1283,8 @@ def _conv_src(case, dtype, dynamic_batch=False):
 
 def _check_conv(got, x, w, case, dtype):
     _, _, stride, padding, dilation, groups = CONV_CASES[case]
-    ref = _conv2d_ref(x, w, stride, padding, dilation, groups)
-    bound = _conv2d_ref(np.abs(np.asarray(x, np.float64)), np.abs(np.asarray(w, np.float64)),
+    ref = conv2d_reference(x, w, stride, padding, dilation, groups)
+    bound = conv2d_reference(np.abs(np.asarray(x, np.float64)), np.abs(np.asarray(w, np.float64)),
                         stride, padding, dilation, groups)
     k = int(np.prod(CONV_CASES[case][1][1:]))
     acc = "f32" if dtype in ("f16", "bf16") else dtype

@@ -6,6 +6,7 @@ import pytest
 
 import mlopt
 import mlopt.nn.functional as F
+from cpu_harness import conv2d_reference
 
 RNG = np.random.default_rng(7)
 
@@ -73,25 +74,6 @@ def test_linear(x):
     close(F.linear(t(x), t(w), t(b)), x.astype(np.float64) @ w.T + b, 1e-4)
 
 
-def conv2d_ref(x, w, stride, padding, dilation, groups):
-    x = np.pad(x.astype(np.float64), ((0, 0), (0, 0), (padding[0],) * 2, (padding[1],) * 2))
-    n, c, h, wd = x.shape
-    o, cg, kh, kw = w.shape
-    oh = (h - dilation[0] * (kh - 1) - 1) // stride[0] + 1
-    ow = (wd - dilation[1] * (kw - 1) - 1) // stride[1] + 1
-    out = np.zeros((n, o, oh, ow))
-    per = o // groups
-    for f in range(o):
-        g = f // per
-        for ky in range(kh):
-            for kx in range(kw):
-                patch = x[:, g * cg:(g + 1) * cg,
-                          ky * dilation[0]:ky * dilation[0] + stride[0] * (oh - 1) + 1:stride[0],
-                          kx * dilation[1]:kx * dilation[1] + stride[1] * (ow - 1) + 1:stride[1]]
-                out[:, f] += np.einsum("nchw,c->nhw", patch, w[f, :, ky, kx])
-    return out
-
-
 @pytest.mark.parametrize("stride,padding,dilation,groups", [
     ((1, 1), (0, 0), (1, 1), 1), ((2, 1), (1, 2), (1, 1), 1), ((1, 1), (1, 1), (2, 1), 2),
 ])
@@ -101,7 +83,7 @@ def test_conv2d(stride, padding, dilation, groups):
     b = RNG.standard_normal(6).astype(np.float32)
     got = F.conv2d(t(x), t(w), t(b), stride=stride, padding=padding, dilation=dilation,
                    groups=groups)
-    ref = conv2d_ref(x, w, stride, padding, dilation, groups) + b.reshape(1, -1, 1, 1)
+    ref = conv2d_reference(x, w, stride, padding, dilation, groups) + b.reshape(1, -1, 1, 1)
     close(got, ref, 1e-4)
 
 
