@@ -9,6 +9,7 @@
 #ifndef MLOPT_CODEGEN_CPUBACKEND_H
 #define MLOPT_CODEGEN_CPUBACKEND_H
 
+#include "codegen/CompileStats.h"
 #include "runtime/Invoke.h"
 #include "runtime/Program.h"
 
@@ -25,15 +26,6 @@ struct CpuCompileOptions {
   /// Generate machine code for parts of the module on several threads (the
   /// result is then several objects; --emit-object wants one).
   bool parallelCodegen = true;
-};
-
-/// What a compile did, for logs, tests and the closing figures.
-struct CompileStats {
-  bool memoryCacheHit = false;
-  bool diskCacheHit = false;
-  // MLIR pipeline, translation + LLVM IR optimization, machine code (parts
-  // in parallel), loading.
-  double lowerMs = 0, optimizeMs = 0, llvmMs = 0, loadMs = 0;
 };
 
 class JitLibrary;

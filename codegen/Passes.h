@@ -19,6 +19,10 @@ namespace mlopt {
 /// loops -> LLVM. Public functions get a C interface (_mlir_ciface_<name>).
 void buildLowerToLLVMPipeline(OpPassManager &pm);
 
+/// `mlopt-lower-to-cuda`: an mlopt module to fused linalg on buffers (one
+/// row per mlopt-fuse-rows tile), the input of the CUDA C emitter.
+void buildLowerToCudaPipeline(OpPassManager &pm);
+
 /// Registers the code generation passes and pipelines.
 void registerCodegenPipelines();
 

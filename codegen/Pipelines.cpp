@@ -42,7 +42,11 @@ struct EmitCInterfacePass
 };
 } // namespace
 
-void mlopt::buildLowerToLLVMPipeline(OpPassManager &pm) {
+namespace mlir::mlopt {
+/// Stages 1 and 2, shared by every backend: mlopt on tensors is specialized,
+/// lowered to linalg and fused; then tensors become buffers. `rowTile` is
+/// the elements per row tile of mlopt-fuse-rows (one row per GPU block).
+void buildFuseAndBufferize(OpPassManager &pm, int64_t rowTile) {
   // 1. mlopt on tensors: specialize shapes, fold, lower to linalg.
   pm.addPass(createRefineShapes());
   pm.addPass(createCanonicalizerPass());
@@ -57,7 +61,9 @@ void mlopt::buildLowerToLLVMPipeline(OpPassManager &pm) {
   pm.addNestedPass<func::FuncOp>(createFuseSiblings());
   // Reductions with their producers and consumers: one loop over row tiles
   // (softmax, layer_norm read each row once).
-  pm.addNestedPass<func::FuncOp>(createFuseRows());
+  FuseRowsOptions rows;
+  rows.tileElements = rowTile;
+  pm.addNestedPass<func::FuncOp>(createFuseRows(rows));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass()); // the tiles' repeated slices of one input
 
@@ -70,6 +76,17 @@ void mlopt::buildLowerToLLVMPipeline(OpPassManager &pm) {
   bufferization::BufferDeallocationPipelineOptions deallocation;
   bufferization::buildBufferDeallocationPipeline(pm, deallocation);
   pm.addPass(createBufferizationToMemRefPass()); // clones of returned views
+}
+} // namespace mlir::mlopt
+
+void mlopt::buildLowerToCudaPipeline(OpPassManager &pm) {
+  // One row per tile: each tile of a fused row group is one CUDA block.
+  buildFuseAndBufferize(pm, /*rowTile=*/1);
+  pm.addPass(createCanonicalizerPass());
+}
+
+void mlopt::buildLowerToLLVMPipeline(OpPassManager &pm) {
+  buildFuseAndBufferize(pm, /*rowTile=*/32768);
 
   // 3. f32/f64 matmul to BLAS; everything else to loops, with
   // transcendental math expanded so loops vectorize.
@@ -113,4 +130,9 @@ void mlopt::registerCodegenPipelines() {
       "mlopt-lower-to-llvm",
       "Lowers an mlopt module to the LLVM dialect (linalg, bufferization, loops)",
       buildLowerToLLVMPipeline);
+  PassPipelineRegistration<>(
+      "mlopt-lower-to-cuda",
+      "Lowers an mlopt module to fused linalg on buffers, the form the CUDA C "
+      "emitter prints (one kernel per top-level linalg op or row-tile loop)",
+      buildLowerToCudaPipeline);
 }

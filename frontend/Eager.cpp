@@ -2,6 +2,8 @@
 
 #include "frontend/Eager.h"
 #include "codegen/CpuBackend.h"
+#include "codegen/CudaBackend.h"
+#include "runtime/CudaProgram.h"
 #include "frontend/GraphBuilder.h"
 #include "frontend/OpAttributes.h"
 #include "ir/MloptDialect.h"
@@ -74,17 +76,18 @@ std::string keyOf(const EagerOp &op, const std::vector<rt::Buffer> &inputs) {
 
 
 
-/// Builds and compiles the one-op function for `op` over inputs of the
-/// given dtypes and ranks, all dims dynamic.
-std::shared_ptr<CompiledModule> compileKernel(const EagerOp &op,
-                                              const std::vector<rt::Buffer> &inputs,
-                                              std::string &error) {
-  MLIRContext context;
+/// Builds the one-op function for `op` over inputs of the given dtypes and
+/// ranks, all dims dynamic (or the inputs' static shapes, for CUDA).
+FailureOr<OwningOpRef<ModuleOp>> buildKernel(MLIRContext &context, const EagerOp &op,
+                                             const std::vector<rt::Buffer> &inputs,
+                                             bool staticShapes, std::string &error) {
   GraphBuilder g(context, "kernel");
   Builder b(&context);
   SmallVector<Value> args;
   for (const rt::Buffer &in : inputs) {
     SmallVector<int64_t> shape(in.shape.size(), ShapedType::kDynamic);
+    if (staticShapes)
+      shape.assign(in.shape.begin(), in.shape.end());
     args.push_back(g.addArgument(
         RankedTensorType::get(shape, elementTypeNamed(context, rt::mlirName(in.dtype)))));
   }
@@ -94,23 +97,84 @@ std::shared_ptr<CompiledModule> compileKernel(const EagerOp &op,
     Type element = elementTypeNamed(context, op.resultElementType);
     if (!element || args.empty()) {
       error = "bad result element type '" + op.resultElementType + "'";
-      return nullptr;
+      return failure();
     }
     resultType = cast<RankedTensorType>(args.front().getType()).clone(element);
   }
   FailureOr<Value> result = g.create(op.name, args, attributes, resultType);
   if (failed(result)) {
     error = g.error();
-    return nullptr;
+    return failure();
   }
   SmallVector<Value> results = {*result};
   // Ops with several results (none yet besides this one) would add them here.
   FailureOr<OwningOpRef<ModuleOp>> module = g.finish(results);
-  if (failed(module)) {
+  if (failed(module))
     error = g.error();
+  return module;
+}
+
+std::shared_ptr<CompiledModule> compileKernel(const EagerOp &op,
+                                              const std::vector<rt::Buffer> &inputs,
+                                              std::string &error) {
+  MLIRContext context;
+  FailureOr<OwningOpRef<ModuleOp>> module = buildKernel(context, op, inputs, false, error);
+  if (failed(module))
     return nullptr;
-  }
   return CpuBackend::compile(**module, CpuCompileOptions(), error);
+}
+
+/// Eager ops on CUDA tensors: one program per (op, attributes, dtypes,
+/// shapes), since the CUDA emitter wants static shapes. The op's shape rule
+/// runs when the function is built, so errors name the shapes.
+bool runEagerCuda(const EagerOp &op, const std::string &key, std::vector<rt::Buffer> inputs,
+                  std::vector<rt::Buffer> &results, std::string &error) {
+  // CPU scalars (0-d) next to CUDA tensors move over, as in PyTorch.
+  for (rt::Buffer &in : inputs) {
+    if (in.device == rt::Device::CUDA)
+      continue;
+    if (!in.shape.empty()) {
+      error = "Expected all tensors to be on the same device, but found at least two "
+              "devices, cuda:0 and cpu! (in '" + op.name + "')";
+      return false;
+    }
+    rt::Buffer moved;
+    if (!rt::cuda::toDevice(in, rt::Device::CUDA, moved, error))
+      return false;
+    in = moved;
+  }
+  std::string shapes = key;
+  for (const rt::Buffer &b : inputs) {
+    shapes += "|";
+    for (int64_t d : b.shape)
+      shapes += std::to_string(d) + "x";
+  }
+  static std::mutex mutex;
+  static std::unordered_map<std::string, std::shared_ptr<rt::cuda::Program>> programs;
+  std::shared_ptr<rt::cuda::Program> program;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    auto hit = programs.find(shapes);
+    if (hit != programs.end())
+      program = hit->second;
+  }
+  if (!program) {
+    MLIRContext context;
+    FailureOr<OwningOpRef<ModuleOp>> module = buildKernel(context, op, inputs, true, error);
+    if (failed(module)) {
+      std::string described = "'" + op.name + "' on";
+      for (const rt::Buffer &in : inputs)
+        described += " " + rt::TensorSpec{in.dtype, in.shape}.str();
+      error = described + ": " + error;
+      return false;
+    }
+    program = CudaBackend::compile(**module, "kernel", CudaCompileOptions(), error);
+    if (!program)
+      return false;
+    std::lock_guard<std::mutex> lock(mutex);
+    programs.emplace(shapes, program);
+  }
+  return program->run(inputs, results, error);
 }
 
 /// Eager kernels have dynamic dims, so before a call the op's own shape
@@ -165,6 +229,9 @@ std::unordered_map<std::string, Kernel> &kernels() {
 bool mlir::mlopt::runEager(const EagerOp &op, const std::vector<rt::Buffer> &inputs,
                            std::vector<rt::Buffer> &results, std::string &error) {
   std::string key = keyOf(op, inputs);
+  for (const rt::Buffer &in : inputs)
+    if (in.device == rt::Device::CUDA)
+      return runEagerCuda(op, key, inputs, results, error);
   Kernel kernel;
   {
     std::lock_guard<std::mutex> lock(kernelsMutex);
@@ -196,6 +263,8 @@ bool mlir::mlopt::copyInto(const rt::Buffer &src, rt::Buffer &dst, std::string &
     error = "cannot copy " + from.str() + " into " + to.str();
     return false;
   }
+  if (src.device != rt::Device::CPU || dst.device != rt::Device::CPU)
+    return rt::cuda::copyInto(src, dst, error);
   // src may overlap dst (x[1:] = x[:-1]), even through two wrappers of one
   // array: then read everything into fresh memory first.
   if (rt::mayOverlap(src, dst)) {

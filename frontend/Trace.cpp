@@ -2,6 +2,7 @@
 
 #include "frontend/Trace.h"
 #include "codegen/CpuBackend.h"
+#include "codegen/CudaBackend.h"
 #include "frontend/GraphBuilder.h"
 #include "frontend/OpAttributes.h"
 #include "ir/MloptDialect.h"
@@ -9,6 +10,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
 
 using namespace mlir;
 using namespace mlir::mlopt;
@@ -244,7 +246,7 @@ bool Trace::gradients(const std::vector<int> &outputs, const std::vector<int> &c
   return true;
 }
 
-bool Trace::finish(const std::vector<int> &results, std::string &error) {
+bool Trace::finish(const std::vector<int> &results, std::string &error, bool cuda) {
   SmallVector<Value> outs;
   for (int id : results) {
     if (id < 0 || id >= static_cast<int>(values.size())) {
@@ -260,15 +262,47 @@ bool Trace::finish(const std::vector<int> &results, std::string &error) {
   }
   llvm::raw_string_ostream os(text);
   (**module)->print(os);
+  if (cuda) {
+    cudaProgram = CudaBackend::compile(**module, "traced", CudaCompileOptions(), error, &stats);
+    return cudaProgram != nullptr;
+  }
   compiled = CpuBackend::compile(**module, CpuCompileOptions(), error, &stats);
   return compiled && compiled->program("traced", program);
 }
 
+bool Trace::cudaSource(std::string &source, std::string &error) const {
+  if (text.empty()) {
+    error = "the trace is not finished";
+    return false;
+  }
+  DialectRegistry registry;
+  registerMloptDialects(registry);
+  MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(text, &context);
+  ::mlopt::rt::cuda::ProgramSpec spec;
+  if (!module || !CudaBackend::emit(*module, "traced", spec, error))
+    return error.empty() ? (error = "cannot parse the traced IR", false) : false;
+  source = spec.source + spec.describe();
+  return true;
+}
+
+size_t Trace::kernelCount() const {
+  return cudaProgram ? cudaProgram->launchCount() : program.launches.size();
+}
+
 bool Trace::run(const std::vector<rt::Buffer> &inputs, std::vector<rt::Buffer> &outputs,
                 std::string &error) const {
+  if (cudaProgram)
+    return cudaProgram->run(inputs, outputs, error);
   if (!compiled) {
     error = "the trace was not compiled";
     return false;
   }
+  for (const rt::Buffer &b : inputs)
+    if (b.device != rt::Device::CPU) {
+      error = "a CPU-compiled function got a CUDA tensor";
+      return false;
+    }
   return program.run(inputs, outputs, error);
 }

@@ -8,7 +8,7 @@
 #ifndef MLOPT_FRONTEND_TRACE_H
 #define MLOPT_FRONTEND_TRACE_H
 
-#include "codegen/CpuBackend.h"
+#include "codegen/CompileStats.h"
 #include "frontend/Eager.h"
 #include "runtime/Program.h"
 
@@ -23,6 +23,13 @@ class Value;
 namespace mlopt {
 class GraphBuilder;
 class CompiledModule;
+}
+}
+namespace mlopt::rt::cuda {
+class Program;
+}
+namespace mlir {
+namespace mlopt {
 
 struct TracedValue {
   int id;
@@ -57,15 +64,18 @@ public:
   bool gradients(const std::vector<int> &outputs, const std::vector<int> &cotangents,
                  const std::vector<int> &wrt, std::vector<TracedValue> &result,
                  std::string &error);
-  /// Ends the function with `results` and compiles it.
-  bool finish(const std::vector<int> &results, std::string &error);
+  /// Ends the function with `results` and compiles it for the CPU, or with
+  /// `cuda` for the GPU (static shapes only).
+  bool finish(const std::vector<int> &results, std::string &error, bool cuda = false);
+  /// The CUDA C and host plan the function compiles to (no driver needed).
+  bool cudaSource(std::string &source, std::string &error) const;
   /// Runs the compiled function.
   bool run(const std::vector<::mlopt::rt::Buffer> &inputs,
            std::vector<::mlopt::rt::Buffer> &outputs, std::string &error) const;
   /// The mlopt IR of the traced function (for MLOPT_DUMP_IR and explain).
   std::string ir() const { return text; }
   /// The launches of the compiled program (fused kernels and library calls).
-  size_t kernelCount() const { return program.launches.size(); }
+  size_t kernelCount() const;
   /// Where compile time went (zeros for a cache hit).
   const CompileStats &compileStats() const { return stats; }
 
@@ -86,6 +96,7 @@ private:
   std::shared_ptr<CompiledModule> compiled;
   CompileStats stats;
   ::mlopt::rt::Program program;
+  std::shared_ptr<::mlopt::rt::cuda::Program> cudaProgram;
   std::string text;
 };
 

@@ -11,6 +11,10 @@
 
 namespace mlopt::rt {
 
+/// Where a buffer's memory is: host memory, or device memory of the CUDA
+/// device (runtime/Cuda.h); CPU code never dereferences a CUDA buffer.
+enum class Device { CPU, CUDA };
+
 /// A strided view of reference-counted storage. Copies share the storage;
 /// strides and offset are in elements, as in a memref descriptor.
 struct Buffer {
@@ -20,6 +24,7 @@ struct Buffer {
   std::vector<int64_t> shape;
   std::vector<int64_t> strides;
   int64_t offset = 0;
+  Device device = Device::CPU;
 
   /// A new contiguous, row-major, uninitialized buffer.
   static Buffer allocate(DType dtype, std::vector<int64_t> shape);

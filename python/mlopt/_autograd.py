@@ -115,6 +115,7 @@ def _replay(loss, gradient):
     tracer = _compile._Tracer()
     traced = {}
     leaves = [t for t in order if t.requires_grad and getattr(t, "_node", None) is None]
+    tracer.device = "cuda" if any(t._buf.device == "cuda" for t in leaves) else "cpu"
     for leaf in leaves:
         traced[id(leaf)] = tracer.input(leaf)
 
@@ -138,8 +139,9 @@ def _replay(loss, gradient):
                                  [traced[id(leaf)] for leaf in leaves])
     finally:
         _compile._state.tracer = previous
-    tracer.trace.finish([g._value.id for g in grads])
     inputs = leaves + [x() if callable(x) else x for x in tracer.lifted]
+    tracer.trace.finish([g._value.id for g in grads],
+                        cuda=any(t._buf.device == "cuda" for t in inputs))
     return tracer.trace, leaves, inputs
 
 

@@ -109,6 +109,7 @@ class _Tracer:
         self.grad_reads = {}  # id(tensor) -> its .grad in the trace (read on every call)
         self.grad_state = {}  # id(tensor) -> (ref, .grad was set): guards of the trace
         self.concrete = {}    # id(tensor) -> (tensor, its _Traced input)
+        self.device = "cpu"   # where the traced values live: the device of the inputs
 
     def input(self, t, dynamic=(), leaf=None):
         """A traced input; dims in `dynamic` (>= 2) get a symbol shared by
@@ -586,7 +587,8 @@ def _guard_key(spec, leaves, dynamic=None):
         kind, payload = s
         if kind == "T":
             t = leaves[payload]
-            return ("T", dims(payload, t.shape), t.dtype.mlir, t.requires_grad, first[id(t)])
+            return ("T", dims(payload, t.shape), t.dtype.mlir, t.requires_grad, first[id(t)],
+                    t._buf.device)
         if kind in ("list", "tuple"):
             return (kind, tuple(key(x) for x in payload))
         if kind == "dict":
@@ -644,6 +646,8 @@ class CompiledFunction:
         leaves = []
         spec = _flatten((args, kwargs), leaves)
         tracer = _Tracer()
+        if any(t._buf.device == "cuda" for t in leaves):
+            tracer.device = "cuda"
         # The leaves are the trace's first inputs, in order (lifted ones follow).
         inputs = [tracer.input(t, {d for k, d in dynamic if k == i and t.shape[d] >= 2}, i)
                   for i, t in enumerate(leaves)]
@@ -682,7 +686,9 @@ class CompiledFunction:
         # (None where the function set it to None.)
         ids += [tracer.lift(g)._value.id for _, g in grads if g is not None]
         start = time.perf_counter()
-        tracer.trace.finish(ids)
+        cuda = any(t._buf.device == "cuda" for t in leaves) or any(
+            _lifted_value(x, leaves)._buf.device == "cuda" for x in tracer.lifted)
+        tracer.trace.finish(ids, cuda=cuda)
         stats = tracer.trace.compile_stats
         where = ("cache hit" if stats["cache"] != "miss" else
                  f"mlir {stats['mlir_ms']:.1f}, llvm-opt {stats['llvm_opt_ms']:.1f}, "
@@ -706,8 +712,8 @@ class CompiledFunction:
         key = _guard_key(spec, leaves)
         if key in self.cache:
             return self.cache[key], key, frozenset(), None
-        if self.dynamic is False:
-            return None, key, frozenset(), None
+        if self.dynamic is False or any(t._buf.device == "cuda" for t in leaves):
+            return None, key, frozenset(), None  # CUDA kernels have static shapes
         structure = _structure_key(spec, leaves)
         shapes = [tuple(t.shape) for t in leaves]
         first = self.first_shapes.setdefault(structure, shapes)
@@ -736,7 +742,7 @@ class CompiledFunction:
         for a in args:
             if type(a) is not Tensor:
                 return None
-            key.append((tuple(a._buf.shape), a._buf.dtype, a.requires_grad))
+            key.append((tuple(a._buf.shape), a._buf.dtype, a.requires_grad, a._buf.device))
         if len({id(a) for a in args}) != len(args):
             return None  # one tensor passed twice: the guard key says which
         return tuple(key)

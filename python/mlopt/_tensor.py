@@ -103,11 +103,12 @@ class Tensor:
 
     @property
     def device(self):
-        return device("cpu")
+        kind = _device_kind(self)
+        return device(kind, 0 if kind == "cuda" else None)
 
     @property
     def is_cuda(self):
-        return False
+        return _device_kind(self) == "cuda"
 
     def is_contiguous(self):
         """Row-major up to size-1 dims (whose strides do not matter) and the
@@ -137,7 +138,8 @@ class Tensor:
         return self._buf.numpy()
 
     def __array__(self, dtype=None, copy=None):
-        a = self.to(dt.float32).numpy() if self.dtype is dt.bfloat16 else self.numpy()
+        t = self.cpu()  # printing, item() and tolist() read CUDA tensors through the host
+        a = t.to(dt.float32).numpy() if t.dtype is dt.bfloat16 else t.numpy()
         return a if dtype is None else a.astype(dtype)
 
     def tolist(self):
@@ -196,9 +198,9 @@ class Tensor:
                 device = a
             elif isinstance(a, Tensor):
                 dtype = a.dtype
-        if device is not None:
-            _check_device(device)
         out = self if dtype is None else _convert(self, dtype)
+        if device is not None and _check_device(device) != _device_kind(out):
+            return _move(out, _check_device(device))
         return out.clone() if copy and out is self else out
 
     def type(self, dtype):
@@ -226,13 +228,13 @@ class Tensor:
         return self.to(dt.bool_)
 
     def cpu(self):
-        return self
+        return self if self._buf.device == "cpu" else _move(self, "cpu")
 
-    def cuda(self, *args, **kwargs):
-        _check_device("cuda")
+    def cuda(self, device=None, non_blocking=False):
+        return self.to("cuda")
 
     def clone(self):
-        out = _empty(self.shape, self.dtype)
+        out = _empty(self.shape, self.dtype, self._buf.device)
         _C.copy_into(self._buf, out._buf)
         return out
 
@@ -630,13 +632,37 @@ class device:
 
 
 def _check_device(d):
+    """The device kind ('cpu' or 'cuda') of a device argument; asking for
+    CUDA without a usable GPU raises RuntimeError saying why."""
     kind = d.type if isinstance(d, device) else str(d).split(":")[0]
     if kind == "cuda":
-        raise RuntimeError("Torch not compiled with CUDA enabled: mlopt's CUDA backend is "
-                           "not available yet; use device='cpu'")
+        if not _C.cuda_is_available():
+            raise RuntimeError("CUDA is not available: " + _C.cuda_unavailable_reason())
+        index = d.index if isinstance(d, device) else (str(d).split(":") + [None])[1]
+        if index not in (None, 0, "0"):
+            raise RuntimeError(f"CUDA error: invalid device ordinal (cuda:{index}; mlopt "
+                               f"uses device 0)")
+        return kind
     if kind != "cpu":
         raise RuntimeError(f"Expected one of cpu, cuda device type at start of device "
                            f"string: {kind}")
+    return kind
+
+
+def _device_kind(t):
+    """'cpu' or 'cuda'; a value being traced lives where the trace's inputs do."""
+    if t._buf is not None:
+        return t._buf.device
+    tracer = _compile._active()
+    return tracer.device if tracer is not None else "cpu"
+
+
+def _move(t, kind):
+    """A copy of `t` on `kind`; gradients flow back to `t`'s device."""
+    out = Tensor(_C.to_device(t._buf, kind))
+    if t.requires_grad and _compile._active() is None:
+        _autograd.record(out, lambda x: _move(x, kind), (t,))
+    return out
 
 
 def _shape_args(args):
@@ -677,8 +703,8 @@ def _run(op, inputs, attrs=None, result_dtype=None):
     return out
 
 
-def _empty(shape, dtype):
-    return Tensor(_C.empty(list(shape), dtype.mlir))
+def _empty(shape, dtype, device="cpu"):
+    return Tensor(_C.empty(list(shape), dtype.mlir, device))
 
 
 def _convert(t, dtype):
@@ -1241,8 +1267,8 @@ def from_numpy(array):
 
 
 def tensor(data, dtype=None, device=None, requires_grad=False):
-    if device is not None:
-        _check_device(device)
+    if device is not None and _check_device(device) == "cuda":
+        return tensor(data, dtype=dtype).to("cuda").requires_grad_(requires_grad)
     if isinstance(data, Tensor):
         out = data.clone()
         return out.to(dtype) if dtype is not None else out
@@ -1271,10 +1297,9 @@ as_tensor = tensor
 
 
 def _factory(shape, dtype, device, fill, requires_grad=False):
-    if device is not None:
-        _check_device(device)
+    kind = _check_device(device) if device is not None else "cpu"
     dtype = dtype or dt.get_default_dtype()
-    out = _empty(_shape_args(shape) if shape != () else (), dtype)
+    out = _empty(_shape_args(shape) if shape != () else (), dtype, kind)
     if fill is not None:
         out.fill_(fill)
     return out.requires_grad_(requires_grad)
@@ -1295,28 +1320,29 @@ def ones(*shape, dtype=None, device=None, requires_grad=False):
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
     if dtype is None:
         dtype = dt.scalar_dtype(fill_value)
-    if device is not None:
-        _check_device(device)
+    kind = _check_device(device) if device is not None else "cpu"
     shape = _shape_args((size,)) if not isinstance(size, int) else (size,)
     value = np.array(fill_value, dtype=np.float32 if dtype is dt.bfloat16 else dtype.numpy)
     out = Tensor(_C.from_numpy(np.broadcast_to(value, shape).astype(value.dtype, order="C")))
-    return (out.to(dtype) if dtype is dt.bfloat16 else out).requires_grad_(requires_grad)
+    out = out.to(dtype) if dtype is dt.bfloat16 else out
+    return (out.to(kind) if kind != "cpu" else out).requires_grad_(requires_grad)
 
 
-def zeros_like(input, dtype=None):
-    return zeros(input.shape, dtype=dtype or input.dtype)
+def zeros_like(input, dtype=None, device=None):
+    return zeros(input.shape, dtype=dtype or input.dtype, device=device or input.device)
 
 
-def ones_like(input, dtype=None):
-    return ones(input.shape, dtype=dtype or input.dtype)
+def ones_like(input, dtype=None, device=None):
+    return ones(input.shape, dtype=dtype or input.dtype, device=device or input.device)
 
 
-def empty_like(input, dtype=None):
-    return empty(input.shape, dtype=dtype or input.dtype)
+def empty_like(input, dtype=None, device=None):
+    return empty(input.shape, dtype=dtype or input.dtype, device=device or input.device)
 
 
-def full_like(input, fill_value, dtype=None):
-    return full(input.shape, fill_value, dtype=dtype or input.dtype)
+def full_like(input, fill_value, dtype=None, device=None):
+    return full(input.shape, fill_value, dtype=dtype or input.dtype,
+                device=device or input.device)
 
 
 def arange(start, end=None, step=1, dtype=None, device=None):

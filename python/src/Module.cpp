@@ -9,6 +9,8 @@
 #include "frontend/Eager.h"
 #include "frontend/Trace.h"
 #include "runtime/Allocator.h"
+#include "runtime/Cuda.h"
+#include "runtime/CudaProgram.h"
 #include "runtime/Threads.h"
 
 #include <pybind11/numpy.h>
@@ -88,6 +90,9 @@ rt::Buffer fromNumpy(py::array array, bool shareReadOnly) {
 
 /// A NumPy array viewing the buffer's memory, keeping the storage alive.
 py::array toNumpy(const rt::Buffer &b) {
+  if (b.device != rt::Device::CPU)
+    throw py::type_error("can't convert cuda:0 device type tensor to numpy. Use Tensor.cpu() "
+                         "to copy the tensor to host memory first.");
   std::vector<py::ssize_t> shape(b.shape.begin(), b.shape.end()), strides;
   size_t item = rt::byteSize(b.dtype);
   for (int64_t s : b.strides)
@@ -116,6 +121,9 @@ PYBIND11_MODULE(_C, m) {
       .def_property_readonly("strides", [](const rt::Buffer &b) { return py::tuple(py::cast(b.strides)); })
       .def_property_readonly("offset", [](const rt::Buffer &b) { return b.offset; })
       .def_property_readonly("dtype", [](const rt::Buffer &b) { return std::string(rt::mlirName(b.dtype)); })
+      .def_property_readonly("device", [](const rt::Buffer &b) {
+        return std::string(b.device == rt::Device::CUDA ? "cuda" : "cpu");
+      })
       .def_property_readonly("data_ptr", [](const rt::Buffer &b) {
         return reinterpret_cast<uintptr_t>(static_cast<char *>(b.data) +
                                            b.offset * static_cast<int64_t>(rt::byteSize(b.dtype)));
@@ -155,15 +163,72 @@ PYBIND11_MODULE(_C, m) {
   m.def("from_numpy", &fromNumpy, py::arg("array"), py::arg("share_read_only") = false,
         "Wraps a NumPy array (no copy; read-only arrays are copied unless "
         "share_read_only, as for DLPack imports, which share by contract).");
-  m.def("empty", [](std::vector<int64_t> shape, const std::string &dtype) {
+  m.def("empty", [](std::vector<int64_t> shape, const std::string &dtype, const std::string &device) {
     std::optional<rt::DType> d = rt::fromMlirName(dtype);
     if (!d)
       throw py::type_error("mlopt: unknown dtype " + dtype);
     for (int64_t s : shape)
       if (s < 0)
         throw py::value_error("mlopt: negative dimension in shape");
+    if (device == "cuda") {
+      rt::Buffer b;
+      std::string error;
+      if (!rt::cuda::allocate(*d, shape, b, error))
+        throw std::runtime_error(error);
+      return b;
+    }
     return rt::Buffer::allocate(*d, std::move(shape));
+  }, py::arg("shape"), py::arg("dtype"), py::arg("device") = "cpu");
+  m.def("to_device", [](const rt::Buffer &b, const std::string &device) {
+    rt::Buffer out;
+    std::string error;
+    bool ok;
+    {
+      py::gil_scoped_release release;
+      ok = rt::cuda::toDevice(b, device == "cuda" ? rt::Device::CUDA : rt::Device::CPU, out, error);
+    }
+    if (!ok)
+      throw std::runtime_error(error);
+    return out;
+  }, "A contiguous copy of the buffer on 'cpu' or 'cuda'.");
+  m.def("cuda_is_available", &rt::cuda::isAvailable);
+  m.def("cuda_unavailable_reason", &rt::cuda::unavailableReason);
+  m.def("cuda_device_count", &rt::cuda::deviceCount);
+  m.def("cuda_device_name", &rt::cuda::deviceName);
+  m.def("cuda_capability", &rt::cuda::computeCapability);
+  m.def("cuda_synchronize", [] {
+    std::string error;
+    bool ok;
+    {
+      py::gil_scoped_release release;
+      ok = rt::cuda::synchronize(error);
+    }
+    if (!ok)
+      throw std::runtime_error(error);
   });
+  m.def("cuda_memory_stats", [] {
+    rt::cuda::DeviceMemoryStats s = rt::cuda::deviceMemoryStats();
+    py::dict d;
+    d["live_bytes"] = s.liveBytes;
+    d["peak_bytes"] = s.peakBytes;
+    d["cached_bytes"] = s.cachedBytes;
+    return d;
+  });
+  m.def("cuda_empty_cache", &rt::cuda::emptyDeviceCache);
+  m.def("cuda_reset_peak_memory_stats", &rt::cuda::resetDevicePeak);
+  m.def("nvrtc_available", &rt::cuda::nvrtcAvailable);
+  m.def("nvrtc_compile", [](const std::string &source, int arch, bool cubin) {
+    std::string image, error;
+    bool ok;
+    {
+      py::gil_scoped_release release;
+      ok = rt::cuda::compileCuda(source, "mlopt.cu", arch, cubin, image, error);
+    }
+    if (!ok)
+      throw std::runtime_error(error);
+    return py::bytes(image);
+  }, py::arg("source"), py::arg("arch"), py::arg("cubin") = true,
+     "Compiles CUDA C with NVRTC for sm_<arch> (no GPU needed); raises with the log.");
   m.def(
       "run",
       [](const std::string &op, const std::vector<rt::Buffer> &inputs, const py::dict &attrs,
@@ -237,15 +302,21 @@ PYBIND11_MODULE(_C, m) {
           throw std::runtime_error(error);
         return result;
       })
-      .def("finish", [](Trace &t, const std::vector<int> &results) {
+      .def("finish", [](Trace &t, const std::vector<int> &results, bool cuda) {
         std::string error;
         bool ok;
         {
           py::gil_scoped_release release;
-          ok = t.finish(results, error);
+          ok = t.finish(results, error, cuda);
         }
         if (!ok)
           throw std::runtime_error(error);
+      }, py::arg("results"), py::arg("cuda") = false)
+      .def_property_readonly("cuda_source", [](const Trace &t) {
+        std::string source, error;
+        if (!t.cudaSource(source, error))
+          throw std::runtime_error(error);
+        return source;
       })
       .def("run", [](const Trace &t, const std::vector<rt::Buffer> &inputs) {
         std::vector<rt::Buffer> outputs;

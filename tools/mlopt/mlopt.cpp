@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "codegen/CudaBackend.h"
 #include "codegen/Passes.h"
 #include "ir/MloptDialect.h"
 #include "passes/Passes.h"
@@ -31,9 +32,10 @@ using namespace mlir;
 
 int main(int argc, char **argv) {
   DialectRegistry registry;
-  mlopt::registerMloptDialects(registry);
-  mlopt::registerMloptPipelines();
-  mlopt::registerCodegenPipelines();
+  mlir::mlopt::registerMloptDialects(registry);
+  mlir::mlopt::registerMloptPipelines();
+  mlir::mlopt::registerCodegenPipelines();
+  mlir::mlopt::registerCudaPrintPass();
   registerTransformsPasses(); // canonicalize, cse, inline, ...
   // The upstream passes of the pipelines, so every stage replays alone.
   registerLinalgPasses();

@@ -1,0 +1,166 @@
+//===- CudaBackend.cpp - compile mlopt modules to CUDA kernels ------------===//
+
+#include "codegen/CudaBackend.h"
+#include "codegen/CudaEmitter.h"
+#include "codegen/Passes.h"
+#include "runtime/Cuda.h"
+#include "runtime/ObjectCache.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/SHA256.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include "codegen/BuildId.h"
+
+#include <chrono>
+#include <mutex>
+#include <unordered_map>
+
+using namespace mlir;
+using namespace mlir::mlopt;
+namespace rt = ::mlopt::rt;
+
+namespace {
+
+double msSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+      .count();
+}
+
+int targetArch(const CudaCompileOptions &options) {
+  if (options.arch)
+    return options.arch;
+  int device = rt::cuda::isAvailable() ? rt::cuda::computeCapability() : 0;
+  return device ? device : 90;
+}
+
+std::string hexDigest(const std::string &text) {
+  std::array<uint8_t, 32> digest = llvm::SHA256::hash(
+      llvm::ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(text.data()), text.size()));
+  return llvm::toHex(digest, /*LowerCase=*/true);
+}
+
+std::mutex cacheMutex;
+std::unordered_map<std::string, std::string> &imageCache() {
+  static std::unordered_map<std::string, std::string> cache;
+  return cache;
+}
+
+} // namespace
+
+bool CudaBackend::emit(ModuleOp module, StringRef name, rt::cuda::ProgramSpec &spec,
+                       std::string &error, CompileStats *stats) {
+  auto start = std::chrono::steady_clock::now();
+  MLIRContext *context = module.getContext();
+  std::string diagnostics;
+  ScopedDiagnosticHandler handler(context, [&](Diagnostic &d) {
+    llvm::raw_string_ostream os(diagnostics);
+    os << d.getLocation() << ": " << d << "\n";
+    return success();
+  });
+  OwningOpRef<ModuleOp> clone(module.clone());
+  PassManager pm(context);
+  buildLowerToCudaPipeline(pm);
+  pm.enableVerifier(false); // once at the end, as on the CPU
+  if (failed(pm.run(*clone)) || failed(verify(*clone))) {
+    error = diagnostics.empty() ? "lowering for CUDA failed" : diagnostics;
+    return false;
+  }
+  if (failed(emitCudaProgram(*clone, name, spec, error)))
+    return false;
+  if (stats)
+    stats->lowerMs = msSince(start);
+  return true;
+}
+
+bool CudaBackend::compileImage(const rt::cuda::ProgramSpec &spec,
+                               const CudaCompileOptions &options, std::string &image,
+                               std::string &error, CompileStats *stats) {
+  if (spec.kernels.empty()) {
+    image.clear();
+    return true;
+  }
+  int arch = targetArch(options);
+  std::string key = hexDigest(std::string(MLOPT_BUILD_ID) + "|cuda|sm_" + std::to_string(arch) +
+                              "|" + spec.source);
+  {
+    std::lock_guard<std::mutex> lock(cacheMutex);
+    auto hit = imageCache().find(key);
+    if (hit != imageCache().end()) {
+      image = hit->second;
+      if (stats)
+        stats->memoryCacheHit = true;
+      return true;
+    }
+  }
+  rt::ObjectCache disk(rt::ObjectCache::defaultDirectory());
+  if (options.useDiskCache) {
+    if (std::optional<std::string> cached = disk.load(key)) {
+      image = *cached;
+      if (stats)
+        stats->diskCacheHit = true;
+      std::lock_guard<std::mutex> lock(cacheMutex);
+      imageCache().emplace(key, image);
+      return true;
+    }
+  }
+  auto start = std::chrono::steady_clock::now();
+  if (!rt::cuda::compileCuda(spec.source, "mlopt.cu", arch, /*cubin=*/true, image, error))
+    return false;
+  if (stats)
+    stats->llvmMs = msSince(start);
+  if (options.useDiskCache)
+    disk.store(key, image);
+  std::lock_guard<std::mutex> lock(cacheMutex);
+  imageCache().emplace(key, image);
+  return true;
+}
+
+std::shared_ptr<rt::cuda::Program> CudaBackend::compile(ModuleOp module, StringRef name,
+                                                        const CudaCompileOptions &options,
+                                                        std::string &error,
+                                                        CompileStats *stats) {
+  rt::cuda::ProgramSpec spec;
+  std::string image;
+  if (!emit(module, name, spec, error, stats) ||
+      !compileImage(spec, options, image, error, stats))
+    return nullptr;
+  auto start = std::chrono::steady_clock::now();
+  if (!rt::cuda::ensureContext(error))
+    return nullptr;
+  std::shared_ptr<rt::cuda::Program> program = rt::cuda::Program::load(std::move(spec), image, error);
+  if (stats)
+    stats->loadMs = msSince(start);
+  return program;
+}
+
+namespace {
+/// Prints the CUDA C and host plan of every public function.
+struct PrintCudaPass : PassWrapper<PrintCudaPass, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(PrintCudaPass)
+  StringRef getArgument() const final { return "mlopt-print-cuda"; }
+  StringRef getDescription() const final {
+    return "Prints the CUDA C and host plan of each public function (input: the "
+           "mlopt-lower-to-cuda form)";
+  }
+  void runOnOperation() override {
+    for (auto func : getOperation().getOps<func::FuncOp>()) {
+      if (!func.isPublic() || func.isExternal())
+        continue;
+      rt::cuda::ProgramSpec spec;
+      std::string error;
+      if (failed(emitCudaProgram(getOperation(), func.getName(), spec, error))) {
+        func.emitError(error);
+        return signalPassFailure();
+      }
+      llvm::outs() << "// ---- " << func.getName() << "\n" << spec.source << spec.describe();
+    }
+  }
+};
+} // namespace
+
+void mlir::mlopt::registerCudaPrintPass() { PassRegistration<PrintCudaPass>(); }

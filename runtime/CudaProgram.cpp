@@ -1,0 +1,372 @@
+//===- CudaProgram.cpp - a compiled function on the GPU -------------------===//
+
+#include "runtime/CudaProgram.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <sstream>
+
+namespace mlopt::rt::cuda {
+
+namespace {
+
+int64_t elementsOf(const std::vector<int64_t> &shape) {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+bool isRowMajor(const Buffer &b) {
+  return elementsOf(b.shape) <= 1 || b.strides == rowMajorStrides(b.shape);
+}
+
+const char *firstElement(const Buffer &b) {
+  return static_cast<const char *>(b.data) + b.offset * static_cast<int64_t>(byteSize(b.dtype));
+}
+
+// Strided copies on the device: one kernel per element size, shapes of up to
+// 8 dims passed by value. Compiled with NVRTC once per process.
+constexpr int kMaxDims = 8;
+const char *kCopySource = R"(
+struct Dims { long long shape[8], src[8], dst[8]; };
+template <class T>
+__device__ void copyStrided(T *dst, const T *src, long long n, int rank, Dims d) {
+  for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n;
+       i += (long long)gridDim.x * blockDim.x) {
+    long long rest = i, s = 0, t = 0;
+    for (int k = rank - 1; k >= 0; --k) {
+      long long q = rest / d.shape[k], idx = rest - q * d.shape[k];
+      rest = q;
+      s += idx * d.src[k];
+      t += idx * d.dst[k];
+    }
+    dst[t] = src[s];
+  }
+}
+extern "C" __global__ void mlopt_copy1(char *o, const char *i, long long n, int r, Dims d) { copyStrided(o, i, n, r, d); }
+extern "C" __global__ void mlopt_copy2(short *o, const short *i, long long n, int r, Dims d) { copyStrided(o, i, n, r, d); }
+extern "C" __global__ void mlopt_copy4(int *o, const int *i, long long n, int r, Dims d) { copyStrided(o, i, n, r, d); }
+extern "C" __global__ void mlopt_copy8(long long *o, const long long *i, long long n, int r, Dims d) { copyStrided(o, i, n, r, d); }
+)";
+struct Dims {
+  long long shape[kMaxDims], src[kMaxDims], dst[kMaxDims];
+};
+
+void *copyKernel(size_t elementBytes, std::string &error) {
+  static std::mutex mutex;
+  static std::unique_ptr<Module> module;
+  static void *kernels[9] = {};
+  std::lock_guard<std::mutex> lock(mutex);
+  if (!module) {
+    std::string image;
+    if (!compileCuda(kCopySource, "mlopt_copy.cu", computeCapability(), true, image, error))
+      return nullptr;
+    module = Module::load(image, error);
+    if (!module)
+      return nullptr;
+    for (int bytes : {1, 2, 4, 8})
+      if (!(kernels[bytes] = module->function("mlopt_copy" + std::to_string(bytes), error)))
+        return nullptr;
+  }
+  return kernels[elementBytes];
+}
+
+/// Device-to-device copy of `src` into `dst` (same shape and dtype, any
+/// strides, both on the device, not overlapping).
+bool copyOnDevice(const Buffer &src, const Buffer &dst, std::string &error) {
+  int64_t n = elementsOf(src.shape);
+  if (n == 0)
+    return true;
+  size_t item = byteSize(src.dtype);
+  if (isRowMajor(src) && isRowMajor(dst))
+    return copyDeviceToDevice(const_cast<char *>(firstElement(dst)), firstElement(src),
+                              n * item, error);
+  // Merge nothing, just drop size-1 dims; more than 8 dims is rare enough to refuse.
+  Dims dims{};
+  int rank = 0;
+  for (size_t k = 0; k < src.shape.size(); ++k) {
+    if (src.shape[k] == 1)
+      continue;
+    if (rank == kMaxDims) {
+      error = "CUDA strided copy of more than 8 non-unit dims";
+      return false;
+    }
+    dims.shape[rank] = src.shape[k];
+    dims.src[rank] = src.strides[k];
+    dims.dst[rank] = dst.strides[k];
+    ++rank;
+  }
+  void *kernel = copyKernel(item, error);
+  if (!kernel)
+    return false;
+  void *out = const_cast<char *>(firstElement(dst));
+  const void *in = firstElement(src);
+  long long count = n;
+  void *args[] = {&out, &in, &count, &rank, &dims};
+  unsigned blocks = static_cast<unsigned>(std::min<int64_t>((n + 255) / 256, 1 << 16));
+  return launch(kernel, blocks, 1, 1, 256, 0, args, error);
+}
+
+} // namespace
+
+bool allocate(DType dtype, const std::vector<int64_t> &shape, Buffer &out, std::string &error) {
+  int64_t bytes = static_cast<int64_t>(byteSize(dtype));
+  for (int64_t d : shape)
+    if (d < 0 || __builtin_mul_overflow(bytes, d, &bytes)) {
+      error = "tensor shape has a negative size or too many elements";
+      return false;
+    }
+  std::shared_ptr<void> storage = deviceShared(static_cast<size_t>(bytes), error);
+  if (!storage)
+    return false;
+  out = Buffer();
+  out.storage = storage;
+  out.data = storage.get();
+  out.dtype = dtype;
+  out.shape = shape;
+  out.strides = rowMajorStrides(shape);
+  out.device = Device::CUDA;
+  return true;
+}
+
+bool copyInto(const Buffer &src, const Buffer &dst, std::string &error) {
+  if (src.shape != dst.shape || src.dtype != dst.dtype) {
+    error = "copy between buffers of different shapes or dtypes";
+    return false;
+  }
+  int64_t n = elementsOf(src.shape);
+  if (n == 0)
+    return true;
+  size_t bytes = n * byteSize(src.dtype);
+  if (src.device == Device::CUDA && dst.device == Device::CUDA) {
+    if (mayOverlap(src, dst)) { // x[1:] = x[:-1]: through fresh memory
+      Buffer staging;
+      return allocate(src.dtype, src.shape, staging, error) &&
+             copyOnDevice(src, staging, error) && copyOnDevice(staging, dst, error);
+    }
+    return copyOnDevice(src, dst, error);
+  }
+  if (src.device == Device::CPU && dst.device == Device::CPU) {
+    copyElements(src, dst);
+    return true;
+  }
+  if (src.device == Device::CPU) { // host -> device: contiguous on the host first
+    Buffer host = isRowMajor(src) ? src : src.contiguous();
+    if (isRowMajor(dst))
+      return copyHostToDevice(const_cast<char *>(firstElement(dst)), firstElement(host), bytes,
+                              error);
+    Buffer staging;
+    return allocate(src.dtype, src.shape, staging, error) &&
+           copyHostToDevice(staging.data, firstElement(host), bytes, error) &&
+           copyOnDevice(staging, dst, error);
+  }
+  // device -> host
+  Buffer device;
+  if (!contiguous(src, device, error))
+    return false;
+  if (isRowMajor(dst))
+    return copyDeviceToHost(const_cast<char *>(firstElement(dst)), firstElement(device), bytes,
+                            error);
+  Buffer host = Buffer::allocate(src.dtype, src.shape);
+  if (!copyDeviceToHost(host.data, firstElement(device), bytes, error))
+    return false;
+  copyElements(host, dst);
+  return true;
+}
+
+bool toDevice(const Buffer &src, Device device, Buffer &out, std::string &error) {
+  if (device == Device::CPU) {
+    out = Buffer::allocate(src.dtype, src.shape);
+  } else if (!allocate(src.dtype, src.shape, out, error)) {
+    return false;
+  }
+  return copyInto(src, out, error);
+}
+
+bool contiguous(const Buffer &src, Buffer &out, std::string &error) {
+  if (isRowMajor(src) && reinterpret_cast<uintptr_t>(firstElement(src)) % 16 == 0) {
+    out = src;
+    return true;
+  }
+  return allocate(src.dtype, src.shape, out, error) && copyOnDevice(src, out, error);
+}
+
+// ---- programs ---------------------------------------------------------------------
+
+std::string ProgramSpec::describe() const {
+  std::ostringstream os;
+  os << "// host plan: " << inputs.size() << " inputs, " << numSlots << " slots\n";
+  for (const Step &s : steps) {
+    os << "//   ";
+    switch (s.kind) {
+    case Step::Alloc:
+      os << "alloc  %" << s.slot << " " << s.bytes << " bytes";
+      break;
+    case Step::Free:
+      os << "free   %" << s.slot;
+      break;
+    case Step::Launch:
+      os << "launch " << kernels[s.kernel] << " grid " << s.grid << " block " << s.block;
+      if (s.sharedBytes)
+        os << " shared " << s.sharedBytes;
+      os << " (";
+      for (size_t i = 0; i < s.args.size(); ++i)
+        os << (i ? ", %" : "%") << s.args[i];
+      os << ")";
+      break;
+    case Step::Gemm:
+      os << "gemm   %" << s.c << " = %" << s.a << (s.gemm.transA ? "^T" : "") << " * %" << s.b
+         << (s.gemm.transB ? "^T" : "") << " m " << s.gemm.m << " n " << s.gemm.n << " k "
+         << s.gemm.k << " batch " << s.gemm.batch << " beta " << s.gemm.beta;
+      break;
+    case Step::Upload:
+      os << "upload %" << s.slot << " " << s.data.size() << " bytes";
+      break;
+    case Step::Copy:
+      os << "copy   %" << s.c << " <- %" << s.a << " " << s.bytes << " bytes";
+      break;
+    }
+    os << "\n";
+  }
+  for (const Output &o : outputs)
+    os << "//   return %" << o.slot << "\n";
+  return os.str();
+}
+
+std::shared_ptr<Program> Program::load(ProgramSpec spec, const std::string &image,
+                                       std::string &error) {
+  auto program = std::make_shared<Program>();
+  if (!spec.kernels.empty()) {
+    program->module = Module::load(image, error);
+    if (!program->module)
+      return nullptr;
+    for (const std::string &name : spec.kernels) {
+      void *function = program->module->function(name, error);
+      if (!function)
+        return nullptr;
+      program->functions.push_back(function);
+    }
+    for (const Step &s : spec.steps)
+      if (s.kind == Step::Launch && s.sharedBytes > 48 * 1024 &&
+          !setMaxDynamicShared(program->functions[s.kernel], s.sharedBytes, error))
+        return nullptr;
+  }
+  program->plan = std::move(spec);
+  return program;
+}
+
+size_t Program::launchCount() const {
+  size_t n = 0;
+  for (const Step &s : plan.steps)
+    n += s.kind == Step::Launch || s.kind == Step::Gemm || s.kind == Step::Copy;
+  return n;
+}
+
+bool Program::execute(const std::vector<const void *> &inputPointers,
+                      std::vector<std::shared_ptr<void>> &slots, std::string &error) const {
+  std::vector<void *> base(plan.numSlots, nullptr);
+  for (size_t i = 0; i < inputPointers.size(); ++i)
+    base[i] = const_cast<void *>(inputPointers[i]);
+  auto at = [&](int slot, int64_t offset, DType dtype) {
+    return static_cast<char *>(base[slot]) + offset * static_cast<int64_t>(byteSize(dtype));
+  };
+  std::vector<void *> params;
+  for (const Step &s : plan.steps) {
+    switch (s.kind) {
+    case Step::Alloc:
+      slots[s.slot] = deviceShared(s.bytes, error);
+      if (!slots[s.slot])
+        return false;
+      base[s.slot] = slots[s.slot].get();
+      break;
+    case Step::Upload:
+      slots[s.slot] = deviceShared(s.data.size(), error);
+      if (!slots[s.slot] ||
+          !copyHostToDevice(slots[s.slot].get(), s.data.data(), s.data.size(), error))
+        return false;
+      base[s.slot] = slots[s.slot].get();
+      break;
+    case Step::Free:
+      slots[s.slot].reset();
+      base[s.slot] = nullptr;
+      break;
+    case Step::Launch: {
+      params.resize(s.args.size());
+      std::vector<void *> pointers(s.args.size());
+      for (size_t i = 0; i < s.args.size(); ++i) {
+        pointers[i] = base[s.args[i]];
+        params[i] = &pointers[i];
+      }
+      if (!launch(functions[s.kernel], s.grid, 1, 1, s.block, s.sharedBytes, params.data(),
+                  error))
+        return false;
+      break;
+    }
+    case Step::Gemm:
+      if (!gemm(s.gemm, at(s.a, s.offsetA, s.gemm.dtype), at(s.b, s.offsetB, s.gemm.dtype),
+                at(s.c, s.offsetC, s.gemm.dtype), error))
+        return false;
+      break;
+    case Step::Copy:
+      if (!copyDeviceToDevice(static_cast<char *>(base[s.c]) + s.offsetC,
+                              static_cast<char *>(base[s.a]) + s.offsetA, s.bytes, error))
+        return false;
+      break;
+    }
+  }
+  return true;
+}
+
+bool Program::run(const std::vector<Buffer> &inputs, std::vector<Buffer> &outputs,
+                  std::string &error, bool graph) const {
+  (void)graph; // graph replay: see docs/gpu.md (not wired into Program yet)
+  if (inputs.size() != plan.inputs.size()) {
+    error = "compiled CUDA function takes " + std::to_string(plan.inputs.size()) +
+            " inputs, got " + std::to_string(inputs.size());
+    return false;
+  }
+  if (!ensureContext(error))
+    return false;
+  std::vector<Buffer> dense(inputs.size());
+  std::vector<const void *> pointers(inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (inputs[i].device != Device::CUDA || inputs[i].dtype != plan.inputs[i].first ||
+        inputs[i].shape != plan.inputs[i].second) {
+      error = "compiled CUDA function: input " + std::to_string(i) +
+              " is not a CUDA tensor of the traced dtype and shape";
+      return false;
+    }
+    if (!contiguous(inputs[i], dense[i], error))
+      return false;
+    pointers[i] = firstElement(dense[i]);
+  }
+  std::vector<std::shared_ptr<void>> slots(plan.numSlots);
+  if (!execute(pointers, slots, error))
+    return false;
+  outputs.clear();
+  for (const Output &o : plan.outputs) {
+    Buffer b;
+    if (o.slot < static_cast<int>(inputs.size())) { // an input returned: copy it
+      Buffer view = dense[o.slot];
+      view.shape = o.shape;
+      view.strides = o.strides;
+      view.offset = dense[o.slot].offset + o.offset;
+      if (!allocate(o.dtype, o.shape, b, error) || !copyOnDevice(view, b, error))
+        return false;
+    } else {
+      b.storage = slots[o.slot];
+      b.data = slots[o.slot].get();
+      b.dtype = o.dtype;
+      b.shape = o.shape;
+      b.strides = o.strides;
+      b.offset = o.offset;
+      b.device = Device::CUDA;
+    }
+    outputs.push_back(std::move(b));
+  }
+  return true;
+}
+
+} // namespace mlopt::rt::cuda

@@ -1,0 +1,97 @@
+//===- CudaProgram.h - a compiled function on the GPU ----------*- C++ -*-===//
+//
+// What the CUDA emitter makes of a function: the CUDA C of its kernels and
+// a host plan, a list of steps over buffer slots (inputs first, then
+// allocations). Steps launch kernels, call cuBLAS, copy and free; every
+// shape is static, so a run is a walk over the list with no shape logic.
+// Needs no MLIR or LLVM, only the driver (runtime/Cuda.h).
+//
+//===----------------------------------------------------------------------===//
+#ifndef MLOPT_RUNTIME_CUDAPROGRAM_H
+#define MLOPT_RUNTIME_CUDAPROGRAM_H
+
+#include "runtime/Buffer.h"
+#include "runtime/Cuda.h"
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace mlopt::rt::cuda {
+
+struct Step {
+  enum Kind { Alloc, Free, Launch, Gemm, Copy, Upload } kind = Launch;
+  // Alloc, Free: the slot; Alloc: its size.
+  int slot = -1;
+  size_t bytes = 0;
+  // Launch: kernel `kernel` with the slots' base pointers as parameters.
+  int kernel = -1;
+  unsigned grid = 1, block = 1;
+  size_t sharedBytes = 0;
+  std::vector<int> args;
+  // Gemm: C = A * B on slots a, b, c at element offsets.
+  cuda::Gemm gemm;
+  int a = -1, b = -1, c = -1;
+  int64_t offsetA = 0, offsetB = 0, offsetC = 0;
+  // Copy: `bytes` from slot a at byte offset offsetA to slot c at offsetC.
+  // Upload: a constant: slot `slot` is allocated and filled with `data`.
+  std::string data;
+};
+
+/// A result: a view of a slot.
+struct Output {
+  int slot = -1;
+  DType dtype = DType::F32;
+  std::vector<int64_t> shape, strides;
+  int64_t offset = 0;
+};
+
+struct ProgramSpec {
+  std::string source;               // CUDA C, every kernel extern "C"
+  std::vector<std::string> kernels; // kernel names, by Step::kernel
+  std::vector<Step> steps;
+  int numSlots = 0;
+  std::vector<std::pair<DType, std::vector<int64_t>>> inputs; // slot i
+  std::vector<Output> outputs;
+  /// Human-readable plan (the CLI prints it after the source).
+  std::string describe() const;
+};
+
+/// A ProgramSpec with its kernels loaded.
+class Program {
+public:
+  /// `image` is the CUBIN or PTX of spec.source.
+  static std::shared_ptr<Program> load(ProgramSpec spec, const std::string &image,
+                                       std::string &error);
+  /// Runs the plan on `inputs` (CUDA buffers of the spec's dtypes and
+  /// shapes, any strides); results are fresh CUDA buffers. With `graph`,
+  /// the first run records a CUDA graph and later runs with the same input
+  /// addresses replay it.
+  bool run(const std::vector<Buffer> &inputs, std::vector<Buffer> &outputs,
+           std::string &error, bool graph = false) const;
+  size_t launchCount() const;
+  const ProgramSpec &spec() const { return plan; }
+
+private:
+  ProgramSpec plan;
+  std::unique_ptr<Module> module;
+  std::vector<void *> functions;
+  bool execute(const std::vector<const void *> &inputPointers,
+               std::vector<std::shared_ptr<void>> &slots, std::string &error) const;
+};
+
+// ---- buffers on the device ------------------------------------------------------
+/// A new contiguous CUDA buffer (uninitialized).
+bool allocate(DType dtype, const std::vector<int64_t> &shape, Buffer &out, std::string &error);
+/// `src` (either device) copied into a new contiguous buffer on `device`.
+bool toDevice(const Buffer &src, Device device, Buffer &out, std::string &error);
+/// Copies src into dst (same shape and dtype; any strides, either device).
+bool copyInto(const Buffer &src, const Buffer &dst, std::string &error);
+/// A contiguous CUDA buffer with the elements of `src`, 16-byte aligned
+/// (src itself when it already is).
+bool contiguous(const Buffer &src, Buffer &out, std::string &error);
+
+} // namespace mlopt::rt::cuda
+
+#endif // MLOPT_RUNTIME_CUDAPROGRAM_H

@@ -1,0 +1,223 @@
+"""The CUDA backend.
+
+Everywhere (no GPU needed, NVRTC only): every kernel emitted for the autodiff
+op tables (forward and backward graphs, f32 and f64, plus f16/bf16/int
+cases) compiles with NVRTC for sm_80 and sm_90, and asking for CUDA without
+a driver raises a clear RuntimeError.
+
+On a GPU (skipped with the reason otherwise): eager ops, @compile and
+backward() on CUDA tensors give the CPU's results, over the same tables and
+odd shapes; device moves, factories and mixed-device errors behave as in
+PyTorch.
+"""
+import numpy as np
+import pytest
+
+import mlopt
+import mlopt.nn.functional as F
+from mlopt import _C
+
+from test_autograd import COMPOSITES, PRIMITIVES
+
+HAS_GPU = mlopt.cuda.is_available()
+gpu = pytest.mark.skipif(not HAS_GPU, reason="no CUDA GPU here: "
+                         + (mlopt.cuda.unavailable_reason() or "?"))
+nvrtc = pytest.mark.skipif(not _C.nvrtc_available(), reason="NVRTC (CUDA toolkit) not found")
+
+TABLE = {**{"p_" + k: v for k, v in PRIMITIVES.items()},
+         **{"c_" + k: v for k, v in COMPOSITES.items()}}
+
+EXTRA = {
+    "f16_chain": (lambda a, b: F.relu(a * b + 1).sum(1), lambda: [
+        mlopt.randn(5, 33).half(), mlopt.randn(5, 33).half()]),
+    "bf16_softmax": (lambda a: F.softmax(a, -1), lambda: [mlopt.randn(4, 40).bfloat16()]),
+    "i32_ops": (lambda a, b: (a * b + a // 3, (a > b).sum(0), a.max(1).values), lambda: [
+        mlopt.randint(-9, 9, (6, 7), dtype=mlopt.int32),
+        mlopt.randint(1, 9, (6, 7), dtype=mlopt.int32)]),
+    "i64_cumsum_argmax": (lambda a: (a.argmax(1), a.sum()), lambda: [
+        mlopt.randint(-9, 9, (6, 7))]),
+    "bool_any_all": (lambda a: ((a > 0).any(1), (a > -5).all(0)), lambda: [
+        mlopt.randn(6, 7)]),
+    "column_sum": (lambda a: a.sum(0), lambda: [mlopt.randn(300, 37)]),
+    "full_sum": (lambda a: a.sum(), lambda: [mlopt.randn(123, 45)]),
+    "wide_rows": (lambda a: F.layer_norm(a, (a.shape[-1],)), lambda: [mlopt.randn(3, 20000)]),
+    "odd_softmax": (lambda a: F.softmax(a, 1), lambda: [mlopt.randn(7, 3, 5)]),
+    "transposed_in": (lambda a: (a.T * 2).exp(), lambda: [mlopt.randn(6, 10)]),
+    "mlp": (lambda x, w1, b1, w2: F.gelu(x @ w1.T + b1) @ w2.T, lambda: [
+        mlopt.randn(16, 32), mlopt.randn(64, 32), mlopt.randn(64), mlopt.randn(8, 64)]),
+    "bmm_t": (lambda a, b: a @ b.transpose(1, 2), lambda: [
+        mlopt.randn(3, 5, 8), mlopt.randn(3, 6, 8)]),
+    "empty": (lambda a: a * 2, lambda: [mlopt.randn(0, 4)]),
+}
+
+
+def inputs_of(name, dtype=None):
+    if name in EXTRA:
+        return EXTRA[name][0], EXTRA[name][1]()
+    fn, inputs = TABLE[name]
+    if dtype is not None:
+        inputs = [x.to(dtype) if x.dtype.is_floating_point else x for x in inputs]
+    return fn, inputs
+
+
+def traces_of(fn, inputs):
+    """The traces @compile makes of fn (forward) and of its gradient."""
+    compiled = mlopt.compile(fn, fullgraph=True)
+    compiled(*inputs)
+    traces = [e.trace for e in compiled.cache.values() if e.trace is not None]
+    floats = [i for i, x in enumerate(inputs) if x.dtype.is_floating_point]
+    outs = fn(*inputs)
+    outs = outs if isinstance(outs, tuple) else (outs,)
+    if floats and any(o.dtype.is_floating_point for o in outs):
+        def loss(*xs):
+            outs = fn(*xs)
+            outs = outs if isinstance(outs, tuple) else (outs,)
+            return sum(o.float().sum() for o in outs if o.dtype.is_floating_point)
+        g = mlopt.compile(mlopt.grad(loss, argnums=tuple(floats)), fullgraph=True)
+        g(*inputs)
+        traces += [e.trace for e in g.cache.values() if e.trace is not None]
+    return traces
+
+
+@nvrtc
+@pytest.mark.parametrize("name", sorted(TABLE) + sorted(EXTRA))
+def test_every_emitted_kernel_compiles_for_sm80_and_sm90(name):
+    dtypes = [mlopt.float32, mlopt.float64] if name in TABLE else [None]
+    for dtype in dtypes:
+        fn, inputs = inputs_of(name, dtype)
+        for trace in traces_of(fn, inputs):
+            source = trace.cuda_source
+            for arch in (80, 90):
+                image = _C.nvrtc_compile(source, arch)
+                assert image[:4] == b"\x7fELF"
+
+
+def test_cuda_without_a_driver_raises_clearly():
+    if HAS_GPU:
+        pytest.skip("a GPU is present")
+    for make in (lambda: mlopt.zeros(3, device="cuda"), lambda: mlopt.ones(2).cuda(),
+                 lambda: mlopt.tensor([1.0], device="cuda:0"), lambda: mlopt.cuda.synchronize()):
+        with pytest.raises(RuntimeError, match="CUDA is not available"):
+            make()
+    assert mlopt.cuda.device_count() == 0
+    assert mlopt.ones(2).device.type == "cpu" and not mlopt.ones(2).is_cuda
+
+
+# ---- on a GPU -------------------------------------------------------------------------
+
+def to_numpy(x):
+    return x.cpu().float().numpy() if x.dtype.is_floating_point else x.cpu().numpy()
+
+
+def assert_close(got, want, dtype):
+    outs_g = got if isinstance(got, tuple) else (got,)
+    outs_w = want if isinstance(want, tuple) else (want,)
+    tol = {mlopt.float64: 1e-9, mlopt.float16: 2e-2, mlopt.bfloat16: 5e-2}.get(dtype, 2e-4)
+    for g, w in zip(outs_g, outs_w):
+        assert g.device.type == "cuda" and g.shape == w.shape and g.dtype == w.dtype
+        np.testing.assert_allclose(to_numpy(g), to_numpy(w), rtol=tol, atol=tol)
+
+
+def dtype_of(inputs):
+    floats = [x.dtype for x in inputs if x.dtype.is_floating_point]
+    return floats[0] if floats else None
+
+
+@gpu
+@pytest.mark.parametrize("name", sorted(TABLE) + sorted(EXTRA))
+def test_eager_and_compiled_on_cuda_match_cpu(name):
+    fn, inputs = inputs_of(name, mlopt.float32 if name in TABLE else None)
+    want = fn(*inputs)
+    on_gpu = [x.cuda() for x in inputs]
+    assert_close(fn(*on_gpu), want, dtype_of(inputs))  # eager
+    assert_close(mlopt.compile(fn)(*on_gpu), want, dtype_of(inputs))
+
+
+@gpu
+@pytest.mark.parametrize("name", sorted(TABLE))
+def test_backward_on_cuda_matches_cpu(name):
+    fn, inputs = inputs_of(name, mlopt.float64)
+
+    def grads(xs):
+        xs = [x.detach().requires_grad_() if x.dtype.is_floating_point else x for x in xs]
+        outs = fn(*xs)
+        outs = outs if isinstance(outs, tuple) else (outs,)
+        sum(o.sum() * (i + 1) for i, o in enumerate(outs)).backward()
+        return [x.grad for x in xs if x.dtype.is_floating_point]
+
+    want = grads(inputs)
+    got = grads([x.cuda() for x in inputs])
+    for g, w in zip(got, want):
+        assert g.device.type == "cuda"
+        np.testing.assert_allclose(g.cpu().numpy(), w.numpy(), rtol=1e-8, atol=1e-10)
+
+
+@gpu
+@pytest.mark.parametrize("shape", [(1,), (3,), (5, 7), (4, 1024), (2, 3, 8193), (129, 33),
+                                   (1, 1, 1)])
+def test_odd_shapes_fused_reductions(shape):
+    x = mlopt.randn(*shape)
+    fns = [lambda a: F.softmax(a, -1), lambda a: F.log_softmax(a, 0),
+           lambda a: F.layer_norm(a, (a.shape[-1],)), lambda a: (a.sum(-1), a.amax(0)),
+           lambda a: F.gelu(a * 1.5 + 0.5)]
+    for fn in fns:
+        assert_close(mlopt.compile(fn)(x.cuda()), fn(x), mlopt.float32)
+
+
+@gpu
+def test_device_moves_factories_and_errors():
+    x = mlopt.randn(3, 4)
+    y = x.cuda()
+    assert y.is_cuda and y.device == mlopt.device("cuda") and str(y.device) == "cuda"
+    np.testing.assert_array_equal(y.cpu().numpy(), x.numpy())
+    np.testing.assert_array_equal(x.to("cuda").to("cpu").numpy(), x.numpy())
+    assert mlopt.zeros(2, 3, device="cuda").is_cuda
+    np.testing.assert_array_equal(mlopt.ones(2, device="cuda").cpu().numpy(), [1, 1])
+    np.testing.assert_array_equal(mlopt.arange(5, device="cuda").cpu().numpy(), np.arange(5))
+    assert mlopt.zeros_like(y).is_cuda and mlopt.randn(4, device="cuda").is_cuda
+    assert (y * 2).is_cuda and (y + 1.5).is_cuda and float((y.sum() * 0 + 3).item()) == 3.0
+    with pytest.raises(TypeError, match="cpu"):
+        y.numpy()
+    with pytest.raises(RuntimeError, match="same device"):
+        y + x
+    # Views and in-place updates of CUDA tensors.
+    z = y.clone()
+    z[1:, ::2] = 7.0
+    ref = x.clone()
+    ref[1:, ::2] = 7.0
+    np.testing.assert_array_equal(z.cpu().numpy(), ref.numpy())
+    np.testing.assert_array_equal(y.T.contiguous().cpu().numpy(), x.numpy().T)
+    assert "device='cuda:0'" in repr(y) or "cuda" in repr(y)
+
+
+@gpu
+def test_training_step_on_cuda_matches_cpu():
+    rng = np.random.default_rng(0)
+    data = [rng.standard_normal(s).astype(np.float32) for s in [(32, 16), (64, 16), (64,), (4, 64)]]
+
+    def run(device):
+        x, w1, b1, w2 = [mlopt.tensor(d, device=device) for d in data]
+        params = [w1, b1, w2]
+        for p in params:
+            p.requires_grad_()
+
+        @mlopt.compile
+        def step(x):
+            loss = (F.gelu(x @ w1.T + b1) @ w2.T).square().mean()
+            loss.backward()
+            return loss
+
+        losses = []
+        for _ in range(3):
+            losses.append(float(step(x)))
+            with mlopt.no_grad():
+                for p in params:
+                    p -= 0.1 * p.grad
+                    p.grad = None
+        return losses, [p.detach().cpu().numpy() for p in params]
+
+    cpu_losses, cpu_params = run("cpu")
+    gpu_losses, gpu_params = run("cuda")
+    np.testing.assert_allclose(gpu_losses, cpu_losses, rtol=1e-4)
+    for g, c in zip(gpu_params, cpu_params):
+        np.testing.assert_allclose(g, c, rtol=1e-3, atol=1e-4)

@@ -1,0 +1,281 @@
+//===- CudaTest.cpp - the dlopen'ed CUDA driver, NVRTC and cuBLAS ---------===//
+//
+// Runs everywhere: without a driver the device tests skip and the failure
+// paths are checked instead; NVRTC needs only the toolkit.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/Cuda.h"
+
+#include "gtest/gtest.h"
+#include <cstring>
+#include <vector>
+
+using namespace mlopt::rt;
+using namespace mlopt::rt::cuda;
+
+namespace {
+
+const char *kAdd1 = R"(
+extern "C" __global__ void add1(float* x, long long n) {
+  long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x;
+  if (i < n) x[i] += 1.f;
+}
+)";
+
+#define SKIP_WITHOUT_GPU()                                                                         \
+  if (!isAvailable())                                                                              \
+  GTEST_SKIP() << "no CUDA driver: " << unavailableReason()
+
+TEST(CudaTest, UnavailableDriverFailsCleanly) {
+  if (isAvailable())
+    GTEST_SKIP() << "a GPU is available (" << deviceName() << ")";
+  EXPECT_FALSE(unavailableReason().empty());
+  EXPECT_EQ(computeCapability(), 0);
+  EXPECT_EQ(stream(), nullptr);
+
+  std::string error;
+  EXPECT_EQ(deviceAlloc(64, error), nullptr);
+  EXPECT_NE(error.find("CUDA is not available"), std::string::npos) << error;
+
+  error.clear();
+  float host[4] = {};
+  EXPECT_FALSE(copyHostToDevice(reinterpret_cast<void *>(0x1000), host, sizeof(host), error));
+  EXPECT_NE(error.find("CUDA is not available"), std::string::npos) << error;
+
+  error.clear();
+  EXPECT_EQ(Module::load("not an image", error), nullptr);
+  EXPECT_NE(error.find("CUDA is not available"), std::string::npos) << error;
+
+  // Nothing was allocated, and emptying an empty cache needs no driver.
+  emptyDeviceCache();
+  EXPECT_EQ(deviceMemoryStats().liveBytes, 0u);
+}
+
+TEST(CudaTest, NvrtcCompilesCubinAndPtx) {
+  if (!nvrtcAvailable())
+    GTEST_SKIP() << "NVRTC not found";
+  for (int arch : {80, 90}) {
+    std::string image, error;
+    ASSERT_TRUE(compileCuda(kAdd1, "add1.cu", arch, /*cubin=*/true, image, error)) << error;
+    ASSERT_GE(image.size(), 4u);
+    EXPECT_EQ(image.compare(0, 4, "\x7f" "ELF"), 0) << "sm_" << arch;
+
+    image.clear();
+    ASSERT_TRUE(compileCuda(kAdd1, "add1.cu", arch, /*cubin=*/false, image, error)) << error;
+    EXPECT_NE(image.find(".entry add1"), std::string::npos) << image;
+    EXPECT_NE(image.find(".target sm_" + std::to_string(arch)), std::string::npos);
+  }
+}
+
+TEST(CudaTest, NvrtcReportsSyntaxErrors) {
+  if (!nvrtcAvailable())
+    GTEST_SKIP() << "NVRTC not found";
+  std::string image, error;
+  EXPECT_FALSE(compileCuda("extern \"C\" __global__ void broken( {", "broken.cu", 90, true, image,
+                           error));
+  EXPECT_NE(error.find("NVRTC"), std::string::npos) << error;
+  EXPECT_NE(error.find("error"), std::string::npos) << error;
+}
+
+/// add1 compiled for this device and loaded, plus its function.
+struct Add1Kernel {
+  std::unique_ptr<Module> module;
+  void *function = nullptr;
+};
+
+Add1Kernel loadAdd1(bool cubin) {
+  Add1Kernel kernel;
+  std::string image, error;
+  EXPECT_TRUE(compileCuda(kAdd1, "add1.cu", computeCapability(), cubin, image, error)) << error;
+  kernel.module = Module::load(image, error);
+  EXPECT_NE(kernel.module, nullptr) << error;
+  if (kernel.module)
+    kernel.function = kernel.module->function("add1", error);
+  EXPECT_NE(kernel.function, nullptr) << error;
+  return kernel;
+}
+
+bool launchAdd1(void *function, void *x, long long n, std::string &error) {
+  void *args[] = {&x, &n};
+  return launch(function, unsigned((n + 127) / 128), 1, 1, 128, 0, args, error);
+}
+
+TEST(CudaTest, DeviceInfo) {
+  SKIP_WITHOUT_GPU();
+  EXPECT_GE(deviceCount(), 1);
+  EXPECT_GE(computeCapability(), 50);
+  EXPECT_FALSE(deviceName().empty());
+  EXPECT_GT(multiprocessorCount(), 0);
+  EXPECT_NE(stream(), nullptr);
+}
+
+TEST(CudaTest, AllocatorCachesBlocks) {
+  SKIP_WITHOUT_GPU();
+  std::string error;
+  emptyDeviceCache();
+  DeviceMemoryStats before = deviceMemoryStats();
+  void *a = deviceAlloc(1000, error);
+  ASSERT_NE(a, nullptr) << error;
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(a) % 256, 0u);
+  EXPECT_EQ(deviceMemoryStats().liveBytes, before.liveBytes + 1024);
+  deviceFree(a);
+  EXPECT_EQ(deviceMemoryStats().cachedBytes, 1024u);
+  // Same size class: the cached block comes back.
+  void *b = deviceAlloc(1020, error);
+  EXPECT_EQ(b, a);
+  void *zero1 = deviceAlloc(0, error), *zero2 = deviceAlloc(0, error);
+  ASSERT_NE(zero1, nullptr) << error;
+  EXPECT_NE(zero1, zero2);
+  deviceFree(b);
+  deviceFree(zero1);
+  deviceFree(zero2);
+  {
+    std::shared_ptr<void> big = deviceShared(3 << 20, error);
+    ASSERT_NE(big, nullptr) << error;
+    EXPECT_EQ(deviceMemoryStats().liveBytes, before.liveBytes + (4u << 20));
+  }
+  EXPECT_EQ(deviceMemoryStats().liveBytes, before.liveBytes);
+  emptyDeviceCache();
+  EXPECT_EQ(deviceMemoryStats().cachedBytes, 0u);
+}
+
+TEST(CudaTest, CompileLoadLaunch) {
+  SKIP_WITHOUT_GPU();
+  for (bool cubin : {true, false}) {
+    Add1Kernel kernel = loadAdd1(cubin);
+    ASSERT_NE(kernel.function, nullptr);
+    const long long n = 1000;
+    std::vector<float> host(n);
+    for (long long i = 0; i < n; ++i)
+      host[i] = float(i);
+    std::string error;
+    std::shared_ptr<void> x = deviceShared(n * sizeof(float), error);
+    ASSERT_NE(x, nullptr) << error;
+    ASSERT_TRUE(copyHostToDevice(x.get(), host.data(), n * sizeof(float), error)) << error;
+    ASSERT_TRUE(launchAdd1(kernel.function, x.get(), n, error)) << error;
+    std::vector<float> out(n, -1);
+    ASSERT_TRUE(copyDeviceToHost(out.data(), x.get(), n * sizeof(float), error)) << error;
+    for (long long i = 0; i < n; ++i)
+      ASSERT_EQ(out[i], float(i) + 1) << "at " << i << (cubin ? " (cubin)" : " (ptx)");
+
+    // Device-to-device copy and zeroing.
+    std::shared_ptr<void> y = deviceShared(n * sizeof(float), error);
+    ASSERT_TRUE(copyDeviceToDevice(y.get(), x.get(), n * sizeof(float), error)) << error;
+    ASSERT_TRUE(memsetZero(x.get(), n * sizeof(float), error)) << error;
+    ASSERT_TRUE(copyDeviceToHost(out.data(), y.get(), n * sizeof(float), error)) << error;
+    EXPECT_EQ(out[7], 8.f);
+    ASSERT_TRUE(copyDeviceToHost(out.data(), x.get(), n * sizeof(float), error)) << error;
+    EXPECT_EQ(out[7], 0.f);
+  }
+  std::string error;
+  Add1Kernel kernel = loadAdd1(true);
+  EXPECT_EQ(kernel.module->function("missing", error), nullptr);
+  EXPECT_NE(error.find("missing"), std::string::npos) << error;
+}
+
+void gemmCase(bool transA, bool transB) {
+  const int64_t m = 2, n = 4, k = 3;
+  // Stored as given: A is [m,k] (or [k,m] when transposed), B [k,n] (or [n,k]).
+  std::vector<float> a(m * k), b(k * n), c(m * n, 0.5f);
+  for (size_t i = 0; i < a.size(); ++i)
+    a[i] = float(i) - 2;
+  for (size_t i = 0; i < b.size(); ++i)
+    b[i] = float(i % 5) * 0.5f + 1;
+  auto at = [&](int64_t i, int64_t p) { return transA ? a[p * m + i] : a[i * k + p]; };
+  auto bt = [&](int64_t p, int64_t j) { return transB ? b[j * k + p] : b[p * n + j]; };
+
+  std::string error;
+  auto da = deviceShared(a.size() * 4, error), db = deviceShared(b.size() * 4, error),
+       dc = deviceShared(c.size() * 4, error);
+  ASSERT_TRUE(dc) << error;
+  ASSERT_TRUE(copyHostToDevice(da.get(), a.data(), a.size() * 4, error)) << error;
+  ASSERT_TRUE(copyHostToDevice(db.get(), b.data(), b.size() * 4, error)) << error;
+  ASSERT_TRUE(copyHostToDevice(dc.get(), c.data(), c.size() * 4, error)) << error;
+  Gemm g;
+  g.transA = transA;
+  g.transB = transB;
+  g.m = m, g.n = n, g.k = k;
+  g.lda = transA ? m : k;
+  g.ldb = transB ? k : n;
+  g.ldc = n;
+  g.alpha = 2;
+  g.beta = 1;
+  ASSERT_TRUE(gemm(g, da.get(), db.get(), dc.get(), error)) << error;
+  std::vector<float> out(m * n);
+  ASSERT_TRUE(copyDeviceToHost(out.data(), dc.get(), out.size() * 4, error)) << error;
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      float expected = 0;
+      for (int64_t p = 0; p < k; ++p)
+        expected += at(i, p) * bt(p, j);
+      EXPECT_FLOAT_EQ(out[i * n + j], 2 * expected + 0.5f)
+          << i << "," << j << " transA=" << transA << " transB=" << transB;
+    }
+}
+
+TEST(CudaTest, GemmRowMajor) {
+  SKIP_WITHOUT_GPU();
+  gemmCase(false, false);
+  gemmCase(false, true);
+  gemmCase(true, false);
+  gemmCase(true, true);
+}
+
+TEST(CudaTest, GemmBatchedF64) {
+  SKIP_WITHOUT_GPU();
+  // Two batches of [2,3] @ [3,2], packed back to back.
+  const int64_t batch = 2, m = 2, n = 2, k = 3;
+  std::vector<double> a(batch * m * k), b(batch * k * n), c(batch * m * n, 0);
+  for (size_t i = 0; i < a.size(); ++i)
+    a[i] = 0.1 * double(i) + 1;
+  for (size_t i = 0; i < b.size(); ++i)
+    b[i] = 1.0 / double(i + 1);
+  std::string error;
+  auto da = deviceShared(a.size() * 8, error), db = deviceShared(b.size() * 8, error),
+       dc = deviceShared(c.size() * 8, error);
+  ASSERT_TRUE(dc) << error;
+  ASSERT_TRUE(copyHostToDevice(da.get(), a.data(), a.size() * 8, error)) << error;
+  ASSERT_TRUE(copyHostToDevice(db.get(), b.data(), b.size() * 8, error)) << error;
+  Gemm g;
+  g.dtype = DType::F64;
+  g.m = m, g.n = n, g.k = k;
+  g.lda = k, g.ldb = n, g.ldc = n;
+  g.batch = batch, g.strideA = m * k, g.strideB = k * n, g.strideC = m * n;
+  ASSERT_TRUE(gemm(g, da.get(), db.get(), dc.get(), error)) << error;
+  ASSERT_TRUE(copyDeviceToHost(c.data(), dc.get(), c.size() * 8, error)) << error;
+  for (int64_t q = 0; q < batch; ++q)
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        double expected = 0;
+        for (int64_t p = 0; p < k; ++p)
+          expected += a[q * m * k + i * k + p] * b[q * k * n + p * n + j];
+        EXPECT_NEAR(c[q * m * n + i * n + j], expected, 1e-12) << q << "," << i << "," << j;
+      }
+}
+
+TEST(CudaTest, GraphCaptureReplays) {
+  SKIP_WITHOUT_GPU();
+  Add1Kernel kernel = loadAdd1(true);
+  ASSERT_NE(kernel.function, nullptr);
+  const long long n = 300;
+  std::vector<float> host(n, 1.f);
+  std::string error;
+  std::shared_ptr<void> x = deviceShared(n * sizeof(float), error);
+  ASSERT_TRUE(copyHostToDevice(x.get(), host.data(), n * sizeof(float), error)) << error;
+  ASSERT_TRUE(beginCapture(error)) << error;
+  ASSERT_TRUE(launchAdd1(kernel.function, x.get(), n, error)) << error;
+  std::shared_ptr<void> graph = endCapture(error);
+  ASSERT_NE(graph, nullptr) << error;
+  ASSERT_TRUE(synchronize(error)) << error;
+  // Capturing ran nothing: the values only change on replay.
+  ASSERT_TRUE(copyDeviceToHost(host.data(), x.get(), n * sizeof(float), error)) << error;
+  EXPECT_EQ(host[0], 1.f);
+  ASSERT_TRUE(launchGraph(graph, error)) << error;
+  ASSERT_TRUE(launchGraph(graph, error)) << error;
+  ASSERT_TRUE(copyDeviceToHost(host.data(), x.get(), n * sizeof(float), error)) << error;
+  for (long long i = 0; i < n; ++i)
+    ASSERT_EQ(host[i], 3.f) << "at " << i;
+}
+
+} // namespace
