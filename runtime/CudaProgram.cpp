@@ -332,13 +332,14 @@ bool Program::run(const std::vector<Buffer> &inputs, std::vector<Buffer> &output
   std::vector<Buffer> dense(inputs.size());
   std::vector<const void *> pointers(inputs.size());
   for (size_t i = 0; i < inputs.size(); ++i) {
-    if (inputs[i].device != Device::CUDA || inputs[i].dtype != plan.inputs[i].first ||
-        inputs[i].shape != plan.inputs[i].second) {
+    if (inputs[i].dtype != plan.inputs[i].first || inputs[i].shape != plan.inputs[i].second) {
       error = "compiled CUDA function: input " + std::to_string(i) +
-              " is not a CUDA tensor of the traced dtype and shape";
+              " does not have the traced dtype and shape";
       return false;
     }
-    if (!contiguous(inputs[i], dense[i], error))
+    // Host inputs (random draws, captured CPU tensors) move over.
+    if (inputs[i].device == Device::CPU ? !toDevice(inputs[i], Device::CUDA, dense[i], error)
+                                        : !contiguous(inputs[i], dense[i], error))
       return false;
     pointers[i] = firstElement(dense[i]);
   }

@@ -686,8 +686,8 @@ class CompiledFunction:
         # (None where the function set it to None.)
         ids += [tracer.lift(g)._value.id for _, g in grads if g is not None]
         start = time.perf_counter()
-        cuda = any(t._buf.device == "cuda" for t in leaves) or any(
-            _lifted_value(x, leaves)._buf.device == "cuda" for x in tracer.lifted)
+        cuda = tracer.device == "cuda" or any(  # captured CUDA tensors (random makers: no)
+            isinstance(x, Tensor) and x._buf.device == "cuda" for x in tracer.lifted)
         tracer.trace.finish(ids, cuda=cuda)
         stats = tracer.trace.compile_stats
         where = ("cache hit" if stats["cache"] != "miss" else
