@@ -6,7 +6,7 @@ BUILD  ?= build
 LLVM_BIN := /usr/lib/llvm-19/bin
 GENERATOR := $(if $(shell command -v ninja),Ninja,Unix Makefiles)
 
-.PHONY: all deps build test test-unit test-lit test-python demo docs bench clean
+.PHONY: all deps build test test-unit test-lit test-python demo docs bench gpu-bundle clean
 
 all: build
 
@@ -52,6 +52,14 @@ demo: build
 	@echo "== compiled and run: $(BUILD)/bin/mlopt-run examples/mlp.mlir (batch 64, random inputs)"
 	@$(BUILD)/bin/mlopt-run examples/mlp.mlir --input=random:64x256 --input=random:256x512 \
 	  --input=random:512 --input=random:512x10 --input=random:10 --iterations=100
+
+# The GPU check's bundle (docs/gpu.md): libmlopt.so, libMLIR/libLLVM and the
+# libraries they need, the unit tests, in .gpu/mlopt-gpu.tar.xz; on the GPU
+# machine, tools/gpu-check/gpu-check builds mlopt._C against it and runs the
+# CUDA tests and bench/gpu.py.
+gpu-bundle: build
+	@cmake --build $(BUILD) --target mlopt-shared -- $(if $(filter Ninja,$(GENERATOR)),--quiet,-s)
+	@tools/gpu-check/bundle.sh $(BUILD)
 
 # Refreshes the op reference from the ODS definitions.
 docs: build
