@@ -36,7 +36,7 @@ def format_tensor(t):
     padded = np.array([x.rjust(width) for x in strings], dtype=object).reshape(values.shape)
     body = np.array2string(padded, separator=", ", prefix="tensor(",
                            formatter={"object": str}, threshold=1000, edgeitems=3)
-    suffix = []
+    suffix = ["device='cuda:0'"] if t.is_cuda else []
     if t.dtype not in (dt.get_default_dtype(), dt.int64, dt.bool_):
         suffix.append(f"dtype={t.dtype}")
     if t.numel() == 0 and t.ndim != 1:

@@ -1006,13 +1006,13 @@ def trunc(x):
 def isnan(x):
     x = _as_tensor(x)
     if x.dtype.category < 2:
-        return zeros(x.shape, dtype=dt.bool_)
+        return zeros_like(x, dtype=dt.bool_)
     return _run("mlopt.isnan", [x])
 
 
 def isinf(x):
     x = _as_tensor(x)
-    return eq(abs(x), math.inf) if x.dtype.category == 2 else zeros(x.shape, dtype=dt.bool_)
+    return eq(abs(x), math.inf) if x.dtype.category == 2 else zeros_like(x, dtype=dt.bool_)
 
 
 def isfinite(x):

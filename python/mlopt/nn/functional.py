@@ -208,7 +208,7 @@ def embedding(input, weight, padding_idx=None):
 
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     logp = _float(input)
-    target = _as_tensor(target)
+    target = _as_tensor(target).to(logp.device)
     if logp.ndim == 1:
         logp, target = logp.unsqueeze(0), target.reshape(1)
     if target.shape[0] != logp.shape[0]:
@@ -258,7 +258,8 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     scores = T.matmul(q, k.mT) * scale
     L, S = q.shape[-2], k.shape[-2]
     if is_causal:
-        causal = T.le(T.arange(S).reshape(1, S), T.arange(L).reshape(L, 1))
+        causal = T.le(T.arange(S, device=q.device).reshape(1, S),
+                      T.arange(L, device=q.device).reshape(L, 1))
         scores = T.where(causal, scores, -math.inf)
     if attn_mask is not None:
         if attn_mask.dtype is dt.bool_:

@@ -1,0 +1,68 @@
+// RUN: mlopt %s --split-input-file --mlopt-lower-to-cuda --mlopt-print-cuda -o /dev/null | FileCheck %s
+
+// An elementwise chain with a broadcast bias: one grid kernel, 4 points per
+// thread with 16-byte loads and stores.
+// CHECK-LABEL: // ---- gelu_like
+// CHECK: extern "C" __global__ void __launch_bounds__(256) mlopt_k0(const float *__restrict__ buf0, const float *__restrict__ buf1, float *buf2)
+// CHECK: *reinterpret_cast<const float4 *>(&buf0[
+// CHECK: tanhf(
+// CHECK: *reinterpret_cast<float4 *>(&buf2[
+// CHECK: launch mlopt_k0 grid {{[0-9]+}} block 256 (%0, %1, %2)
+func.func @gelu_like(%x: tensor<64x256xf32>, %b: tensor<256xf32>) -> tensor<64x256xf32> {
+  %0 = mlopt.broadcast_in_dim %b, dims = [1] : tensor<256xf32> -> tensor<64x256xf32>
+  %1 = mlopt.add %x, %0 : tensor<64x256xf32>
+  %2 = mlopt.tanh %1 : tensor<64x256xf32>
+  return %2 : tensor<64x256xf32>
+}
+
+// -----
+
+// softmax: one block per row; the max and the sum are block reductions, the
+// row maximum lives in shared memory.
+// CHECK-LABEL: // ---- softmax
+// CHECK-COUNT-1: __global__
+// CHECK: extern __shared__ __align__(16) unsigned char mlopt_smem[];
+// CHECK: for (long long [[T:t[0-9]+]] = blockIdx.x; [[T]] < 32LL; [[T]] += gridDim.x)
+// CHECK: mlopt_block_reduce({{.*}}mlopt_maximum<float>
+// CHECK: __syncthreads();
+// CHECK: expf(
+// CHECK: mlopt_block_reduce({{.*}}(x + y)
+// CHECK: launch mlopt_k0 grid 32 block 64 shared
+func.func @softmax(%x: tensor<32x128xf32>) -> tensor<32x128xf32> {
+  %0 = mlopt.max %x, dims = [1] keepdim : tensor<32x128xf32> -> tensor<32x1xf32>
+  %1 = mlopt.broadcast_in_dim %0, dims = [0, 1] : tensor<32x1xf32> -> tensor<32x128xf32>
+  %2 = mlopt.sub %x, %1 : tensor<32x128xf32>
+  %3 = mlopt.exp %2 : tensor<32x128xf32>
+  %4 = mlopt.sum %3, dims = [1] keepdim : tensor<32x128xf32> -> tensor<32x1xf32>
+  %5 = mlopt.broadcast_in_dim %4, dims = [0, 1] : tensor<32x1xf32> -> tensor<32x128xf32>
+  %6 = mlopt.div %3, %5 : tensor<32x128xf32>
+  return %6 : tensor<32x128xf32>
+}
+
+// -----
+
+// x @ w.T + b: cuBLAS writes the product (beta 0, no fill kernel), then one
+// kernel adds the bias.
+// CHECK-LABEL: // ---- linear
+// CHECK: host plan: 3 inputs
+// CHECK: gemm   %{{[0-9]+}} = %0 * %1^T m 16 n 32 k 64 batch 1 beta 0
+// CHECK: launch mlopt_k0
+func.func @linear(%x: tensor<16x64xf32>, %w: tensor<32x64xf32>, %b: tensor<32xf32>) -> tensor<16x32xf32> {
+  %0 = mlopt.transpose %w, permutation = [1, 0] : tensor<32x64xf32> -> tensor<64x32xf32>
+  %1 = mlopt.matmul %x, %0 : tensor<16x64xf32>, tensor<64x32xf32> -> tensor<16x32xf32>
+  %2 = mlopt.broadcast_in_dim %b, dims = [1] : tensor<32xf32> -> tensor<16x32xf32>
+  %3 = mlopt.add %1, %2 : tensor<16x32xf32>
+  return %3 : tensor<16x32xf32>
+}
+
+// -----
+
+// Column sums: one thread per output walks its column (coalesced across
+// threads), no block reduction.
+// CHECK-LABEL: // ---- column_sum
+// CHECK-NOT: mlopt_block_reduce(acc
+// CHECK: for (long long r{{[0-9]+}} = 0; r{{[0-9]+}} < 300LL; r{{[0-9]+}} += 1)
+func.func @column_sum(%x: tensor<300x37xf32>) -> tensor<37xf32> {
+  %0 = mlopt.sum %x, dims = [0] : tensor<300x37xf32> -> tensor<37xf32>
+  return %0 : tensor<37xf32>
+}
