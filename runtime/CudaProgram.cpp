@@ -320,8 +320,7 @@ bool Program::execute(const std::vector<const void *> &inputPointers,
 }
 
 bool Program::run(const std::vector<Buffer> &inputs, std::vector<Buffer> &outputs,
-                  std::string &error, bool graph) const {
-  (void)graph; // graph replay: see docs/gpu.md (not wired into Program yet)
+                  std::string &error) const {
   if (inputs.size() != plan.inputs.size()) {
     error = "compiled CUDA function takes " + std::to_string(plan.inputs.size()) +
             " inputs, got " + std::to_string(inputs.size());

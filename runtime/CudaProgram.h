@@ -65,11 +65,10 @@ public:
   static std::shared_ptr<Program> load(ProgramSpec spec, const std::string &image,
                                        std::string &error);
   /// Runs the plan on `inputs` (CUDA buffers of the spec's dtypes and
-  /// shapes, any strides); results are fresh CUDA buffers. With `graph`,
-  /// the first run records a CUDA graph and later runs with the same input
-  /// addresses replay it.
+  /// shapes, any strides; host inputs are copied over); results are fresh
+  /// CUDA buffers.
   bool run(const std::vector<Buffer> &inputs, std::vector<Buffer> &outputs,
-           std::string &error, bool graph = false) const;
+           std::string &error) const;
   size_t launchCount() const;
   const ProgramSpec &spec() const { return plan; }
 
