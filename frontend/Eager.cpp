@@ -11,6 +11,7 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 
+#include <algorithm>
 #include <mutex>
 #include <unordered_map>
 
@@ -129,18 +130,30 @@ std::shared_ptr<CompiledModule> compileKernel(const EagerOp &op,
 /// runs when the function is built, so errors name the shapes.
 bool runEagerCuda(const EagerOp &op, const std::string &key, std::vector<rt::Buffer> inputs,
                   std::vector<rt::Buffer> &results, std::string &error) {
-  // CPU scalars (0-d) next to CUDA tensors move over, as in PyTorch.
+  // CPU scalars (0-d, or broadcast from one element) and CPU indices next to
+  // CUDA tensors move over, as in PyTorch; other CPU tensors are an error.
   for (rt::Buffer &in : inputs) {
     if (in.device == rt::Device::CUDA)
       continue;
-    if (!in.shape.empty()) {
+    bool scalar = in.numElements() <= 1 ||
+                  std::all_of(in.strides.begin(), in.strides.end(), [](int64_t s) { return s == 0; });
+    bool indices = in.dtype == rt::DType::I32 || in.dtype == rt::DType::I64;
+    if (!scalar && !indices) {
       error = "Expected all tensors to be on the same device, but found at least two "
               "devices, cuda:0 and cpu! (in '" + op.name + "')";
       return false;
     }
     rt::Buffer moved;
-    if (!rt::cuda::toDevice(in, rt::Device::CUDA, moved, error))
+    if (scalar && in.numElements() > 1) { // upload one element, broadcast it there
+      rt::Buffer one = in;
+      one.shape.assign(in.shape.size(), 1);
+      if (!rt::cuda::toDevice(one, rt::Device::CUDA, moved, error))
+        return false;
+      moved.shape = in.shape;
+      moved.strides = in.strides;
+    } else if (!rt::cuda::toDevice(in, rt::Device::CUDA, moved, error)) {
       return false;
+    }
     in = moved;
   }
   std::string shapes = key;
