@@ -76,6 +76,19 @@ def workloads(n, lib, f):
     }
 
 
+def best_per_call_s(fn, sync, calls, runs):
+    """Best over `runs` of (`calls` calls without syncing, then sync) / calls."""
+    best = float("inf")
+    for _ in range(runs):
+        sync()
+        start = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        sync()
+        best = min(best, (time.perf_counter() - start) / calls)
+    return best
+
+
 def per_call_ms(fn, sync, target_s=0.05, runs=5):
     """Best over `runs` of (N calls, then sync) / N, N sized to ~target_s."""
     fn()
@@ -85,14 +98,7 @@ def per_call_ms(fn, sync, target_s=0.05, runs=5):
     sync()
     once = time.perf_counter() - start
     calls = max(1, min(200, int(target_s / max(once, 1e-6))))
-    best = float("inf")
-    for _ in range(runs):
-        start = time.perf_counter()
-        for _ in range(calls):
-            fn()
-        sync()
-        best = min(best, (time.perf_counter() - start) / calls)
-    return best * 1e3
+    return best_per_call_s(fn, sync, calls, runs) * 1e3
 
 
 def single_call_ms(fn, sync, repeats=3):
@@ -108,16 +114,7 @@ def single_call_ms(fn, sync, repeats=3):
 def tiny_call_us(call, sync, calls=2000, repeats=3):
     """Average wall time per call, no synchronization between calls."""
     call()
-    sync()
-    best = float("inf")
-    for _ in range(repeats):
-        sync()
-        start = time.perf_counter()
-        for _ in range(calls):
-            call()
-        sync()
-        best = min(best, (time.perf_counter() - start) / calls)
-    return best * 1e6
+    return best_per_call_s(call, sync, calls, repeats) * 1e6
 
 
 def error(what, exc):

@@ -39,7 +39,10 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
+#include <cstring>
+#include <map>
 #include <numeric>
+#include <set>
 
 using namespace mlir;
 namespace rt = ::mlopt::rt;
@@ -158,7 +161,6 @@ struct View {
   int64_t sharedOffset = 0; // bytes into the block's shared memory
   std::string dynamic;      // the part of the offset (elements) known in the kernel only
   int64_t staticOffset = 0; // the rest of the offset
-  bool offsetIsStatic = true;
   int64_t offsetGcd = 0;    // divides every possible offset (0: offset is 0)
   SmallVector<int64_t> shape, strides;
   Type element;
@@ -169,6 +171,28 @@ bool staticLayout(MemRefType type, SmallVector<int64_t> &strides) {
   if (!type.hasStaticShape() || failed(getStridesAndOffset(type, strides, offset)))
     return false;
   return llvm::none_of(strides, ShapedType::isDynamic);
+}
+
+/// A view of a whole buffer of `type` (static shape and strides) in `slot`
+/// (-1: the block's shared memory); false for dynamic ones.
+bool wholeView(MemRefType type, int slot, View &view) {
+  view = View();
+  view.slot = slot;
+  view.element = type.getElementType();
+  view.shape.assign(type.getShape().begin(), type.getShape().end());
+  return staticLayout(type, view.strides);
+}
+
+int64_t byteCount(MemRefType type) {
+  return type.getNumElements() * ((type.getElementTypeBitWidth() + 7) / 8);
+}
+
+std::optional<rt::DType> dtypeOf(Type type) {
+  if (type.isIndex())
+    return rt::DType::I64;
+  std::string name;
+  llvm::raw_string_ostream(name) << type;
+  return rt::fromMlirName(name);
 }
 
 // ---- affine expressions -----------------------------------------------------------
@@ -358,7 +382,9 @@ private:
   LogicalResult emitGridKernel(Nest &nest);
   LogicalResult emitForall(scf::ForallOp forall);
   LogicalResult emitSerial(scf::ForOp loop);
-  LogicalResult emitStatements(Kernel &k, Block &block, std::string &out, const std::string &indent);
+  LogicalResult emitStatement(Kernel &k, Operation &op, std::string &out, const std::string &indent);
+  LogicalResult emitLoad(Kernel &k, memref::LoadOp load, std::string &out, const std::string &indent);
+  std::string elementAt(Kernel &k, const View &view, ValueRange indices);
   void finishKernel(Kernel &k, unsigned grid, const std::string &preamble);
   bool tryGemm(linalg::LinalgOp op);
 };
@@ -415,7 +441,6 @@ LogicalResult Emitter::defineView(Operation *op) {
       view.dynamic += (view.dynamic.empty() ? "" : " + ") + found->second + " * " +
                       std::to_string(view.strides[i]) + "LL";
       gcd = std::gcd(gcd, view.strides[i]);
-      view.offsetIsStatic = false;
     }
     view.offsetGcd = gcd;
   } else if (auto cast = dyn_cast<memref::ReinterpretCastOp>(op)) {
@@ -423,7 +448,7 @@ LogicalResult Emitter::defineView(Operation *op) {
       return fail(op, "a dynamic reinterpret_cast offset");
     view.staticOffset = cast.getStaticOffsets()[0];
     view.offsetGcd = view.staticOffset;
-    if (!view.offsetIsStatic) return fail(op, "reinterpret_cast of a tile");
+    if (!view.dynamic.empty()) return fail(op, "reinterpret_cast of a tile");
   } else if (!isa<memref::ExpandShapeOp, memref::CollapseShapeOp, memref::CastOp,
                   memref::TransposeOp>(op)) {
     return fail(op, "unsupported view");
@@ -635,18 +660,8 @@ LogicalResult Emitter::emitBody(Kernel &k, Block &body, ArrayRef<std::string> ar
       continue;
     }
     if (auto load = dyn_cast<memref::LoadOp>(op)) { // gathers read whole inputs
-      auto it = views.find(load.getMemRef());
-      if (it == views.end()) return fail(&op, "load from an unknown buffer");
-      std::string index;
-      for (auto [i, idx] : llvm::enumerate(load.getIndices())) {
-        auto found = scalars.find(idx);
-        if (found == scalars.end()) return fail(&op, "load at an unknown index");
-        index += (index.empty() ? "" : " + ") + found->second + " * " + std::to_string(it->second.strides[i]) + "LL";
-      }
-      std::string name = k.fresh("v");
-      out += indent + "const " + computeType(load.getType()) + " " + name + " = " +
-             loadOf(load.getType(), elementRef(k, it->second, index.empty() ? "0" : index)) + ";\n";
-      scalars[load.getResult()] = name;
+      if (failed(emitLoad(k, load, out, indent)))
+        return failure();
       continue;
     }
     if (failed(emitScalar(k, &op, out, indent)))
@@ -1063,18 +1078,12 @@ LogicalResult Emitter::emitForall(scf::ForallOp forall) {
   }
   for (Operation &op : forall.getBody()->without_terminator()) {
     if (auto alloc = dyn_cast<memref::AllocOp>(op)) {
-      auto type = alloc.getType();
-      SmallVector<int64_t> strides;
-      if (!staticLayout(type, strides))
-        return fail(&op, "a dynamic shape in a row tile");
       View v;
-      v.slot = -1;
-      v.element = type.getElementType();
+      if (!wholeView(alloc.getType(), -1, v))
+        return fail(&op, "a dynamic shape in a row tile");
       k.sharedBytes = (k.sharedBytes + 15) / 16 * 16;
       v.sharedOffset = k.sharedBytes;
-      v.shape.assign(type.getShape().begin(), type.getShape().end());
-      v.strides = strides;
-      k.sharedBytes += type.getNumElements() * ((type.getElementTypeBitWidth() + 7) / 8);
+      k.sharedBytes += byteCount(alloc.getType());
       views[alloc.getResult()] = v;
       continue;
     }
@@ -1110,56 +1119,61 @@ LogicalResult Emitter::emitForall(scf::ForallOp forall) {
   return success();
 }
 
-/// Statements of a serial loop nest: scf.for, loads, stores, scalar ops.
-LogicalResult Emitter::emitStatements(Kernel &k, Block &block, std::string &out,
-                                      const std::string &indent) {
-  auto indexOf = [&](Operation *op, ValueRange indices, const View &view, std::string &text) {
-    for (auto [i, idx] : llvm::enumerate(indices)) {
-      auto found = scalars.find(idx);
-      if (found == scalars.end()) return false;
-      text += (text.empty() ? "" : " + ") + found->second + " * " + std::to_string(view.strides[i]) + "LL";
-    }
-    if (text.empty()) text = "0";
-    return true;
-  };
-  for (Operation &op : block) {
-    if (isa<scf::YieldOp>(op)) continue;
-    if (auto loop = dyn_cast<scf::ForOp>(op)) {
-      if (loop.getNumResults())
-        return fail(&op, "a loop with results");
-      std::string lb = scalars.lookup(loop.getLowerBound()), ub = scalars.lookup(loop.getUpperBound()),
-                  st = scalars.lookup(loop.getStep());
-      if (lb.empty() || ub.empty() || st.empty()) return fail(&op, "loop bounds defined outside");
-      std::string iv = k.fresh("j");
-      scalars[loop.getInductionVar()] = iv;
-      out += indent + "for (long long " + iv + " = " + lb + "; " + iv + " < " + ub + "; " + iv + " += " + st + ") {\n";
-      if (failed(emitStatements(k, *loop.getBody(), out, indent + "  "))) return failure();
-      out += indent + "}\n";
-      continue;
-    }
-    if (auto load = dyn_cast<memref::LoadOp>(op)) {
-      auto it = views.find(load.getMemRef());
-      std::string index;
-      if (it == views.end() || !indexOf(&op, load.getIndices(), it->second, index))
-        return fail(&op, "a load from an unknown buffer");
-      std::string name = k.fresh("v");
-      out += indent + "const " + computeType(load.getType()) + " " + name + " = " + loadOf(load.getType(), elementRef(k, it->second, index)) + ";\n";
-      scalars[load.getResult()] = name;
-      continue;
-    }
-    if (auto store = dyn_cast<memref::StoreOp>(op)) {
-      auto it = views.find(store.getMemRef());
-      std::string index;
-      if (it == views.end() || !indexOf(&op, store.getIndices(), it->second, index) ||
-          !scalars.count(store.getValue()))
-        return fail(&op, "a store to an unknown buffer");
-      k.written.insert(it->second.slot);
-      out += indent + elementRef(k, it->second, index) + " = " + storeOf(it->second.element, scalars[store.getValue()]) + ";\n";
-      continue;
-    }
-    if (failed(emitScalar(k, &op, out, indent))) return failure();
+/// The element of `view` at `indices` (loop values), or "" if one is unknown.
+std::string Emitter::elementAt(Kernel &k, const View &view, ValueRange indices) {
+  std::string index;
+  for (auto [i, idx] : llvm::enumerate(indices)) {
+    auto found = scalars.find(idx);
+    if (found == scalars.end()) return "";
+    index += (index.empty() ? "" : " + ") + found->second + " * " + std::to_string(view.strides[i]) + "LL";
   }
+  return elementRef(k, view, index.empty() ? "0" : index);
+}
+
+LogicalResult Emitter::emitLoad(Kernel &k, memref::LoadOp load, std::string &out,
+                                const std::string &indent) {
+  auto it = views.find(load.getMemRef());
+  std::string ref = it == views.end() ? "" : elementAt(k, it->second, load.getIndices());
+  if (ref.empty())
+    return fail(load, "a load from an unknown buffer or index");
+  std::string name = k.fresh("v");
+  out += indent + "const " + computeType(load.getType()) + " " + name + " = " +
+         loadOf(load.getType(), ref) + ";\n";
+  scalars[load.getResult()] = name;
   return success();
+}
+
+/// One statement of a serial loop nest: scf.for, a load, a store or a scalar op.
+LogicalResult Emitter::emitStatement(Kernel &k, Operation &op, std::string &out,
+                                     const std::string &indent) {
+  if (isa<scf::YieldOp>(op))
+    return success();
+  if (auto loop = dyn_cast<scf::ForOp>(op)) {
+    if (loop.getNumResults())
+      return fail(&op, "a loop with results");
+    std::string lb = scalars.lookup(loop.getLowerBound()), ub = scalars.lookup(loop.getUpperBound()),
+                st = scalars.lookup(loop.getStep());
+    if (lb.empty() || ub.empty() || st.empty()) return fail(&op, "loop bounds defined outside");
+    std::string iv = k.fresh("j");
+    scalars[loop.getInductionVar()] = iv;
+    out += indent + "for (long long " + iv + " = " + lb + "; " + iv + " < " + ub + "; " + iv + " += " + st + ") {\n";
+    for (Operation &inner : *loop.getBody())
+      if (failed(emitStatement(k, inner, out, indent + "  "))) return failure();
+    out += indent + "}\n";
+    return success();
+  }
+  if (auto load = dyn_cast<memref::LoadOp>(op))
+    return emitLoad(k, load, out, indent);
+  if (auto store = dyn_cast<memref::StoreOp>(op)) {
+    auto it = views.find(store.getMemRef());
+    std::string ref = it == views.end() ? "" : elementAt(k, it->second, store.getIndices());
+    if (ref.empty() || !scalars.count(store.getValue()))
+      return fail(&op, "a store to an unknown buffer or index");
+    k.written.insert(it->second.slot);
+    out += indent + ref + " = " + storeOf(it->second.element, scalars[store.getValue()]) + ";\n";
+    return success();
+  }
+  return emitScalar(k, &op, out, indent);
 }
 
 /// A top-level loop nest that read-modify-writes (scatter-add: the gradient
@@ -1168,20 +1182,9 @@ LogicalResult Emitter::emitSerial(scf::ForOp loop) {
   Kernel k;
   k.name = "mlopt_k" + std::to_string(spec.kernels.size());
   k.block = 32;
-  std::string text = "  if (blockIdx.x != 0 || threadIdx.x != 0) return;\n";
-  Operation *op = loop.getOperation();
-  {
-    if (loop.getNumResults()) return fail(op, "a loop with results");
-    std::string l = scalars.lookup(loop.getLowerBound()), u = scalars.lookup(loop.getUpperBound()),
-                s = scalars.lookup(loop.getStep());
-    if (l.empty() || u.empty() || s.empty()) return fail(op, "loop bounds defined outside");
-    std::string iv = k.fresh("j");
-    scalars[loop.getInductionVar()] = iv;
-    text += "  for (long long " + iv + " = " + l + "; " + iv + " < " + u + "; " + iv + " += " + s + ") {\n";
-    if (failed(emitStatements(k, *loop.getBody(), text, "    "))) return failure();
-    text += "  }\n";
-  }
-  k.text = text;
+  k.text = "  if (blockIdx.x != 0 || threadIdx.x != 0) return;\n";
+  if (failed(emitStatement(k, *loop, k.text, "  ")))
+    return failure();
   finishKernel(k, 1, "");
   return success();
 }
@@ -1196,7 +1199,7 @@ bool Emitter::tryGemm(linalg::LinalgOp op) {
   const View &a = views[op->getOperand(0)], &b = views[op->getOperand(1)], &c = views[op->getOperand(2)];
   Type t = c.element;
   if (a.element != t || b.element != t || !(t.isF32() || t.isF64() || t.isF16() || t.isBF16()) ||
-      !a.offsetIsStatic || !b.offsetIsStatic || !c.offsetIsStatic || a.slot < 0 || b.slot < 0 || c.slot < 0)
+      !a.dynamic.empty() || !b.dynamic.empty() || !c.dynamic.empty() || a.slot < 0 || b.slot < 0 || c.slot < 0)
     return false;
   unsigned r = batched ? 1 : 0;
   // Each operand: stored row-major (stride 1 innermost) or transposed.
@@ -1244,28 +1247,18 @@ LogicalResult Emitter::run(func::FuncOp func) {
   Block &entry = func.getBody().front();
   for (BlockArgument arg : entry.getArguments()) {
     auto type = dyn_cast<MemRefType>(arg.getType());
-    SmallVector<int64_t> strides;
-    if (!type || !staticLayout(type, strides)) {
+    View v;
+    if (!type || !wholeView(type, spec.numSlots++, v)) {
       std::string text;
       llvm::raw_string_ostream(text) << arg.getType();
       error = "CUDA backend: inputs need static shapes (got " + text + ")";
       return failure();
     }
-    auto dtype = rt::fromMlirName(
-        type.getElementType().isIndex() ? std::string("i64") : [&] {
-          std::string s;
-          llvm::raw_string_ostream(s) << type.getElementType();
-          return s;
-        }());
+    std::optional<rt::DType> dtype = dtypeOf(type.getElementType());
     if (!dtype) {
       error = "CUDA backend: unsupported input element type";
       return failure();
     }
-    View v;
-    v.slot = spec.numSlots++;
-    v.element = type.getElementType();
-    v.shape.assign(type.getShape().begin(), type.getShape().end());
-    v.strides = strides;
     views[arg] = v;
     spec.inputs.push_back({*dtype, std::vector<int64_t>(v.shape.begin(), v.shape.end())});
   }
@@ -1277,34 +1270,23 @@ LogicalResult Emitter::run(func::FuncOp func) {
       continue;
     }
     if (auto alloc = dyn_cast<memref::AllocOp>(op)) {
-      SmallVector<int64_t> strides;
-      if (!staticLayout(alloc.getType(), strides))
-        return fail(&op, "dynamic shapes are not supported");
       View v;
-      v.slot = spec.numSlots++;
-      v.element = alloc.getType().getElementType();
-      v.shape.assign(alloc.getType().getShape().begin(), alloc.getType().getShape().end());
-      v.strides = strides;
+      if (!wholeView(alloc.getType(), spec.numSlots++, v))
+        return fail(&op, "dynamic shapes are not supported");
       views[alloc.getResult()] = v;
       rt::cuda::Step step;
       step.kind = rt::cuda::Step::Alloc;
       step.slot = v.slot;
-      step.bytes = alloc.getType().getNumElements() *
-                   ((alloc.getType().getElementTypeBitWidth() + 7) / 8);
+      step.bytes = byteCount(alloc.getType());
       spec.steps.push_back(step);
       continue;
     }
     if (auto global = dyn_cast<memref::GetGlobalOp>(op)) {
       auto symbol = SymbolTable::lookupNearestSymbolFrom<memref::GlobalOp>(&op, global.getNameAttr());
       auto data = symbol ? dyn_cast_or_null<DenseElementsAttr>(symbol.getConstantInitValue()) : nullptr;
-      SmallVector<int64_t> strides;
-      if (!data || !staticLayout(global.getType(), strides))
-        return fail(&op, "a global that is not a constant");
       View v;
-      v.slot = spec.numSlots++;
-      v.element = global.getType().getElementType();
-      v.shape.assign(global.getType().getShape().begin(), global.getType().getShape().end());
-      v.strides = strides;
+      if (!data || !wholeView(global.getType(), spec.numSlots++, v))
+        return fail(&op, "a global that is not a constant");
       views[global.getResult()] = v;
       rt::cuda::Step step;
       step.kind = rt::cuda::Step::Upload;
@@ -1314,7 +1296,7 @@ LogicalResult Emitter::run(func::FuncOp func) {
         APInt bits = isa<FloatType>(v.element)
                          ? data.getValues<APFloat>()[data.isSplat() ? 0 : i].bitcastToAPInt()
                          : data.getValues<APInt>()[data.isSplat() ? 0 : i];
-        uint64_t word = bits.getBitWidth() == 1 ? bits.getZExtValue() : bits.getZExtValue();
+        uint64_t word = bits.getZExtValue();
         step.data.append(reinterpret_cast<const char *>(&word), itemBytes);
       }
       spec.steps.push_back(step);
@@ -1377,11 +1359,11 @@ LogicalResult Emitter::run(func::FuncOp func) {
         step.kind = rt::cuda::Step::Copy;
         step.a = from.slot;
         step.c = to.slot;
-        size_t item = (cast<MemRefType>(copy.getSource().getType()).getElementTypeBitWidth() + 7) / 8;
+        auto type = cast<MemRefType>(copy.getSource().getType());
+        size_t item = (type.getElementTypeBitWidth() + 7) / 8;
         step.offsetA = from.staticOffset * item;
         step.offsetC = to.staticOffset * item;
-        step.bytes = item;
-        for (int64_t d : from.shape) step.bytes *= d;
+        step.bytes = byteCount(type);
         if (step.bytes) spec.steps.push_back(step);
         continue;
       }
@@ -1400,15 +1382,11 @@ LogicalResult Emitter::run(func::FuncOp func) {
     if (auto ret = dyn_cast<func::ReturnOp>(op)) {
       for (Value v : ret.getOperands()) {
         auto it = views.find(v);
-        if (it == views.end() || it->second.slot < 0 || !it->second.offsetIsStatic)
+        if (it == views.end() || it->second.slot < 0 || !it->second.dynamic.empty())
           return fail(&op, "a result that is not a buffer");
         rt::cuda::Output out;
         out.slot = it->second.slot;
-        out.dtype = *rt::fromMlirName([&] {
-          std::string s;
-          llvm::raw_string_ostream(s) << it->second.element;
-          return s;
-        }());
+        out.dtype = *dtypeOf(it->second.element);
         out.shape.assign(it->second.shape.begin(), it->second.shape.end());
         out.strides.assign(it->second.strides.begin(), it->second.strides.end());
         out.offset = it->second.staticOffset;

@@ -115,6 +115,25 @@ FailureOr<OwningOpRef<ModuleOp>> buildKernel(MLIRContext &context, const EagerOp
   return module;
 }
 
+/// `key` with the inputs' sizes: what a static-shape decision is cached by.
+std::string shapeKey(const std::string &key, const std::vector<rt::Buffer> &inputs) {
+  std::string shapes = key;
+  for (const rt::Buffer &b : inputs) {
+    shapes += "|";
+    for (int64_t d : b.shape)
+      shapes += std::to_string(d) + "x";
+  }
+  return shapes;
+}
+
+/// "'mlopt.add' on f32[2x3] f32[4]": how shape errors name the call.
+std::string describeCall(const EagerOp &op, const std::vector<rt::Buffer> &inputs) {
+  std::string text = "'" + op.name + "' on";
+  for (const rt::Buffer &in : inputs)
+    text += " " + rt::TensorSpec{in.dtype, in.shape}.str();
+  return text;
+}
+
 std::shared_ptr<CompiledModule> compileKernel(const EagerOp &op,
                                               const std::vector<rt::Buffer> &inputs,
                                               std::string &error) {
@@ -144,24 +163,11 @@ bool runEagerCuda(const EagerOp &op, const std::string &key, std::vector<rt::Buf
       return false;
     }
     rt::Buffer moved;
-    if (scalar && in.numElements() > 1) { // upload one element, broadcast it there
-      rt::Buffer one = in;
-      one.shape.assign(in.shape.size(), 1);
-      if (!rt::cuda::toDevice(one, rt::Device::CUDA, moved, error))
-        return false;
-      moved.shape = in.shape;
-      moved.strides = in.strides;
-    } else if (!rt::cuda::toDevice(in, rt::Device::CUDA, moved, error)) {
+    if (!rt::cuda::upload(in, moved, error))
       return false;
-    }
     in = moved;
   }
-  std::string shapes = key;
-  for (const rt::Buffer &b : inputs) {
-    shapes += "|";
-    for (int64_t d : b.shape)
-      shapes += std::to_string(d) + "x";
-  }
+  std::string shapes = shapeKey(key, inputs);
   static std::mutex mutex;
   static std::unordered_map<std::string, std::shared_ptr<rt::cuda::Program>> programs;
   std::shared_ptr<rt::cuda::Program> program;
@@ -175,10 +181,7 @@ bool runEagerCuda(const EagerOp &op, const std::string &key, std::vector<rt::Buf
     MLIRContext context;
     FailureOr<OwningOpRef<ModuleOp>> module = buildKernel(context, op, inputs, true, error);
     if (failed(module)) {
-      std::string described = "'" + op.name + "' on";
-      for (const rt::Buffer &in : inputs)
-        described += " " + rt::TensorSpec{in.dtype, in.shape}.str();
-      error = described + ": " + error;
+      error = describeCall(op, inputs) + ": " + error;
       return false;
     }
     program = CudaBackend::compile(**module, "kernel", CudaCompileOptions(), error);
@@ -196,12 +199,7 @@ bool runEagerCuda(const EagerOp &op, const std::string &key, std::vector<rt::Buf
 /// training loop pays this once per shape.
 bool checkShapes(const EagerOp &op, const std::string &key,
                  const std::vector<rt::Buffer> &inputs, std::string &error) {
-  std::string shapes = key;
-  for (const rt::Buffer &b : inputs) {
-    shapes += "|";
-    for (int64_t d : b.shape)
-      shapes += std::to_string(d) + "x";
-  }
+  std::string shapes = shapeKey(key, inputs);
   static std::mutex mutex;
   static std::unordered_map<std::string, std::string> verdicts;
   std::lock_guard<std::mutex> lock(mutex);
@@ -220,10 +218,8 @@ bool checkShapes(const EagerOp &op, const std::string &key,
                        .clone(elementTypeNamed(context, op.resultElementType));
     std::string verdict;
     if (failed(g.create(op.name, args, attributesOf(b, op), resultType))) {
-      verdict = "'" + op.name + "' on";
-      for (const rt::Buffer &in : inputs)
-        verdict += " " + rt::TensorSpec{in.dtype, in.shape}.str();
-      verdict += ": " + (g.error().empty() ? std::string("invalid shapes") : g.error());
+      verdict = describeCall(op, inputs) + ": " +
+                (g.error().empty() ? std::string("invalid shapes") : g.error());
     }
     hit = verdicts.emplace(shapes, verdict).first;
   }

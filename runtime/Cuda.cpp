@@ -115,11 +115,13 @@ struct Cublas {
   std::string reason;
 };
 
-/// The first of `names` that dlopen finds, or null.
+/// The first of `names` that dlopen finds on the library path, then in the
+/// toolkit's directories (NVRTC and cuBLAS are often only there), or null.
 void *openFirst(std::initializer_list<const char *> names) {
-  for (const char *name : names)
-    if (void *lib = dlopen(name, RTLD_NOW | RTLD_LOCAL))
-      return lib;
+  for (const char *dir : {"", "/usr/local/cuda/lib64/", "/usr/local/cuda/targets/x86_64-linux/lib/"})
+    for (const char *name : names)
+      if (void *lib = dlopen((std::string(dir) + name).c_str(), RTLD_NOW | RTLD_LOCAL))
+        return lib;
   return nullptr;
 }
 
@@ -424,12 +426,7 @@ static const Nvrtc &nvrtc() {
   static Nvrtc *n = new Nvrtc();
   static std::once_flag once;
   std::call_once(once, [] {
-    void *lib = openFirst(
-        {"libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so", "/usr/local/cuda/lib64/libnvrtc.so.13",
-         "/usr/local/cuda/lib64/libnvrtc.so.12", "/usr/local/cuda/lib64/libnvrtc.so",
-         "/usr/local/cuda/targets/x86_64-linux/lib/libnvrtc.so.13",
-         "/usr/local/cuda/targets/x86_64-linux/lib/libnvrtc.so.12",
-         "/usr/local/cuda/targets/x86_64-linux/lib/libnvrtc.so"});
+    void *lib = openFirst({"libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so"});
     if (!lib) {
       n->reason = "libnvrtc.so not found (no CUDA toolkit)";
       return;
@@ -559,10 +556,7 @@ static const Cublas &cublas() {
   static Cublas *c = new Cublas();
   static std::once_flag once;
   std::call_once(once, [] {
-    void *lib =
-        openFirst({"libcublas.so.13", "libcublas.so.12", "libcublas.so",
-                   "/usr/local/cuda/lib64/libcublas.so.13", "/usr/local/cuda/lib64/libcublas.so.12",
-                   "/usr/local/cuda/lib64/libcublas.so"});
+    void *lib = openFirst({"libcublas.so.13", "libcublas.so.12", "libcublas.so"});
     if (!lib) {
       c->reason = "libcublas.so not found";
       return;

@@ -22,6 +22,12 @@ bool isRowMajor(const Buffer &b) {
   return elementsOf(b.shape) <= 1 || b.strides == rowMajorStrides(b.shape);
 }
 
+/// Many elements that are all one (every stride 0): a broadcast scalar.
+bool isBroadcast(const Buffer &b) {
+  return elementsOf(b.shape) > 1 &&
+         std::all_of(b.strides.begin(), b.strides.end(), [](int64_t s) { return s == 0; });
+}
+
 const char *firstElement(const Buffer &b) {
   return static_cast<const char *>(b.data) + b.offset * static_cast<int64_t>(byteSize(b.dtype));
 }
@@ -152,12 +158,14 @@ bool copyInto(const Buffer &src, const Buffer &dst, std::string &error) {
     copyElements(src, dst);
     return true;
   }
-  if (src.device == Device::CPU) { // host -> device: contiguous on the host first
+  if (src.device == Device::CPU) { // host -> device
+    Buffer staging;
+    if (isBroadcast(src)) // a fill sends one element, not the whole fill
+      return upload(src, staging, error) && copyOnDevice(staging, dst, error);
     Buffer host = isRowMajor(src) ? src : src.contiguous();
     if (isRowMajor(dst))
       return copyHostToDevice(const_cast<char *>(firstElement(dst)), firstElement(host), bytes,
                               error);
-    Buffer staging;
     return allocate(src.dtype, src.shape, staging, error) &&
            copyHostToDevice(staging.data, firstElement(host), bytes, error) &&
            copyOnDevice(staging, dst, error);
@@ -173,6 +181,18 @@ bool copyInto(const Buffer &src, const Buffer &dst, std::string &error) {
   if (!copyDeviceToHost(host.data, firstElement(device), bytes, error))
     return false;
   copyElements(host, dst);
+  return true;
+}
+
+bool upload(const Buffer &src, Buffer &out, std::string &error) {
+  if (!isBroadcast(src))
+    return toDevice(src, Device::CUDA, out, error);
+  Buffer one = src;
+  one.shape.assign(src.shape.size(), 1);
+  if (!toDevice(one, Device::CUDA, out, error))
+    return false;
+  out.shape = src.shape;
+  out.strides = src.strides;
   return true;
 }
 

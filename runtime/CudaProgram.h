@@ -85,6 +85,10 @@ private:
 bool allocate(DType dtype, const std::vector<int64_t> &shape, Buffer &out, std::string &error);
 /// `src` (either device) copied into a new contiguous buffer on `device`.
 bool toDevice(const Buffer &src, Device device, Buffer &out, std::string &error);
+/// A host buffer on the device: a broadcast of one element (all strides 0)
+/// stays a broadcast and only that element travels; anything else becomes
+/// a contiguous copy.
+bool upload(const Buffer &src, Buffer &out, std::string &error);
 /// Copies src into dst (same shape and dtype; any strides, either device).
 bool copyInto(const Buffer &src, const Buffer &dst, std::string &error);
 /// A contiguous CUDA buffer with the elements of `src`, 16-byte aligned

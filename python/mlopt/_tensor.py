@@ -199,8 +199,9 @@ class Tensor:
             elif isinstance(a, Tensor):
                 dtype = a.dtype
         out = self if dtype is None else _convert(self, dtype)
-        if device is not None and _check_device(device) != _device_kind(out):
-            return _move(out, _check_device(device))
+        kind = _check_device(device) if device is not None else _device_kind(out)
+        if kind != _device_kind(out):
+            return _move(out, kind)
         return out.clone() if copy and out is self else out
 
     def type(self, dtype):
@@ -228,7 +229,7 @@ class Tensor:
         return self.to(dt.bool_)
 
     def cpu(self):
-        return self if self._buf.device == "cpu" else _move(self, "cpu")
+        return self if _device_kind(self) == "cpu" else _move(self, "cpu")
 
     def cuda(self, device=None, non_blocking=False):
         return self.to("cuda")

@@ -103,6 +103,20 @@ py::array toNumpy(const rt::Buffer &b) {
   return py::array(numpyDtype(b.dtype), shape, strides, first, base);
 }
 
+/// Runs `call(error)` without the GIL (compiles, kernels and device waits
+/// take long); a false result raises RuntimeError with the message.
+template <typename F>
+void releasedOrRaise(F &&call) {
+  std::string error;
+  bool ok;
+  {
+    py::gil_scoped_release release;
+    ok = call(error);
+  }
+  if (!ok)
+    throw std::runtime_error(error);
+}
+
 mlir::mlopt::EagerAttr attrOf(const py::handle &value) {
   if (py::isinstance<py::bool_>(value))
     return value.cast<bool>();
@@ -181,14 +195,8 @@ PYBIND11_MODULE(_C, m) {
   }, py::arg("shape"), py::arg("dtype"), py::arg("device") = "cpu");
   m.def("to_device", [](const rt::Buffer &b, const std::string &device) {
     rt::Buffer out;
-    std::string error;
-    bool ok;
-    {
-      py::gil_scoped_release release;
-      ok = rt::cuda::toDevice(b, device == "cuda" ? rt::Device::CUDA : rt::Device::CPU, out, error);
-    }
-    if (!ok)
-      throw std::runtime_error(error);
+    rt::Device to = device == "cuda" ? rt::Device::CUDA : rt::Device::CPU;
+    releasedOrRaise([&](std::string &error) { return rt::cuda::toDevice(b, to, out, error); });
     return out;
   }, "A contiguous copy of the buffer on 'cpu' or 'cuda'.");
   m.def("cuda_is_available", &rt::cuda::isAvailable);
@@ -197,14 +205,7 @@ PYBIND11_MODULE(_C, m) {
   m.def("cuda_device_name", &rt::cuda::deviceName);
   m.def("cuda_capability", &rt::cuda::computeCapability);
   m.def("cuda_synchronize", [] {
-    std::string error;
-    bool ok;
-    {
-      py::gil_scoped_release release;
-      ok = rt::cuda::synchronize(error);
-    }
-    if (!ok)
-      throw std::runtime_error(error);
+    releasedOrRaise([&](std::string &error) { return rt::cuda::synchronize(error); });
   });
   m.def("cuda_memory_stats", [] {
     rt::cuda::DeviceMemoryStats s = rt::cuda::deviceMemoryStats();
@@ -218,14 +219,10 @@ PYBIND11_MODULE(_C, m) {
   m.def("cuda_reset_peak_memory_stats", &rt::cuda::resetDevicePeak);
   m.def("nvrtc_available", &rt::cuda::nvrtcAvailable);
   m.def("nvrtc_compile", [](const std::string &source, int arch, bool cubin) {
-    std::string image, error;
-    bool ok;
-    {
-      py::gil_scoped_release release;
-      ok = rt::cuda::compileCuda(source, "mlopt.cu", arch, cubin, image, error);
-    }
-    if (!ok)
-      throw std::runtime_error(error);
+    std::string image;
+    releasedOrRaise([&](std::string &error) {
+      return rt::cuda::compileCuda(source, "mlopt.cu", arch, cubin, image, error);
+    });
     return py::bytes(image);
   }, py::arg("source"), py::arg("arch"), py::arg("cubin") = true,
      "Compiles CUDA C with NVRTC for sm_<arch> (no GPU needed); raises with the log.");
@@ -237,14 +234,9 @@ PYBIND11_MODULE(_C, m) {
         for (auto item : attrs)
           eager.attributes.push_back({item.first.cast<std::string>(), attrOf(item.second)});
         std::vector<rt::Buffer> results;
-        std::string error;
-        bool ok;
-        {
-          py::gil_scoped_release release;
-          ok = mlir::mlopt::runEager(eager, inputs, results, error);
-        }
-        if (!ok)
-          throw std::runtime_error(error);
+        releasedOrRaise([&](std::string &error) {
+          return mlir::mlopt::runEager(eager, inputs, results, error);
+        });
         return results;
       },
       py::arg("op"), py::arg("inputs"), py::arg("attrs") = py::dict(),
@@ -303,14 +295,7 @@ PYBIND11_MODULE(_C, m) {
         return result;
       })
       .def("finish", [](Trace &t, const std::vector<int> &results, bool cuda) {
-        std::string error;
-        bool ok;
-        {
-          py::gil_scoped_release release;
-          ok = t.finish(results, error, cuda);
-        }
-        if (!ok)
-          throw std::runtime_error(error);
+        releasedOrRaise([&](std::string &error) { return t.finish(results, error, cuda); });
       }, py::arg("results"), py::arg("cuda") = false)
       .def_property_readonly("cuda_source", [](const Trace &t) {
         std::string source, error;
@@ -320,14 +305,7 @@ PYBIND11_MODULE(_C, m) {
       })
       .def("run", [](const Trace &t, const std::vector<rt::Buffer> &inputs) {
         std::vector<rt::Buffer> outputs;
-        std::string error;
-        bool ok;
-        {
-          py::gil_scoped_release release;
-          ok = t.run(inputs, outputs, error);
-        }
-        if (!ok)
-          throw std::runtime_error(error);
+        releasedOrRaise([&](std::string &error) { return t.run(inputs, outputs, error); });
         return outputs;
       })
       .def_property_readonly("ir", &Trace::ir)

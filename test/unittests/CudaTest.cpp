@@ -23,6 +23,15 @@ extern "C" __global__ void add1(float* x, long long n) {
 }
 )";
 
+/// `host` copied to new device memory (null with `error` on failure).
+template <typename T>
+std::shared_ptr<void> upload(const std::vector<T> &host, std::string &error) {
+  std::shared_ptr<void> device = deviceShared(host.size() * sizeof(T), error);
+  if (device && !copyHostToDevice(device.get(), host.data(), host.size() * sizeof(T), error))
+    return nullptr;
+  return device;
+}
+
 #define SKIP_WITHOUT_GPU()                                                                         \
   if (!isAvailable())                                                                              \
   GTEST_SKIP() << "no CUDA driver: " << unavailableReason()
@@ -186,12 +195,8 @@ void gemmCase(bool transA, bool transB) {
   auto bt = [&](int64_t p, int64_t j) { return transB ? b[j * k + p] : b[p * n + j]; };
 
   std::string error;
-  auto da = deviceShared(a.size() * 4, error), db = deviceShared(b.size() * 4, error),
-       dc = deviceShared(c.size() * 4, error);
-  ASSERT_TRUE(dc) << error;
-  ASSERT_TRUE(copyHostToDevice(da.get(), a.data(), a.size() * 4, error)) << error;
-  ASSERT_TRUE(copyHostToDevice(db.get(), b.data(), b.size() * 4, error)) << error;
-  ASSERT_TRUE(copyHostToDevice(dc.get(), c.data(), c.size() * 4, error)) << error;
+  auto da = upload(a, error), db = upload(b, error), dc = upload(c, error);
+  ASSERT_TRUE(da && db && dc) << error;
   Gemm g;
   g.transA = transA;
   g.transB = transB;
@@ -232,11 +237,8 @@ TEST(CudaTest, GemmBatchedF64) {
   for (size_t i = 0; i < b.size(); ++i)
     b[i] = 1.0 / double(i + 1);
   std::string error;
-  auto da = deviceShared(a.size() * 8, error), db = deviceShared(b.size() * 8, error),
-       dc = deviceShared(c.size() * 8, error);
-  ASSERT_TRUE(dc) << error;
-  ASSERT_TRUE(copyHostToDevice(da.get(), a.data(), a.size() * 8, error)) << error;
-  ASSERT_TRUE(copyHostToDevice(db.get(), b.data(), b.size() * 8, error)) << error;
+  auto da = upload(a, error), db = upload(b, error), dc = upload(c, error);
+  ASSERT_TRUE(da && db && dc) << error;
   Gemm g;
   g.dtype = DType::F64;
   g.m = m, g.n = n, g.k = k;
