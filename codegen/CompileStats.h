@@ -13,9 +13,9 @@ namespace mlir::mlopt {
 struct CompileStats {
   bool memoryCacheHit = false;
   bool diskCacheHit = false;
-  // MLIR pipeline, translation + LLVM IR optimization (CPU), machine code
-  // (CPU parts in parallel, or NVRTC for CUDA), loading.
-  double lowerMs = 0, optimizeMs = 0, llvmMs = 0, loadMs = 0;
+  // MLIR pipeline, translation to LLVM IR (CPU), LLVM optimization and
+  // machine code (CPU, parts in parallel) or NVRTC (CUDA), loading.
+  double lowerMs = 0, translateMs = 0, llvmMs = 0, loadMs = 0;
 };
 
 } // namespace mlir::mlopt

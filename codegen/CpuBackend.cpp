@@ -36,6 +36,8 @@
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/TargetParser/Host.h"
+#include "llvm/Transforms/IPO/AlwaysInliner.h"
+#include "llvm/Transforms/IPO/GlobalDCE.h"
 #include "llvm/Transforms/Utils/SplitModule.h"
 
 #include <chrono>
@@ -341,7 +343,7 @@ private:
   ScopedDiagnosticHandler handler;
 };
 
-/// mlopt module -> optimized llvm::Module (null on failure).
+/// mlopt module -> llvm::Module, not yet optimized (null on failure).
 std::unique_ptr<llvm::Module> lowerToLLVM(ModuleOp module, llvm::LLVMContext &llvmContext,
                                           const CpuCompileOptions &options,
                                           llvm::TargetMachine *machine,
@@ -388,9 +390,8 @@ std::unique_ptr<llvm::Module> lowerToLLVM(ModuleOp module, llvm::LLVMContext &ll
   llvmModule->setDataLayout(machine->createDataLayout());
   llvmModule->setTargetTriple(machine->getTargetTriple().getTriple());
   addInvokers(*llvmModule, signatures);
-  optimizeModule(*llvmModule, options.optLevel, machine);
   if (stats)
-    stats->optimizeMs = msSince(start);
+    stats->translateMs = msSince(start);
   return llvmModule;
 }
 
@@ -409,26 +410,66 @@ bool emitObject(llvm::Module &module, llvm::TargetMachine &machine, std::string 
   return true;
 }
 
-/// Object code for an optimized module. With `parallel` and more than one
-/// core, the module is split by functions (llvm::SplitModule) and the parts
-/// go through code generation on their own threads, each in its own
-/// LLVMContext (they travel as bitcode). Optimization runs on the whole
-/// module first, so constants such as loop bounds still propagate from a
-/// function into the OpenMP functions outlined from it.
+/// Inlines the small helpers that lowering creates (math-to-funcs' ipowi,
+/// called per element) into their callers, so that splitting the module
+/// cannot leave a kernel calling one across parts. Functions whose address
+/// is taken (the outlined OpenMP bodies) stay.
+void inlineHelpers(llvm::Module &module) {
+  bool any = false;
+  for (llvm::Function &f : module) {
+    if (f.isDeclaration() || !(f.hasLocalLinkage() || f.hasLinkOnceLinkage()) ||
+        f.hasFnAttribute(llvm::Attribute::NoInline))
+      continue;
+    bool onlyCalled = llvm::all_of(f.uses(), [](const llvm::Use &use) {
+      auto *call = llvm::dyn_cast<llvm::CallBase>(use.getUser());
+      return call && call->isCallee(&use);
+    });
+    if (onlyCalled && !f.use_empty()) {
+      f.addFnAttr(llvm::Attribute::AlwaysInline);
+      any = true;
+    }
+  }
+  if (!any)
+    return;
+  llvm::LoopAnalysisManager loops;
+  llvm::FunctionAnalysisManager functions;
+  llvm::CGSCCAnalysisManager sccs;
+  llvm::ModuleAnalysisManager modules;
+  llvm::PassBuilder builder;
+  builder.registerModuleAnalyses(modules);
+  builder.registerCGSCCAnalyses(sccs);
+  builder.registerFunctionAnalyses(functions);
+  builder.registerLoopAnalyses(loops);
+  builder.crossRegisterProxies(loops, functions, sccs, modules);
+  llvm::ModulePassManager pipeline;
+  pipeline.addPass(llvm::AlwaysInlinerPass());
+  pipeline.addPass(llvm::GlobalDCEPass());
+  pipeline.run(module, modules);
+}
+
+/// Optimized object code for a module fresh from translation. With
+/// `parallel` and more than one core, the module is split by functions
+/// (llvm::SplitModule) and each part is optimized and compiled on its own
+/// thread, in its own LLVMContext (parts travel as bitcode). The kernels,
+/// the outlined OpenMP bodies, come out the same as from optimizing the
+/// whole module (compared function by function on a transformer block),
+/// and the optimization, a third of a cold compile, now runs on every core.
 std::optional<std::string> emitObjects(std::unique_ptr<llvm::Module> module,
                                        llvm::TargetMachine &machine, bool parallel,
-                                       std::string &error) {
+                                       int optLevel, std::string &error) {
   unsigned definitions = 0;
   for (llvm::Function &f : *module)
     definitions += !f.isDeclaration();
   unsigned parts = std::min<unsigned>({std::max(1u, std::thread::hardware_concurrency()),
                                        definitions, 4u});
   if (!parallel || parts < 2) {
+    optimizeModule(*module, optLevel, &machine);
     std::string object;
     if (!emitObject(*module, machine, object, error))
       return std::nullopt;
     return object;
   }
+  inlineHelpers(*module);
   // Unnamed globals (constant tables) would all become
   // `__llvmsplit_unnamed` in every part and clash in the JIT: name them.
   // Helpers with linkonce/internal linkage (math-to-funcs' ipowi) may be
@@ -461,8 +502,10 @@ std::optional<std::string> emitObjects(std::unique_ptr<llvm::Module> module,
         errors[i] = llvm::toString(part.takeError());
         return;
       }
-      if (auto partMachine = createHostMachine(errors[i]))
+      if (auto partMachine = createHostMachine(errors[i])) {
+        optimizeModule(**part, optLevel, partMachine.get());
         emitObject(**part, *partMachine, objects[i], errors[i]);
+      }
     });
   for (std::thread &t : threads)
     t.join();
@@ -509,6 +552,7 @@ bool CpuBackend::emitLLVMIR(ModuleOp module, const CpuCompileOptions &options,
       lowerToLLVM(module, llvmContext, options, machine, signatures, "emit-llvm", error);
   if (!llvmModule)
     return false;
+  optimizeModule(*llvmModule, options.optLevel, machine);
   llvm::raw_string_ostream os(llvmIR);
   llvmModule->print(os, nullptr);
   return true;
@@ -555,7 +599,8 @@ std::shared_ptr<CompiledModule> CpuBackend::compile(ModuleOp module,
     if (!llvmModule)
       return nullptr;
     auto start = std::chrono::steady_clock::now();
-    object = emitObjects(std::move(llvmModule), *machine, options.parallelCodegen, error);
+    object = emitObjects(std::move(llvmModule), *machine, options.parallelCodegen,
+                         options.optLevel, error);
     if (!object)
       return nullptr;
     s.llvmMs = msSince(start);

@@ -691,8 +691,9 @@ class CompiledFunction:
         tracer.trace.finish(ids, cuda=cuda)
         stats = tracer.trace.compile_stats
         where = ("cache hit" if stats["cache"] != "miss" else
-                 f"mlir {stats['mlir_ms']:.1f}, llvm-opt {stats['llvm_opt_ms']:.1f}, "
-                 f"codegen {stats['codegen_ms']:.1f}, load {stats['load_ms']:.1f} ms")
+                 f"mlir {stats['mlir_ms']:.1f}, translate {stats['translate_ms']:.1f}, "
+                 f"{'nvrtc' if cuda else 'llvm'} {stats['llvm_ms']:.1f}, "
+                 f"load {stats['load_ms']:.1f} ms")
         _log(f"compiled {self.fn.__name__}"
              f"{' with dynamic dims ' + str(sorted(dynamic)) if dynamic else ''}: "
              f"{tracer.trace.kernel_count} kernels, {len(tracer.lifted)} captured tensors, "

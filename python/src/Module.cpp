@@ -315,8 +315,8 @@ PYBIND11_MODULE(_C, m) {
         py::dict d;
         d["cache"] = s.memoryCacheHit ? "memory" : s.diskCacheHit ? "disk" : "miss";
         d["mlir_ms"] = s.lowerMs;
-        d["llvm_opt_ms"] = s.optimizeMs;
-        d["codegen_ms"] = s.llvmMs;
+        d["translate_ms"] = s.translateMs; // to LLVM IR (CPU)
+        d["llvm_ms"] = s.llvmMs;           // LLVM optimization + machine code, or NVRTC
         d["load_ms"] = s.loadMs;
         return d;
       });

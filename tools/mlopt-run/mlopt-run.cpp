@@ -282,8 +282,8 @@ int run(int argc, char **argv) {
   llvm::outs() << "compile: " << llvm::format("%.1f", compileMs) << " ms (cache " << cache
                << ")";
   if (!stats.memoryCacheHit && !stats.diskCacheHit)
-    llvm::outs() << ": mlir " << llvm::format("%.1f", stats.lowerMs) << " ms, llvm-opt "
-                 << llvm::format("%.1f", stats.optimizeMs) << " ms, codegen "
+    llvm::outs() << ": mlir " << llvm::format("%.1f", stats.lowerMs) << " ms, translate "
+                 << llvm::format("%.1f", stats.translateMs) << " ms, llvm "
                  << llvm::format("%.1f", stats.llvmMs) << " ms, load "
                  << llvm::format("%.1f", stats.loadMs) << " ms";
   llvm::outs() << "\n";
