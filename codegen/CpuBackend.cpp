@@ -38,6 +38,7 @@
 #include "llvm/TargetParser/Host.h"
 #include "llvm/Transforms/IPO/AlwaysInliner.h"
 #include "llvm/Transforms/IPO/GlobalDCE.h"
+#include "llvm/Transforms/IPO/MergeFunctions.h"
 #include "llvm/Transforms/Utils/SplitModule.h"
 
 #include <chrono>
@@ -410,27 +411,23 @@ bool emitObject(llvm::Module &module, llvm::TargetMachine &machine, std::string 
   return true;
 }
 
-/// Inlines the small helpers that lowering creates (math-to-funcs' ipowi,
-/// called per element) into their callers, so that splitting the module
-/// cannot leave a kernel calling one across parts. Functions whose address
-/// is taken (the outlined OpenMP bodies) stay.
-void inlineHelpers(llvm::Module &module) {
-  bool any = false;
+/// Before the module is split: the small helpers that lowering creates (the
+/// BLAS call wrappers, math-to-funcs' ipowi) are inlined into their callers,
+/// so no part calls one across parts; and identical functions are merged
+/// (the same kernel of every layer of a model becomes one body and a
+/// thunk), so each unique kernel is optimized and compiled once.
+void prepareForSplit(llvm::Module &module) {
   for (llvm::Function &f : module) {
     if (f.isDeclaration() || !(f.hasLocalLinkage() || f.hasLinkOnceLinkage()) ||
-        f.hasFnAttribute(llvm::Attribute::NoInline))
+        f.hasFnAttribute(llvm::Attribute::NoInline) || f.use_empty())
       continue;
-    bool onlyCalled = llvm::all_of(f.uses(), [](const llvm::Use &use) {
-      auto *call = llvm::dyn_cast<llvm::CallBase>(use.getUser());
-      return call && call->isCallee(&use);
-    });
-    if (onlyCalled && !f.use_empty()) {
+    // Functions whose address is taken (the outlined OpenMP bodies) stay.
+    if (llvm::all_of(f.uses(), [](const llvm::Use &use) {
+          auto *call = llvm::dyn_cast<llvm::CallBase>(use.getUser());
+          return call && call->isCallee(&use);
+        }))
       f.addFnAttr(llvm::Attribute::AlwaysInline);
-      any = true;
-    }
   }
-  if (!any)
-    return;
   llvm::LoopAnalysisManager loops;
   llvm::FunctionAnalysisManager functions;
   llvm::CGSCCAnalysisManager sccs;
@@ -444,6 +441,7 @@ void inlineHelpers(llvm::Module &module) {
   llvm::ModulePassManager pipeline;
   pipeline.addPass(llvm::AlwaysInlinerPass());
   pipeline.addPass(llvm::GlobalDCEPass());
+  pipeline.addPass(llvm::MergeFunctionsPass());
   pipeline.run(module, modules);
 }
 
@@ -469,7 +467,7 @@ std::optional<std::string> emitObjects(std::unique_ptr<llvm::Module> module,
       return std::nullopt;
     return object;
   }
-  inlineHelpers(*module);
+  prepareForSplit(*module);
   // Unnamed globals (constant tables) would all become
   // `__llvmsplit_unnamed` in every part and clash in the JIT: name them.
   // Helpers with linkonce/internal linkage (math-to-funcs' ipowi) may be
