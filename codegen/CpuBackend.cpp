@@ -46,6 +46,7 @@
 #include <cstring>
 #include <mutex>
 #include <thread>
+#include <unistd.h>
 #include <unordered_map>
 
 using namespace mlir;
@@ -333,16 +334,70 @@ public:
   explicit DiagnosticText(MLIRContext *context)
       : handler(context, [this](Diagnostic &diag) {
           llvm::raw_string_ostream os(text);
-          os << diag.getLocation() << ": " << diag << "\n";
+          os << where(diag.getLocation()) << "error: " << diag << "\n";
           for (Diagnostic &note : diag.getNotes())
-            os << "  " << note.getLocation() << ": note: " << note << "\n";
+            os << "  " << where(note.getLocation()) << "note: " << note << "\n";
           return success();
         }) {}
   std::string text;
 
 private:
+  /// "file:line:col: " as compilers print it, or the location as MLIR does.
+  static std::string where(Location loc) {
+    std::string out;
+    llvm::raw_string_ostream os(out);
+    if (auto file = dyn_cast<FileLineColLoc>(loc))
+      os << file.getFilename().getValue() << ":" << file.getLine() << ":" << file.getColumn();
+    else
+      os << loc;
+    os << ": ";
+    return out;
+  }
   ScopedDiagnosticHandler handler;
 };
+
+/// Every static tensor in `module` fits in this machine's memory: a result,
+/// constant or intermediate larger than that (or whose byte count overflows)
+/// cannot be computed, and its size arithmetic in the lowered code would
+/// wrap. Reports the first one at its location.
+bool checkTensorSizes(ModuleOp module, std::string &error) {
+  long pages = sysconf(_SC_PHYS_PAGES), pageSize = sysconf(_SC_PAGESIZE);
+  uint64_t memory = pages > 0 && pageSize > 0 ? uint64_t(pages) * pageSize : 1ull << 40;
+  auto fits = [&](Type type) {
+    auto tensor = dyn_cast<RankedTensorType>(type);
+    if (!tensor)
+      return true;
+    uint64_t bytes = std::max<uint64_t>(1, tensor.getElementTypeBitWidth() / 8);
+    for (int64_t dim : tensor.getShape()) {
+      if (ShapedType::isDynamic(dim) || dim == 0)
+        return true; // checked at run time, against the inputs / empty
+      if (__builtin_mul_overflow(bytes, static_cast<uint64_t>(dim), &bytes))
+        return false;
+    }
+    return bytes <= memory;
+  };
+  DiagnosticText diagnostics(module.getContext());
+  WalkResult walk = module.walk([&](Operation *op) {
+    for (Type type : op->getResultTypes())
+      if (!fits(type)) {
+        op->emitError() << type << " does not fit in this machine's memory ("
+                        << (memory >> 20) << " MiB)";
+        return WalkResult::interrupt();
+      }
+    for (Region &region : op->getRegions())
+      for (Block &block : region)
+        for (BlockArgument arg : block.getArguments())
+          if (!fits(arg.getType())) {
+            emitError(arg.getLoc()) << "argument of type " << arg.getType()
+                                    << " does not fit in this machine's memory";
+            return WalkResult::interrupt();
+          }
+    return WalkResult::advance();
+  });
+  if (walk.wasInterrupted())
+    error = diagnostics.text;
+  return !walk.wasInterrupted();
+}
 
 /// mlopt module -> llvm::Module, not yet optimized (null on failure).
 std::unique_ptr<llvm::Module> lowerToLLVM(ModuleOp module, llvm::LLVMContext &llvmContext,
@@ -571,7 +626,8 @@ std::shared_ptr<CompiledModule> CpuBackend::compile(ModuleOp module,
   if (!machine)
     return nullptr;
   auto compiled = std::make_shared<CompiledModule>();
-  if (!collectSignatures(module, compiled->signatures, error))
+  if (!checkTensorSizes(module, error) ||
+      !collectSignatures(module, compiled->signatures, error))
     return nullptr;
 
   std::string key = cacheKey(module, options, machine);

@@ -5,6 +5,7 @@
 #include "ir/OpUtils.h"
 
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/Matchers.h"
 
 using namespace mlir;
 using namespace mlir::mlopt;
@@ -18,6 +19,30 @@ LogicalResult verifyDynamicSizes(Operation *op, ValueRange sizes,
            << result.getNumDynamicDims() << " for " << result << ", got "
            << sizes.size();
   return success();
+}
+
+/// The result shape with each dynamic dim whose size operand is a constant
+/// filled in: after inputs are specialized (mlopt-run, tensor.dim folded),
+/// the shape rules below then catch what would fail at run time. A negative
+/// constant size is an error.
+FailureOr<SmallVector<int64_t>> knownShape(Operation *op, ValueRange sizes,
+                                           RankedTensorType result) {
+  SmallVector<int64_t> shape(result.getShape());
+  if (static_cast<int64_t>(sizes.size()) != result.getNumDynamicDims())
+    return shape; // reported by verifyDynamicSizes
+  auto size = sizes.begin();
+  for (int64_t &dim : shape) {
+    if (!ShapedType::isDynamic(dim))
+      continue;
+    APInt value;
+    if (matchPattern(*size++, m_ConstantInt(&value))) {
+      if (value.isNegative())
+        return op->emitOpError("has a negative size ") << value.getSExtValue()
+                                                       << " for " << result;
+      dim = value.getSExtValue();
+    }
+  }
+  return shape;
 }
 
 /// A splat constant folded through a shape op is the same splat of the new
@@ -45,12 +70,15 @@ LogicalResult BroadcastInDimOp::verify() {
                                << "of rank " << in.getRank();
   if (failed(verifyDimList(getLoc(), dims, out.getRank(), "broadcast dims")))
     return failure();
+  FailureOr<SmallVector<int64_t>> outShape = knownShape(*this, getDynamicSizes(), out);
+  if (failed(outShape))
+    return failure();
   for (auto [i, dim] : llvm::enumerate(dims)) {
-    int64_t from = in.getDimSize(i), to = out.getDimSize(dim);
+    int64_t from = in.getDimSize(i), to = (*outShape)[dim];
     if (!ShapedType::isDynamic(from) && from != 1 && !ShapedType::isDynamic(to) &&
         from != to)
       return emitOpError("cannot broadcast ")
-             << in << " to " << out << ": operand dim " << i << " has size "
+             << in << " to " << out.clone(*outShape) << ": operand dim " << i << " has size "
              << from << " but result dim " << dim << " has size " << to;
   }
   return verifyDynamicSizes(*this, getDynamicSizes(), out);
@@ -85,6 +113,10 @@ LogicalResult ReshapeOp::verify() {
   RankedTensorType in = getOperand().getType(), out = getType();
   if (in.getElementType() != out.getElementType())
     return emitOpError("changes the element type: ") << in << " -> " << out;
+  FailureOr<SmallVector<int64_t>> outShape = knownShape(*this, getDynamicSizes(), out);
+  if (failed(outShape))
+    return failure();
+  out = out.clone(*outShape);
   bool inOverflow, outOverflow;
   std::optional<int64_t> inCount = elementCount(in.getShape(), inOverflow);
   std::optional<int64_t> outCount = elementCount(out.getShape(), outOverflow);
@@ -94,7 +126,7 @@ LogicalResult ReshapeOp::verify() {
     return emitOpError("cannot reshape ")
            << in << " (" << *inCount << " elements) to " << out << " ("
            << *outCount << " elements)";
-  return verifyDynamicSizes(*this, getDynamicSizes(), out);
+  return verifyDynamicSizes(*this, getDynamicSizes(), getType());
 }
 
 OpFoldResult ReshapeOp::fold(FoldAdaptor adaptor) {

@@ -117,3 +117,57 @@ def test_threads_setting_gives_identical_results(run, tmp_path):
         results.append(np.load(tmp_path / "result0.npy"))
     np.testing.assert_array_equal(results[0], results[1])
     np.testing.assert_allclose(results[0], np.exp(x.astype(np.float64)).sum(1), rtol=1e-5)
+
+
+DYNAMIC_SIZES = {
+    # 3000 elements reshaped to (n, n) = 3000x3000 would read past the input.
+    "reshape": ("""func.func @f(%a: tensor<?xf32>) -> tensor<?x?xf32> {
+  %c0 = arith.constant 0 : index
+  %n = tensor.dim %a, %c0 : tensor<?xf32>
+  %r = mlopt.reshape %a sizes(%n, %n) : tensor<?xf32> -> tensor<?x?xf32>
+  return %r : tensor<?x?xf32>
+}""", [np.arange(3000, dtype=np.float32)], "cannot reshape 'tensor<3000xf32>'"),
+    # A dim of size 3 cannot stretch to 5.
+    "broadcast": ("""func.func @f(%a: tensor<?xf32>, %b: tensor<?xf32>) -> tensor<?x?xf32> {
+  %c0 = arith.constant 0 : index
+  %n = tensor.dim %b, %c0 : tensor<?xf32>
+  %r = mlopt.broadcast_in_dim %a, dims = [1] sizes(%n, %n) : tensor<?xf32> -> tensor<?x?xf32>
+  return %r : tensor<?x?xf32>
+}""", [np.ones(3, np.float32), np.ones(5, np.float32)], "operand dim 0 has size 3 but result dim 1 has size 5"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(DYNAMIC_SIZES))
+def test_sizes_read_from_inputs_are_checked_before_running(run, tmp_path, case):
+    text, arrays, message = DYNAMIC_SIZES[case]
+    src = tmp_path / "f.mlir"
+    src.write_text(text)
+    args = []
+    for i, a in enumerate(arrays):
+        np.save(tmp_path / f"in{i}.npy", a)
+        args.append(f"--input={tmp_path / f'in{i}.npy'}")
+    out = run(src, *args)
+    assert out.returncode == 1, out.stdout
+    assert message in out.stderr and "f.mlir:4:" in out.stderr
+
+
+@pytest.mark.parametrize("body, args", [
+    ("""func.func @f(%a: tensor<4xf32>, %p: tensor<f32>) -> tensor<4611686018427387912xf32> {
+  %r = mlopt.pad %a, %p, low = [4611686018427387904], high = [4] : tensor<4xf32>, tensor<f32> -> tensor<4611686018427387912xf32>
+  return %r : tensor<4611686018427387912xf32>
+}""", ["--input=random:4", "--input=random:scalar"]),
+    ("""func.func @f(%a: tensor<f32>) -> tensor<4611686018427387904x4xf32> {
+  %r = mlopt.broadcast_in_dim %a, dims = [] : tensor<f32> -> tensor<4611686018427387904x4xf32>
+  return %r : tensor<4611686018427387904x4xf32>
+}""", ["--input=random:scalar"]),
+    ("""func.func @f() -> tensor<100000000000xf32> {
+  %c = mlopt.constant dense<1.0> : tensor<100000000000xf32>
+  return %c : tensor<100000000000xf32>
+}""", []),
+])
+def test_tensors_larger_than_memory_are_a_located_error(run, tmp_path, body, args):
+    src = tmp_path / "huge.mlir"
+    src.write_text(body)
+    out = run(src, *args)
+    assert out.returncode == 1
+    assert "huge.mlir:2:" in out.stderr and "does not fit in this machine's memory" in out.stderr

@@ -21,6 +21,7 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Transforms/Passes.h"
 #include "mlir/IR/Diagnostics.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Format.h"
@@ -135,7 +136,11 @@ LogicalResult checkInputShapes(ModuleOp module, const std::string &name,
     types.push_back(arg.getType());
   }
   func.setType(FunctionType::get(module.getContext(), types, func.getResultTypes()));
+  // Sizes read from the inputs (tensor.dim) fold to constants, so the
+  // shape rules of ops that take dynamic sizes are checked as well.
   PassManager pm(module.getContext());
+  pm.addPass(mlir::mlopt::createRefineShapes());
+  pm.addPass(createCanonicalizerPass());
   pm.addPass(mlir::mlopt::createRefineShapes());
   return pm.run(*clone);
 }
