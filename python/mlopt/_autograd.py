@@ -118,6 +118,9 @@ def _replay(loss, gradient):
     tracer.device = "cuda" if any(t._buf.device == "cuda" for t in leaves) else "cpu"
     for leaf in leaves:
         traced[id(leaf)] = tracer.input(leaf)
+        # A replay that reads a leaf itself (a compiled function's captured
+        # parameter) reads this input, so the gradient reaches the leaf.
+        tracer.lifted_ids[id(leaf)] = traced[id(leaf)]
 
     def sub(obj):
         if isinstance(obj, Tensor):

@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 import traceback
+import types
 import warnings
 import weakref
 
@@ -544,24 +545,35 @@ def _write_slice(base, start, limit, step, value):
 
 
 def _flatten(obj, leaves):
-    """The structure of obj with tensors replaced by leaf indices."""
+    """The structure of obj with tensors replaced by leaf indices. Lists and
+    tuples are "list"/"tuple"; their subclasses (namedtuples such as the
+    (values, indices) of max(dim), Size) keep their class."""
     if isinstance(obj, Tensor):
         leaves.append(obj)
         return ("T", len(leaves) - 1)
     if isinstance(obj, (list, tuple)):
-        return (type(obj).__name__, [_flatten(x, leaves) for x in obj])
+        kind = type(obj).__name__ if type(obj) in (list, tuple) else type(obj)
+        return (kind, [_flatten(x, leaves) for x in obj])
     if isinstance(obj, dict):
         return ("dict", [(k, _flatten(v, leaves)) for k, v in obj.items()])
     return ("V", obj)
+
+
+def _is_sequence(kind):
+    return kind in ("list", "tuple") or isinstance(kind, type)
 
 
 def _unflatten(spec, leaves):
     kind, payload = spec
     if kind == "T":
         return leaves[payload]
-    if kind in ("list", "tuple"):
+    if _is_sequence(kind):
         items = [_unflatten(x, leaves) for x in payload]
-        return items if kind == "list" else tuple(items)
+        if kind == "list":
+            return items
+        if kind == "tuple":
+            return tuple(items)
+        return kind(*items) if hasattr(kind, "_fields") else kind(items)
     if kind == "dict":
         return {k: _unflatten(v, leaves) for k, v in payload}
     return payload
@@ -589,10 +601,12 @@ def _guard_key(spec, leaves, dynamic=None):
             t = leaves[payload]
             return ("T", dims(payload, t.shape), t.dtype.mlir, t.requires_grad, first[id(t)],
                     t._buf.device)
-        if kind in ("list", "tuple"):
+        if _is_sequence(kind):
             return (kind, tuple(key(x) for x in payload))
         if kind == "dict":
             return ("dict", tuple((k, key(v)) for k, v in payload))
+        if isinstance(payload, np.ndarray):  # read at trace time: key by content
+            return ("ndarray", payload.shape, payload.dtype.str, hash(payload.tobytes()))
         try:
             hash(payload)
             return ("V", type(payload).__name__, payload)
@@ -621,6 +635,10 @@ class _Entry:
         self.out_alias = list(out_alias)
         self.grad_targets = []  # (parameter, not None): the .grad the call sets
         self.grad_state = []    # (parameter, .grad was set): traced for that; else retrace
+        # Captured tensors (read on every call), and whether random ones are
+        # drawn per call: what autograd through a call needs to know.
+        self.captured = [x for x in self.lifted if isinstance(x, Tensor)]
+        self.random = any(callable(x) and not isinstance(x, _GradOf) for x in self.lifted)
 
     @property
     def plain(self):
@@ -639,8 +657,38 @@ class CompiledFunction:
         self.first_shapes = {}        # structure key -> tensor shapes first seen
         self.dynamic_dims = {}        # structure key -> {(leaf, dim)} traced as `?`
         self.static_dims = {}         # structure key -> {(leaf, dim)} used as numbers
-        self.fast = {}                # _fast_key of positional tensors -> (plain entry, one result)
+        self.fast = {}                # _fast_key of positional tensors ->
+        #                               (plain entry, one result, an argument requires grad)
         functools.update_wrapper(self, fn)
+
+    def __get__(self, obj, objtype=None):
+        """A compiled method binds to its instance like a function
+        (`self` is then an argument, guarded by identity)."""
+        return self if obj is None else types.MethodType(self, obj)
+
+    def _needs_grad(self, entry, tensors):
+        """Whether backward() must reach through this call: grad mode is on
+        and an argument or a captured tensor requires grad."""
+        return ((any(t.requires_grad for t in tensors)
+                 or any(t.requires_grad for t in entry.captured))
+                and _autograd().is_grad_enabled())
+
+    def _call_with_grad(self, entry, args, kwargs, results):
+        """Outputs that backward() can reach through, as torch.compile's: each
+        floating output records a node whose replay traces the function again
+        (eager autograd replays nodes into one gradient trace, compiled and
+        cached). Calls that draw random numbers, update inputs or set .grad
+        cannot be replayed the same: they run eagerly."""
+        if results is None or entry.random or entry.written or entry.grad_targets:
+            _log(f"{self.fn.__name__} runs eagerly: its inputs require grad and it "
+                 "draws random numbers, updates inputs or sets .grad")
+            return self.fn(*args, **kwargs)
+        autograd = _autograd()
+        for k, out in enumerate(results):
+            if out.dtype.is_floating_point and entry.out_alias[k] is None:
+                autograd.record(out, functools.partial(_replay_output, self.fn, k),
+                                (args, kwargs, entry.captured))
+        return _unflatten(entry.out_spec, results)
 
     def _trace(self, args, kwargs, dynamic=frozenset()):
         leaves = []
@@ -754,11 +802,13 @@ class CompiledFunction:
         fast = None if kwargs else self._fast_key(args)
         hit = self.fast.get(fast) if fast is not None else None
         if hit is not None:  # a plain entry seen for exactly these argument types
-            entry, single = hit
+            entry, single, grad_args = hit
             buffers = [a._buf for a in args]
             if entry.lifted:
                 buffers += [_lifted_value(x, args)._buf for x in entry.lifted]
             outs = entry.trace.run(buffers)
+            if (grad_args or entry.captured) and self._needs_grad(entry, args):
+                return self._call_with_grad(entry, args, kwargs, [Tensor(b) for b in outs])
             if single:
                 return Tensor(outs[0])
             return _unflatten(entry.out_spec, [Tensor(b) for b in outs])
@@ -790,10 +840,13 @@ class CompiledFunction:
             self.fast.clear()
         if entry.trace is None:
             return self.fn(*args, **kwargs)
+        if self._needs_grad(entry, leaves) and (entry.random or entry.written or
+                                                entry.grad_targets):
+            return self._call_with_grad(entry, args, kwargs, None)
         if fast is not None and entry.plain and not entry.grad_state:
             if len(self.fast) >= 256:  # dynamic dims: one key per size seen; keep it bounded
                 self.fast.clear()
-            self.fast[fast] = (entry, entry.out_spec == ("T", 0))
+            self.fast[fast] = (entry, entry.out_spec == ("T", 0), any(k[2] for k in fast))
         inputs = leaves + [_lifted_value(x, leaves) for x in entry.lifted]
         outs = [Tensor(b) for b in entry.trace.run([t._buf for t in inputs])]
         for index, value in zip(entry.written, outs[entry.n_out:]):
@@ -806,6 +859,8 @@ class CompiledFunction:
         for k, out in enumerate(entry.out_alias):
             if out is not None:
                 results[k] = inputs[out]
+        if self._needs_grad(entry, leaves):
+            return self._call_with_grad(entry, args, kwargs, results)
         return _unflatten(entry.out_spec, results)
 
     def _compile(self, args, kwargs, dynamic):
@@ -833,6 +888,20 @@ class CompiledFunction:
                 self.reasons.append(message)
                 _log(f"{self.fn.__name__} runs eagerly: {message}")
             return _Entry(), dynamic
+
+
+def _autograd():
+    from . import _autograd as module  # (it imports this module)
+    return module
+
+
+def _replay_output(fn, k, args, kwargs, captured):
+    """Output k of fn(*args, **kwargs): the replay of a compiled call's
+    output, traced into a gradient trace. `captured` is there for the tape
+    (the captured tensors are leaves of the call); fn reads them itself."""
+    outs = []
+    _flatten(fn(*args, **kwargs), outs)
+    return outs[k]
 
 
 def _dump(name, ir):

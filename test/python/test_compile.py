@@ -462,3 +462,100 @@ def test_fused_reductions_on_odd_shapes_equal_eager(name, shape, dim, dtype):
     for e, c in zip(eager, compiled):
         assert e.shape == c.shape
         np.testing.assert_allclose(c.float().numpy(), e.float().numpy(), rtol=tol, atol=tol)
+
+
+def test_a_compiled_method_binds_to_its_instance():
+    class Net:
+        def __init__(self, scale):
+            self.w = mlopt.full((8,), scale)
+
+        @mlopt.compile
+        def forward(self, x):
+            return x * self.w
+
+    x = mlopt.ones(8)
+    assert Net(2.0).forward(x).tolist() == [2.0] * 8
+    assert Net(3.0).forward(x).tolist() == [3.0] * 8  # another instance, its own weights
+    assert isinstance(Net.__dict__["forward"], mlopt._compile.CompiledFunction)
+
+
+def test_namedtuples_and_sizes_keep_their_types(x):
+    import collections
+    values, indices = mlopt.compile(lambda x: x.max(1))(x)
+    eager = x.max(1)
+    same(values, eager.values)
+    assert indices.tolist() == eager.indices.tolist()
+    assert type(mlopt.compile(lambda x: x.max(1))(x)) is type(eager)
+    shape = mlopt.compile(lambda x: (x + 1, x.shape))(x)[1]
+    assert isinstance(shape, mlopt.Size) and shape == (6, 8)
+    Pair = collections.namedtuple("Pair", "a b")
+    same(mlopt.compile(lambda p: p.a * p.b)(Pair(x, x + 1)), x * (x + 1))
+
+
+def test_numpy_arguments_are_guarded_by_content():
+    f = mlopt.compile(lambda x, arr: x * mlopt.tensor(arr))
+    arr = np.array([1.0, 2.0], np.float32)
+    assert f(mlopt.ones(2), arr).tolist() == [1.0, 2.0]
+    arr[:] = [5.0, 6.0]  # the same array object, new values
+    assert f(mlopt.ones(2), arr).tolist() == [5.0, 6.0]
+
+
+def fd_grad(f, w, eps=1e-3):
+    """Central differences of the scalar f() with respect to every element of w."""
+    base = w.numpy().astype(np.float64)
+    grad = np.zeros_like(base)
+    for i in np.ndindex(base.shape):
+        for sign in (1, -1):
+            v = base.copy()
+            v[i] += sign * eps
+            with mlopt.no_grad():
+                w.copy_(mlopt.tensor(v.astype(np.float32)))
+                grad[i] += sign * f().item() / (2 * eps)
+    with mlopt.no_grad():
+        w.copy_(mlopt.tensor(base.astype(np.float32)))
+    return grad
+
+
+def test_backward_reaches_through_a_compiled_call():
+    """torch.compile(model) then loss.backward(): the outputs require grad and
+    the gradient reaches arguments and captured parameters."""
+    rng = np.random.default_rng(1)
+    w = mlopt.tensor(rng.standard_normal((4, 3)).astype(np.float32), requires_grad=True)
+    b = mlopt.tensor(rng.standard_normal(3).astype(np.float32), requires_grad=True)
+    x = mlopt.tensor(rng.standard_normal((5, 4)).astype(np.float32), requires_grad=True)
+    y = mlopt.tensor([0, 1, 2, 0, 1])
+
+    def forward(x):
+        h = x @ w + b
+        return F.relu(h), h.amax(1)
+
+    model = mlopt.compile(forward)
+
+    def loss_of(f):
+        out, peak = f(x)
+        return F.cross_entropy(out, y) + 0.1 * peak.sum() + 1e-3 * (w * w).sum()
+
+    grads = {}
+    for name, f in (("eager", forward), ("compiled", model), ("compiled again", model)):
+        for t in (w, b, x):
+            t.grad = None
+        loss = loss_of(f)
+        assert loss.requires_grad
+        loss.backward()
+        grads[name] = [t.grad.numpy().copy() for t in (w, b, x)]
+    for name in ("compiled", "compiled again"):
+        for got, want in zip(grads[name], grads["eager"]):
+            np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(grads["compiled"][0], fd_grad(lambda: loss_of(model), w),
+                               rtol=2e-2, atol=2e-3)
+    with mlopt.no_grad():
+        assert not model(x)[0].requires_grad
+
+
+def test_backward_through_a_compiled_call_with_dropout_runs_it_eagerly():
+    w = mlopt.ones(8, requires_grad=True)
+    f = mlopt.compile(lambda x: F.dropout(x * w, 0.5, True))
+    out = f(mlopt.ones(8))  # a replay would draw a new mask: the call runs eagerly
+    out.sum().backward()
+    kept = (out.detach() != 0).float()
+    np.testing.assert_allclose(w.grad.numpy(), 2 * kept.numpy())
