@@ -39,7 +39,7 @@
 #include "llvm/Transforms/IPO/AlwaysInliner.h"
 #include "llvm/Transforms/IPO/GlobalDCE.h"
 #include "llvm/Transforms/IPO/MergeFunctions.h"
-#include "llvm/Transforms/Utils/SplitModule.h"
+#include "llvm/Transforms/Utils/Cloning.h"
 
 #include <chrono>
 #include <cstdlib>
@@ -500,9 +500,42 @@ void prepareForSplit(llvm::Module &module) {
   pipeline.run(module, modules);
 }
 
+/// `module` cut into `count` parts of about equal work: functions by
+/// instruction count, largest first, each to the part with the least so far
+/// (llvm::SplitModule hashes names: on a transformer block one of two parts
+/// got 80 ms of the work and the other 50). A part defines its functions and
+/// declares the rest; global variables are defined in part 0. Definitions
+/// must already be external (the parts link in the JIT).
+std::vector<std::unique_ptr<llvm::Module>> balancedParts(llvm::Module &module,
+                                                         unsigned count) {
+  std::vector<llvm::Function *> functions;
+  for (llvm::Function &f : module)
+    if (!f.isDeclaration())
+      functions.push_back(&f);
+  llvm::stable_sort(functions, [](llvm::Function *a, llvm::Function *b) {
+    return a->getInstructionCount() > b->getInstructionCount();
+  });
+  std::vector<uint64_t> load(count, 0);
+  llvm::DenseMap<const llvm::GlobalValue *, unsigned> partOf;
+  for (llvm::Function *f : functions) {
+    unsigned least = std::min_element(load.begin(), load.end()) - load.begin();
+    partOf[f] = least;
+    load[least] += f->getInstructionCount() + 16; // + a function's fixed cost
+  }
+  std::vector<std::unique_ptr<llvm::Module>> parts;
+  for (unsigned i = 0; i < count; ++i) {
+    llvm::ValueToValueMapTy map;
+    parts.push_back(llvm::CloneModule(module, map, [&](const llvm::GlobalValue *global) {
+      auto it = partOf.find(global);
+      return it == partOf.end() ? i == 0 : it->second == i;
+    }));
+  }
+  return parts;
+}
+
 /// Optimized object code for a module fresh from translation. With
 /// `parallel` and more than one core, the module is split by functions
-/// (llvm::SplitModule) and each part is optimized and compiled on its own
+/// (balancedParts) and each part is optimized and compiled on its own
 /// thread, in its own LLVMContext (parts travel as bitcode). The kernels,
 /// the outlined OpenMP bodies, come out the same as from optimizing the
 /// whole module (compared function by function on a transformer block),
@@ -513,8 +546,9 @@ std::optional<std::string> emitObjects(std::unique_ptr<llvm::Module> module,
   unsigned definitions = 0;
   for (llvm::Function &f : *module)
     definitions += !f.isDeclaration();
+  // One part per core: more parts measured slower (each has fixed costs).
   unsigned parts = std::min<unsigned>({std::max(1u, std::thread::hardware_concurrency()),
-                                       definitions, 4u});
+                                       definitions, 8u});
   if (!parallel || parts < 2) {
     optimizeModule(*module, optLevel, &machine);
     std::string object;
@@ -523,11 +557,10 @@ std::optional<std::string> emitObjects(std::unique_ptr<llvm::Module> module,
     return object;
   }
   prepareForSplit(*module);
-  // Unnamed globals (constant tables) would all become
-  // `__llvmsplit_unnamed` in every part and clash in the JIT: name them.
-  // Helpers with linkonce/internal linkage (math-to-funcs' ipowi) may be
-  // dropped from the part that defines them while another part calls them:
-  // make every definition external (names are unique within the module).
+  // Parts refer to each other's functions and globals by name: unnamed
+  // globals (constant tables) get one, and every definition becomes
+  // external (names are unique within the module), so a part that only
+  // declares it links to the part that defines it.
   for (llvm::GlobalValue &global : module->global_values()) {
     if (!global.hasName())
       global.setName("mlopt.global");
@@ -537,12 +570,10 @@ std::optional<std::string> emitObjects(std::unique_ptr<llvm::Module> module,
     }
   }
   std::vector<llvm::SmallString<0>> bitcode;
-  llvm::SplitModule(*module, parts, [&](std::unique_ptr<llvm::Module> part) {
-    llvm::SmallString<0> bytes;
-    llvm::raw_svector_ostream os(bytes);
+  for (const std::unique_ptr<llvm::Module> &part : balancedParts(*module, parts)) {
+    llvm::raw_svector_ostream os(bitcode.emplace_back());
     llvm::WriteBitcodeToFile(*part, os);
-    bitcode.push_back(std::move(bytes));
-  });
+  }
   std::vector<std::string> objects(bitcode.size()), errors(bitcode.size());
   std::vector<std::thread> threads;
   for (size_t i = 0; i < bitcode.size(); ++i)
