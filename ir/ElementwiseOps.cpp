@@ -107,6 +107,13 @@ FLOAT_UNARY_FOLD(CeilOp, std::ceil(x))
 FLOAT_UNARY_FOLD(RoundOp, std::nearbyint(x))
 #undef FLOAT_UNARY_FOLD
 
+// Never folds to its operand: a gradient taken later (mlopt-autodiff after
+// canonicalization) would flow through. Lowering makes it a plain copy, which
+// fusion removes.
+OpFoldResult StopGradientOp::fold(FoldAdaptor adaptor) {
+  return adaptor.getOperand(); // a constant has no gradient anyway
+}
+
 OpFoldResult NegOp::fold(FoldAdaptor adaptor) {
   if (auto inner = getOperand().getDefiningOp<NegOp>())
     return inner.getOperand();

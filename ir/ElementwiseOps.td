@@ -61,6 +61,8 @@ def Mlopt_NegOp : Mlopt_UnaryOp<"neg", Mlopt_NumericTensor, "-x">;
 def Mlopt_AbsOp : Mlopt_UnaryOp<"abs", Mlopt_NumericTensor, "|x|">;
 def Mlopt_SignOp : Mlopt_UnaryOp<"sign", Mlopt_NumericTensor,
     "sign(x): -1, 0 or 1 (NaN gives 0, as torch.sign)">;
+def Mlopt_StopGradientOp : Mlopt_UnaryOp<"stop_gradient", Mlopt_Tensor,
+    "x, with no gradient through it (detach and no_grad in traces)">;
 def Mlopt_ExpOp : Mlopt_UnaryOp<"exp", Mlopt_FloatTensor, "e^x">;
 def Mlopt_LogOp : Mlopt_UnaryOp<"log", Mlopt_FloatTensor, "ln(x)">;
 def Mlopt_Log1pOp : Mlopt_UnaryOp<"log1p", Mlopt_FloatTensor, "ln(1 + x)">;

@@ -118,6 +118,10 @@ Value SigmoidOp::buildScalarBody(OpBuilder &b, Location loc, ValueRange args) {
   return b.create<arith::DivFOp>(loc, e.constFloat(t, 1), denominator);
 }
 
+Value StopGradientOp::buildScalarBody(OpBuilder &, Location, ValueRange args) {
+  return args[0];
+}
+
 Value NegOp::buildScalarBody(OpBuilder &b, Location loc, ValueRange args) {
   if (isFloat(args[0]))
     return b.create<arith::NegFOp>(loc, args[0]);

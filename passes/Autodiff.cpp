@@ -49,6 +49,8 @@ public:
   Type maskType(Value x) { return RankedTensorType::get(typeOf(x).getShape(), b.getI1Type()); }
   Value eq(Value x, Value y) { return b.create<EqOp>(loc, maskType(x), x, y); }
   Value gt(Value x, Value y) { return b.create<GtOp>(loc, maskType(x), x, y); }
+  Value ge(Value x, Value y) { return b.create<GeOp>(loc, maskType(x), x, y); }
+  Value both(Value x, Value y) { return b.create<AndOp>(loc, x.getType(), x, y); }
   Value select(Value c, Value x, Value y) {
     return b.create<SelectOp>(loc, x.getType(), c, x, y);
   }
@@ -72,6 +74,13 @@ public:
   }
   /// Sums `x` over `dims` (any order), keeping them as size-1 dims or not.
   Value sum(Value x, ArrayRef<int64_t> dims, bool keepdim) {
+    return reduce<SumOp>(x, dims, keepdim);
+  }
+  Value prod(Value x, ArrayRef<int64_t> dims, bool keepdim) {
+    return reduce<ProdOp>(x, dims, keepdim);
+  }
+  template <typename ReduceOp>
+  Value reduce(Value x, ArrayRef<int64_t> dims, bool keepdim) {
     if (dims.empty())
       return x;
     SmallVector<int64_t> sorted(dims.begin(), dims.end());
@@ -85,8 +94,8 @@ public:
         shape.push_back(1);
     }
     auto type = RankedTensorType::get(shape, typeOf(x).getElementType());
-    return b.create<SumOp>(loc, type, x, b.getDenseI64ArrayAttr(sorted),
-                           keepdim ? b.getUnitAttr() : UnitAttr());
+    return b.create<ReduceOp>(loc, type, x, b.getDenseI64ArrayAttr(sorted),
+                              keepdim ? b.getUnitAttr() : UnitAttr());
   }
   /// Broadcasts `x` (same rank as `shape`, size-1 dims stretch) to `shape`.
   Value expand(Value x, ArrayRef<int64_t> shape) {
@@ -280,12 +289,15 @@ bool rule(VJP &v, Operation *op, Value g, SmallVectorImpl<Value> &grads) {
         return true;
       })
       .Case([&](PowOp) {
-        // d/dx = y x^(y-1), d/dy = x^y ln x (PyTorch's formulas).
+        // d/dx = y x^(y-1), 0 where y == 0; d/dy = x^y ln x, 0 where x == 0
+        // and y >= 0 (PyTorch's pow_backward: no 0 * inf NaNs there).
+        Value zero = v.zerosLike(out);
         Value ym1 = v.sub(x(1), v.like(out, 1));
         Value p = v.b.create<PowOp>(v.loc, out.getType(), x(0), ym1);
-        grads[0] = v.mul(g, v.mul(x(1), p));
+        grads[0] = v.select(v.eq(x(1), zero), zero, v.mul(g, v.mul(x(1), p)));
         Value lnx = v.b.create<LogOp>(v.loc, out.getType(), x(0));
-        grads[1] = v.mul(g, v.mul(out, lnx));
+        grads[1] = v.select(v.both(v.eq(x(0), zero), v.ge(x(1), zero)), zero,
+                            v.mul(g, v.mul(out, lnx)));
         return true;
       })
       .Case([&](Atan2Op) {
@@ -428,9 +440,19 @@ bool rule(VJP &v, Operation *op, Value g, SmallVectorImpl<Value> &grads) {
         return true;
       })
       .Case([&](ProdOp p) {
-        // prod / x: exact where x != 0 (a zero factor gives NaN there).
-        Value full = v.unreduce(out, x(0), p.getDims(), p.getKeepdim());
-        grads[0] = v.mul(v.unreduce(g, x(0), p.getDims(), p.getKeepdim()), v.div(full, x(0)));
+        // The product of the other factors (PyTorch's prod_backward): with no
+        // zero factor prod / x; with one zero, the product of the nonzero
+        // factors goes to the zero and nothing to the rest; with more, zeros.
+        // Written with ops that have gradients themselves.
+        ArrayRef<int64_t> dims = p.getDims();
+        Value zero = v.zerosLike(x(0)), one = v.like(x(0), 1);
+        Value isZero = v.eq(x(0), zero);
+        Value nonzero = v.select(isZero, one, x(0));
+        Value zeros = v.unreduce(v.sum(v.select(isZero, one, zero), dims, true), x(0), dims, true);
+        Value rest = v.unreduce(v.prod(nonzero, dims, true), x(0), dims, true);
+        Value local = v.select(v.eq(zeros, zero), v.div(rest, nonzero),
+                               v.select(v.both(isZero, v.eq(zeros, one)), rest, zero));
+        grads[0] = v.mul(v.unreduce(g, x(0), dims, p.getKeepdim()), local);
         return true;
       })
       .Case([&](MatmulOp) {
@@ -460,8 +482,8 @@ bool rule(VJP &v, Operation *op, Value g, SmallVectorImpl<Value> &grads) {
         grads[1] = v.convWeightGrad(conv, g);
         return true;
       })
-      // No gradient: piecewise constant or not floating point.
-      .Case<SignOp, FloorOp, CeilOp, RoundOp, FloorDivOp, ConstantOp, IotaOp>(
+      // No gradient: piecewise constant, not floating point, or stopped.
+      .Case<SignOp, FloorOp, CeilOp, RoundOp, FloorDivOp, ConstantOp, IotaOp, StopGradientOp>(
           [&](Operation *) { return true; })
       .Default([&](Operation *) { return false; });
 }

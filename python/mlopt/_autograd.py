@@ -13,7 +13,10 @@
 
 import contextlib
 import functools
+import itertools
+import math
 import threading
+import weakref
 
 import numpy as np
 
@@ -61,14 +64,348 @@ def _tensors(obj):
             yield from _tensors(x)
 
 
-def record(out, replay, args):
-    """Marks `out` as computed by replay(*args) when an argument requires grad."""
+# ---- the tape ----------------------------------------------------------------------
+#
+# A node is the function that computes a tensor and its arguments. A tensor
+# updated in place (eagerly, while it or the value requires grad) gets a new
+# node, as PyTorch rebinds grad_fn; its previous state moves to a shell kept
+# in tensor._hist, and a node refers to each argument with the state
+# (tensor._ver) it read, so a node recorded before the update replays the
+# value from before it. tensor._vc is the storage's version counter (shared
+# by views, like PyTorch's): backward() refuses a value changed since a node
+# read it where that node needs it (see _check).
+
+_seq = itertools.count()
+
+# Ops whose gradient needs none of their inputs' values; ops that save their
+# output instead (PyTorch's ExpBackward & co.); ops where an input is saved
+# only for the other input's gradient. Others save every input.
+_NO_SAVE = frozenset(["mlopt.add", "mlopt.sub", "mlopt.neg", "mlopt.convert", "mlopt.sum",
+                      "mlopt.concat", "mlopt.select", "mlopt.index_select", "mlopt.gather",
+                      "mlopt.broadcast_in_dim", "mlopt.reshape", "mlopt.transpose",
+                      "mlopt.slice"])
+_SAVES_OUTPUT = frozenset(["mlopt.exp", "mlopt.expm1", "mlopt.tanh", "mlopt.sigmoid",
+                           "mlopt.sqrt", "mlopt.rsqrt"])
+_PAIRWISE = frozenset(["mlopt.mul", "mlopt.matmul"])
+
+
+class _Node:
+    """grad_fn: replay(*args) recomputes the tensor inside a trace."""
+    __slots__ = ("replay", "args", "tensors", "vers", "vcs", "op", "saved", "saves_output",
+                 "out_vc", "seq")
+
+    def __init__(self, replay, args, op=None, out=None, tensors=None):
+        self.replay, self.args, self.op = replay, args, op
+        self.tensors = tensors = _flat(args) if tensors is None else tensors
+        self.vers = [t._ver for t in tensors]
+        self.vcs = [0 if t._vc is None else t._vc[0] for t in tensors]
+        self.seq = next(_seq)
+        self.saves_output = op in _SAVES_OUTPUT
+        self.out_vc = _version(out) if out is not None else 0
+        if op is None or op in _NO_SAVE or op in _SAVES_OUTPUT:
+            self.saved = ()
+        elif op in _PAIRWISE and len(self.tensors) == 2:
+            self.saved = tuple(i for i in (0, 1) if self.tensors[1 - i].requires_grad)
+        elif op == "mlopt.div" and len(self.tensors) == 2:
+            self.saved = (1, 0) if self.tensors[1].requires_grad else (1,)
+        else:
+            self.saved = tuple(range(len(self.tensors)))
+
+    def name(self):
+        return f"{self.op[6:].capitalize()}Backward" if self.op else "Backward"
+
+    def __repr__(self):
+        return f"<{self.name()}>"
+
+    def vertices(self):
+        """The arguments as they were when this node read them."""
+        return [t if t._ver == v else t._hist[v] for t, v in zip(self.tensors, self.vers)]
+
+
+def _flat(args):
+    """The tensors in args, in _tensors' order."""
+    if type(args) is tuple and all(isinstance(x, Tensor) for x in args):
+        return list(args)
+    return list(_tensors(args))
+
+
+def _version(t):
+    vc = t._vc
+    return vc[0] if vc is not None else 0
+
+
+def counter(t):
+    """t's storage version counter (created on first use)."""
+    if t._vc is None:
+        t._vc = [0]
+    return t._vc
+
+
+def bump(t):
+    counter(t)[0] += 1
+
+
+def record(out, replay, args, op=None):
+    """Marks `out` as computed by replay(*args) when an argument requires grad
+    (only floating-point results require grad, as in PyTorch)."""
     if not is_grad_enabled() or _compile._active() is not None:
         return out
-    if any(t.requires_grad for t in _tensors(args)):
-        out.requires_grad = True
-        out._node = (replay, args)
+    tensors = _flat(args)
+    if any(t.requires_grad for t in tensors) and out.dtype.is_floating_point:
+        out._requires_grad = True
+        out._node = _Node(replay, args, op, out, tensors)
     return out
+
+
+def _view_of(out, base):
+    """out shares base's storage: it shares the version counter, and a view
+    of a tensor that requires grad is refreshed when that memory is updated."""
+    if base._detached is not None:  # a view of a detach()ed alias is one too
+        out._vc = counter(base)
+        out._detached = base._detached
+        return
+    root = base._vbase if base._vbase is not None else base
+    out._vc = counter(root)
+    out._vbase = root
+    if base.requires_grad and root._node is not None:
+        # (a leaf's storage is never updated by a recorded op)
+        views = root._vviews
+        if views is None:
+            views = root._vviews = []
+        elif len(views) >= 32 and len(views) & (len(views) - 1) == 0:  # prune now and then
+            views[:] = [r for r in views if r() is not None]
+        views.append(weakref.ref(out))
+
+
+def _traceable_index(index):
+    """The indices the tracer records itself: ints, slices, None, ..., and
+    one integer tensor among full slices."""
+    items = index if isinstance(index, tuple) else (index,)
+    tensors = [i for i in items if isinstance(i, Tensor)]
+    if any(isinstance(i, (bool, list, np.ndarray, np.bool_, np.integer)) for i in items):
+        return False
+    if not tensors:
+        return True
+    return (len(tensors) == 1 and tensors[0].dtype.category == 1 and
+            all(isinstance(i, Tensor) or i is Ellipsis or
+                (isinstance(i, slice) and i == slice(None)) for i in items))
+
+
+def _np_index(index):
+    """The index for NumPy: tensors and lists become arrays (same meaning)."""
+    items = index if isinstance(index, tuple) else (index,)
+    out = []
+    for i in items:
+        if isinstance(i, Tensor):
+            i = i.cpu().numpy()
+        elif isinstance(i, list):
+            i = np.asarray(i)
+            if i.size == 0 and i.dtype.kind not in "biu":
+                i = i.astype(np.int64)
+        out.append(i)
+    return tuple(out)
+
+
+def _gather(positions):
+    """replay: the elements of `base` (flat, row-major) at `positions`."""
+    flat = np.ascontiguousarray(positions.reshape(-1), dtype=np.int64)
+    shape = tuple(positions.shape)
+
+    def replay(base):
+        base = _compile._active().lift(base)
+        if flat.size == 0:
+            return base.reshape(-1)[0:0].reshape(shape)
+        from ._tensor import tensor
+        return base.reshape(-1)[tensor(flat)].reshape(shape)
+    return replay
+
+
+def _scatter(positions, shape):
+    """replay: `old` with the elements at `positions` replaced by `value`
+    (broadcast to positions' shape); the last write wins, as in eager."""
+    flat = positions.reshape(-1)
+    region = tuple(positions.shape)
+
+    def replay(old, value):
+        from . import _tensor as T
+        tracer = _compile._active()
+        old, value = tracer.lift(old), tracer.lift(value)
+        if flat.size == 0:
+            return old
+        n = math.prod(shape)
+        mask = np.zeros(n, dtype=bool)
+        mask[flat] = True
+        src = np.zeros(n, dtype=np.int64)
+        src[flat] = np.arange(flat.size)
+        while value.ndim > len(region) and value.shape[0] == 1:
+            value = value.reshape(tuple(value.shape)[1:])
+        if tuple(value.shape) != region:
+            value = value.expand(region)
+        full = value.reshape(-1)[T.tensor(src)].reshape(shape)
+        return T.where(T.tensor(mask.reshape(shape)), full, old)
+    return replay
+
+
+def _identity(value):
+    return value
+
+
+def _add_delta(old, delta):
+    return old + delta
+
+
+def _storage_index(t):
+    """Where each element of t lives in its storage (elements)."""
+    shape, strides = tuple(t.shape), t.stride()
+    out = np.full(shape, t._buf.offset, dtype=np.int64)
+    for d, (n, s) in enumerate(zip(shape, strides)):
+        out += (np.arange(n, dtype=np.int64) * s).reshape((n,) + (1,) * (len(shape) - d - 1))
+    return out
+
+
+def _positions(root, t):
+    """The flat (row-major) index in `root` of each element of its view t."""
+    if t is root:
+        return np.arange(root.numel(), dtype=np.int64).reshape(tuple(root.shape))
+    where = _storage_index(t)
+    if root.is_contiguous():
+        return where - root._buf.offset
+    own = _storage_index(root).reshape(-1)
+    order = np.argsort(own, kind="stable")
+    return order[np.searchsorted(own[order], where)]
+
+
+def _push(t, snapshot=None):
+    """Moves t's current state (node, requires_grad) to a shell in t._hist;
+    `snapshot` (a copy of the memory) for a tensor whose value is an input."""
+    shell = Tensor.__new__(Tensor)
+    shell._buf = t._buf if snapshot is None else snapshot._buf
+    shell._requires_grad = t.requires_grad
+    shell._grad = None
+    shell._node = t._node
+    shell._ver = t._ver
+    shell._vc = t._vc if snapshot is None else [_version(t)]
+    if t._hist is None:
+        t._hist = {}
+    t._hist[t._ver] = shell
+    t._ver += 1
+
+
+def _refresh(root, target):
+    """Every live view of root (and target, a view written through) reads
+    root's new state."""
+    live = []
+    for ref in root._vviews or ():
+        v = ref()
+        if v is not None and v is not root and not any(v is u for u in live):
+            live.append(v)
+    if target is not root and target._detached is None and \
+            not any(target is u for u in live):
+        live.append(target)
+    root._vviews = [weakref.ref(v) for v in live] or None
+    for v in live:
+        node = _Node(_gather(_positions(root, v)), (root,))
+        _push(v)
+        v._node = node
+        v._requires_grad = True
+
+
+def _exempt(value, vc, since):
+    """The in-place op's own reads of the tensor it overwrites are not saved
+    values being modified (PyTorch saves the original where it needs it): the
+    nodes numbered from `since` on, or value's own node if since is None."""
+    stack, seen = [value._node], set()
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in seen or (since is not None and node.seq < since):
+            continue
+        seen.add(id(node))
+        for i, t in enumerate(node.tensors):
+            if t._vc is vc:
+                node.vcs[i] = None
+            if since is not None and t._node is not None and t._node.seq >= since:
+                stack.append(t._node)
+
+
+def seq():
+    """The next node's number: nodes from here on belong to one in-place op."""
+    return next(_seq)
+
+
+def needs_record(t, value):
+    """Whether an in-place update of t (with value) goes through inplace()."""
+    if t._detached is not None:
+        root = t._detached()  # the tensor it was detached from (None: gone)
+        return root is not None and root.requires_grad and root._node is not None
+    root = t._vbase if t._vbase is not None else t
+    if not (root.requires_grad or t.requires_grad or
+            (isinstance(value, Tensor) and value.requires_grad)):
+        return False
+    if is_grad_enabled():
+        return True
+    return root._node is not None
+
+
+def inplace(t, value, since, write, index=None):
+    """Writes (write()) and records an in-place update of t with `value`
+    (t[index] = value when index is given): the root of t's storage gets a
+    node that computes its new value from the old one, and the views of it
+    read the new one (PyTorch's CopySlices)."""
+    from ._tensor import _raw_clone
+    detached = t._detached is not None
+    root = t._detached() if detached else t._vbase if t._vbase is not None else t
+    if root is None:  # detached from a tensor that is gone: a plain write
+        write()
+        bump(t)
+        return
+    vc = counter(root)
+    if detached or not is_grad_enabled():
+        # Not recorded, as in PyTorch: the values change, gradients flow as
+        # before. A non-leaf becomes old + (new - old) with the difference a
+        # constant, so what later ops read is what backward replays.
+        if root._node is None:
+            write()
+            vc[0] += 1
+            return
+        before = _raw_clone(root)
+        write()
+        with no_grad():
+            delta = Tensor(root._buf) - before
+        node = _Node(_add_delta, (root, delta))
+        _push(root)
+        root._node = node
+        _refresh(root, root if detached else t)
+        vc[0] += 1
+        return
+    if (t.requires_grad and t._node is None) or (root.requires_grad and root._node is None):
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
+                           "operation." if t is root or t._node is None else
+                           "a view of a leaf Variable that requires grad is being used in an "
+                           "in-place operation.")
+    positions = None
+    if t is not root:
+        positions = _positions(root, t)
+        if index is None and np.unique(positions).size != positions.size:
+            raise RuntimeError("unsupported operation: more than one element of the "
+                               "written-to tensor refers to a single memory location. Please "
+                               "clone() the tensor before performing the operation.")
+    if index is not None:
+        if positions is None:
+            positions = np.arange(t.numel(), dtype=np.int64).reshape(tuple(t.shape))
+        positions = np.asarray(positions[_np_index(index)])
+    if value._node is not None:
+        _exempt(value, vc, since)
+    if positions is None:
+        node = _Node(_identity, (value,))
+    else:
+        node = _Node(_scatter(positions, tuple(root.shape)), (root, value))
+    snapshot = _raw_clone(root) if root._node is None and not root.requires_grad else None
+    write()
+    _push(root, snapshot)
+    root._node = node
+    root._requires_grad = True
+    _refresh(root, t)
+    vc[0] += 1
 
 
 def recorded_method(name):
@@ -84,17 +421,54 @@ def recorded_method(name):
             # tensor, so updates and gradients reach the tensor itself.
             return getattr(tracer.lift(self), name)(*args, **kwargs)
         out = method(self, *args, **kwargs)
+        if out is self or not isinstance(out, Tensor) or out._buf is None:
+            return out
+        if out._buf.same_storage(self._buf):
+            _view_of(out, self)
         # Only self carries a gradient through a view (index tensors do not).
-        if self.requires_grad and out is not self and isinstance(out, Tensor):
-            record(out, lambda s, a, k: getattr(s, name)(*a, **k), (self, args, kwargs))
+        if self.requires_grad:
+            if name == "__getitem__" and not _traceable_index(args[0]):
+                # Advanced indexing: the same elements, gathered by their flat
+                # positions (the trace records one index tensor).
+                positions = np.arange(self.numel(), dtype=np.int64).reshape(
+                    tuple(self.shape))[_np_index(args[0])]
+                if tuple(np.shape(positions)) != tuple(out.shape):
+                    raise RuntimeError(f"internal error: index positions {np.shape(positions)} "
+                                       f"for a result of shape {tuple(out.shape)}")
+                record(out, _gather(np.asarray(positions)), (self,))
+            else:
+                record(out, lambda s, a, k: getattr(s, name)(*a, **k), (self, args, kwargs))
         return out
     return wrapper
+
+
+def _modified(t, now, then, node):
+    kind = f"{t.dtype} {list(t.shape)}"
+    return RuntimeError(
+        f"one of the variables needed for gradient computation has been modified by an "
+        f"inplace operation: [{kind}], which is needed by {node.name()}, is at version "
+        f"{now}; expected version {then} instead. Hint: clone() it before the in-place "
+        f"update, or update it out of place.")
+
+
+def _check(t, node, vertices):
+    """PyTorch's version check: a value read by a node that needs it for the
+    gradient (an input whose value backward replays, a saved input or output)
+    must not have been modified in place since."""
+    for i, (x, then) in enumerate(zip(vertices, node.vcs)):
+        if then is None:
+            continue
+        now = _version(x)
+        if now != then and (x._node is None or i in node.saved):
+            raise _modified(x, now, then, node)
+    if node.saves_output and _version(t) != node.out_vc:
+        raise _modified(t, _version(t), node.out_vc, node)
 
 
 def _replay(loss, gradient):
     """Builds the gradient trace of `loss` from its tape; returns the trace,
     the leaves it differentiates and the concrete inputs in order."""
-    order, seen = [], set()
+    order, seen, vertices = [], set(), {}
 
     def visit(t):  # post-order over the tape, iteratively (deep tapes)
         stack = [(t, False)]
@@ -107,14 +481,15 @@ def _replay(loss, gradient):
                 continue
             seen.add(id(node))
             stack.append((node, True))
-            if getattr(node, "_node", None) is not None:
-                for arg in _tensors(node._node[1]):
+            if node._node is not None:
+                args = vertices[id(node)] = node._node.vertices()
+                for arg in args:
                     stack.append((arg, False))
     visit(loss)
 
     tracer = _compile._Tracer()
     traced = {}
-    leaves = [t for t in order if t.requires_grad and getattr(t, "_node", None) is None]
+    leaves = [t for t in order if t.requires_grad and t._node is None]
     tracer.device = "cuda" if any(t._buf.device == "cuda" for t in leaves) else "cpu"
     for leaf in leaves:
         traced[id(leaf)] = tracer.input(leaf)
@@ -122,22 +497,27 @@ def _replay(loss, gradient):
         # parameter) reads this input, so the gradient reaches the leaf.
         tracer.lifted_ids[id(leaf)] = traced[id(leaf)]
 
-    def sub(obj):
+    def sub(obj, it):
         if isinstance(obj, Tensor):
-            return traced.get(id(obj), obj)
+            x = next(it)
+            return traced.get(id(x), x)
         if isinstance(obj, (list, tuple)):
-            return type(obj)(sub(x) for x in obj)
+            return type(obj)(sub(x, it) for x in obj)
         if isinstance(obj, dict):
-            return {k: sub(v) for k, v in obj.items()}
+            return {k: sub(v, it) for k, v in obj.items()}
         return obj
 
+    for t in order:
+        if t._node is not None:
+            _check(t, t._node, vertices[id(t)])
     previous = _compile._active()
     _compile._state.tracer = tracer
     try:
         for t in order:
-            if getattr(t, "_node", None) is not None:
-                replay, args = t._node
-                traced[id(t)] = tracer.lift(replay(*sub(args)))
+            if t._node is not None:
+                node = t._node
+                args = sub(node.args, iter(vertices[id(t)]))
+                traced[id(t)] = tracer.lift(node.replay(*args))
         grads = tracer.gradients([traced.get(id(loss), loss)], [gradient],
                                  [traced[id(leaf)] for leaf in leaves])
     finally:

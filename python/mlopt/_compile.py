@@ -111,6 +111,7 @@ class _Tracer:
         self.grad_state = {}  # id(tensor) -> (ref, .grad was set): guards of the trace
         self.concrete = {}    # id(tensor) -> (tensor, its _Traced input)
         self.device = "cpu"   # where the traced values live: the device of the inputs
+        self.replayed_random = []  # random tensors a replayed call drew, in order
 
     def input(self, t, dynamic=(), leaf=None):
         """A traced input; dims in `dynamic` (>= 2) get a symbol shared by
@@ -156,7 +157,10 @@ class _Tracer:
         return self._wrap(self.trace.scalar(value, dtype.mlir))
 
     def random(self, shape, dtype, make):
-        """A random tensor: an extra input that `make` draws anew on every call."""
+        """A random tensor: an extra input that `make` draws anew on every call
+        (in a replay for autograd, the one the replayed call drew)."""
+        if self.replayed_random:
+            return self.lift(self.replayed_random.pop(0))
         for n in shape:
             if isinstance(n, SymDim):
                 raise _Specialize("a random tensor of a dynamic shape", n)
@@ -207,7 +211,11 @@ class _Tracer:
                     result_shape[d] = -1
         value = self.trace.record(op, ids, attrs or {}, result_dtype.mlir if result_dtype else "",
                                   result_shape, sources)
-        return self._wrap(value, op)
+        out = self._wrap(value, op)
+        if op != "mlopt.stop_gradient" and not _autograd().is_grad_enabled() \
+                and out.dtype.is_floating_point:
+            out = out._stopped()  # computed under no_grad: a constant to autodiff
+        return out
 
     def gradients(self, outputs, seeds, wrt):
         """The gradients of `outputs` (seeded with `seeds`; None: ones) with
@@ -343,8 +351,15 @@ class _Traced(Tensor):
     def clone(self):
         return self._alias()
 
-    def detach(self):  # shares memory, as in PyTorch
-        return self._alias()._as_view_of(self, lambda base: base, lambda base, view: view)
+    def _stopped(self):
+        """This value with no gradient through it (mlopt.stop_gradient)."""
+        if not self.dtype.is_floating_point:
+            return self._alias()
+        return self._tracer.record("mlopt.stop_gradient", [self])
+
+    def detach(self):  # shares memory, as in PyTorch; gradients stop here
+        return self._stopped()._as_view_of(self, lambda base: base._stopped(),
+                                           lambda base, view: view)
 
     # Anything that needs a value ends tracing.
     def _concrete(self, what):
@@ -635,10 +650,9 @@ class _Entry:
         self.out_alias = list(out_alias)
         self.grad_targets = []  # (parameter, not None): the .grad the call sets
         self.grad_state = []    # (parameter, .grad was set): traced for that; else retrace
-        # Captured tensors (read on every call), and whether random ones are
-        # drawn per call: what autograd through a call needs to know.
+        # Captured tensors (read on every call): autograd through a call
+        # reaches them.
         self.captured = [x for x in self.lifted if isinstance(x, Tensor)]
-        self.random = any(callable(x) and not isinstance(x, _GradOf) for x in self.lifted)
 
     @property
     def plain(self):
@@ -673,21 +687,21 @@ class CompiledFunction:
                  or any(t.requires_grad for t in entry.captured))
                 and _autograd().is_grad_enabled())
 
-    def _call_with_grad(self, entry, args, kwargs, results):
+    def _with_grad(self, entry, args, kwargs, results, lifted_values):
         """Outputs that backward() can reach through, as torch.compile's: each
         floating output records a node whose replay traces the function again
-        (eager autograd replays nodes into one gradient trace, compiled and
-        cached). Calls that draw random numbers, update inputs or set .grad
-        cannot be replayed the same: they run eagerly."""
-        if results is None or entry.random or entry.written or entry.grad_targets:
-            _log(f"{self.fn.__name__} runs eagerly: its inputs require grad and it "
-                 "draws random numbers, updates inputs or sets .grad")
-            return self.fn(*args, **kwargs)
-        autograd = _autograd()
-        for k, out in enumerate(results):
-            if out.dtype.is_floating_point and entry.out_alias[k] is None:
-                autograd.record(out, functools.partial(_replay_output, self.fn, k),
-                                (args, kwargs, entry.captured))
+        with the random numbers this call drew (eager autograd replays nodes
+        into one gradient trace, compiled and cached). A function that calls
+        backward() or updates inputs itself (a training step) is not
+        replayed: its outputs are returned as they are."""
+        if not (entry.written or entry.grad_targets):
+            drawn = [v for x, v in zip(entry.lifted, lifted_values)
+                     if callable(x) and not isinstance(x, _GradOf)]
+            autograd = _autograd()
+            for k, out in enumerate(results):
+                if out.dtype.is_floating_point and entry.out_alias[k] is None:
+                    autograd.record(out, functools.partial(_replay_output, self.fn, k, drawn),
+                                    (args, kwargs, entry.captured))
         return _unflatten(entry.out_spec, results)
 
     def _trace(self, args, kwargs, dynamic=frozenset()):
@@ -804,11 +818,11 @@ class CompiledFunction:
         if hit is not None:  # a plain entry seen for exactly these argument types
             entry, single, grad_args = hit
             buffers = [a._buf for a in args]
-            if entry.lifted:
-                buffers += [_lifted_value(x, args)._buf for x in entry.lifted]
+            lifted = [_lifted_value(x, args) for x in entry.lifted] if entry.lifted else ()
+            buffers += [x._buf for x in lifted]
             outs = entry.trace.run(buffers)
             if (grad_args or entry.captured) and self._needs_grad(entry, args):
-                return self._call_with_grad(entry, args, kwargs, [Tensor(b) for b in outs])
+                return self._with_grad(entry, args, kwargs, [Tensor(b) for b in outs], lifted)
             if single:
                 return Tensor(outs[0])
             return _unflatten(entry.out_spec, [Tensor(b) for b in outs])
@@ -840,9 +854,6 @@ class CompiledFunction:
             self.fast.clear()
         if entry.trace is None:
             return self.fn(*args, **kwargs)
-        if self._needs_grad(entry, leaves) and (entry.random or entry.written or
-                                                entry.grad_targets):
-            return self._call_with_grad(entry, args, kwargs, None)
         if fast is not None and entry.plain and not entry.grad_state:
             if len(self.fast) >= 256:  # dynamic dims: one key per size seen; keep it bounded
                 self.fast.clear()
@@ -860,7 +871,7 @@ class CompiledFunction:
             if out is not None:
                 results[k] = inputs[out]
         if self._needs_grad(entry, leaves):
-            return self._call_with_grad(entry, args, kwargs, results)
+            return self._with_grad(entry, args, kwargs, results, inputs[len(leaves):])
         return _unflatten(entry.out_spec, results)
 
     def _compile(self, args, kwargs, dynamic):
@@ -895,12 +906,18 @@ def _autograd():
     return module
 
 
-def _replay_output(fn, k, args, kwargs, captured):
-    """Output k of fn(*args, **kwargs): the replay of a compiled call's
-    output, traced into a gradient trace. `captured` is there for the tape
-    (the captured tensors are leaves of the call); fn reads them itself."""
-    outs = []
-    _flatten(fn(*args, **kwargs), outs)
+def _replay_output(fn, k, drawn, args, kwargs, captured):
+    """Output k of fn(*args, **kwargs), traced into a gradient trace: the
+    replay of a compiled call's output, drawing the random tensors `drawn`
+    that the call drew. `captured` is there for the tape (the captured
+    tensors are leaves of the call); fn reads them itself."""
+    tracer = _active()
+    saved, tracer.replayed_random = tracer.replayed_random, list(drawn)
+    try:
+        outs = []
+        _flatten(fn(*args, **kwargs), outs)
+    finally:
+        tracer.replayed_random = saved
     return outs[k]
 
 

@@ -150,19 +150,33 @@ def getitem(t, index):
 
 
 def setitem(t, index, value):
+    from . import _autograd
     view, advanced = _basic(t, _expand_index(t, index))
-    if advanced:
-        # Write through NumPy for advanced indices: CPU tensors are host memory.
-        if t.dtype is dt.bfloat16:
-            raise NotImplementedError("advanced index assignment on bfloat16 tensors")
-        target = view.numpy()
-        idx = tuple(slice(None) if d not in [a[0] for a in advanced] else
-                    next(a[1].numpy() for a in advanced if a[0] == d)
-                    for d in range(view.ndim))
-        values = _as_tensor(value, t.dtype)
-        try:
-            target[idx] = np.asarray(_convert(values, t.dtype).numpy())
-        except ValueError as e:
-            raise RuntimeError(f"shape mismatch: {e}") from None
-        return
-    view._assign(value, check_cast=False)
+    # The write itself records nothing (see below).
+    plain = value.detach() if isinstance(value, Tensor) and value.requires_grad else value
+
+    def write():
+        if advanced:
+            # Write through NumPy for advanced indices: CPU tensors are host memory.
+            if t.dtype is dt.bfloat16:
+                raise NotImplementedError("advanced index assignment on bfloat16 tensors")
+            target = view.numpy()
+            idx = tuple(slice(None) if d not in [a[0] for a in advanced] else
+                        next(a[1].numpy() for a in advanced if a[0] == d)
+                        for d in range(view.ndim))
+            values = _as_tensor(plain, t.dtype)
+            try:
+                target[idx] = np.asarray(_convert(values, t.dtype).numpy())
+            except ValueError as e:
+                raise RuntimeError(f"shape mismatch: {e}") from None
+            return
+        view._assign(plain, check_cast=False)
+
+    if _autograd.needs_record(t, value):
+        # Recorded as t's new value: t with the indexed elements replaced
+        # (PyTorch's CopySlices), so gradients skip what was overwritten.
+        recorded = _convert(_as_tensor(value, t.dtype), t.dtype)
+        _autograd.inplace(t, recorded, None, write, index=index)
+    else:
+        write()
+        _autograd.bump(t)

@@ -7,6 +7,7 @@ strides. Every computation runs one compiled mlopt kernel through the runtime
 
 import builtins
 import math
+import weakref
 
 import numpy as np
 
@@ -69,10 +70,23 @@ def broadcast_shapes(*shapes):
 
 class Tensor:
     __array_priority__ = 1000  # NumPy defers to our operators
+    # Autograd state (python/mlopt/_autograd.py): the node that computes this
+    # tensor, its state number and earlier states (in-place updates), the
+    # storage's version counter, the root of the storage it views and the
+    # root's live views, and whether it is a detach()ed alias.
+    _requires_grad = False
+    _node = None
+    _ver = 0
+    _hist = None
+    _vc = None
+    _vbase = None
+    _vviews = None
+    _detached = None
 
     def __init__(self, buffer, requires_grad=False):
         self._buf = buffer
-        self.requires_grad = requires_grad
+        if requires_grad:
+            self.requires_grad = True
         self._grad = None
 
     # ---- properties -------------------------------------------------------
@@ -243,7 +257,13 @@ class Tensor:
         return self if self.is_contiguous() else self.clone()
 
     def detach(self):
-        return Tensor(self._buf)
+        out = Tensor(self._buf)
+        # Shares memory and version counter; updates through it are not
+        # recorded (_autograd.inplace).
+        # (a weak reference: a detached tensor does not keep the graph alive)
+        out._vc = _autograd.counter(self)
+        out._detached = weakref.ref(self._vbase if self._vbase is not None else self)
+        return out
 
     # ---- autograd (python/mlopt/_autograd.py) --------------------------------
     @property
@@ -264,18 +284,33 @@ class Tensor:
     def backward(self, gradient=None, retain_graph=None, create_graph=False):
         _autograd.backward(self, gradient, retain_graph, create_graph)
 
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        if value and not self.dtype.is_floating_point:
+            raise RuntimeError("only Tensors of floating point and complex dtype can require "
+                               "gradients")
+        self._requires_grad = bool(value)
+
     def requires_grad_(self, requires_grad=True):
         self.requires_grad = bool(requires_grad)
         return self
 
     @property
     def is_leaf(self):
-        return getattr(self, "_node", None) is None
+        return self._node is None
 
     @property
     def grad_fn(self):
-        node = getattr(self, "_node", None)
-        return None if node is None else node[0]
+        return self._node
+
+    @property
+    def _version(self):
+        """The storage's version counter: in-place updates bump it."""
+        return _autograd._version(self)
 
     # ---- views ----------------------------------------------------------------
     def _view(self, shape, strides, offset=None):
@@ -504,19 +539,16 @@ class Tensor:
     __hash__ = object.__hash__
 
     # ---- in-place -------------------------------------------------------------
-    def _assign(self, value, check_cast=True):
+    def _assign(self, value, check_cast=True, since=None):
         """Writes `value` (broadcast, converted) into this tensor's memory.
         In-place arithmetic may not lower the kind (float into int), as in
-        PyTorch; copies (setitem, copy_, fill_) cast freely."""
+        PyTorch; copies (setitem, copy_, fill_) cast freely. Where autograd
+        is involved the update is recorded (_autograd.inplace); `since`
+        numbers the first node of the op that computed value from self."""
         tracer = _compile._active()
         if tracer is not None:  # a captured tensor updated inside @compile
             tracer.lift(self)._assign(value, check_cast)
             return self
-        if _autograd.is_grad_enabled() and (self.requires_grad or (
-                isinstance(value, Tensor) and value.requires_grad)):
-            raise RuntimeError("in-place update of a tensor that requires grad (or with a "
-                               "value that does): mlopt's autograd records out-of-place "
-                               "ops only; update under mlopt.no_grad() or use x = x + ...")
         value = _as_tensor(value, self.dtype)
         if value.dtype is not self.dtype:
             if check_cast and value.dtype.category > self.dtype.category:
@@ -524,11 +556,24 @@ class Tensor:
                                    f"output type {self.dtype}")
             value = _convert(value, self.dtype)
         value = value.expand(self.shape) if value.shape != self.shape else value
-        _C.copy_into(value._buf, self._buf)
+        if _autograd.needs_record(self, value):
+            _autograd.inplace(self, value, since, lambda: _C.copy_into(value._buf, self._buf))
+        else:
+            _C.copy_into(value._buf, self._buf)
+            _autograd.bump(self)
         return self
 
+    def _inplace(self, compute, check_cast=True):
+        """self = compute() (an op that reads self), in place."""
+        if isinstance(self, _compile._Traced) or _compile._active() is not None:
+            return self._assign(compute(), check_cast)
+        since = _autograd.seq()
+        return self._assign(compute(), check_cast, since)
+
     def copy_(self, src):
-        return self._assign(_as_tensor(src), check_cast=False)
+        if isinstance(self, _compile._Traced):
+            return self._assign(_as_tensor(src), check_cast=False)
+        return self._assign(_as_tensor(src), False, _autograd.seq())
 
     def fill_(self, value):
         return self._assign(full([], value, dtype=self.dtype), check_cast=False)
@@ -537,19 +582,19 @@ class Tensor:
         return self.fill_(0)
 
     def add_(self, other, alpha=1):
-        return self._assign(add(self, other, alpha=alpha))
+        return self._inplace(lambda: add(self, other, alpha=alpha))
 
     def sub_(self, other, alpha=1):
-        return self._assign(sub(self, other, alpha=alpha))
+        return self._inplace(lambda: sub(self, other, alpha=alpha))
 
     def mul_(self, other):
-        return self._assign(mul(self, other))
+        return self._inplace(lambda: mul(self, other))
 
     def div_(self, other):
-        return self._assign(div(self, other))
+        return self._inplace(lambda: div(self, other))
 
     def clamp_(self, min=None, max=None):
-        return self._assign(clamp(self, min, max))
+        return self._inplace(lambda: clamp(self, min, max))
 
     def __iadd__(self, other):
         return self.add_(other)
@@ -564,22 +609,22 @@ class Tensor:
         return self.div_(other)
 
     def __ifloordiv__(self, other):
-        return self._assign(floor_divide(self, other))
+        return self._inplace(lambda: floor_divide(self, other))
 
     def __imod__(self, other):
-        return self._assign(remainder(self, other))
+        return self._inplace(lambda: remainder(self, other))
 
     def __ipow__(self, other):
-        return self._assign(pow(self, other))
+        return self._inplace(lambda: pow(self, other))
 
     def __iand__(self, other):
-        return self._assign(bitwise_and(self, other))
+        return self._inplace(lambda: bitwise_and(self, other))
 
     def __ior__(self, other):
-        return self._assign(bitwise_or(self, other))
+        return self._inplace(lambda: bitwise_or(self, other))
 
     def __ixor__(self, other):
-        return self._assign(bitwise_xor(self, other))
+        return self._inplace(lambda: bitwise_xor(self, other))
 
 
 class Size(tuple):
@@ -700,12 +745,19 @@ def _run(op, inputs, attrs=None, result_dtype=None):
         out = Tensor(out._buf).clone()
     if builtins.any(t.requires_grad for t in inputs):  # the replay closure only then
         _autograd.record(out, lambda *ins: _run(op, list(ins), attrs, result_dtype),
-                         tuple(inputs))
+                         tuple(inputs), op)
     return out
 
 
 def _empty(shape, dtype, device="cpu"):
     return Tensor(_C.empty(list(shape), dtype.mlir, device))
+
+
+def _raw_clone(t):
+    """A copy of t's memory: no autograd."""
+    out = _empty(t.shape, t.dtype, t._buf.device)
+    _C.copy_into(t._buf, out._buf)
+    return out
 
 
 def _convert(t, dtype):
@@ -1021,11 +1073,16 @@ def isfinite(x):
 
 
 def clamp(input, min=None, max=None):
+    # Selects, not maximum/minimum (whose ties split the gradient): the
+    # gradient passes where min <= x <= max, bounds included, as PyTorch's;
+    # NaN stays NaN and min > max gives max.
     out = _as_tensor(input)
+    if min is None and max is None:
+        raise RuntimeError("clamp: At least one of 'min' or 'max' must not be None")
     if min is not None:
-        out = maximum(out, min)
+        out = where(lt(out, min), min, out)
     if max is not None:
-        out = minimum(out, max)
+        out = where(gt(out, max), max, out)
     return out
 
 
@@ -1067,7 +1124,17 @@ def mean(input, dim=None, keepdim=False, dtype=None):
         raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either "
                            f"a floating point or complex dtype. Got: {x.dtype}")
     count = math.prod(x.shape[d] for d in _dims_arg(dim, x.ndim))
-    return div(sum(x, dim, keepdim), count if count else math.nan)
+    # float16/bfloat16 are summed and divided in float32, then rounded, as
+    # PyTorch does: neither the sum nor the count (65536 is inf in float16)
+    # may overflow.
+    total = sum(x, dim, keepdim, dtype=_opmath(x.dtype))
+    return _convert(div(total, count if count else math.nan), x.dtype)
+
+
+def _opmath(dtype):
+    """The dtype that float16/bfloat16 reductions accumulate in (PyTorch's
+    opmath type); other dtypes are their own."""
+    return dt.float32 if dtype in (dt.float16, dt.bfloat16) else dtype
 
 
 def _check_nonempty(name, x, dim):
@@ -1137,12 +1204,29 @@ class _MinMax(tuple):
         return self[1]
 
 
+def _minmax_dim(name, x, dim, keepdim):
+    """max(dim) / min(dim): the values are read at the returned indices, so
+    the gradient goes to that index alone (amax/amin split it over ties)."""
+    x = _as_tensor(x)
+    _check_nonempty(name, x, dim)
+    arg = argmax if name == "max" else argmin
+    if x.ndim == 0 or not x.dtype.is_floating_point:  # no gradient to route
+        reduce = amax if name == "max" else amin
+        return _MinMax((reduce(x, dim, keepdim), arg(x, dim, keepdim)))
+    d = _norm_dim(dim, x.ndim)
+    index = arg(x, d, keepdim=True)
+    values = _run("mlopt.gather", [x, index], {"dim": d})
+    if not keepdim:
+        values, index = values.squeeze(d), index.squeeze(d)
+    return _MinMax((values, index))
+
+
 def max(input, dim=None, keepdim=False):
     if isinstance(dim, Tensor):
         return maximum(input, dim)
     if dim is None:
         return amax(input)
-    return _MinMax((amax(input, dim, keepdim), argmax(input, dim, keepdim)))
+    return _minmax_dim("max", input, dim, keepdim)
 
 
 def min(input, dim=None, keepdim=False):
@@ -1150,7 +1234,7 @@ def min(input, dim=None, keepdim=False):
         return minimum(input, dim)
     if dim is None:
         return amin(input)
-    return _MinMax((amin(input, dim, keepdim), argmin(input, dim, keepdim)))
+    return _minmax_dim("min", input, dim, keepdim)
 
 
 def all(input, dim=None, keepdim=False):
@@ -1161,10 +1245,14 @@ def any(input, dim=None, keepdim=False):
     return _reduce("mlopt.any", _to_bool(input), dim, keepdim)
 
 
-def var(input, dim=None, *, correction=1, keepdim=False, unbiased=None):
+def _var(x, dim, correction, keepdim, unbiased):
+    """The variance in _opmath(x.dtype) (float32 for float16/bfloat16)."""
     if unbiased is not None:
         correction = 1 if unbiased else 0
-    x = _as_tensor(input)
+    x = _as_tensor(x)
+    if x.dtype.category < 2:
+        raise RuntimeError("std and var only support floating point and complex dtypes")
+    x = _convert(x, _opmath(x.dtype))
     dims = _dims_arg(dim, x.ndim)
     count = math.prod(x.shape[d] for d in dims)
     centered = sub(x, mean(x, dims, keepdim=True))
@@ -1172,8 +1260,14 @@ def var(input, dim=None, *, correction=1, keepdim=False, unbiased=None):
                if count - correction > 0 else math.nan)
 
 
+def var(input, dim=None, *, correction=1, keepdim=False, unbiased=None):
+    x = _as_tensor(input)
+    return _convert(_var(x, dim, correction, keepdim, unbiased), x.dtype)
+
+
 def std(input, dim=None, *, correction=1, keepdim=False, unbiased=None):
-    return sqrt(var(input, dim, correction=correction, keepdim=keepdim, unbiased=unbiased))
+    x = _as_tensor(input)
+    return _convert(sqrt(_var(x, dim, correction, keepdim, unbiased)), x.dtype)
 
 
 def logsumexp(input, dim, keepdim=False):
@@ -1182,7 +1276,7 @@ def logsumexp(input, dim, keepdim=False):
         x = _convert(x, dt.get_default_dtype())
     m = amax(x, dim, keepdim=True)
     m = where(isinf(m), zeros_like(m), m)  # all -inf rows: keep -inf, no NaN
-    s = log(sum(exp(sub(x, m)), dim, keepdim=True))
+    s = _convert(log(sum(exp(sub(x, m)), dim, keepdim=True, dtype=_opmath(x.dtype))), x.dtype)
     out = add(s, m)
     return out if keepdim else out.squeeze(_dims_arg(dim, x.ndim))
 

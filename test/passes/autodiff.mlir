@@ -66,3 +66,21 @@ func.func @f(%x: tensor<4xf32>, %w: tensor<4xf32>) -> tensor<4xf32> {
   %0 = "test.opaque"(%x) : (tensor<4xf32>) -> tensor<4xf32>
   return %0 : tensor<4xf32>
 }
+
+// -----
+
+// stop_gradient: d(x * stop_gradient(x))/dx = stop_gradient(x) only, and a
+// value behind stop_gradient gets no gradient (zeros for %b).
+// CHECK-LABEL: func.func @f_vjp
+// CHECK-SAME: (%[[X:.+]]: tensor<3xf32>, %[[B:.+]]: tensor<3xf32>, %[[G:.+]]: tensor<3xf32>)
+// CHECK-DAG: %[[ZERO:.+]] = mlopt.constant dense<0.000000e+00> : tensor<3xf32>
+// CHECK-DAG: %[[S:.+]] = mlopt.stop_gradient %[[X]] : tensor<3xf32>
+// CHECK-DAG: %[[GX:.+]] = mlopt.mul %[[G]], %[[S]] : tensor<3xf32>
+// CHECK: return %{{.+}}, %[[GX]], %[[ZERO]]
+func.func @f(%x: tensor<3xf32>, %b: tensor<3xf32>) -> tensor<3xf32> {
+  %s = mlopt.stop_gradient %x : tensor<3xf32>
+  %sb = mlopt.stop_gradient %b : tensor<3xf32>
+  %0 = mlopt.mul %x, %s : tensor<3xf32>
+  %1 = mlopt.add %0, %sb : tensor<3xf32>
+  return %1 : tensor<3xf32>
+}

@@ -189,7 +189,7 @@ def test_accumulation_no_grad_detach_and_errors():
     assert not y.requires_grad
     assert not w.detach().requires_grad and (w * 1).requires_grad
     assert mlopt.is_grad_enabled()
-    with pytest.raises(RuntimeError, match="in-place update of a tensor that requires grad"):
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad is being used in an in-place"):
         w.add_(1)
     with pytest.raises(RuntimeError, match="does not require grad"):
         rnd(3).sum().backward()
@@ -335,3 +335,379 @@ def test_one_tensor_passed_twice_gets_both_gradients():
     f = mlopt.compile(lambda a, b: (a * b).sum())
     assert f(w, w).item() == pytest.approx(float((w.detach().numpy() ** 2).sum()))
     assert f(a, b).item() == pytest.approx(float((a.detach().numpy() * b.detach().numpy()).sum()))
+
+
+def _grads_three_ways(f, values):
+    """d sum(f(a)) / da eagerly, with mlopt.grad, and by backward() inside
+    @mlopt.compile (float32)."""
+    a = mlopt.tensor(values, requires_grad=True)
+    f(a).sum().backward()
+    eager = a.grad.numpy()
+    traced = mlopt.grad(lambda a: f(a).sum())(mlopt.tensor(values)).numpy()
+
+    def step(a):
+        f(a).sum().backward()
+        return a.grad
+    compiled = mlopt.compile(step, fullgraph=True)(mlopt.tensor(values, requires_grad=True))
+    return eager, traced, compiled.numpy()
+
+
+def _first_max_pool_grad(x, k, s):
+    """max_pool2d's gradient as PyTorch's kernel: each window's first maximum
+    (row-major) gets the window's gradient of 1."""
+    g = np.zeros_like(x)
+    for i in range((x.shape[0] - k) // s + 1):
+        for j in range((x.shape[1] - k) // s + 1):
+            window = x[i * s:i * s + k, j * s:j * s + k]
+            r, c = np.unravel_index(np.argmax(window), window.shape)
+            g[i * s + r, j * s + c] += 1
+    return g
+
+
+def _ties_pool_input():
+    x = np.zeros((5, 5), np.float32)
+    x[1, 2] = x[2, 1] = x[3, 3] = 1.0  # several equal maxima in overlapping windows
+    return x
+
+
+TIES = {  # (function, input, PyTorch's gradient)
+    "relu_at_zero": (lambda a: F.relu(a), [0.0, 1.0, -1.0], [0.0, 1.0, 0.0]),
+    "relu_scaled": (lambda a: F.relu(a) * 3, [0.0, 2.0], [0.0, 3.0]),
+    "clamp_at_bounds": (lambda a: a.clamp(0, 1), [0.0, 1.0, 0.5, -1.0, 2.0],
+                        [1.0, 1.0, 1.0, 0.0, 0.0]),
+    "clamp_min_only": (lambda a: a.clamp(min=0), [0.0, -0.5, 3.0], [1.0, 0.0, 1.0]),
+    "max_dim_ties": (lambda a: a.max(0).values, [3.0, 3.0, 1.0], [1.0, 0.0, 0.0]),
+    "min_dim_ties": (lambda a: a.min(0).values, [1.0, 3.0, 1.0], [1.0, 0.0, 0.0]),
+    "max_dim_keepdim": (lambda a: a.reshape(2, 3).max(1, keepdim=True)[0] * 2,
+                        [5.0, 1.0, 5.0, 2.0, 2.0, 2.0], [2.0, 0.0, 0.0, 2.0, 0.0, 0.0]),
+    "amax_ties_split": (lambda a: a.amax(0), [3.0, 3.0, 1.0], [0.5, 0.5, 0.0]),
+    "max_no_dim_ties_split": (lambda a: a.max(), [3.0, 3.0, 1.0], [0.5, 0.5, 0.0]),
+    "max_pool_equal_window": (lambda a: F.max_pool2d(a.reshape(1, 1, 2, 2), 2),
+                              [0.0, 0.0, 0.0, 0.0], [1.0, 0.0, 0.0, 0.0]),
+    "max_pool_overlapping_ties": (
+        lambda a: F.max_pool2d(a.reshape(1, 1, 5, 5), 3, stride=1),
+        _ties_pool_input().reshape(-1).tolist(),
+        _first_max_pool_grad(_ties_pool_input(), 3, 1).reshape(-1).tolist()),
+    "max_pool_zero_plateau_strided": (
+        lambda a: F.max_pool2d(a.reshape(1, 1, 4, 4), 2),
+        [0.0] * 16, _first_max_pool_grad(np.zeros((4, 4)), 2, 2).reshape(-1).tolist()),
+    "prod_one_zero": (lambda a: a.prod(), [1.0, 0.0, 2.0], [0.0, 2.0, 0.0]),
+    "prod_two_zeros": (lambda a: a.prod(), [0.0, 3.0, 0.0], [0.0, 0.0, 0.0]),
+    "prod_dim_rows": (lambda a: a.reshape(3, 2).prod(1),
+                      [2.0, 0.0, 3.0, 4.0, 0.0, 0.0], [0.0, 2.0, 4.0, 3.0, 0.0, 0.0]),
+    "pow_zero_base_exponent": (lambda a: mlopt.tensor([0.0, 2.0, 0.0]) ** a,
+                               [2.0, 2.0, 0.0], [0.0, 4 * np.log(2.0), 0.0]),
+    "pow_zero_exponent_at_zero": (lambda a: a ** 0.0, [0.0, 2.0], [0.0, 0.0]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TIES))
+def test_gradients_at_ties_and_boundaries_match_pytorch(name):
+    """relu'(0) = 0, clamp passes the gradient at its bounds, max/min(dim)
+    to the returned index only (amax/amin and max() split ties), max_pool2d
+    to each window's first maximum, prod and pow finite at zeros: eager,
+    mlopt.grad and compiled backward alike."""
+    f, values, expected = TIES[name]
+    for got in _grads_three_ways(f, values):
+        np.testing.assert_allclose(got, expected, rtol=1e-6, atol=0)
+
+
+def test_prod_with_zeros_matches_finite_differences():
+    # prod is linear in each factor, so central differences are exact at zeros.
+    x = mlopt.tensor([[1.0, 0.0, 2.0], [0.0, 0.0, 3.0], [2.0, 3.0, 4.0]], dtype=mlopt.float64)
+    assert gradcheck(lambda a: (a.prod(1), a.prod(0)), [x])
+
+
+def test_clamp_and_relu_keep_forward_values():
+    x = mlopt.tensor([-2.0, 0.0, 0.5, 3.0, float("nan")])
+    np.testing.assert_array_equal(F.relu(x).numpy(), [0.0, 0.0, 0.5, 3.0, np.nan])
+    np.testing.assert_array_equal(x.clamp(0, 1).numpy(), [0.0, 0.0, 0.5, 1.0, np.nan])
+    np.testing.assert_array_equal(x.clamp(2, 1).numpy()[:4], [1.0, 1.0, 1.0, 1.0])  # min > max
+    assert mlopt.tensor([1, 5, -3]).clamp(0, 2).tolist() == [1, 2, 0]
+    assert mlopt.tensor([1, 5]).clamp(0.5).dtype is mlopt.float32
+    v, i = mlopt.tensor([[1.0, float("nan"), 3.0], [4.0, 4.0, 0.0]]).max(1)
+    np.testing.assert_array_equal(v.numpy(), [np.nan, 4.0])
+    assert i.tolist() == [1, 0]
+    with pytest.raises(IndexError):
+        mlopt.zeros(2, 0).max(1)
+
+
+# ---- in-place updates, index assignment and advanced indexing in eager autograd ------
+# (PyTorch records them: the updated tensor's grad_fn is rebound, CopySlices for
+# assignments through an index or a view; backward() refuses a value it needs
+# that was modified since.)
+
+XI, WI, YI = rnd(2, 3, seed=5), rnd(3, 4, seed=6), rnd(2, seed=7)
+
+
+def _setitem_scalar(w):
+    h = XI @ w
+    h[:, 0] = 0.0
+    return h * 3
+
+
+def _setitem_tensor(w, y):
+    h = XI @ w
+    h[:, 1] = y
+    return h * h
+
+
+def _setitem_mask(w):
+    h = XI @ w
+    h[h.detach() > 0] = -1.0
+    return h * h
+
+
+def _setitem_mask_tensor(w):
+    h = XI @ w
+    m = h.detach() > 0
+    h[m] = w.sum() * mlopt.ones(int(m.sum().item()), dtype=mlopt.float64)
+    return h * h
+
+
+def _setitem_list_duplicates(w, y):
+    h = (w * 1.0)[0]
+    h[[0, 2, 0]] = mlopt.stack([y[0], y[1], y[1]])  # the last write wins
+    return h * h
+
+
+def _setitem_through_view(w):
+    h = XI @ w
+    v = h[1]
+    v[1:3] = 5.0
+    return h.exp()
+
+
+def _constant_gets_grad(w):
+    x = mlopt.zeros(4, dtype=mlopt.float64)
+    x[1] = w.sum()
+    x[2:] = w[0, :2]
+    x.add_(w[1])
+    return x * x
+
+
+def _inplace_arithmetic(w, y):
+    h = XI @ w
+    h += 1.0
+    h.mul_(2)
+    h.add_(XI @ w, alpha=0.5)
+    h.sub_(y.sum())
+    h.mul_(y.sum())
+    h.div_(y.sum() + 3)
+    h **= 2
+    return h
+
+
+def _inplace_relu_clamp(w):
+    h = XI @ w
+    F.relu(h, inplace=True)
+    g = XI @ w
+    g.clamp_(-0.3, 0.4)
+    return h * 2 + g
+
+
+def _inplace_dropout(w):
+    h = XI @ w
+    mlopt.manual_seed(0)
+    F.dropout(h, 0.5, inplace=True)
+    return h
+
+
+def _inplace_on_views(w, y):
+    h = XI @ w
+    h[0].mul_(y.sum())
+    h.T[1].add_(1.0)
+    h.view(-1)[5:7].zero_()
+    return h * h
+
+
+def _base_updated_after_view(w):
+    h = XI @ w
+    v = h[0]
+    h.mul_(3)  # v shows the new values, and so do its gradients
+    return v * v
+
+
+def _view_updated_then_base_read(w):
+    h = XI @ w
+    h[:, 1:3].mul_(2.0)
+    flat = h.reshape(-1)
+    return (flat * flat)[:5]
+
+
+def _updated_under_no_grad(w):
+    h = w * 2
+    with mlopt.no_grad():
+        h.add_(1.0)  # the value changes; gradients flow as if it had not
+    return h * h
+
+
+INPLACE = {
+    "setitem_scalar": (_setitem_scalar, [WI]),
+    "setitem_tensor": (_setitem_tensor, [WI, YI]),
+    "setitem_mask": (_setitem_mask, [WI]),
+    "setitem_mask_tensor": (_setitem_mask_tensor, [WI]),
+    "setitem_list_duplicates": (_setitem_list_duplicates, [WI, YI]),
+    "setitem_through_view": (_setitem_through_view, [WI]),
+    "constant_gets_grad": (_constant_gets_grad, [WI]),
+    "inplace_arithmetic": (_inplace_arithmetic, [WI, YI]),
+    "inplace_relu_clamp": (_inplace_relu_clamp, [WI]),
+    "inplace_dropout": (_inplace_dropout, [WI]),
+    "inplace_on_views": (_inplace_on_views, [WI, YI]),
+    "base_updated_after_view": (_base_updated_after_view, [WI]),
+    "view_updated_then_base_read": (_view_updated_then_base_read, [WI]),
+    "updated_under_no_grad": (_updated_under_no_grad, [WI]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(INPLACE))
+def test_inplace_updates_of_non_leaves_match_finite_differences(name):
+    f, inputs = INPLACE[name]
+    assert gradcheck(f, inputs)
+
+
+def test_setitem_on_a_non_leaf_is_recorded():
+    w = mlopt.ones(2, 2, requires_grad=True)
+    h = mlopt.ones(1, 2) @ w
+    h[:, 0] = 0.0
+    assert not h.is_leaf and h.grad_fn is not None
+    (h * 3).sum().backward()
+    np.testing.assert_array_equal(h.detach().numpy(), [[0.0, 2.0]])
+    np.testing.assert_array_equal(w.grad.numpy(), [[0.0, 3.0], [0.0, 3.0]])
+    w2 = mlopt.ones(3, requires_grad=True)
+    m = w2 * 1
+    m[m > 0] = 5.0
+    (m * m).sum().backward()
+    np.testing.assert_array_equal(w2.grad.numpy(), [0.0, 0.0, 0.0])
+    # attention masking: the masked scores get no gradient; row 0 is constant
+    q = mlopt.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=mlopt.float64, requires_grad=True)
+    s = q @ q.T
+    s[mlopt.tensor([[False, True], [False, False]])] = float("-inf")
+    F.softmax(s, -1)[0, 0].backward()
+    np.testing.assert_array_equal(q.grad.numpy(), np.zeros((2, 2)))
+    # the assigned value's own gradient
+    w3 = rnd(2, 2).requires_grad_()
+    y = rnd(2, seed=3).requires_grad_()
+    h = w3 * 1.0
+    h[:, 0] = y
+    (h * h).sum().backward()
+    np.testing.assert_allclose(y.grad.numpy(), 2 * y.detach().numpy())
+    np.testing.assert_allclose(w3.grad.numpy(), 2 * w3.detach().numpy() * [[0, 1], [0, 1]])
+
+
+ADVANCED = {
+    "arange_pair": lambda w: F.log_softmax(w, -1)[mlopt.arange(3), mlopt.tensor([3, 0, 3])],
+    "mask": lambda w: w[w.detach() > 0] ** 2,
+    "list_duplicates": lambda w: w[[0, 0, 2]] * w[:, [1, 1]].sum(),
+    "two_lists": lambda w: w[[0, 1, 1], [2, 3, 3]] * 2,
+    "bool_scalar": lambda w: w[True] * 2,
+    "row_mask_then_slice": lambda w: w[mlopt.tensor([True, False, True]), 1:] * 3,
+}
+
+
+@pytest.mark.parametrize("name", sorted(ADVANCED))
+def test_backward_through_advanced_indexing(name):
+    assert gradcheck(ADVANCED[name], [WI])
+
+
+def test_nll_through_advanced_indexing_matches_numpy():
+    logits = rnd(4, 3).requires_grad_()
+    y = mlopt.tensor([0, 2, 1, 1])
+    loss = -F.log_softmax(logits, -1)[mlopt.arange(4), y].mean()
+    loss.backward()
+    z = logits.detach().numpy()
+    p = np.exp(z - z.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    p[np.arange(4), [0, 2, 1, 1]] -= 1
+    np.testing.assert_allclose(logits.grad.numpy(), p / 4, rtol=1e-10)
+    w = rnd(3).requires_grad_()  # duplicate indices accumulate
+    w[[0, 0, 2, 0]].sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [3.0, 0.0, 1.0])
+
+
+def test_inplace_rebinds_grad_fn_and_bumps_the_version():
+    w = rnd(3).requires_grad_()
+    h = w * 2
+    node, version = h.grad_fn, h._version
+    h += 1
+    assert h.grad_fn is not node and h._version == version + 1 and h.requires_grad
+    v = h[1:]
+    v.mul_(2)
+    assert h._version == v._version == version + 2
+    (h * 1).sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), [2.0, 4.0, 4.0])
+    # writing through a detach()ed alias changes values, not the graph (PyTorch)
+    w.grad = None
+    h = w * 2
+    h.detach()[0].zero_()
+    (h * w).sum().backward()
+    expected = 2 * w.detach().numpy() + 2 * w.detach().numpy()
+    expected[0] = 2 * w.detach().numpy()[0]  # h[0] is 0 now; dh/dw still 2
+    np.testing.assert_allclose(w.grad.numpy(), expected)
+
+
+def test_backward_refuses_a_saved_value_modified_in_place():
+    w = rnd(3).requires_grad_()
+    modified = "modified by an inplace operation"
+
+    def exp_output():
+        y = w.exp()
+        y.add_(1)  # exp's gradient is its output
+        y.sum().backward()
+
+    def mul_input():
+        a = w * 2
+        b = a * a
+        a.add_(1)
+        b.sum().backward()
+
+    def constant_input():
+        x = rnd(3, seed=4)
+        h = x * w
+        x.add_(1)
+        h.sum().backward()
+
+    def sigmoid_then_relu_():
+        h = w.sigmoid()
+        F.relu(h, inplace=True)
+        h.sum().backward()
+
+    for fn in (exp_output, mul_input, constant_input, sigmoid_then_relu_):
+        with pytest.raises(RuntimeError, match=modified):
+            fn()
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad is being used"):
+        w.mul_(2)
+    with pytest.raises(RuntimeError, match="a view of a leaf Variable that requires grad"):
+        w[0].zero_()
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
+        w[0] = 1.0
+    with pytest.raises(RuntimeError, match="more than one element of the written-to tensor"):
+        (w * 1).expand(2, 3).add_(1)
+    # what PyTorch allows: a value no gradient needs, updated after use
+    w.grad = None
+    h = w * 1.0
+    g = h * 2  # a scalar factor: h is not saved
+    h.add_(1)
+    (g + h).sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), [3.0, 3.0, 3.0])
+
+
+def test_integer_and_bool_results_do_not_require_grad():
+    w = rnd(3).requires_grad_()
+    for t in (w > 0, w == w, w.argmax(), w.argmin(0), w.max(0).indices, w.min(0)[1],
+              w.long(), w.isnan(), (w * 2).int()):
+        assert not t.requires_grad and t.grad_fn is None
+    mask = w > 0
+    mask[0] = True
+    idx = w.argmax()
+    idx += 1
+    assert idx.item() == int(np.argmax(w.detach().numpy())) + 1
+    for make in (lambda: mlopt.tensor([1, 2], requires_grad=True),
+                 lambda: mlopt.ones(2, dtype=mlopt.int64).requires_grad_(),
+                 lambda: mlopt.zeros(2, dtype=mlopt.bool, requires_grad=True)):
+        with pytest.raises(RuntimeError, match="only Tensors of floating point"):
+            make()
+    t = mlopt.arange(3)
+    with pytest.raises(RuntimeError, match="only Tensors of floating point"):
+        t.requires_grad = True
+    assert mlopt.ones(2, dtype=mlopt.float16, requires_grad=True).requires_grad

@@ -137,3 +137,163 @@ def test_dropout_keeps_expectation_and_zeroes():
     assert set(np.unique(y)) <= {0.0, np.float32(1 / 0.75)}
     assert abs(y.mean() - 1.0) < 0.02
     assert F.dropout(x, 0.25, training=False) is x
+
+
+def cross_entropy_ref(logits, target, weight=None, ignore_index=-100, reduction="mean",
+                      label_smoothing=0.0):
+    """PyTorch's cross_entropy in float64 (the formulas of its docs and
+    LossNLL.cpp): class indices give (1 - ls) * nll + ls / C * smooth with
+    smooth = -sum_c w_c logp_c, ignored targets masked out of both, a mean
+    dividing both by the targets' total weight; probabilities give
+    -sum_c w_c q_c logp_c with q = p (1 - ls) + ls / C, a mean dividing by
+    the number of targets."""
+    logits = np.asarray(logits, np.float64)
+    logp = log_softmax_ref(logits, 1)
+    classes = logits.shape[1]
+    w = np.ones(classes) if weight is None else np.asarray(weight, np.float64)
+    wc = w.reshape([classes if d == 1 else 1 for d in range(logits.ndim)])
+    if target.dtype.kind == "f":
+        q = target * (1 - label_smoothing) + label_smoothing / classes
+        losses = -(logp * q * wc).sum(1)
+        return {"none": losses, "sum": losses.sum(),
+                "mean": losses.sum() / (logp.size / classes)}[reduction]
+    valid = target != ignore_index
+    safe = np.where(valid, target, 0)
+    picked = np.take_along_axis(logp, np.expand_dims(safe, 1), 1).squeeze(1)
+    wt = np.where(valid, w[safe], 0.0)
+    nll = -picked * wt
+    smooth = np.where(valid, -(logp * wc).sum(1), 0.0)
+    mix = (1 - label_smoothing) * nll + label_smoothing / classes * smooth
+    return {"none": mix, "sum": mix.sum(), "mean": mix.sum() / wt.sum()}[reduction]
+
+
+CE_WEIGHT = np.array([0.5, 2.0, 1.0, 3.0, 0.25], np.float32)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("smoothing", [0.0, 0.3])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("spatial", [False, True])
+def test_cross_entropy_class_indices_match_pytorch_formulas(reduction, smoothing, weighted,
+                                                            spatial):
+    rng = np.random.default_rng(11)
+    shape = (4, 5, 3) if spatial else (6, 5)
+    logits = rng.standard_normal(shape).astype(np.float32)
+    target = rng.integers(0, 5, (shape[0],) + shape[2:])
+    target.reshape(-1)[[1, 4]] = -100  # ignored
+    weight = CE_WEIGHT if weighted else None
+    got = F.cross_entropy(t(logits), mlopt.tensor(target),
+                          weight=None if weight is None else t(weight),
+                          reduction=reduction, label_smoothing=smoothing)
+    close(got, cross_entropy_ref(logits, target, weight, -100, reduction, smoothing), 1e-5)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("smoothing", [0.0, 0.2])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_cross_entropy_probability_targets_match_pytorch_formulas(reduction, smoothing,
+                                                                  weighted):
+    rng = np.random.default_rng(12)
+    logits = rng.standard_normal((4, 5)).astype(np.float32)
+    probs = rng.uniform(size=(4, 5))
+    probs = (probs / probs.sum(1, keepdims=True)).astype(np.float32)
+    weight = CE_WEIGHT if weighted else None
+    got = F.cross_entropy(t(logits), t(probs), weight=None if weight is None else t(weight),
+                          reduction=reduction, label_smoothing=smoothing)
+    close(got, cross_entropy_ref(logits, probs, weight, -100, reduction, smoothing), 1e-5)
+
+
+def test_cross_entropy_hand_values_with_ignore_and_smoothing():
+    # The numbers of the bug report, by hand: ignored rows leave the smoothing term too.
+    lg = np.array([[1., 2., 0.5], [0.1, -1., 3.], [2., 2., 0.]])
+    lp = lg - np.log(np.exp(lg).sum(-1, keepdims=True))
+    nll = -(lp[0, 1] + lp[2, 0]) / 2
+    smooth = -(lp[0].sum() + lp[2].sum()) / 2 / 3
+    got = F.cross_entropy(t(lg.astype(np.float32)), mlopt.tensor([1, -100, 0]),
+                          label_smoothing=0.3)
+    close(got, 0.7 * nll + 0.3 * smooth, 1e-6)
+    # Unbatched input: one target, a 0-d loss.
+    got = F.cross_entropy(t(lg[0].astype(np.float32)), mlopt.tensor(1), reduction="none",
+                          label_smoothing=0.3)
+    assert got.shape == ()
+    close(got, 0.7 * -lp[0, 1] + 0.1 * -lp[0].sum(), 1e-6)
+
+
+def test_cross_entropy_gradients_with_weight_ignore_and_smoothing():
+    from mlopt.testing import gradcheck
+    rng = np.random.default_rng(13)
+    logits = mlopt.tensor(rng.standard_normal((4, 5)))
+    target = mlopt.tensor([1, -100, 4, 0])
+    weight = mlopt.tensor(CE_WEIGHT.astype(np.float64))
+    probs = mlopt.tensor(rng.uniform(size=(4, 5)))
+    assert gradcheck(lambda x: F.cross_entropy(x, target, weight=weight, label_smoothing=0.2),
+                     [logits])
+    assert gradcheck(lambda x: F.cross_entropy(x, probs, weight=weight, label_smoothing=0.2),
+                     [logits])
+
+
+def test_losses_reject_out_of_range_class_indices():
+    logits = t(RNG.standard_normal((3, 4)).astype(np.float32))
+    for bad in ([5, 0, 0], [0, -3, 1], [0, 4, 1]):
+        with pytest.raises(IndexError, match=str([v for v in bad if not 0 <= v < 4][0])):
+            F.cross_entropy(logits, mlopt.tensor(bad))
+        with pytest.raises(IndexError, match="out of bounds"):
+            F.nll_loss(logits, mlopt.tensor(bad))
+    F.cross_entropy(logits, mlopt.tensor([0, -100, 3]))  # ignore_index is fine
+    F.cross_entropy(logits, mlopt.tensor([0, 7, 3]), ignore_index=7)
+    with pytest.raises(ValueError):
+        F.cross_entropy(logits, mlopt.tensor([0, 1, 2]), reduction="avg")
+
+
+@pytest.mark.parametrize("padding_idx", [0, 2, -1])
+def test_embedding_padding_row_gets_no_gradient(padding_idx):
+    table = RNG.standard_normal((4, 3)).astype(np.float32)
+    ids = np.array([[0, 1, 2], [3, 0, 2]])
+    w = t(table).requires_grad_()
+    out = F.embedding(mlopt.tensor(ids), w, padding_idx=padding_idx)
+    np.testing.assert_array_equal(out.detach().numpy(), table[ids])  # rows read as they are
+    (out * 2).sum().backward()
+    ref = np.zeros_like(table)
+    np.add.at(ref, ids.reshape(-1), 2.0)
+    ref[padding_idx] = 0
+    np.testing.assert_array_equal(w.grad.numpy(), ref)
+    with pytest.raises(AssertionError):
+        F.embedding(mlopt.tensor(ids), w, padding_idx=4)
+
+
+HALF_TYPES = [mlopt.float16, mlopt.bfloat16]
+
+
+@pytest.mark.parametrize("dtype", HALF_TYPES, ids=str)
+def test_half_reductions_over_more_than_65504_elements(dtype):
+    """float16/bfloat16 means and variances accumulate and divide in float32
+    (PyTorch's opmath): a count or sum past 65504 must not overflow."""
+    assert mlopt.ones(1, 256, 256, dtype=dtype).mean().item() == 1.0
+    assert mlopt.ones(2, 65536, dtype=dtype).mean(1).tolist() == [1.0, 1.0]
+    x = np.linspace(-2, 2, 70000)
+    h = mlopt.tensor(x, dtype=dtype)
+    tol = 1e-2
+    for got, ref in [(h.mean(), x.mean()), (h.var(), x.var(ddof=1)), (h.std(), x.std(ddof=1)),
+                     (h.var(0, correction=0), x.var())]:
+        assert got.dtype is dtype
+        np.testing.assert_allclose(got.float().item(), ref, rtol=tol, atol=tol)
+    rows = mlopt.tensor(np.stack([x, 2 * x]), dtype=dtype)
+    ln = F.layer_norm(rows, (70000,))
+    assert ln.dtype is dtype
+    ref = (np.stack([x, 2 * x]) - 0) / np.stack([x, 2 * x]).std(1, keepdims=True)
+    np.testing.assert_allclose(ln.float().numpy(), ref, rtol=2e-2, atol=2e-2)
+    # rms_norm: x * x overflows float16 at |x| > 256 unless squared in float32.
+    big = np.full((2, 8), 300.0)
+    np.testing.assert_allclose(F.rms_norm(mlopt.tensor(big, dtype=dtype), (8,)).float().numpy(),
+                               np.ones((2, 8)), rtol=1e-2)
+    # softmax / log_softmax / cross_entropy over 70000 equal logits.
+    flat = mlopt.zeros(1, 70000, dtype=dtype)
+    np.testing.assert_allclose(F.softmax(flat, -1).float().numpy().sum(), 1.0, rtol=2e-2)
+    np.testing.assert_allclose(F.log_softmax(flat, -1).float().numpy()[0, :3],
+                               np.full(3, -np.log(70000)), rtol=1e-2)
+    logits = mlopt.zeros(70000, 3, dtype=dtype)
+    loss = F.cross_entropy(logits, mlopt.zeros(70000, dtype=mlopt.int64))
+    assert loss.dtype is dtype
+    np.testing.assert_allclose(loss.float().item(), np.log(3), rtol=1e-2)
+    np.testing.assert_allclose(F.mse_loss(h, mlopt.zeros_like(h)).float().item(),
+                               (x * x).mean(), rtol=1e-2)

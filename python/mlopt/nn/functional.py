@@ -7,6 +7,7 @@ small op set.
 
 import math
 
+from .. import _compile
 from .. import _dtype as dt
 from .. import _tensor as T
 from .._tensor import _as_tensor, _run
@@ -18,7 +19,10 @@ def _float(x):
 
 
 def relu(input, inplace=False):
-    out = T.maximum(input, 0)
+    # A select, not maximum(x, 0) (whose tie at 0 would split the gradient):
+    # relu'(0) = 0 as PyTorch's; NaN stays NaN.
+    x = _as_tensor(input)
+    out = T.where(T.le(x, 0), 0, x)
     return input._assign(out) if inplace else out
 
 
@@ -48,10 +52,11 @@ def tanh(input):
 def softmax(input, dim=None, dtype=None):
     x = _float(input) if dtype is None else _as_tensor(input).to(dtype)
     dim = -1 if dim is None else dim
+    out_dtype, x = x.dtype, x.to(T._opmath(x.dtype))  # float16/bfloat16 in float32
     peak = T.amax(x, dim, keepdim=True)
     e = T.exp(x - peak.where(T.isfinite(peak), 0.0))
     # One reciprocal per row and a multiply per element, as PyTorch's kernel.
-    return e * T.reciprocal(T.sum(e, dim, keepdim=True))
+    return (e * T.reciprocal(T.sum(e, dim, keepdim=True))).to(out_dtype)
 
 
 def log_softmax(input, dim=None, dtype=None):
@@ -74,6 +79,8 @@ def _normalized_dims(x, normalized_shape):
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     x = _float(input)
     dims = _normalized_dims(x, normalized_shape)
+    # float16/bfloat16 are normalized in float32 and rounded, as PyTorch does.
+    out_dtype, x = x.dtype, x.to(T._opmath(x.dtype))
     mean = T.mean(x, dims, keepdim=True)
     centered = x - mean
     var = T.mean(centered * centered, dims, keepdim=True)
@@ -82,7 +89,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         out = out * weight
     if bias is not None:
         out = out + bias
-    return out
+    return out.to(out_dtype)
 
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):
@@ -91,7 +98,9 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     if eps is None:
         eps = {dt.float16: 0.0009765625, dt.bfloat16: 0.0078125,
                dt.float64: 2.220446049250313e-16}.get(x.dtype, 1.1920928955078125e-07)
-    out = x * T.rsqrt(T.mean(x * x, dims, keepdim=True) + eps)
+    # In float32 for float16/bfloat16, rounded before the weight (PyTorch's order).
+    up = x.to(T._opmath(x.dtype))
+    out = (up * T.rsqrt(T.mean(up * up, dims, keepdim=True) + eps)).to(x.dtype)
     return out * weight if weight is not None else out
 
 
@@ -183,8 +192,17 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     if ceil_mode or return_indices:
         raise NotImplementedError("max_pool2d: ceil_mode and return_indices are not "
                                   "supported yet")
-    out = _reduce_windows(_as_tensor(input), T.maximum, kernel_size, stride, padding,
-                          dilation, -math.inf)
+    x = _as_tensor(input)
+
+    def take_larger(best, window):
+        # The first maximum of a window wins (ties keep the earlier one) and
+        # a NaN always wins, as PyTorch's kernel; the gradient goes to it alone.
+        later = T.gt(window, best)
+        if x.dtype.is_floating_point:
+            later = T.logical_or(later, T.isnan(window))
+        return T.where(later, window, best)
+
+    out = _reduce_windows(x, take_larger, kernel_size, stride, padding, dilation, -math.inf)
     return out.contiguous()  # a single window is a strided view
 
 
@@ -203,10 +221,38 @@ def embedding(input, weight, padding_idx=None):
     if ids.dtype.category != 1:
         raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the "
                            f"following scalar types: Long, Int; but got {ids.dtype} instead")
-    return weight[ids]
+    out = weight[ids]
+    if padding_idx is None:
+        return out
+    rows = weight.shape[0]
+    if not -rows <= padding_idx < rows:
+        raise AssertionError("Padding_idx must be within num_embeddings")
+    padding_idx %= rows
+    # The padding row is read as it is but gets no gradient (PyTorch's
+    # embedding_backward skips it).
+    keep = T.ne(ids, padding_idx).unsqueeze(-1)
+    return T.where(keep, out, out.detach())
 
 
-def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+def _check_reduction(reduction):
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def _check_targets(target, classes, ignore_index):
+    """Eager only (a compiled function clamps indices): a class index out of
+    [0, classes) that is not ignore_index raises, as in PyTorch."""
+    if _compile._active() is not None or target.numel() == 0:
+        return
+    t = target.cpu().numpy()
+    bad = t[(t != ignore_index) & ((t < 0) | (t >= classes))]
+    if bad.size:
+        raise IndexError(f"Target {bad.reshape(-1)[0]} is out of bounds.")
+
+
+def _nll_terms(input, target, weight, ignore_index):
+    """Per-target losses -w[t] * logp[t] and the weights w[t] (0 where ignored),
+    for log-probabilities of [N, C, d...] and targets of [N, d...] ([C] and [])."""
     logp = _float(input)
     target = _as_tensor(target).to(logp.device)
     if logp.ndim == 1:
@@ -214,33 +260,78 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     if target.shape[0] != logp.shape[0]:
         raise ValueError(f"Expected input batch_size ({logp.shape[0]}) to match target "
                          f"batch_size ({target.shape[0]}).")
+    _check_targets(target, logp.shape[1], ignore_index)
     valid = T.ne(target, ignore_index)
     safe = T.where(valid, target, 0).to(dt.int64)
     picked = _run("mlopt.gather", [logp, safe.unsqueeze(1)], {"dim": 1}).squeeze(1)
     w = T.where(valid, 1.0, 0.0).to(logp.dtype)
     if weight is not None:
         w = w * weight[safe]
-    losses = -picked * w
+    return -picked * w, w, valid
+
+
+def _reduce_loss(losses, reduction, weights=None):
+    """A mean divides by the sum of `weights` (None: by the count); float16
+    and bfloat16 sums are accumulated in float32 (PyTorch's opmath) and
+    rounded once."""
     if reduction == "none":
         return losses
-    if reduction == "sum":
-        return T.sum(losses)
-    return T.sum(losses) / T.sum(w)
+    if reduction == "mean" and weights is None:
+        return T.mean(losses)
+    acc = T._opmath(losses.dtype)
+    total = T.sum(losses, dtype=acc)
+    if reduction == "mean":
+        total = total / T.sum(weights, dtype=acc)
+    return total.to(losses.dtype)
+
+
+def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+    _check_reduction(reduction)
+    losses, w, _ = _nll_terms(input, target, weight, ignore_index)
+    if _as_tensor(input).ndim == 1 and reduction == "none":
+        return losses.reshape(())
+    return _reduce_loss(losses, reduction, w)
 
 
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean",
                   label_smoothing=0.0):
-    logp = log_softmax(input, dim=1 if _as_tensor(input).ndim > 1 else 0)
+    """PyTorch's formulas (torch.nn.functional.cross_entropy): class indices
+    give (1 - ls) * nll + ls / C * smooth, where smooth is -sum_c w_c logp_c
+    per target (0 where ignored), reduced as nll is (a mean divides by the
+    sum of the targets' weights); probabilities p give -sum_c w_c q_c logp_c
+    with q = p (1 - ls) + ls / C, a mean dividing by the number of targets."""
+    _check_reduction(reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: "
+                           f"{label_smoothing}")
+    x = _as_tensor(input)
+    cdim = 1 if x.ndim > 1 else 0
+    logp = log_softmax(x, dim=cdim)
+    classes = logp.shape[cdim]
     target = _as_tensor(target)
+    wc = None  # the class weights, broadcast along the class dim
+    if weight is not None:
+        weight = _as_tensor(weight)
+        if tuple(weight.shape) != (classes,):
+            raise RuntimeError(f"weight tensor should be defined either for all {classes} "
+                               f"classes or no classes but got weight tensor of shape: "
+                               f"{list(weight.shape)}")
+        wc = weight.reshape([classes if d == cdim else 1 for d in range(logp.ndim)])
     if target.dtype.is_floating_point:  # class probabilities
-        losses = -T.sum(logp * target, 1 if logp.ndim > 1 else 0)
-        return {"none": losses, "sum": T.sum(losses)}.get(reduction, T.mean(losses))
-    loss = nll_loss(logp, target, weight, ignore_index, reduction)
+        if tuple(target.shape) != tuple(logp.shape):
+            raise RuntimeError(f"Expected target size {list(logp.shape)}, got "
+                               f"{list(target.shape)}")
+        if label_smoothing:
+            target = target * (1 - label_smoothing) + label_smoothing / classes
+        terms = logp * target if wc is None else logp * target * wc
+        return _reduce_loss(-T.sum(terms, cdim), reduction)
+    losses, w, valid = _nll_terms(logp, target, weight, ignore_index)
     if label_smoothing:
-        smooth = -T.mean(logp, 1 if logp.ndim > 1 else 0)
-        smooth = {"none": smooth, "sum": T.sum(smooth)}.get(reduction, T.mean(smooth))
-        loss = (1 - label_smoothing) * loss + label_smoothing * smooth
-    return loss
+        smooth = -T.sum(logp if wc is None else logp * wc, cdim).reshape(losses.shape)
+        smooth = T.where(valid, smooth, 0.0)
+        losses = (1 - label_smoothing) * losses + (label_smoothing / classes) * smooth
+    losses = _reduce_loss(losses, reduction, w)
+    return losses if logp.ndim > 1 or reduction != "none" else losses.reshape(())
 
 
 def mse_loss(input, target, reduction="mean"):
