@@ -81,6 +81,7 @@ def scalar_dtype(value):
 
 
 _Tensor = None
+_SCALAR_CATEGORY = {bool: 0, int: 1, float: 2}  # Python scalar types: their dtype category
 
 
 def result_type(*operands):
@@ -95,6 +96,12 @@ def result_type(*operands):
         d = first.dtype
         if all(isinstance(x, _Tensor) and x.dtype is d for x in operands):
             return d  # the common case: one dtype throughout
+    if len(operands) == 2:  # a tensor and a Python scalar, either order
+        t, s = operands if isinstance(first, _Tensor) else operands[::-1]
+        c = _SCALAR_CATEGORY.get(type(s))
+        if c is not None and isinstance(t, _Tensor):
+            d = t.dtype
+            return d if c <= d.category else _default_float if c == 2 else int64
     groups = {0: [], 1: [], 2: []}  # priority -> dtypes
     for x in operands:
         if isinstance(x, _Tensor):

@@ -741,11 +741,15 @@ def _run(op, inputs, attrs=None, result_dtype=None):
     buffers = [t._buf for t in inputs]
     out = Tensor(_C.run(op, buffers, attrs or {}, result_dtype.mlir if result_dtype else "")[0])
     # A kernel that folded to its input returns it: results never alias inputs.
-    if builtins.any(out._buf.same_storage(b) for b in buffers):
-        out = Tensor(out._buf).clone()
-    if builtins.any(t.requires_grad for t in inputs):  # the replay closure only then
-        _autograd.record(out, lambda *ins: _run(op, list(ins), attrs, result_dtype),
-                         tuple(inputs), op)
+    for b in buffers:
+        if out._buf.same_storage(b):
+            out = Tensor(out._buf).clone()
+            break
+    for t in inputs:
+        if t.requires_grad:  # the replay closure only then
+            _autograd.record(out, lambda *ins: _run(op, list(ins), attrs, result_dtype),
+                             tuple(inputs), op)
+            break
     return out
 
 
@@ -777,6 +781,9 @@ def _as_tensor(x, dtype=None):
     return tensor(x, dtype=dtype)
 
 
+_SCALAR_TYPES = (bool, int, float)
+
+
 def _broadcast(*tensors):
     tracer = _compile._active()
     if tracer is not None:  # broadcast inside the trace, not as a captured view
@@ -788,8 +795,33 @@ def _broadcast(*tensors):
     return [t if t.shape == shape else t.expand(shape) for t in tensors]
 
 
+_SCALARS = {}  # (value key, dtype) -> a 0-d tensor of it, for eager ops with scalars
+
+
+def _scalar_operand(x, dtype, shape):
+    """Eager: Python scalar x as a tensor of `shape` (a stride-0 view of a
+    cached 0-d tensor, which nothing writes: results never alias inputs)."""
+    key = (x.hex() if type(x) is float else x, type(x), dtype)  # -0.0 and NaN apart
+    base = _SCALARS.get(key)
+    if base is None:
+        if len(_SCALARS) >= 1024:
+            _SCALARS.clear()
+        base = _SCALARS[key] = _convert(tensor(x, dtype=dtype), dtype)
+    return base._view(shape, [0] * len(shape), 0)
+
+
 def _elementwise(op, operands, compute_dtype):
     """Converts operands to compute_dtype, broadcasts, runs `op`."""
+    if len(operands) == 2 and _compile._active() is None:
+        a, b = operands
+        if type(a) is Tensor and type(b) is Tensor:  # the common case: nothing to do
+            ba, bb = a._buf, b._buf
+            if ba.dtype == bb.dtype == compute_dtype.mlir and ba.shape == bb.shape:
+                return _run(op, [a, b])
+        elif isinstance(a, Tensor) and a.dtype is compute_dtype and type(b) in _SCALAR_TYPES:
+            return _run(op, [a, _scalar_operand(b, compute_dtype, a.shape)])
+        if isinstance(b, Tensor) and b.dtype is compute_dtype and type(a) in _SCALAR_TYPES:
+            return _run(op, [_scalar_operand(a, compute_dtype, b.shape), b])
     tensors = [x if isinstance(x, Tensor) and x.dtype is compute_dtype
                else _convert(_as_tensor(x, compute_dtype), compute_dtype) for x in operands]
     return _run(op, _broadcast(*tensors))
