@@ -591,3 +591,15 @@ def test_detach_and_no_grad_stop_gradients_in_traces():
             t = x * 3
         return (x * t).sum()
     assert mlopt.grad(f)(x).tolist() == [3.0, 6.0, 9.0]
+
+
+@pytest.mark.parametrize("n", [1 << 20, 3 * (1 << 20)])
+def test_long_sums_are_accurate(n):
+    """mlopt-split-reductions: blocks of ~4096, then the partial sums (one
+    loop of 64 vector lanes was 1.5e-4 off at 2^20 elements of 0.1)."""
+    a = np.full(n, 0.1, np.float32)
+    exact = a.astype(np.float64).sum()
+    got = mlopt.compile(lambda x: x.sum())(mlopt.from_numpy(a)).item()
+    assert abs(got - exact) / exact < 2e-6
+    mean = mlopt.compile(lambda x: (x * x).mean())(mlopt.from_numpy(a)).item()
+    assert abs(mean - 0.01) / 0.01 < 2e-6

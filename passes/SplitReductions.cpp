@@ -1,0 +1,85 @@
+//===- SplitReductions.cpp - the mlopt-split-reductions pass --------------===//
+//
+// Long reductions with few results are reduced in blocks, then the blocks'
+// partial results are combined (upstream linalg::splitReduction): the blocks
+// run on every core, and the sum is accurate (a 16M-element float sum in one
+// loop loses 2.5e-3 relative; in blocks of 4096, 1e-6). The decision (which
+// reductions, what block) is ours; the rewrite is upstream's.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/PatternMatch.h"
+
+#include <cmath>
+
+namespace mlir::mlopt {
+#define GEN_PASS_DEF_SPLITREDUCTIONS
+#include "passes/Passes.h.inc"
+} // namespace mlir::mlopt
+
+using namespace mlir;
+
+namespace {
+
+/// The divisor of `size` closest to `block` within [block/4, 4 block]
+/// (closest by ratio), or 0.
+int64_t blockFor(int64_t size, int64_t block) {
+  int64_t best = 0;
+  double bestDistance = 0;
+  for (int64_t b = std::max<int64_t>(1, block / 4); b <= 4 * block && b < size; ++b) {
+    if (size % b)
+      continue;
+    double distance = std::abs(std::log(static_cast<double>(b) / block));
+    if (!best || distance < bestDistance)
+      best = b, bestDistance = distance;
+  }
+  return best;
+}
+
+struct SplitReductionsPass : mlopt::impl::SplitReductionsBase<SplitReductionsPass> {
+  using SplitReductionsBase::SplitReductionsBase;
+
+  void runOnOperation() override {
+    SmallVector<linalg::GenericOp> candidates;
+    getOperation().walk([&](linalg::GenericOp op) {
+      if (op.getNumReductionLoops() != 1 || op.getNumDpsInits() != 1 ||
+          !op.hasPureTensorSemantics() || op.hasDynamicShape() ||
+          linalg::isaContractionOpInterface(op))
+        return;
+      SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+      int64_t results = 1, size = 0;
+      for (auto [range, iterator] : llvm::zip(ranges, op.getIteratorTypesArray())) {
+        if (iterator == utils::IteratorType::reduction)
+          size = range;
+        else
+          results *= range;
+      }
+      if (size >= minSize && results <= maxResults)
+        candidates.push_back(op);
+    });
+    IRRewriter rewriter(&getContext());
+    for (linalg::GenericOp op : candidates) {
+      SmallVector<unsigned> dims;
+      op.getReductionDims(dims);
+      int64_t size = op.getStaticLoopRanges()[dims.front()];
+      int64_t inner = blockFor(size, block);
+      if (!inner)
+        continue;
+      rewriter.setInsertionPoint(op);
+      // The outer dim (size / inner blocks) is parallel, the inner reduces;
+      // the partial results get the blocks as their last dim.
+      unsigned last = cast<RankedTensorType>(op.getDpsInits()[0].getType()).getRank();
+      (void)linalg::splitReduction(rewriter, op, [&](linalg::LinalgOp) {
+        return linalg::SplitReductionOptions{size / inner, last, /*innerParallel=*/false};
+      });
+    }
+  }
+};
+
+} // namespace

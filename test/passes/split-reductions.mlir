@@ -1,0 +1,42 @@
+// RUN: mlopt %s --split-input-file --convert-mlopt-to-linalg --canonicalize --mlopt-fuse-elementwise --mlopt-split-reductions --canonicalize | FileCheck %s
+
+// A full sum of squares: blocks of 4096 (a parallel dim), then the 16 partial
+// sums; the square stays fused into the blocks.
+// CHECK-LABEL: func @sum_of_squares
+// CHECK: %[[X:.+]] = tensor.expand_shape %arg0 {{\[}}[0, 1]] output_shape [16, 4096] : tensor<65536xf32> into tensor<16x4096xf32>
+// CHECK: %[[P:.+]] = linalg.generic {{.+}} iterator_types = ["parallel", "reduction"]} ins(%[[X]] : tensor<16x4096xf32>) outs(%{{.+}} : tensor<16xf32>)
+// CHECK:   arith.mulf
+// CHECK:   arith.addf
+// CHECK: linalg.generic {{.+}} iterator_types = ["reduction"]} ins(%[[P]] : tensor<16xf32>) outs(%{{.+}} : tensor<f32>)
+// CHECK:   arith.addf
+func.func @sum_of_squares(%x: tensor<65536xf32>) -> tensor<f32> {
+  %s = mlopt.mul %x, %x : tensor<65536xf32>
+  %r = mlopt.sum %s, dims = [0] : tensor<65536xf32> -> tensor<f32>
+  return %r : tensor<f32>
+}
+
+// -----
+
+// The max of 4 long columns: the blocks are the partial results' last dim.
+// CHECK-LABEL: func @column_max
+// CHECK: linalg.generic {{.+}} ins(%{{.+}} : tensor<8x4096x4xf32>) outs(%{{.+}} : tensor<4x8xf32>)
+// CHECK:   arith.maximumf
+// CHECK: linalg.generic {{.+}} ins(%{{.+}} : tensor<4x8xf32>) outs(%{{.+}} : tensor<4xf32>)
+func.func @column_max(%x: tensor<32768x4xf32>) -> tensor<4xf32> {
+  %r = mlopt.max %x, dims = [0] : tensor<32768x4xf32> -> tensor<4xf32>
+  return %r : tensor<4xf32>
+}
+
+// -----
+
+// Left alone: row reductions (many results; mlopt-fuse-rows' job), short
+// reductions, and sizes with no divisor near the block (a prime).
+// CHECK-LABEL: func @unsplit
+// CHECK-NOT: tensor.expand_shape
+// CHECK: return
+func.func @unsplit(%rows: tensor<64x32768xf32>, %short: tensor<8192xf32>, %prime: tensor<65537xf32>) -> (tensor<64xf32>, tensor<f32>, tensor<f32>) {
+  %a = mlopt.sum %rows, dims = [1] : tensor<64x32768xf32> -> tensor<64xf32>
+  %b = mlopt.sum %short, dims = [0] : tensor<8192xf32> -> tensor<f32>
+  %c = mlopt.sum %prime, dims = [0] : tensor<65537xf32> -> tensor<f32>
+  return %a, %b, %c : tensor<64xf32>, tensor<f32>, tensor<f32>
+}
