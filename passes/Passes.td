@@ -122,8 +122,10 @@ def SplitReductions : Pass<"mlopt-split-reductions", "func::FuncOp"> {
     for accuracy: one loop adds 16M floats into 64 vector lanes with a
     relative error of 2.5e-3, where blocks of 4096 give 1e-6 (NumPy's
     pairwise sum 1.5e-7). Row reductions (softmax, layer_norm: many results)
-    are left to mlopt-fuse-rows. The block is the divisor of the dim closest
-    to `block`; a dim with none in [block/4, 4 block] is not split.
+    are left to mlopt-fuse-rows. Adjacent reduction dims are collapsed into
+    one first; keepdim results are left alone. The block is the divisor of
+    the dim closest to `block`; a dim with none in [block/4, 4 block] is not
+    split.
 
     ```mlir
     // sum of tensor<16777216xf32> -> tensor<f32> becomes:

@@ -42,21 +42,45 @@ int64_t blockFor(int64_t size, int64_t block) {
   return best;
 }
 
+/// `op` with its reduction dims `dims` collapsed into one (upstream
+/// collapseOpIterationDims), or null when they are not one run of adjacent
+/// dims that every operand reads in order.
+linalg::GenericOp collapseReductionDims(RewriterBase &rewriter, linalg::GenericOp op,
+                                        ArrayRef<unsigned> dims) {
+  for (auto [a, b] : llvm::zip(dims.drop_back(), dims.drop_front()))
+    if (b != a + 1)
+      return nullptr;
+  ReassociationIndices run(dims.begin(), dims.end());
+  if (!linalg::areDimSequencesPreserved(op.getIndexingMapsArray(), {run}))
+    return nullptr;
+  rewriter.setInsertionPoint(op);
+  FailureOr<linalg::CollapseResult> collapsed =
+      linalg::collapseOpIterationDims(op, {run}, rewriter);
+  if (failed(collapsed))
+    return nullptr;
+  rewriter.replaceOp(op, collapsed->results);
+  return dyn_cast<linalg::GenericOp>(collapsed->collapsedOp.getOperation());
+}
+
 struct SplitReductionsPass : mlopt::impl::SplitReductionsBase<SplitReductionsPass> {
   using SplitReductionsBase::SplitReductionsBase;
 
   void runOnOperation() override {
     SmallVector<linalg::GenericOp> candidates;
     getOperation().walk([&](linalg::GenericOp op) {
-      if (op.getNumReductionLoops() != 1 || op.getNumDpsInits() != 1 ||
+      if (op.getNumReductionLoops() < 1 || op.getNumDpsInits() != 1 ||
           !op.hasPureTensorSemantics() || op.hasDynamicShape() ||
           linalg::isaContractionOpInterface(op))
         return;
+      // keepdim results index a size-1 dim with a constant: upstream's split
+      // does not handle that map.
+      if (!op.getMatchingIndexingMap(op.getDpsInitOperand(0)).isProjectedPermutation())
+        return;
       SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-      int64_t results = 1, size = 0;
+      int64_t results = 1, size = 1;
       for (auto [range, iterator] : llvm::zip(ranges, op.getIteratorTypesArray())) {
         if (iterator == utils::IteratorType::reduction)
-          size = range;
+          size *= range;
         else
           results *= range;
       }
@@ -67,6 +91,15 @@ struct SplitReductionsPass : mlopt::impl::SplitReductionsBase<SplitReductionsPas
     for (linalg::GenericOp op : candidates) {
       SmallVector<unsigned> dims;
       op.getReductionDims(dims);
+      if (dims.size() > 1) {
+        // Several reduction dims (the sum of a matrix): one dim first, where
+        // they are adjacent in the loops and in every operand.
+        op = collapseReductionDims(rewriter, op, dims);
+        if (!op)
+          continue;
+        dims.clear();
+        op.getReductionDims(dims);
+      }
       int64_t size = op.getStaticLoopRanges()[dims.front()];
       int64_t inner = blockFor(size, block);
       if (!inner)

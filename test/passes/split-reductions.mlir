@@ -40,3 +40,27 @@ func.func @unsplit(%rows: tensor<64x32768xf32>, %short: tensor<8192xf32>, %prime
   %c = mlopt.sum %prime, dims = [0] : tensor<65537xf32> -> tensor<f32>
   return %a, %b, %c : tensor<64xf32>, tensor<f32>, tensor<f32>
 }
+
+// -----
+
+// The sum of a matrix: its two reduction dims are collapsed into one first.
+// CHECK-LABEL: func @matrix_sum
+// CHECK: tensor.collapse_shape %arg0 {{\[}}[0, 1]] : tensor<256x256xf32> into tensor<65536xf32>
+// CHECK: tensor.expand_shape {{.+}} output_shape [16, 4096]
+// CHECK: linalg.generic {{.+}} iterator_types = ["parallel", "reduction"]}
+// CHECK: linalg.generic {{.+}} iterator_types = ["reduction"]}
+func.func @matrix_sum(%x: tensor<256x256xf32>) -> tensor<f32> {
+  %r = mlopt.sum %x, dims = [0, 1] : tensor<256x256xf32> -> tensor<f32>
+  return %r : tensor<f32>
+}
+
+// -----
+
+// keepdim results (a constant index in the result map) are left alone.
+// CHECK-LABEL: func @keepdim
+// CHECK-NOT: tensor.expand_shape
+// CHECK: return
+func.func @keepdim(%x: tensor<4x65536xf32>) -> tensor<4x1xf32> {
+  %r = mlopt.sum %x, dims = [1] keepdim : tensor<4x65536xf32> -> tensor<4x1xf32>
+  return %r : tensor<4x1xf32>
+}

@@ -603,3 +603,13 @@ def test_long_sums_are_accurate(n):
     assert abs(got - exact) / exact < 2e-6
     mean = mlopt.compile(lambda x: (x * x).mean())(mlopt.from_numpy(a)).item()
     assert abs(mean - 0.01) / 0.01 < 2e-6
+
+
+def test_long_eager_sums_are_accurate():
+    """Eager reductions that split (long, few results) compile per shape."""
+    a = np.full((2048, 2048), 0.1, np.float32)
+    x = mlopt.from_numpy(a)
+    exact = 0.1 * 2048 * 2048
+    assert abs(x.sum().item() - exact) / exact < 2e-6
+    np.testing.assert_allclose(x.reshape(4, -1).mean(1).numpy(), 0.1, rtol=2e-6)
+    np.testing.assert_allclose(x.sum(1).numpy(), 204.8, rtol=1e-6)  # rows: not split
