@@ -279,6 +279,10 @@ class Tensor:
 
     @grad.setter
     def grad(self, value):
+        if isinstance(value, Tensor) and type(self) is Tensor and type(value) is Tensor \
+                and value._buf.shape != self._buf.shape:
+            raise RuntimeError(f"assigned grad has data of a different size: "
+                               f"{list(value.shape)} for a tensor of size {list(self.shape)}")
         self._grad = value
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False):
@@ -1400,12 +1404,13 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
         out = data.clone()
         return out.to(dtype) if dtype is not None else out
     array = np.array(data.numpy() if isinstance(data, Tensor) else data)
+    numpy_typed = isinstance(data, (np.ndarray, np.generic))  # keeps its dtype, as PyTorch
     if dtype is None:
         if array.dtype.kind == "f":
-            dtype = dt.get_default_dtype() if not isinstance(data, np.ndarray) \
+            dtype = dt.get_default_dtype() if not numpy_typed \
                 else dt.from_numpy_dtype(array.dtype)
         elif array.dtype.kind in "iu":
-            dtype = dt.int64 if not isinstance(data, np.ndarray) or array.dtype.itemsize == 8 \
+            dtype = dt.int64 if not numpy_typed or array.dtype.itemsize == 8 \
                 or array.dtype.kind == "u" else dt.from_numpy_dtype(array.dtype)
         elif array.dtype.kind == "b":
             dtype = dt.bool_

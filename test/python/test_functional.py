@@ -297,3 +297,10 @@ def test_half_reductions_over_more_than_65504_elements(dtype):
     np.testing.assert_allclose(loss.float().item(), np.log(3), rtol=1e-2)
     np.testing.assert_allclose(F.mse_loss(h, mlopt.zeros_like(h)).float().item(),
                                (x * x).mean(), rtol=1e-2)
+
+
+def test_pooling_and_conv_argument_errors_name_the_bad_argument():
+    with pytest.raises(RuntimeError, match="pad should be at most half of effective kernel"):
+        F.max_pool2d(mlopt.ones(1, 1, 4, 4), 2, padding=2)
+    with pytest.raises(RuntimeError, match=r"4D weight .* size: \[4, 3, 3\]"):
+        F.conv2d(mlopt.ones(2, 3, 7, 6), mlopt.ones(4, 3, 3))

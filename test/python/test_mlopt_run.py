@@ -171,3 +171,13 @@ def test_tensors_larger_than_memory_are_a_located_error(run, tmp_path, body, arg
     out = run(src, *args)
     assert out.returncode == 1
     assert "huge.mlir:2:" in out.stderr and "does not fit in this machine's memory" in out.stderr
+
+
+def test_output_dir_is_created_and_help_lists_only_its_options(run, tmp_path):
+    src = tmp_path / "add.mlir"
+    src.write_text(ADD)
+    out = run(src, "--input=random:2x4", "--input=random:2x4", f"--output-dir={tmp_path / 'new' / 'dir'}")
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "new" / "dir" / "result0.npy").exists()
+    help_text = run("--help").stdout
+    assert "--output-dir" in help_text and "amdgpu" not in help_text

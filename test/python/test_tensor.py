@@ -1922,3 +1922,15 @@ def test_bitwise_ops_reject_floats():
         mlopt.tensor([1.0]) & 1
     with pytest.raises(TypeError, match="integer and bool"):
         ~mlopt.tensor([1.0])
+
+
+def test_numpy_scalars_keep_their_dtype_and_grad_shapes_are_checked():
+    assert mlopt.tensor(np.float64(2.0)).dtype == mlopt.float64
+    assert mlopt.tensor(np.float32(2.0)).dtype == mlopt.float32
+    assert mlopt.tensor(np.int32(2)).dtype == mlopt.int32
+    assert mlopt.tensor(2.0).dtype == mlopt.float32
+    w = mlopt.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="assigned grad has data of a different size"):
+        w.grad = mlopt.ones(5)
+    w.grad = mlopt.ones(3)
+    assert w.grad.tolist() == [1.0, 1.0, 1.0]

@@ -24,6 +24,7 @@
 #include "mlir/Transforms/Passes.h"
 #include "mlir/IR/Diagnostics.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Support/InitLLVM.h"
@@ -40,22 +41,38 @@ using namespace mlir;
 namespace rt = ::mlopt::rt;
 namespace cl = llvm::cl;
 
+// --help lists these, not every LLVM backend option (still accepted).
+static cl::OptionCategory runOptions("mlopt-run options");
+
 static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<input .mlir>"),
-                                      cl::Required);
-static cl::opt<std::string> functionName("function", cl::desc("Function to run (default: the only public one)"));
+                                      cl::Required, cl::cat(runOptions));
+static cl::opt<std::string> functionName(
+    "function", cl::desc("Function to run (default: the only public one)"),
+    cl::cat(runOptions));
 static cl::list<std::string> inputs("input",
                                     cl::desc("An argument: a .npy path, or random:DxDx... for "
-                                             "seeded random data of that shape"));
-static cl::opt<std::string> outputDir("output-dir", cl::desc("Write results as result<i>.npy here"));
-static cl::opt<int> iterations("iterations", cl::desc("Calls to time"), cl::init(1));
-static cl::opt<unsigned> seed("seed", cl::desc("Seed of random inputs"), cl::init(0));
-static cl::opt<bool> emitLLVM("emit-llvm", cl::desc("Print the optimized LLVM IR and exit"));
+                                             "seeded random data of that shape"),
+                                    cl::cat(runOptions));
+static cl::opt<std::string> outputDir("output-dir",
+                                      cl::desc("Write results as result<i>.npy here (created "
+                                               "if missing)"),
+                                      cl::cat(runOptions));
+static cl::opt<int> iterations("iterations", cl::desc("Calls to time"), cl::init(1),
+                               cl::cat(runOptions));
+static cl::opt<unsigned> seed("seed", cl::desc("Seed of random inputs"), cl::init(0),
+                              cl::cat(runOptions));
+static cl::opt<bool> emitLLVM("emit-llvm", cl::desc("Print the optimized LLVM IR and exit"),
+                              cl::cat(runOptions));
 static cl::opt<std::string> emitObject("emit-object",
                                        cl::desc("Write the object file (ELF, host CPU) here and exit; "
                                                 "it defines mlopt_invoke_<function> for each public "
-                                                "function"));
-static cl::opt<bool> noDiskCache("no-disk-cache", cl::desc("Neither read nor write the disk cache"));
-static cl::opt<int> optLevel("O", cl::desc("LLVM optimization level"), cl::init(3));
+                                                "function"),
+                                       cl::cat(runOptions));
+static cl::opt<bool> noDiskCache("no-disk-cache",
+                                 cl::desc("Neither read nor write the disk cache"),
+                                 cl::cat(runOptions));
+static cl::opt<int> optLevel("O", cl::desc("LLVM optimization level"), cl::init(3),
+                             cl::cat(runOptions));
 
 namespace {
 
@@ -160,6 +177,7 @@ int main(int argc, char **argv) {
 }
 
 int run(int argc, char **argv) {
+  cl::HideUnrelatedOptions(runOptions);
   cl::ParseCommandLineOptions(argc, argv, "mlopt-run: compile and run an mlopt function\n");
 
   std::string error;
@@ -296,6 +314,8 @@ int run(int argc, char **argv) {
     rt::TensorSpec spec{results[i].dtype, results[i].shape};
     llvm::outs() << "result " << i << ": " << spec.str();
     if (!outputDir.empty()) {
+      if (std::error_code ec = llvm::sys::fs::create_directories(outputDir))
+        return fail(outputDir + ": " + ec.message());
       std::string path = outputDir + "/result" + std::to_string(i) + ".npy";
       if (!rt::writeNpy(path, results[i], error))
         return fail(error);

@@ -143,9 +143,12 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
             raise ValueError("padding='same' with an even kernel span is not supported yet")
         padding = (total[0] // 2, total[1] // 2)
     padding = _pair(padding)
-    if x.ndim != 4 or w.ndim != 4:
+    if x.ndim != 4:
         raise RuntimeError(f"Expected 3D (unbatched) or 4D (batched) input to conv2d, but got "
                            f"input of size: {list(input.shape)}")
+    if w.ndim != 4:
+        raise RuntimeError(f"conv2d: expected a 4D weight (out_channels, in_channels/groups, "
+                           f"kH, kW), but got weight of size: {list(weight.shape)}")
     out = _run("mlopt.conv2d", [x, w.to(x.dtype)],
                {"stride": list(stride), "padding": list(padding),
                 "dilation": list(dilation), "groups": int(groups)})
@@ -160,6 +163,9 @@ def _pool_windows(x, kernel_size, stride, padding, dilation, pad_value):
     sh, sw = _pair(stride if stride not in (None, []) else kernel_size)
     ph, pw = _pair(padding)
     dh, dw = _pair(dilation)
+    if ph > kh // 2 or pw > kw // 2 or min(ph, pw) < 0:
+        raise RuntimeError(f"pad should be at most half of effective kernel size, but got "
+                           f"pad={list((ph, pw))}, kernel_size={list((kh, kw))}")
     n, c, h, w = x.shape
     if ph or pw:
         padded = T.full((n, c, h + 2 * ph, w + 2 * pw), pad_value, dtype=x.dtype)
