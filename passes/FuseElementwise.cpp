@@ -39,10 +39,21 @@ bool isFusible(Operation *op) {
 
 /// The cost rule for recomputation: an elementwise generic of at most 16
 /// ops with at most one transcendental (exp, log, tanh, erf, pow, ...) or
-/// division. Anything heavier is computed once and read from memory.
+/// division, that reads at most one full-size input (others are broadcast
+/// rows or scalars). Anything heavier is computed once and read from
+/// memory. Reading two full-size inputs to save reading one is no saving:
+/// a residual stream (x + a, then + b, ...) recomputed into every
+/// layer_norm that reads it read every earlier layer's output again.
 bool cheapToRecompute(Operation *producer) {
   auto generic = dyn_cast<linalg::GenericOp>(producer);
   if (!generic || generic.getNumReductionLoops() > 0)
+    return false;
+  int fullInputs = 0;
+  for (OpOperand *input : generic.getDpsInputOperands()) {
+    AffineMap map = generic.getMatchingIndexingMap(input);
+    fullInputs += map.isPermutation() && map.getNumDims() == generic.getNumLoops();
+  }
+  if (fullInputs > 1)
     return false;
   int ops = 0, heavy = 0;
   for (Operation &op : generic.getRegion().front().without_terminator()) {

@@ -82,3 +82,20 @@ func.func @keep_heavy(%x: tensor<8x16xf32>) -> (tensor<8xf32>, tensor<8x16xf32>)
   %t = mlopt.mul %h, %h : tensor<8x16xf32>
   return %s, %t : tensor<8xf32>, tensor<8x16xf32>
 }
+
+// -----
+
+// A residual stream: r = x + a reads two full-size inputs, so it is computed
+// once and read back, not recomputed in the reduction (which would read x
+// and a again, and in a deep model every earlier layer's output).
+// CHECK-LABEL: func @keep_two_input_producer
+// CHECK: %[[R:.+]] = linalg.generic {{.+}} iterator_types = ["parallel", "parallel"]} ins(%arg0, %arg1
+// CHECK:   arith.addf
+// CHECK: linalg.generic {{.+}} iterator_types = ["parallel", "reduction"]} ins(%[[R]] : tensor<8x16xf32>)
+// CHECK: linalg.generic {{.+}} ins(%[[R]], %arg2 : tensor<8x16xf32>, tensor<8x16xf32>)
+func.func @keep_two_input_producer(%x: tensor<8x16xf32>, %a: tensor<8x16xf32>, %b: tensor<8x16xf32>) -> (tensor<8xf32>, tensor<8x16xf32>) {
+  %r = mlopt.add %x, %a : tensor<8x16xf32>
+  %s = mlopt.sum %r, dims = [1] : tensor<8x16xf32> -> tensor<8xf32>
+  %t = mlopt.add %r, %b : tensor<8x16xf32>
+  return %s, %t : tensor<8xf32>, tensor<8x16xf32>
+}
