@@ -39,21 +39,25 @@ bool isFusible(Operation *op) {
 
 /// The cost rule for recomputation: an elementwise generic of at most 16
 /// ops with at most one transcendental (exp, log, tanh, erf, pow, ...) or
-/// division, that reads at most one full-size input (others are broadcast
-/// rows or scalars). Anything heavier is computed once and read from
-/// memory. Reading two full-size inputs to save reading one is no saving:
-/// a residual stream (x + a, then + b, ...) recomputed into every
-/// layer_norm that reads it read every earlier layer's output again.
+/// division, that reads one full-size input (others are broadcast rows or
+/// scalars), or two that no generic computes (rmsnorm(x + r) of inputs or
+/// matmul results). Anything else is computed once and read from memory.
+/// The input bound keeps chains from growing: a residual stream (x + a,
+/// then + b, ...) recomputed into every layer_norm that reads it read every
+/// earlier layer's output again, and no two layers' kernels were alike.
 bool cheapToRecompute(Operation *producer) {
   auto generic = dyn_cast<linalg::GenericOp>(producer);
   if (!generic || generic.getNumReductionLoops() > 0)
     return false;
-  int fullInputs = 0;
+  int fullInputs = 0, computed = 0;
   for (OpOperand *input : generic.getDpsInputOperands()) {
     AffineMap map = generic.getMatchingIndexingMap(input);
-    fullInputs += map.isPermutation() && map.getNumDims() == generic.getNumLoops();
+    if (!map.isPermutation() || map.getNumDims() != generic.getNumLoops())
+      continue;
+    ++fullInputs;
+    computed += isa_and_nonnull<linalg::GenericOp>(input->get().getDefiningOp());
   }
-  if (fullInputs > 1)
+  if (fullInputs > 2 || (fullInputs == 2 && computed > 0))
     return false;
   int ops = 0, heavy = 0;
   for (Operation &op : generic.getRegion().front().without_terminator()) {

@@ -85,17 +85,20 @@ func.func @keep_heavy(%x: tensor<8x16xf32>) -> (tensor<8xf32>, tensor<8x16xf32>)
 
 // -----
 
-// A residual stream: r = x + a reads two full-size inputs, so it is computed
-// once and read back, not recomputed in the reduction (which would read x
-// and a again, and in a deep model every earlier layer's output).
-// CHECK-LABEL: func @keep_two_input_producer
-// CHECK: %[[R:.+]] = linalg.generic {{.+}} iterator_types = ["parallel", "parallel"]} ins(%arg0, %arg1
-// CHECK:   arith.addf
-// CHECK: linalg.generic {{.+}} iterator_types = ["parallel", "reduction"]} ins(%[[R]] : tensor<8x16xf32>)
-// CHECK: linalg.generic {{.+}} ins(%[[R]], %arg2 : tensor<8x16xf32>, tensor<8x16xf32>)
-func.func @keep_two_input_producer(%x: tensor<8x16xf32>, %a: tensor<8x16xf32>, %b: tensor<8x16xf32>) -> (tensor<8xf32>, tensor<8x16xf32>) {
-  %r = mlopt.add %x, %a : tensor<8x16xf32>
-  %s = mlopt.sum %r, dims = [1] : tensor<8x16xf32> -> tensor<8xf32>
-  %t = mlopt.add %r, %b : tensor<8x16xf32>
-  return %s, %t : tensor<8xf32>, tensor<8x16xf32>
+// A residual stream: x + a (two inputs no generic computes, as in
+// rmsnorm(x + r)) is recomputed in its reduction and fused into the next
+// add; that sum of three is computed once and read back by the next
+// reduction and add, so no kernel reads every earlier layer's output.
+// CHECK-LABEL: func @residual_stream
+// CHECK: linalg.generic {{.+}} iterator_types = ["parallel", "reduction"]} ins(%arg0, %arg1 :
+// CHECK: %[[R2:.+]] = linalg.generic {{.+}} iterator_types = ["parallel", "parallel"]} ins(%arg0, %arg1, %arg2 :
+// CHECK: linalg.generic {{.+}} iterator_types = ["parallel", "reduction"]} ins(%[[R2]] : tensor<8x16xf32>)
+// CHECK: linalg.generic {{.+}} ins(%[[R2]], %arg3 : tensor<8x16xf32>, tensor<8x16xf32>)
+func.func @residual_stream(%x: tensor<8x16xf32>, %a: tensor<8x16xf32>, %b: tensor<8x16xf32>, %c: tensor<8x16xf32>) -> (tensor<8xf32>, tensor<8xf32>, tensor<8x16xf32>) {
+  %r1 = mlopt.add %x, %a : tensor<8x16xf32>
+  %s1 = mlopt.sum %r1, dims = [1] : tensor<8x16xf32> -> tensor<8xf32>
+  %r2 = mlopt.add %r1, %b : tensor<8x16xf32>
+  %s2 = mlopt.sum %r2, dims = [1] : tensor<8x16xf32> -> tensor<8xf32>
+  %t = mlopt.add %r2, %c : tensor<8x16xf32>
+  return %s1, %s2, %t : tensor<8xf32>, tensor<8xf32>, tensor<8x16xf32>
 }
