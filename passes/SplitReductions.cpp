@@ -72,9 +72,11 @@ struct SplitReductionsPass : mlopt::impl::SplitReductionsBase<SplitReductionsPas
           !op.hasPureTensorSemantics() || op.hasDynamicShape() ||
           linalg::isaContractionOpInterface(op))
         return;
-      // keepdim results index a size-1 dim with a constant: upstream's split
-      // does not handle that map.
-      if (!op.getMatchingIndexingMap(op.getDpsInitOperand(0)).isProjectedPermutation())
+      // keepdim results, and inputs read through one (var's mean), index a
+      // size-1 dim with a constant: upstream's split does not handle such
+      // maps (it made invalid IR and a crash).
+      if (!llvm::all_of(op.getIndexingMapsArray(),
+                        [](AffineMap map) { return map.isProjectedPermutation(); }))
         return;
       SmallVector<int64_t> ranges = op.getStaticLoopRanges();
       int64_t results = 1, size = 1;

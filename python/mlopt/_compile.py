@@ -112,6 +112,7 @@ class _Tracer:
         self.concrete = {}    # id(tensor) -> (tensor, its _Traced input)
         self.device = "cpu"   # where the traced values live: the device of the inputs
         self.replayed_random = []  # random tensors a replayed call drew, in order
+        self.refuse_leaf_updates = False  # @compile traces: as eager, see input()
 
     def input(self, t, dynamic=(), leaf=None):
         """A traced input; dims in `dynamic` (>= 2) get a symbol shared by
@@ -125,6 +126,9 @@ class _Tracer:
                 sym.source, sym.dim = traced._value.id, d
             sym.positions.add((leaf, d))
         traced._origin = self.inputs
+        # In @compile, as in eager, a leaf that requires grad refuses in-place
+        # updates in grad mode (replays for eager backward do not check).
+        traced._grad_leaf = self.refuse_leaf_updates and t.requires_grad and t.is_leaf
         self.inputs += 1
         return traced
 
@@ -266,6 +270,7 @@ class _Traced(Tensor):
         self._tracer = tracer
         self._value = value
         self._origin = None  # the input this tensor is (for in-place updates)
+        self._grad_leaf = False  # an input that is a leaf requiring grad
         self._buf = None
         self.requires_grad = False
         self.grad = None
@@ -298,6 +303,9 @@ class _Traced(Tensor):
             written = node._scatter(node._base, node)
             node._base._value, node._base._sym = written._value, written._sym
             node = node._base
+        if node._grad_leaf and _autograd().is_grad_enabled():
+            raise RuntimeError("a leaf Variable that requires grad is being used in an "
+                               "in-place operation.")
         if node._origin is not None:
             self._tracer.mutated[node._origin] = node
         node._refresh(written=self)
@@ -692,9 +700,9 @@ class CompiledFunction:
         floating output records a node whose replay traces the function again
         with the random numbers this call drew (eager autograd replays nodes
         into one gradient trace, compiled and cached). A function that calls
-        backward() or updates inputs itself (a training step) is not
-        replayed: its outputs are returned as they are."""
-        if not (entry.written or entry.grad_targets):
+        backward() itself (a training step) is not replayed: its outputs
+        are returned as they are."""
+        if not entry.grad_targets:
             drawn = [v for x, v in zip(entry.lifted, lifted_values)
                      if callable(x) and not isinstance(x, _GradOf)]
             autograd = _autograd()
@@ -708,6 +716,7 @@ class CompiledFunction:
         leaves = []
         spec = _flatten((args, kwargs), leaves)
         tracer = _Tracer()
+        tracer.refuse_leaf_updates = True
         if any(t._buf.device == "cuda" for t in leaves):
             tracer.device = "cuda"
         # The leaves are the trace's first inputs, in order (lifted ones follow).

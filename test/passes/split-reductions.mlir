@@ -64,3 +64,18 @@ func.func @keepdim(%x: tensor<4x65536xf32>) -> tensor<4x1xf32> {
   %r = mlopt.sum %x, dims = [1] keepdim : tensor<4x65536xf32> -> tensor<4x1xf32>
   return %r : tensor<4x1xf32>
 }
+
+// -----
+
+// An input read through a constant index (var: the mean of a keepdim
+// reduction, broadcast back) is left alone too.
+// CHECK-LABEL: func @centered
+// CHECK-NOT: tensor.expand_shape
+// CHECK: return
+func.func @centered(%x: tensor<65536xf32>, %m: tensor<1xf32>) -> tensor<f32> {
+  %b = mlopt.broadcast_in_dim %m, dims = [0] : tensor<1xf32> -> tensor<65536xf32>
+  %d = mlopt.sub %x, %b : tensor<65536xf32>
+  %s = mlopt.mul %d, %d : tensor<65536xf32>
+  %r = mlopt.sum %s, dims = [0] : tensor<65536xf32> -> tensor<f32>
+  return %r : tensor<f32>
+}
