@@ -529,6 +529,11 @@ def _replay(loss, gradient):
 
 
 def backward(tensor, gradient=None, retain_graph=None, create_graph=False):
+    if create_graph and not isinstance(tensor, _compile._Traced):
+        raise NotImplementedError(
+            "backward(create_graph=True) is not supported in eager mode yet: take "
+            "higher-order gradients with mlopt.grad (composable), or call backward() "
+            "inside @mlopt.compile")
     if gradient is None and tensor.numel() != 1:
         raise RuntimeError("grad can be implicitly created only for scalar outputs")
     if isinstance(tensor, _compile._Traced):

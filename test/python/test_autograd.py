@@ -711,3 +711,13 @@ def test_integer_and_bool_results_do_not_require_grad():
     with pytest.raises(RuntimeError, match="only Tensors of floating point"):
         t.requires_grad = True
     assert mlopt.ones(2, dtype=mlopt.float16, requires_grad=True).requires_grad
+
+
+def test_unsupported_backward_options_and_flags_raise():
+    x = mlopt.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(NotImplementedError, match="create_graph"):
+        (x * x).sum().backward(create_graph=True)
+    with pytest.raises(RuntimeError, match="only change requires_grad flags of leaf"):
+        (x * 2).requires_grad_(False)
+    x.requires_grad_(False)  # a leaf may
+    assert not x.requires_grad

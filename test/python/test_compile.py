@@ -613,3 +613,27 @@ def test_long_eager_sums_are_accurate():
     assert abs(x.sum().item() - exact) / exact < 2e-6
     np.testing.assert_allclose(x.reshape(4, -1).mean(1).numpy(), 0.1, rtol=2e-6)
     np.testing.assert_allclose(x.sum(1).numpy(), 204.8, rtol=1e-6)  # rows: not split
+
+
+def test_backward_through_compiled_losses_that_fill_tensors_they_create():
+    """cross_entropy and log_softmax write into tensors they create (zeros,
+    masks): their compiled outputs still reach the inputs."""
+    rng = np.random.default_rng(2)
+    x = mlopt.tensor(rng.standard_normal((4, 3)).astype(np.float32), requires_grad=True)
+    t = mlopt.tensor([0, 2, 1, 1])
+    grads = []
+    for f in (lambda x, t: F.cross_entropy(x, t, label_smoothing=0.1),
+              mlopt.compile(lambda x, t: F.cross_entropy(x, t, label_smoothing=0.1))):
+        x.grad = None
+        f(x, t).backward()
+        grads.append(x.grad.numpy().copy())
+    np.testing.assert_allclose(grads[1], grads[0], rtol=1e-5, atol=1e-7)
+
+
+def test_in_place_update_of_a_leaf_that_requires_grad_raises_under_compile():
+    x = mlopt.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        mlopt.compile(lambda t: t.add_(1))(x)
+    with mlopt.no_grad():
+        mlopt.compile(lambda t: t.add_(1))(x)  # as optimizers do
+    assert x.tolist() == [2.0, 2.0, 2.0]

@@ -1934,3 +1934,67 @@ def test_numpy_scalars_keep_their_dtype_and_grad_shapes_are_checked():
         w.grad = mlopt.ones(5)
     w.grad = mlopt.ones(3)
     assert w.grad.tolist() == [1.0, 1.0, 1.0]
+
+
+def test_composite_functions_match_numpy():
+    """masked_fill, chunk, split, gather, index_select, tril/triu, eye,
+    one_hot, pad: composites of other ops (python/mlopt/_composites.py)."""
+    a = np.arange(12, dtype=np.float32).reshape(3, 4)
+    t = mlopt.from_numpy(a.copy())
+    np.testing.assert_array_equal(t.masked_fill(t > 5, -1.0).numpy(), np.where(a > 5, -1, a))
+    assert [c.shape for c in t.chunk(2, 1)] == [(3, 2), (3, 2)]
+    assert [c.shape for c in t.chunk(3)] == [(1, 4)] * 3
+    assert [c.shape for c in t.split([1, 3], 1)] == [(3, 1), (3, 3)]
+    assert [c.shape for c in mlopt.split(t, 2)] == [(2, 4), (1, 4)]
+    with pytest.raises(RuntimeError, match="sum exactly to 4"):
+        t.split([1, 2], 1)
+    idx = mlopt.tensor([[0, 3], [1, 1], [2, 0]])
+    np.testing.assert_array_equal(t.gather(1, idx).numpy(), np.take_along_axis(a, idx.numpy(), 1))
+    np.testing.assert_array_equal(t.index_select(1, mlopt.tensor([3, 0])).numpy(), a[:, [3, 0]])
+    np.testing.assert_array_equal(mlopt.tril(t).numpy(), np.tril(a))
+    np.testing.assert_array_equal(mlopt.triu(t, 1).numpy(), np.triu(a, 1))
+    np.testing.assert_array_equal(mlopt.eye(3, 2).numpy(), np.eye(3, 2, dtype=np.float32))
+    np.testing.assert_array_equal(mlopt.nn.functional.one_hot(mlopt.tensor([0, 2])).numpy(),
+                                  np.eye(3, dtype=np.int64)[[0, 2]])
+    pad = mlopt.nn.functional.pad
+    np.testing.assert_array_equal(pad(t, (1, 2)).numpy(), np.pad(a, ((0, 0), (1, 2))))
+    np.testing.assert_array_equal(pad(t, (1, -1, -1, 0), value=7.0).numpy(),
+                                  np.pad(a[1:, :-1], ((0, 0), (1, 0)), constant_values=7))
+    e = t.clone()
+    e.exp_()
+    np.testing.assert_allclose(e.numpy(), np.exp(a), rtol=1e-6)
+    np.testing.assert_allclose(t.softmax(-1).numpy().sum(-1), 1, rtol=1e-6)
+    assert t.relu().tolist() == t.tolist()
+
+
+def test_composites_differentiate_and_compile():
+    a = np.arange(12, dtype=np.float32).reshape(3, 4)
+    idx = mlopt.tensor([[0, 3], [1, 1], [2, 0]])
+    x = mlopt.tensor(a, requires_grad=True)
+    F = mlopt.nn.functional
+    (x.gather(1, idx).sum() + F.pad(x, (1, 1)).sum() + x.masked_fill(x > 5, 0.0).sum()
+     + mlopt.tril(x).sum()).backward()
+    want = np.zeros_like(a)
+    np.add.at(want, (np.arange(3)[:, None], idx.numpy()), 1)
+    want += 1 + (a <= 5) + np.tril(np.ones_like(a))
+    np.testing.assert_array_equal(x.grad.numpy(), want)
+    t = mlopt.from_numpy(a)
+    f = mlopt.compile(lambda x: F.pad(x, (1, 1)).relu().softmax(-1) + mlopt.tril(x).sum())
+    np.testing.assert_allclose(f(t).numpy(),
+                               (F.pad(t, (1, 1)).relu().softmax(-1) + mlopt.tril(t).sum()).numpy(),
+                               rtol=1e-6)
+    assert not f.reasons
+
+
+def test_tensors_pickle_and_deepcopy():
+    import copy
+    import pickle
+    t = mlopt.tensor([[1.5, -2.0]], dtype=mlopt.float64)
+    u = pickle.loads(pickle.dumps(t))
+    assert u.dtype == mlopt.float64 and u.tolist() == t.tolist()
+    w = mlopt.ones(2, requires_grad=True)
+    w2 = copy.deepcopy(w)
+    assert w2.requires_grad and w2.is_leaf and w2.tolist() == [1.0, 1.0]
+    with mlopt.no_grad():
+        w2.add_(1)
+    assert w.tolist() == [1.0, 1.0] and w2.tolist() == [2.0, 2.0]

@@ -8,6 +8,7 @@ small op set.
 import math
 
 from .. import _compile
+from .._composites import one_hot, pad  # noqa: F401  (composites of other ops)
 from .. import _dtype as dt
 from .. import _tensor as T
 from .._tensor import _as_tensor, _run

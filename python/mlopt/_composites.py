@@ -1,0 +1,245 @@
+"""PyTorch functions and Tensor methods built from other mlopt ops.
+
+Each is a composite of ops that already have kernels, shape rules and
+gradients, so eager, @compile and autograd handle them with nothing new
+(one definition per op stays in the dialect)."""
+
+import copy as _copy
+
+import numpy as np
+
+from . import _dtype as dt
+from . import _tensor as T
+from ._tensor import Tensor
+
+
+def _norm_dim(dim, ndim):
+    return T._norm_dim(dim, ndim)
+
+
+def masked_fill(input, mask, value):
+    """input with `value` where `mask` (broadcast to input) is true."""
+    value = value if isinstance(value, Tensor) else T.tensor(value, dtype=input.dtype)
+    return T.where(mask, value.to(input.dtype), input)
+
+
+def chunk(input, chunks, dim=0):
+    """Up to `chunks` views of ceil(size / chunks) along dim (the last smaller)."""
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    size = input.shape[_norm_dim(dim, input.ndim)]
+    step = max(1, -(-size // chunks))
+    return split(input, step, dim)
+
+
+def split(input, split_size_or_sections, dim=0):
+    """Views of `split_size` along dim (the last smaller), or of the given sizes."""
+    d = _norm_dim(dim, input.ndim)
+    size = input.shape[d]
+    if isinstance(split_size_or_sections, int):
+        step = split_size_or_sections
+        if step <= 0:
+            raise RuntimeError(f"split expects split_size be non-negative, but got split_size={step}")
+        sizes = [min(step, size - start) for start in range(0, size, step)] or [0]
+    else:
+        sizes = list(split_size_or_sections)
+        if sum(sizes) != size:
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {size} "
+                               f"(input tensor's size at dimension {d}), but got "
+                               f"split_sizes={sizes}")
+    out, start = [], 0
+    for n in sizes:
+        index = [slice(None)] * input.ndim
+        index[d] = slice(start, start + n)
+        out.append(input[tuple(index)])
+        start += n
+    return tuple(out)
+
+
+def gather(input, dim, index):
+    """out[..., i, ...] = input[..., index[..., i, ...], ...] along dim."""
+    d = _norm_dim(dim, input.ndim)
+    if index.ndim != input.ndim:
+        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+    if index.dtype not in (dt.int64, dt.int32):
+        raise RuntimeError("gather(): Expected dtype int64 for index")
+    for k in range(input.ndim):
+        if k != d and index.shape[k] > input.shape[k]:
+            raise RuntimeError(f"Size does not match at dimension {k} expected index "
+                               f"{list(index.shape)} to be smaller than self "
+                               f"{list(input.shape)} apart from dimension {d}")
+    parts = []
+    for k in range(input.ndim):
+        if k == d:
+            parts.append(index)
+        else:
+            shape = [1] * input.ndim
+            shape[k] = index.shape[k]
+            parts.append(T.arange(index.shape[k]).reshape(shape))
+    return input[tuple(parts)]
+
+
+def index_select(input, dim, index):
+    d = _norm_dim(dim, input.ndim)
+    if index.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    where = [slice(None)] * input.ndim
+    where[d] = index.reshape(-1)
+    return input[tuple(where)]
+
+
+def _triangle(input, diagonal, lower):
+    if input.ndim < 2:
+        raise RuntimeError(f"{'tril' if lower else 'triu'}: input tensor must have at least "
+                           f"2 dimensions")
+    rows, cols = input.shape[-2], input.shape[-1]
+    i = T.arange(rows).reshape(rows, 1)
+    j = T.arange(cols).reshape(1, cols)
+    keep = (j - i <= diagonal) if lower else (j - i >= diagonal)
+    return T.where(keep, input, T.zeros([], dtype=input.dtype))
+
+
+def tril(input, diagonal=0):
+    return _triangle(input, diagonal, True)
+
+
+def triu(input, diagonal=0):
+    return _triangle(input, diagonal, False)
+
+
+def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+    m = n if m is None else m
+    out = (T.arange(n).reshape(n, 1) == T.arange(m).reshape(1, m)).to(
+        dtype or dt.get_default_dtype())
+    if device is not None:
+        out = out.to(device)
+    return out.requires_grad_(requires_grad)
+
+
+def reshape(input, shape):
+    return input.reshape(shape)
+
+
+def one_hot(tensor, num_classes=-1):
+    """torch.nn.functional.one_hot: int64 vectors with a 1 at each class."""
+    if tensor.dtype is not dt.int64:
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if num_classes == -1:
+        num_classes = int(tensor.max().item()) + 1 if tensor.numel() else 0
+    if tensor.numel() and (int(tensor.min().item()) < 0 or
+                           int(tensor.max().item()) >= num_classes):
+        raise RuntimeError("Class values must be smaller than num_classes." if
+                           int(tensor.min().item()) >= 0 else
+                           "Class values must be non-negative.")
+    return (tensor.unsqueeze(-1) == T.arange(num_classes)).long()
+
+
+def pad(input, pad, mode="constant", value=None):
+    """torch.nn.functional.pad, constant mode: `pad` lists (before, after)
+    pairs from the last dim backwards; negative entries crop."""
+    if mode != "constant":
+        raise NotImplementedError(f"pad: mode '{mode}' is not supported yet (only 'constant')")
+    if len(pad) % 2 or len(pad) // 2 > input.ndim:
+        raise RuntimeError(f"Padding length must be divisible by 2 and at most twice the "
+                           f"input's dims, got {len(pad)} for {input.ndim} dims")
+    shape = list(input.shape)
+    crop, place = [slice(None)] * input.ndim, [slice(None)] * input.ndim
+    for k in range(len(pad) // 2):
+        d = input.ndim - 1 - k
+        before, after = pad[2 * k], pad[2 * k + 1]
+        size = shape[d]
+        crop[d] = slice(max(0, -before), size - max(0, -after))
+        kept = crop[d].stop - crop[d].start
+        if kept < 0 or size + before + after < 0:
+            raise RuntimeError(f"pad: padding {list(pad)} would give a negative size")
+        place[d] = slice(max(0, before), max(0, before) + kept)
+        shape[d] = size + before + after
+    out = T.full(shape, 0 if value is None else value, dtype=input.dtype)
+    out[tuple(place)] = input[tuple(crop)]
+    return out
+
+
+# ---- Tensor methods --------------------------------------------------------
+
+def _relu(self):
+    from .nn import functional as F
+    return F.relu(self)
+
+
+def _relu_(self):
+    from .nn import functional as F
+    return F.relu(self, inplace=True)
+
+
+def _softmax(self, dim, dtype=None):
+    from .nn import functional as F
+    return F.softmax(self if dtype is None else self.to(dtype), dim)
+
+
+def _log_softmax(self, dim, dtype=None):
+    from .nn import functional as F
+    return F.log_softmax(self if dtype is None else self.to(dtype), dim)
+
+
+def _masked_fill_(self, mask, value):
+    return self._inplace(lambda: masked_fill(self, mask, value))
+
+
+def _unary_inplace(name):
+    def method(self, *args, **kwargs):
+        return self._inplace(lambda: getattr(T, name)(self, *args, **kwargs))
+    method.__name__ = name + "_"
+    return method
+
+
+def _data(self):
+    """The same memory without autograd history (as .detach())."""
+    return self.detach()
+
+
+def _set_data(self, value):
+    with_grad = self.requires_grad
+    self._buf = value._buf
+    self._requires_grad = with_grad
+
+
+def _reduce(self):
+    """pickle: the values, dtype and requires_grad (CPU)."""
+    host = self.detach().cpu()
+    values = host.float().numpy() if host.dtype is dt.bfloat16 else host.numpy()
+    return (_rebuild, (np.array(values), self.dtype.mlir, self.requires_grad))
+
+
+def _rebuild(values, dtype_name, requires_grad):
+    out = T.tensor(values, dtype=dt.BY_MLIR[dtype_name])
+    return out.requires_grad_(requires_grad) if requires_grad else out
+
+
+def _deepcopy(self, memo):
+    out = self.detach().clone()
+    if self.requires_grad:
+        out.requires_grad_(True)
+    if self.grad is not None:
+        out.grad = _copy.deepcopy(self.grad, memo)
+    memo[id(self)] = out
+    return out
+
+
+def _install():
+    for name, fn in {"masked_fill": masked_fill, "chunk": chunk, "split": split,
+                     "gather": gather, "index_select": index_select, "tril": tril,
+                     "triu": triu, "relu": _relu, "relu_": _relu_, "softmax": _softmax,
+                     "log_softmax": _log_softmax, "masked_fill_": _masked_fill_,
+                     "__reduce__": _reduce, "__deepcopy__": _deepcopy}.items():
+        if not hasattr(Tensor, name) or name in ("__reduce__", "__deepcopy__"):
+            setattr(Tensor, name, fn)
+    for name in ["exp", "log", "sqrt", "rsqrt", "sin", "cos", "tanh", "sigmoid", "abs",
+                 "neg", "floor", "ceil", "round", "trunc", "reciprocal", "square", "clamp",
+                 "pow", "div", "sub", "mul", "log1p", "expm1", "sign"]:
+        if not hasattr(Tensor, name + "_"):
+            setattr(Tensor, name + "_", _unary_inplace(name))
+    if not hasattr(Tensor, "data"):
+        Tensor.data = property(_data, _set_data)
+
+
+_install()
