@@ -706,9 +706,11 @@ class CompiledFunction:
             drawn = [v for x, v in zip(entry.lifted, lifted_values)
                      if callable(x) and not isinstance(x, _GradOf)]
             autograd = _autograd()
+            shared = {}  # one replay per gradient trace serves every output
             for k, out in enumerate(results):
                 if out.dtype.is_floating_point and entry.out_alias[k] is None:
-                    autograd.record(out, functools.partial(_replay_output, self.fn, k, drawn),
+                    autograd.record(out, functools.partial(_replay_output, self.fn, k, drawn,
+                                                           shared),
                                     (args, kwargs, entry.captured))
         return _unflatten(entry.out_spec, results)
 
@@ -915,19 +917,22 @@ def _autograd():
     return module
 
 
-def _replay_output(fn, k, drawn, args, kwargs, captured):
+def _replay_output(fn, k, drawn, shared, args, kwargs, captured):
     """Output k of fn(*args, **kwargs), traced into a gradient trace: the
     replay of a compiled call's output, drawing the random tensors `drawn`
-    that the call drew. `captured` is there for the tape (the captured
-    tensors are leaves of the call); fn reads them itself."""
+    that the call drew. The call's outputs share one replay per gradient
+    trace (`shared`). `captured` is there for the tape (the captured tensors
+    are leaves of the call); fn reads them itself."""
     tracer = _active()
-    saved, tracer.replayed_random = tracer.replayed_random, list(drawn)
-    try:
-        outs = []
-        _flatten(fn(*args, **kwargs), outs)
-    finally:
-        tracer.replayed_random = saved
-    return outs[k]
+    if shared.get("tracer") is not tracer:
+        saved, tracer.replayed_random = tracer.replayed_random, list(drawn)
+        try:
+            outs = []
+            _flatten(fn(*args, **kwargs), outs)
+        finally:
+            tracer.replayed_random = saved
+        shared["tracer"], shared["outs"] = tracer, outs
+    return shared["outs"][k]
 
 
 def _dump(name, ir):
