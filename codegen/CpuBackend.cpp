@@ -356,38 +356,29 @@ private:
   ScopedDiagnosticHandler handler;
 };
 
+/// This machine's physical memory, in bytes.
+uint64_t machineMemory() {
+  long pages = sysconf(_SC_PHYS_PAGES), pageSize = sysconf(_SC_PAGESIZE);
+  return pages > 0 && pageSize > 0 ? uint64_t(pages) * pageSize : 1ull << 40;
+}
+
 /// Every static tensor in `module` fits in this machine's memory: a result,
 /// constant or intermediate larger than that (or whose byte count overflows)
 /// cannot be computed, and its size arithmetic in the lowered code would
 /// wrap. Reports the first one at its location.
 bool checkTensorSizes(ModuleOp module, std::string &error) {
-  long pages = sysconf(_SC_PHYS_PAGES), pageSize = sysconf(_SC_PAGESIZE);
-  uint64_t memory = pages > 0 && pageSize > 0 ? uint64_t(pages) * pageSize : 1ull << 40;
-  auto fits = [&](Type type) {
-    auto tensor = dyn_cast<RankedTensorType>(type);
-    if (!tensor)
-      return true;
-    uint64_t bytes = std::max<uint64_t>(1, tensor.getElementTypeBitWidth() / 8);
-    for (int64_t dim : tensor.getShape()) {
-      if (ShapedType::isDynamic(dim) || dim == 0)
-        return true; // checked at run time, against the inputs / empty
-      if (__builtin_mul_overflow(bytes, static_cast<uint64_t>(dim), &bytes))
-        return false;
-    }
-    return bytes <= memory;
-  };
   DiagnosticText diagnostics(module.getContext());
   WalkResult walk = module.walk([&](Operation *op) {
     for (Type type : op->getResultTypes())
-      if (!fits(type)) {
+      if (!CpuBackend::fitsInMemory(type)) {
         op->emitError() << type << " does not fit in this machine's memory ("
-                        << (memory >> 20) << " MiB)";
+                        << (machineMemory() >> 20) << " MiB)";
         return WalkResult::interrupt();
       }
     for (Region &region : op->getRegions())
       for (Block &block : region)
         for (BlockArgument arg : block.getArguments())
-          if (!fits(arg.getType())) {
+          if (!CpuBackend::fitsInMemory(arg.getType())) {
             emitError(arg.getLoc()) << "argument of type " << arg.getType()
                                     << " does not fit in this machine's memory";
             return WalkResult::interrupt();
@@ -640,6 +631,20 @@ bool CpuBackend::emitLLVMIR(ModuleOp module, const CpuCompileOptions &options,
   llvm::raw_string_ostream os(llvmIR);
   llvmModule->print(os, nullptr);
   return true;
+}
+
+bool CpuBackend::fitsInMemory(Type type) {
+  auto tensor = dyn_cast<RankedTensorType>(type);
+  if (!tensor)
+    return true;
+  uint64_t bytes = std::max<uint64_t>(1, tensor.getElementTypeBitWidth() / 8);
+  for (int64_t dim : tensor.getShape()) {
+    if (ShapedType::isDynamic(dim) || dim == 0)
+      return true; // checked at run time, against the inputs / empty
+    if (__builtin_mul_overflow(bytes, static_cast<uint64_t>(dim), &bytes))
+      return false;
+  }
+  return bytes <= machineMemory();
 }
 
 void CpuBackend::clearMemoryCache() {

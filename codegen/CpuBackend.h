@@ -53,6 +53,10 @@ private:
 
 class CpuBackend {
 public:
+  /// Whether a static tensor of `type` fits in this machine's memory (its
+  /// byte count neither overflows nor exceeds physical memory); dynamic
+  /// and non-tensor types do.
+  static bool fitsInMemory(Type type);
   /// Compiles `module` (mlopt dialect; it is not modified). A failure
   /// returns null with `error` holding the located diagnostics.
   static std::shared_ptr<CompiledModule> compile(ModuleOp module,

@@ -4,6 +4,8 @@
 
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/Operation.h"
 #include "llvm/ADT/ArrayRef.h"
 #include <optional>
 
@@ -77,6 +79,30 @@ inline RankedTensorType rankedOrError(std::optional<Location> loc, Type type,
   if (!tensor)
     (void)emitOptionalError(loc, what, " must be a ranked tensor, got ", type);
   return tensor;
+}
+
+/// The result shape of an op with `sizes` for its dynamic dims, with each
+/// dynamic dim whose size operand is a constant filled in: after inputs are
+/// specialized (mlopt-run, tensor.dim folded), shape rules then catch what
+/// would fail at run time. A negative constant size is an error.
+inline FailureOr<SmallVector<int64_t>> knownShape(Operation *op, ValueRange sizes,
+                                           RankedTensorType result) {
+  SmallVector<int64_t> shape(result.getShape());
+  if (static_cast<int64_t>(sizes.size()) != result.getNumDynamicDims())
+    return shape; // reported by verifyDynamicSizes
+  auto size = sizes.begin();
+  for (int64_t &dim : shape) {
+    if (!ShapedType::isDynamic(dim))
+      continue;
+    APInt value;
+    if (matchPattern(*size++, m_ConstantInt(&value))) {
+      if (value.isNegative())
+        return op->emitOpError("has a negative size ") << value.getSExtValue()
+                                                       << " for " << result;
+      dim = value.getSExtValue();
+    }
+  }
+  return shape;
 }
 
 } // namespace mlir::mlopt

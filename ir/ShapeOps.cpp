@@ -21,30 +21,6 @@ LogicalResult verifyDynamicSizes(Operation *op, ValueRange sizes,
   return success();
 }
 
-/// The result shape with each dynamic dim whose size operand is a constant
-/// filled in: after inputs are specialized (mlopt-run, tensor.dim folded),
-/// the shape rules below then catch what would fail at run time. A negative
-/// constant size is an error.
-FailureOr<SmallVector<int64_t>> knownShape(Operation *op, ValueRange sizes,
-                                           RankedTensorType result) {
-  SmallVector<int64_t> shape(result.getShape());
-  if (static_cast<int64_t>(sizes.size()) != result.getNumDynamicDims())
-    return shape; // reported by verifyDynamicSizes
-  auto size = sizes.begin();
-  for (int64_t &dim : shape) {
-    if (!ShapedType::isDynamic(dim))
-      continue;
-    APInt value;
-    if (matchPattern(*size++, m_ConstantInt(&value))) {
-      if (value.isNegative())
-        return op->emitOpError("has a negative size ") << value.getSExtValue()
-                                                       << " for " << result;
-      dim = value.getSExtValue();
-    }
-  }
-  return shape;
-}
-
 /// A splat constant folded through a shape op is the same splat of the new
 /// type, when that type is static.
 Attribute reshapeSplat(Attribute operand, Type resultType) {
@@ -422,7 +398,8 @@ LogicalResult ScatterAddOp::inferReturnTypes(MLIRContext *,
 //===----------------------------------------------------------------------===//
 
 LogicalResult IotaOp::verify() {
-  if (failed(verifyDim(getLoc(), getDim(), getType().getRank())))
+  if (failed(verifyDim(getLoc(), getDim(), getType().getRank())) ||
+      failed(knownShape(*this, getDynamicSizes(), getType())))
     return failure();
   return verifyDynamicSizes(*this, getDynamicSizes(), getType());
 }

@@ -134,12 +134,34 @@ DYNAMIC_SIZES = {
   %r = mlopt.broadcast_in_dim %a, dims = [1] sizes(%n, %n) : tensor<?xf32> -> tensor<?x?xf32>
   return %r : tensor<?x?xf32>
 }""", [np.ones(3, np.float32), np.ones(5, np.float32)], "operand dim 0 has size 3 but result dim 1 has size 5"),
+    # n - 5 with n = 3: a negative size.
+    "negative": ("""func.func @f(%a: tensor<?xf32>) -> tensor<?xf32> {
+  %c0 = arith.constant 0 : index
+  %c5 = arith.constant 5 : index
+  %n = tensor.dim %a, %c0 : tensor<?xf32>
+  %m = arith.subi %n, %c5 : index
+  %r = mlopt.iota dim = 0 sizes(%m) : tensor<?xf32>
+  return %r : tensor<?xf32>
+}""", [np.ones(3, np.float32)], "has a negative size -2", 6),
+    # (n, n, n) with n = 3000: 108 GB.
+    "huge": ("""func.func @f(%a: tensor<?xf32>) -> tensor<?x?x?xf32> {
+  %c0 = arith.constant 0 : index
+  %n = tensor.dim %a, %c0 : tensor<?xf32>
+  %r = mlopt.broadcast_in_dim %a, dims = [2] sizes(%n, %n, %n) : tensor<?xf32> -> tensor<?x?x?xf32>
+  return %r : tensor<?x?x?xf32>
+}""", [np.ones(3000, np.float32)], "does not fit in this machine's memory"),
+    "dim out of range": ("""func.func @f(%a: tensor<?xf32>) -> tensor<?xf32> {
+  %c3 = arith.constant 3 : index
+  %n = tensor.dim %a, %c3 : tensor<?xf32>
+  %r = mlopt.iota dim = 0 sizes(%n) : tensor<?xf32>
+  return %r : tensor<?xf32>
+}""", [np.ones(3, np.float32)], "dim 3 is out of range for rank 1", 3),
 }
 
 
 @pytest.mark.parametrize("case", sorted(DYNAMIC_SIZES))
 def test_sizes_read_from_inputs_are_checked_before_running(run, tmp_path, case):
-    text, arrays, message = DYNAMIC_SIZES[case]
+    text, arrays, message, *line = DYNAMIC_SIZES[case]
     src = tmp_path / "f.mlir"
     src.write_text(text)
     args = []
@@ -148,7 +170,7 @@ def test_sizes_read_from_inputs_are_checked_before_running(run, tmp_path, case):
         args.append(f"--input={tmp_path / f'in{i}.npy'}")
     out = run(src, *args)
     assert out.returncode == 1, out.stdout
-    assert message in out.stderr and "f.mlir:4:" in out.stderr
+    assert message in out.stderr and f"f.mlir:{line[0] if line else 4}:" in out.stderr
 
 
 @pytest.mark.parametrize("body, args", [

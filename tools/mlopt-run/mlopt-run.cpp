@@ -13,10 +13,13 @@
 #include "codegen/CpuBackend.h"
 #include "passes/Passes.h"
 #include "ir/MloptDialect.h"
+#include "ir/MloptOps.h"
+#include "ir/OpUtils.h"
 #include "runtime/Npy.h"
 #include "tools/InputChecks.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
@@ -159,7 +162,39 @@ LogicalResult checkInputShapes(ModuleOp module, const std::string &name,
   pm.addPass(mlir::mlopt::createRefineShapes());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(mlir::mlopt::createRefineShapes());
-  return pm.run(*clone);
+  if (failed(pm.run(*clone)))
+    return failure();
+  // Sizes computed from the inputs: each result must fit in memory, and a
+  // dim index must be in range.
+  WalkResult walk = clone->walk([&](Operation *op) {
+    if (auto dim = dyn_cast<tensor::DimOp>(op)) {
+      std::optional<int64_t> index = dim.getConstantIndex();
+      int64_t rank = cast<RankedTensorType>(dim.getSource().getType()).getRank();
+      if (index && (*index < 0 || *index >= rank)) {
+        op->emitError() << "dim " << *index << " is out of range for rank " << rank;
+        return WalkResult::interrupt();
+      }
+      return WalkResult::advance();
+    }
+    FailureOr<SmallVector<int64_t>> shape = failure();
+    if (auto b = dyn_cast<mlir::mlopt::BroadcastInDimOp>(op))
+      shape = mlir::mlopt::knownShape(op, b.getDynamicSizes(), b.getType());
+    else if (auto r = dyn_cast<mlir::mlopt::ReshapeOp>(op))
+      shape = mlir::mlopt::knownShape(op, r.getDynamicSizes(), r.getType());
+    else if (auto i = dyn_cast<mlir::mlopt::IotaOp>(op))
+      shape = mlir::mlopt::knownShape(op, i.getDynamicSizes(), i.getType());
+    else
+      return WalkResult::advance();
+    if (failed(shape))
+      return WalkResult::interrupt();
+    auto type = cast<RankedTensorType>(op->getResult(0).getType()).clone(*shape);
+    if (!mlir::mlopt::CpuBackend::fitsInMemory(type)) {
+      op->emitError() << "result " << type << " does not fit in this machine's memory";
+      return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  return failure(walk.wasInterrupted());
 }
 
 } // namespace
