@@ -8,6 +8,7 @@ import copy as _copy
 
 import numpy as np
 
+from . import _compile
 from . import _dtype as dt
 from . import _tensor as T
 from ._tensor import Tensor
@@ -19,6 +20,9 @@ def _norm_dim(dim, ndim):
 
 def masked_fill(input, mask, value):
     """input with `value` where `mask` (broadcast to input) is true."""
+    if isinstance(value, Tensor) and value.ndim != 0:
+        raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got "
+                           f"tensor with {value.ndim} dimension(s).")
     value = value if isinstance(value, Tensor) else T.tensor(value, dtype=input.dtype)
     return T.where(mask, value.to(input.dtype), input)
 
@@ -27,9 +31,11 @@ def chunk(input, chunks, dim=0):
     """Up to `chunks` views of ceil(size / chunks) along dim (the last smaller)."""
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
-    size = input.shape[_norm_dim(dim, input.ndim)]
-    step = max(1, -(-size // chunks))
-    return split(input, step, dim)
+    d = _norm_dim(dim, input.ndim)
+    size = input.shape[d]
+    if size == 0:  # PyTorch: `chunks` empty pieces
+        return tuple(input for _ in range(chunks))
+    return split(input, -(-size // chunks), dim)
 
 
 def split(input, split_size_or_sections, dim=0):
@@ -38,11 +44,15 @@ def split(input, split_size_or_sections, dim=0):
     size = input.shape[d]
     if isinstance(split_size_or_sections, int):
         step = split_size_or_sections
-        if step <= 0:
+        if step < 0 or (step == 0 and size != 0):
             raise RuntimeError(f"split expects split_size be non-negative, but got split_size={step}")
-        sizes = [min(step, size - start) for start in range(0, size, step)] or [0]
+        sizes = [min(step, size - start) for start in range(0, size, step)] if step else [0]
+        sizes = sizes or [0]
     else:
         sizes = list(split_size_or_sections)
+        if any(n < 0 for n in sizes):
+            raise RuntimeError(f"split_with_sizes expects split_sizes have only non-negative "
+                               f"entries, but got split_sizes={sizes}")
         if sum(sizes) != size:
             raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {size} "
                                f"(input tensor's size at dimension {d}), but got "
@@ -56,8 +66,19 @@ def split(input, split_size_or_sections, dim=0):
     return tuple(out)
 
 
+def _check_indices(index, size, what):
+    """Eager: every index in [0, size), as PyTorch's kernels check (compiled
+    code clamps instead: it cannot raise)."""
+    if _compile._active() is None and index.numel():
+        low, high = int(index.min().item()), int(index.max().item())
+        if low < 0 or high >= size:
+            raise IndexError(f"{what}: index {low if low < 0 else high} is out of bounds "
+                             f"for size {size}")
+
+
 def gather(input, dim, index):
-    """out[..., i, ...] = input[..., index[..., i, ...], ...] along dim."""
+    """out[..., i, ...] = input[..., index[..., i, ...], ...] along dim
+    (the dialect's mlopt.gather, with its gradient rule)."""
     d = _norm_dim(dim, input.ndim)
     if index.ndim != input.ndim:
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
@@ -68,24 +89,19 @@ def gather(input, dim, index):
             raise RuntimeError(f"Size does not match at dimension {k} expected index "
                                f"{list(index.shape)} to be smaller than self "
                                f"{list(input.shape)} apart from dimension {d}")
-    parts = []
-    for k in range(input.ndim):
-        if k == d:
-            parts.append(index)
-        else:
-            shape = [1] * input.ndim
-            shape[k] = index.shape[k]
-            parts.append(T.arange(index.shape[k]).reshape(shape))
-    return input[tuple(parts)]
+    _check_indices(index, input.shape[d], "gather()")
+    return T._run("mlopt.gather", [input, index], {"dim": d})
 
 
 def index_select(input, dim, index):
     d = _norm_dim(dim, input.ndim)
     if index.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
-    where = [slice(None)] * input.ndim
-    where[d] = index.reshape(-1)
-    return input[tuple(where)]
+    if index.dtype not in (dt.int64, dt.int32):
+        raise RuntimeError("index_select(): Expected dtype int32/int64 for index")
+    index = index.reshape(-1)
+    _check_indices(index, input.shape[d], "index_select()")
+    return T._run("mlopt.index_select", [input, index], {"dim": d})
 
 
 def _triangle(input, diagonal, lower):
@@ -126,11 +142,11 @@ def one_hot(tensor, num_classes=-1):
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
     if num_classes == -1:
         num_classes = int(tensor.max().item()) + 1 if tensor.numel() else 0
-    if tensor.numel() and (int(tensor.min().item()) < 0 or
-                           int(tensor.max().item()) >= num_classes):
-        raise RuntimeError("Class values must be smaller than num_classes." if
-                           int(tensor.min().item()) >= 0 else
-                           "Class values must be non-negative.")
+    elif _compile._active() is None and tensor.numel():  # traced: no values to check
+        if int(tensor.min().item()) < 0:
+            raise RuntimeError("Class values must be non-negative.")
+        if int(tensor.max().item()) >= num_classes:
+            raise RuntimeError("Class values must be smaller than num_classes.")
     return (tensor.unsqueeze(-1) == T.arange(num_classes)).long()
 
 
@@ -179,6 +195,14 @@ def _softmax(self, dim, dtype=None):
 def _log_softmax(self, dim, dtype=None):
     from .nn import functional as F
     return F.log_softmax(self if dtype is None else self.to(dtype), dim)
+
+
+def clamp_min(input, min):
+    return T.clamp(input, min=min)
+
+
+def clamp_max(input, max):
+    return T.clamp(input, max=max)
 
 
 def _masked_fill_(self, mask, value):
@@ -230,6 +254,7 @@ def _install():
                      "gather": gather, "index_select": index_select, "tril": tril,
                      "triu": triu, "relu": _relu, "relu_": _relu_, "softmax": _softmax,
                      "log_softmax": _log_softmax, "masked_fill_": _masked_fill_,
+                     "clamp_min": clamp_min, "clamp_max": clamp_max,
                      "__reduce__": _reduce, "__deepcopy__": _deepcopy}.items():
         if not hasattr(Tensor, name) or name in ("__reduce__", "__deepcopy__"):
             setattr(Tensor, name, fn)
@@ -238,6 +263,8 @@ def _install():
                  "pow", "div", "sub", "mul", "log1p", "expm1", "sign"]:
         if not hasattr(Tensor, name + "_"):
             setattr(Tensor, name + "_", _unary_inplace(name))
+    for name, fn in (("clamp_min_", clamp_min), ("clamp_max_", clamp_max)):
+        setattr(Tensor, name, lambda self, bound, fn=fn: self._inplace(lambda: fn(self, bound)))
     if not hasattr(Tensor, "data"):
         Tensor.data = property(_data, _set_data)
 

@@ -156,6 +156,20 @@ DYNAMIC_SIZES = {
   %r = mlopt.iota dim = 0 sizes(%n) : tensor<?xf32>
   return %r : tensor<?xf32>
 }""", [np.ones(3, np.float32)], "dim 3 is out of range for rank 1", 3),
+    # A cast to a size the value does not have would read past it.
+    "cast": ("""func.func @f(%a: tensor<?xf32>) -> tensor<5xf32> {
+  %r = mlopt.exp %a : tensor<?xf32>
+  %s = tensor.cast %r : tensor<?xf32> to tensor<5xf32>
+  return %s : tensor<5xf32>
+}""", [np.ones(3, np.float32)], "casts a value of type 'tensor<3xf32>' to 'tensor<5xf32>'", 3),
+    "division by zero": ("""func.func @f(%a: tensor<?xf32>) -> tensor<?xf32> {
+  %c0 = arith.constant 0 : index
+  %n = tensor.dim %a, %c0 : tensor<?xf32>
+  %z = arith.subi %n, %n : index
+  %m = arith.divsi %n, %z : index
+  %r = mlopt.iota dim = 0 sizes(%m) : tensor<?xf32>
+  return %r : tensor<?xf32>
+}""", [np.ones(3, np.float32)], "divides by zero", 5),
 }
 
 

@@ -1998,3 +1998,31 @@ def test_tensors_pickle_and_deepcopy():
     with mlopt.no_grad():
         w2.add_(1)
     assert w.tolist() == [1.0, 1.0] and w2.tolist() == [2.0, 2.0]
+
+
+def test_composite_edge_cases_match_pytorch():
+    assert len(mlopt.zeros(0).chunk(3)) == 3
+    assert [c.shape for c in mlopt.zeros(0).split(0)] == [(0,)]
+    with pytest.raises(RuntimeError, match="non-negative"):
+        mlopt.arange(6).split([3, -1, 4])
+    with pytest.raises(RuntimeError, match="0-dimensional value tensor"):
+        mlopt.ones(3).masked_fill(mlopt.ones(3) > 0, mlopt.ones(1))
+    with pytest.raises(IndexError, match="out of bounds"):
+        mlopt.gather(mlopt.arange(3.0), 0, mlopt.tensor([-1]))
+    with pytest.raises(IndexError, match="out of bounds"):
+        mlopt.ones(3, 2).index_select(0, mlopt.tensor([3]))
+    x = mlopt.tensor([-1.0, 0.5, 2.0])
+    assert x.clamp_min(0).tolist() == [0.0, 0.5, 2.0] and x.clamp_max(1).tolist() == [-1.0, 0.5, 1.0]
+    x.clamp_min_(0)
+    assert x.tolist() == [0.0, 0.5, 2.0]
+
+
+def test_gather_and_one_hot_trace_without_graph_breaks():
+    x = mlopt.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    idx = mlopt.tensor([[2, 0], [1, 1]])
+    f = mlopt.compile(lambda x, i: x.gather(1, i) * 2, fullgraph=True)
+    assert f(x, idx).tolist() == [[6.0, 2.0], [10.0, 10.0]]
+    g = mlopt.grad(lambda x: (x.gather(1, idx) ** 2).sum())(x)
+    assert g.tolist() == [[2.0, 0.0, 6.0], [0.0, 20.0, 0.0]]
+    h = mlopt.compile(lambda t: mlopt.nn.functional.one_hot(t, 3), fullgraph=True)
+    assert h(mlopt.tensor([2, 0])).tolist() == [[0, 0, 1], [1, 0, 0]]

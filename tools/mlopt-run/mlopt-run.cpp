@@ -18,10 +18,12 @@
 #include "runtime/Npy.h"
 #include "tools/InputChecks.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
@@ -167,6 +169,28 @@ LogicalResult checkInputShapes(ModuleOp module, const std::string &name,
   // Sizes computed from the inputs: each result must fit in memory, and a
   // dim index must be in range.
   WalkResult walk = clone->walk([&](Operation *op) {
+    // A cast to sizes the value does not have (seen through casts).
+    if (auto cast = dyn_cast<tensor::CastOp>(op)) {
+      Value source = cast.getSource();
+      while (auto inner = source.getDefiningOp<tensor::CastOp>())
+        source = inner.getSource();
+      auto from = dyn_cast<RankedTensorType>(source.getType());
+      auto to = dyn_cast<RankedTensorType>(cast.getType());
+      if (from && to && from.getRank() == to.getRank())
+        for (auto [a, b] : llvm::zip(from.getShape(), to.getShape()))
+          if (!ShapedType::isDynamic(a) && !ShapedType::isDynamic(b) && a != b) {
+            op->emitError() << "casts a value of type " << from << " to " << to;
+            return WalkResult::interrupt();
+          }
+      return WalkResult::advance();
+    }
+    // Sizes divided by zero.
+    if (isa<arith::DivSIOp, arith::DivUIOp, arith::RemSIOp, arith::RemUIOp,
+            arith::CeilDivSIOp, arith::CeilDivUIOp, arith::FloorDivSIOp>(op) &&
+        matchPattern(op->getOperand(1), m_Zero())) {
+      op->emitError("divides by zero");
+      return WalkResult::interrupt();
+    }
     if (auto dim = dyn_cast<tensor::DimOp>(op)) {
       std::optional<int64_t> index = dim.getConstantIndex();
       int64_t rank = cast<RankedTensorType>(dim.getSource().getType()).getRank();
