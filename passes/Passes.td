@@ -123,7 +123,8 @@ def SplitReductions : Pass<"mlopt-split-reductions", "func::FuncOp"> {
     relative error of 2.5e-3, where blocks of 4096 give 1e-6 (NumPy's
     pairwise sum 1.5e-7). Row reductions (softmax, layer_norm: many results)
     are left to mlopt-fuse-rows. Adjacent reduction dims are collapsed into
-    one first; keepdim results are left alone. The block is the divisor of
+    one first, and unit dims read through a constant index (keepdim results,
+    var's mean) are dropped first (upstream's fold-unit-extent-dims). The block is the divisor of
     the dim closest to `block`; a dim with none in [block/4, 4 block] is not
     split.
 

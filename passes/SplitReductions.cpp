@@ -15,6 +15,7 @@
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 #include <cmath>
 
@@ -65,28 +66,49 @@ linalg::GenericOp collapseReductionDims(RewriterBase &rewriter, linalg::GenericO
 struct SplitReductionsPass : mlopt::impl::SplitReductionsBase<SplitReductionsPass> {
   using SplitReductionsBase::SplitReductionsBase;
 
+  /// A long reduction with few results, over static shapes.
+  bool worthSplitting(linalg::GenericOp op) {
+    if (op.getNumReductionLoops() < 1 || op.getNumDpsInits() != 1 ||
+        !op.hasPureTensorSemantics() || op.hasDynamicShape() ||
+        linalg::isaContractionOpInterface(op))
+      return false;
+    int64_t results = 1, size = 1;
+    for (auto [range, iterator] :
+         llvm::zip(op.getStaticLoopRanges(), op.getIteratorTypesArray())) {
+      if (iterator == utils::IteratorType::reduction)
+        size *= range;
+      else
+        results *= range;
+    }
+    return size >= minSize && results <= maxResults;
+  }
+
+  static bool plainMaps(linalg::GenericOp op) {
+    return llvm::all_of(op.getIndexingMapsArray(),
+                        [](AffineMap map) { return map.isProjectedPermutation(); });
+  }
+
   void runOnOperation() override {
+    // keepdim results, and inputs read through one (var's mean), index a
+    // size-1 dim with a constant, which upstream's split does not handle (it
+    // made invalid IR): those ops lose their unit dims first (upstream's
+    // fold-unit-extent-dims, on these ops only; reshapes around them).
+    SmallVector<Operation *> unitDims;
+    getOperation().walk([&](linalg::GenericOp op) {
+      if (worthSplitting(op) && !plainMaps(op))
+        unitDims.push_back(op);
+    });
+    if (!unitDims.empty()) {
+      RewritePatternSet patterns(&getContext());
+      linalg::ControlDropUnitDims options;
+      linalg::populateFoldUnitExtentDimsPatterns(patterns, options);
+      GreedyRewriteConfig config;
+      config.strictMode = GreedyRewriteStrictness::ExistingOps;
+      (void)applyOpPatternsAndFold(unitDims, std::move(patterns), config);
+    }
     SmallVector<linalg::GenericOp> candidates;
     getOperation().walk([&](linalg::GenericOp op) {
-      if (op.getNumReductionLoops() < 1 || op.getNumDpsInits() != 1 ||
-          !op.hasPureTensorSemantics() || op.hasDynamicShape() ||
-          linalg::isaContractionOpInterface(op))
-        return;
-      // keepdim results, and inputs read through one (var's mean), index a
-      // size-1 dim with a constant: upstream's split does not handle such
-      // maps (it made invalid IR and a crash).
-      if (!llvm::all_of(op.getIndexingMapsArray(),
-                        [](AffineMap map) { return map.isProjectedPermutation(); }))
-        return;
-      SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-      int64_t results = 1, size = 1;
-      for (auto [range, iterator] : llvm::zip(ranges, op.getIteratorTypesArray())) {
-        if (iterator == utils::IteratorType::reduction)
-          size *= range;
-        else
-          results *= range;
-      }
-      if (size >= minSize && results <= maxResults)
+      if (worthSplitting(op) && plainMaps(op))
         candidates.push_back(op);
     });
     IRRewriter rewriter(&getContext());

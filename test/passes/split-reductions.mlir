@@ -56,10 +56,13 @@ func.func @matrix_sum(%x: tensor<256x256xf32>) -> tensor<f32> {
 
 // -----
 
-// keepdim results (a constant index in the result map) are left alone.
+// keepdim results (a constant index in the result map) lose their unit dim
+// first (upstream's fold-unit-extent-dims on this op), then split.
 // CHECK-LABEL: func @keepdim
-// CHECK-NOT: tensor.expand_shape
-// CHECK: return
+// CHECK: tensor.expand_shape %arg0 {{\[}}[0], [1, 2]] output_shape [4, 16, 4096]
+// CHECK: linalg.generic {{.+}} outs(%{{.+}} : tensor<4x16xf32>)
+// CHECK: linalg.generic {{.+}} ins(%{{.+}} : tensor<4x16xf32>) outs(%{{.+}} : tensor<4xf32>)
+// CHECK: tensor.expand_shape %{{.+}} {{\[}}[0, 1]] output_shape [4, 1]
 func.func @keepdim(%x: tensor<4x65536xf32>) -> tensor<4x1xf32> {
   %r = mlopt.sum %x, dims = [1] keepdim : tensor<4x65536xf32> -> tensor<4x1xf32>
   return %r : tensor<4x1xf32>
@@ -68,10 +71,11 @@ func.func @keepdim(%x: tensor<4x65536xf32>) -> tensor<4x1xf32> {
 // -----
 
 // An input read through a constant index (var: the mean of a keepdim
-// reduction, broadcast back) is left alone too.
+// reduction, broadcast back) becomes a 0-d input, then the sum splits.
 // CHECK-LABEL: func @centered
-// CHECK-NOT: tensor.expand_shape
-// CHECK: return
+// CHECK: %[[M:.+]] = tensor.collapse_shape %arg1 [] : tensor<1xf32> into tensor<f32>
+// CHECK: %[[X:.+]] = tensor.expand_shape %arg0 {{\[}}[0, 1]] output_shape [16, 4096]
+// CHECK: linalg.generic {{.+}} ins(%[[X]], %[[M]] : tensor<16x4096xf32>, tensor<f32>) outs(%{{.+}} : tensor<16xf32>)
 func.func @centered(%x: tensor<65536xf32>, %m: tensor<1xf32>) -> tensor<f32> {
   %b = mlopt.broadcast_in_dim %m, dims = [0] : tensor<1xf32> -> tensor<65536xf32>
   %d = mlopt.sub %x, %b : tensor<65536xf32>
