@@ -467,7 +467,8 @@ def _check(t, node, vertices):
 
 def _replay(loss, gradient):
     """Builds the gradient trace of `loss` from its tape; returns the trace,
-    the leaves it differentiates and the concrete inputs in order."""
+    the tensors whose gradients it computes (leaves, then non-leaves that
+    retain their grad) and the concrete inputs in order."""
     order, seen, vertices = [], set(), {}
 
     def visit(t):  # post-order over the tape, iteratively (deep tapes)
@@ -518,14 +519,16 @@ def _replay(loss, gradient):
                 node = t._node
                 args = sub(node.args, iter(vertices[id(t)]))
                 traced[id(t)] = tracer.lift(node.replay(*args))
+        # Non-leaf tensors that called retain_grad() get their gradient too.
+        retained = [t for t in order if t._node is not None and t._retains_grad]
         grads = tracer.gradients([traced.get(id(loss), loss)], [gradient],
-                                 [traced[id(leaf)] for leaf in leaves])
+                                 [traced[id(t)] for t in leaves + retained])
     finally:
         _compile._state.tracer = previous
     inputs = leaves + [x() if callable(x) else x for x in tracer.lifted]
     tracer.trace.finish([g._value.id for g in grads],
                         cuda=any(t._buf.device == "cuda" for t in inputs))
-    return tracer.trace, leaves, inputs
+    return tracer.trace, leaves + retained, inputs
 
 
 def backward(tensor, gradient=None, retain_graph=None, create_graph=False):

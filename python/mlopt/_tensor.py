@@ -75,6 +75,7 @@ class Tensor:
     # storage's version counter, the root of the storage it views and the
     # root's live views, and whether it is a detach()ed alias.
     _requires_grad = False
+    _retains_grad = False  # a non-leaf whose .grad backward() sets
     _node = None
     _ver = 0
     _hist = None
@@ -306,6 +307,17 @@ class Tensor:
                                "require differentiation use var_no_grad = var.detach().")
         self.requires_grad = bool(requires_grad)
         return self
+
+    def retain_grad(self):
+        """After backward(), this non-leaf's .grad holds its gradient too."""
+        if not self.requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self._node is not None:
+            self._retains_grad = True
+
+    @property
+    def retains_grad(self):
+        return self._retains_grad
 
     @property
     def is_leaf(self):

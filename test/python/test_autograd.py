@@ -721,3 +721,19 @@ def test_unsupported_backward_options_and_flags_raise():
         (x * 2).requires_grad_(False)
     x.requires_grad_(False)  # a leaf may
     assert not x.requires_grad
+
+
+def test_retain_grad_gives_non_leaf_gradients():
+    x = mlopt.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    h = x * x
+    h.retain_grad()
+    assert h.retains_grad and not x.retains_grad
+    (h * 3).sum().backward()
+    assert h.grad.tolist() == [3.0, 3.0, 3.0]
+    assert x.grad.tolist() == [6.0, 12.0, 18.0]
+    e = x.exp()
+    e.retain_grad()
+    (e * e).sum().backward()
+    np.testing.assert_allclose(e.grad.numpy(), 2 * np.exp([1.0, 2.0, 3.0]), rtol=1e-6)
+    with pytest.raises(RuntimeError, match="requires_grad=False"):
+        mlopt.ones(2).retain_grad()
