@@ -24,8 +24,8 @@ from ._tensor import (Size, Tensor, device, broadcast_shapes,  # noqa: F401
                       sub, sum, tanh, tensor, true_divide, trunc, var, where, zeros,
                       zeros_like)
 from . import _indexing  # noqa: F401  (installs Tensor.__getitem__ helpers)
-from ._composites import (chunk, eye, gather, index_select, masked_fill,  # noqa: F401
-                          reshape, split, tril, triu)
+from ._composites import (chunk, einsum, eye, gather, index_select,  # noqa: F401
+                          masked_fill, reshape, split, tril, triu)
 from . import cuda  # noqa: F401
 from . import memory  # noqa: F401
 from ._compile import compile, explain  # noqa: F401

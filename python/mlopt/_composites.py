@@ -5,6 +5,7 @@ gradients, so eager, @compile and autograd handle them with nothing new
 (one definition per op stays in the dialect)."""
 
 import copy as _copy
+import math
 
 import numpy as np
 
@@ -270,3 +271,116 @@ def _install():
 
 
 _install()
+
+
+# ---- einsum ------------------------------------------------------------------
+
+def _einsum_parse(equation, operands):
+    """Letters per operand and of the output, with `...` expanded to fresh
+    symbols outside ASCII (which no subscript can be)."""
+    equation = equation.replace(" ", "")
+    lhs, arrow, rhs = equation.partition("->")
+    terms = lhs.split(",")
+    if len(terms) != len(operands):
+        raise ValueError(f"einsum(): {len(terms)} operand subscripts for {len(operands)} "
+                         f"operands")
+    ellipsis_rank = 0
+    for term, op in zip(terms, operands):
+        if "..." in term:
+            ellipsis_rank = max(ellipsis_rank, op.ndim - (len(term) - 3))
+    fresh = [chr(0x100 + i) for i in range(ellipsis_rank)]  # not ASCII letters
+
+    def expand(term, ndim):
+        if "..." not in term:
+            return list(term)
+        head, tail = term.split("...")
+        k = ndim - len(head) - len(tail)
+        return list(head) + fresh[ellipsis_rank - k:] + list(tail)
+
+    inputs = [expand(t, op.ndim) for t, op in zip(terms, operands)]
+    for letters, op, term in zip(inputs, operands, terms):
+        if len(letters) != op.ndim:
+            raise ValueError(f"einsum(): the number of subscripts in '{term}' does not match "
+                             f"the number of dimensions ({op.ndim}) of its operand")
+        if len(set(letters)) != len(letters):
+            raise NotImplementedError(f"einsum(): repeated subscripts within one operand "
+                                      f"('{term}', a diagonal) are not supported yet")
+        for c in letters:
+            if c.isascii() and not c.isalpha():
+                raise ValueError(f"einsum(): invalid subscript '{c}'")
+    if arrow:
+        head, dots, tail = rhs.partition("...")
+        output = list(head) + (fresh if dots else []) + list(tail)
+    else:  # implicit: the ellipsis dims, then letters seen once, sorted
+        counts = {}
+        for letters in inputs:
+            for c in letters:
+                counts[c] = counts.get(c, 0) + 1
+        output = fresh + sorted(c for c, n in counts.items() if n == 1 and c not in fresh)
+    seen = set(c for letters in inputs for c in letters)
+    for c in output:
+        if c not in seen:
+            raise ValueError(f"einsum(): output subscript '{c}' appears in no operand")
+    return inputs, output
+
+
+def _einsum_sizes(inputs, operands):
+    sizes = {}
+    for letters, op in zip(inputs, operands):
+        for c, n in zip(letters, op.shape):
+            if sizes.get(c, 1) != 1 and n != 1 and sizes[c] != n:
+                raise RuntimeError(f"einsum(): subscript '{c}' has size {n} for one operand "
+                                   f"and {sizes[c]} for another")
+            sizes[c] = max(sizes.get(c, 1), n)
+    return sizes
+
+
+def _einsum_prepare(x, letters, keep, sizes):
+    """x with the letters not in `keep` summed out, broadcast to full sizes."""
+    drop = [i for i, c in enumerate(letters) if c not in keep]
+    if drop:
+        x = x.sum(drop)
+        letters = [c for c in letters if c in keep]
+    full = [sizes[c] for c in letters]
+    if list(x.shape) != full:
+        x = x.expand(full)
+    return x, letters
+
+
+def _einsum_pair(a, la, b, lb, needed, sizes):
+    """The contraction of a and b over their shared letters not `needed`;
+    one batched matmul."""
+    a, la = _einsum_prepare(a, la, set(lb) | needed, sizes)
+    b, lb = _einsum_prepare(b, lb, set(la) | needed, sizes)
+    batch = [c for c in la if c in lb and c in needed]
+    summed = [c for c in la if c in lb and c not in needed]
+    left = [c for c in la if c not in lb]
+    right = [c for c in lb if c not in la]
+    size = lambda letters: math.prod(sizes[c] for c in letters)  # noqa: E731
+    pa = a.permute([la.index(c) for c in batch + left + summed])
+    pb = b.permute([lb.index(c) for c in batch + summed + right])
+    out = pa.reshape(size(batch), size(left), size(summed)) @ \
+        pb.reshape(size(batch), size(summed), size(right))
+    letters = batch + left + right
+    return out.reshape([sizes[c] for c in letters]), letters
+
+
+def einsum(equation, *operands):
+    """torch.einsum: operands contracted left to right, each pair as one
+    batched matmul (permutes and reshapes around it), so eager, compiled and
+    autograd use the matmul kernels. Diagonals ('ii->i') are not supported."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    if not operands:
+        raise ValueError("einsum(): must provide at least one operand")
+    operands = [T._as_tensor(x) for x in operands]
+    inputs, output = _einsum_parse(equation, operands)
+    sizes = _einsum_sizes(inputs, operands)
+    x, letters = operands[0], inputs[0]
+    for k in range(1, len(operands)):
+        needed = set(output) | {c for rest in inputs[k + 1:] for c in rest}
+        x, letters = _einsum_pair(x, letters, operands[k], inputs[k], needed, sizes)
+    x, letters = _einsum_prepare(x, letters, set(output), sizes)
+    if letters != output:
+        x = x.permute([letters.index(c) for c in output])
+    return x

@@ -2026,3 +2026,36 @@ def test_gather_and_one_hot_trace_without_graph_breaks():
     assert g.tolist() == [[2.0, 0.0, 6.0], [0.0, 20.0, 0.0]]
     h = mlopt.compile(lambda t: mlopt.nn.functional.one_hot(t, 3), fullgraph=True)
     assert h(mlopt.tensor([2, 0])).tolist() == [[0, 0, 1], [1, 0, 0]]
+
+
+@pytest.mark.parametrize("equation, shapes", [
+    ("ij,jk->ik", [(3, 4), (4, 5)]), ("bij,bjk->bik", [(2, 3, 4), (2, 4, 5)]),
+    ("ij->ji", [(3, 4)]), ("ij->", [(3, 4)]), ("i,i->", [(5,), (5,)]),
+    ("i,j->ij", [(3,), (4,)]), ("bhqd,bhkd->bhqk", [(2, 3, 4, 5), (2, 3, 6, 5)]),
+    ("ij,jk,kl->il", [(2, 3), (3, 4), (4, 5)]), ("...ij,...jk->...ik", [(2, 3, 4), (2, 4, 5)]),
+    ("ij,jk", [(3, 4), (4, 5)]), ("bi,bi->b", [(4, 6), (4, 6)]), ("ijk->kj", [(2, 3, 4)]),
+    ("ij,kj->ik", [(3, 4), (5, 4)]), ("ij,j->i", [(3, 1), (4,)]),
+])
+def test_einsum_matches_numpy(equation, shapes):
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    got = mlopt.einsum(equation, *[mlopt.from_numpy(a) for a in arrays])
+    want = np.einsum(equation, *[np.broadcast_to(a, (3, 4)) if a.shape == (3, 1) else a
+                                 for a in arrays])
+    assert tuple(got.shape) == want.shape
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-5, atol=1e-5)
+
+
+def test_einsum_differentiates_compiles_and_checks_its_subscripts():
+    a = mlopt.tensor(np.arange(6.0, dtype=np.float32).reshape(2, 3), requires_grad=True)
+    b = mlopt.tensor(np.ones((3, 4), np.float32))
+    mlopt.einsum("ij,jk->ik", a, b).sum().backward()
+    assert a.grad.tolist() == [[4.0] * 3] * 2
+    f = mlopt.compile(lambda a, b: mlopt.einsum("ij,jk->ik", a, b), fullgraph=True)
+    np.testing.assert_allclose(f(a.detach(), b).numpy(), a.detach().numpy() @ b.numpy())
+    with pytest.raises(RuntimeError, match="subscript 'j' has size"):
+        mlopt.einsum("ij,jk->ik", mlopt.ones(2, 3), mlopt.ones(4, 2))
+    with pytest.raises(ValueError, match="2 operand subscripts for 1 operands"):
+        mlopt.einsum("ij,jk->ik", mlopt.ones(2, 3))
+    with pytest.raises(NotImplementedError, match="diagonal"):
+        mlopt.einsum("ii->i", mlopt.ones(3, 3))
