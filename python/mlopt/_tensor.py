@@ -826,7 +826,8 @@ def _scalar_operand(x, dtype, shape):
     if base is None:
         if len(_SCALARS) >= 1024:
             _SCALARS.clear()
-        base = _SCALARS[key] = _convert(tensor(x, dtype=dtype), dtype)
+        with np.errstate(over="ignore"):  # 1e5 as float16 is inf, as PyTorch computes
+            base = _SCALARS[key] = _convert(tensor(x, dtype=dtype), dtype)
     return base._view(shape, [0] * len(shape), 0)
 
 
