@@ -72,6 +72,8 @@ def Mlopt_RsqrtOp : Mlopt_UnaryOp<"rsqrt", Mlopt_FloatTensor, "1 / sqrt(x)">;
 def Mlopt_SinOp : Mlopt_UnaryOp<"sin", Mlopt_FloatTensor, "sin(x)">;
 def Mlopt_CosOp : Mlopt_UnaryOp<"cos", Mlopt_FloatTensor, "cos(x)">;
 def Mlopt_TanhOp : Mlopt_UnaryOp<"tanh", Mlopt_FloatTensor, "tanh(x)">;
+def Mlopt_ReluOp : Mlopt_UnaryOp<"relu", Mlopt_FloatTensor,
+    "x > 0 ? x : 0, NaN kept (torch.relu; its gradient is 0 at 0)">;
 def Mlopt_SigmoidOp : Mlopt_UnaryOp<"sigmoid", Mlopt_FloatTensor,
     "1 / (1 + e^-x)">;
 def Mlopt_ErfOp : Mlopt_UnaryOp<"erf", Mlopt_FloatTensor, "erf(x)">;

@@ -109,6 +109,14 @@ FLOAT_MATH_BODY(CeilOp, math::CeilOp)
 FLOAT_MATH_BODY(RoundOp, math::RoundEvenOp)
 #undef FLOAT_MATH_BODY
 
+// x <= 0 ? 0 : x: NaN (unordered, not <= 0) stays NaN, as torch.relu.
+Value ReluOp::buildScalarBody(OpBuilder &b, Location loc, ValueRange args) {
+  Emitter e{b, loc};
+  Value x = args[0];
+  return e.select(e.cmpf(arith::CmpFPredicate::OLE, x, e.zero(x.getType())),
+                  e.zero(x.getType()), x);
+}
+
 Value SigmoidOp::buildScalarBody(OpBuilder &b, Location loc, ValueRange args) {
   Emitter e{b, loc};
   Type t = args[0].getType();

@@ -278,6 +278,12 @@ bool rule(VJP &v, Operation *op, Value g, SmallVectorImpl<Value> &grads) {
         grads[0] = v.mul(g, v.sub(v.like(out, 1), v.mul(out, out)));
         return true;
       })
+      .Case([&](ReluOp) {
+        // PyTorch's threshold_backward: the gradient where x > 0, else 0.
+        Value zero = v.zerosLike(out);
+        grads[0] = v.select(v.gt(x(0), zero), g, zero);
+        return true;
+      })
       .Case([&](SigmoidOp) {
         grads[0] = v.mul(g, v.mul(out, v.sub(v.like(out, 1), out)));
         return true;

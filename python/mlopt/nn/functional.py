@@ -20,10 +20,13 @@ def _float(x):
 
 
 def relu(input, inplace=False):
-    # A select, not maximum(x, 0) (whose tie at 0 would split the gradient):
-    # relu'(0) = 0 as PyTorch's; NaN stays NaN.
+    # mlopt.relu, not maximum(x, 0) (whose tie at 0 would split the
+    # gradient): one kernel in eager, relu'(0) = 0 as PyTorch's, NaN kept.
     x = _as_tensor(input)
-    out = T.where(T.le(x, 0), 0, x)
+    if x.dtype.category < 2:  # integers: no float op, the same select
+        out = T.where(T.le(x, 0), 0, x)
+    else:
+        out = T._run("mlopt.relu", [x])
     return input._assign(out) if inplace else out
 
 
