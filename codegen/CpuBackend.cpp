@@ -8,6 +8,7 @@
 #include "codegen/CpuBackend.h"
 #include "codegen/Passes.h"
 #include "ir/MloptDialect.h"
+#include "ir/MloptOps.h"
 #include "runtime/ObjectCache.h"
 #include "runtime/Threads.h"
 
@@ -362,27 +363,39 @@ uint64_t machineMemory() {
   return pages > 0 && pageSize > 0 ? uint64_t(pages) * pageSize : 1ull << 40;
 }
 
-/// Every static tensor in `module` fits in this machine's memory: a result,
-/// constant or intermediate larger than that (or whose byte count overflows)
-/// cannot be computed, and its size arithmetic in the lowered code would
-/// wrap. Reports the first one at its location.
+/// The tensors a program must hold whole fit in this machine's memory: its
+/// arguments, results and constants (an intermediate may never exist:
+/// fusion computes a broadcast product's sum without it). A byte count of
+/// any tensor that overflows is an error too: the lowered size arithmetic
+/// would wrap. Reports the first one at its location.
 bool checkTensorSizes(ModuleOp module, std::string &error) {
+  auto overflows = [](Type type) {
+    auto tensor = dyn_cast<RankedTensorType>(type);
+    if (!tensor || !tensor.getElementType().isIntOrFloat() || !tensor.hasStaticShape() ||
+        llvm::is_contained(tensor.getShape(), 0))
+      return false;
+    uint64_t bytes = std::max<uint64_t>(1, tensor.getElementTypeBitWidth() / 8);
+    for (int64_t dim : tensor.getShape())
+      if (__builtin_mul_overflow(bytes, static_cast<uint64_t>(dim), &bytes))
+        return true;
+    return bytes > (uint64_t(1) << 62);
+  };
   DiagnosticText diagnostics(module.getContext());
+  auto report = [&](Location loc, Type type) {
+    emitError(loc) << type << " does not fit in this machine's memory ("
+                   << (machineMemory() >> 20) << " MiB)";
+    return WalkResult::interrupt();
+  };
   WalkResult walk = module.walk([&](Operation *op) {
-    for (Type type : op->getResultTypes())
-      if (!CpuBackend::fitsInMemory(type)) {
-        op->emitError() << type << " does not fit in this machine's memory ("
-                        << (machineMemory() >> 20) << " MiB)";
-        return WalkResult::interrupt();
-      }
-    for (Region &region : op->getRegions())
-      for (Block &block : region)
-        for (BlockArgument arg : block.getArguments())
-          if (!CpuBackend::fitsInMemory(arg.getType())) {
-            emitError(arg.getLoc()) << "argument of type " << arg.getType()
-                                    << " does not fit in this machine's memory";
-            return WalkResult::interrupt();
-          }
+    bool whole = isa<mlir::mlopt::ConstantOp, func::ReturnOp>(op);
+    for (Value v : isa<func::ReturnOp>(op) ? ValueRange(op->getOperands())
+                                           : ValueRange(op->getResults()))
+      if (overflows(v.getType()) || (whole && !CpuBackend::fitsInMemory(v.getType())))
+        return report(op->getLoc(), v.getType());
+    if (auto func = dyn_cast<func::FuncOp>(op))
+      for (BlockArgument arg : func.getArguments())
+        if (!CpuBackend::fitsInMemory(arg.getType()))
+          return report(arg.getLoc(), arg.getType());
     return WalkResult::advance();
   });
   if (walk.wasInterrupted())
@@ -499,19 +512,17 @@ void prepareForSplit(llvm::Module &module) {
 /// must already be external (the parts link in the JIT).
 std::vector<std::unique_ptr<llvm::Module>> balancedParts(llvm::Module &module,
                                                          unsigned count) {
-  std::vector<llvm::Function *> functions;
+  std::vector<std::pair<uint64_t, llvm::Function *>> functions; // (size, f)
   for (llvm::Function &f : module)
     if (!f.isDeclaration())
-      functions.push_back(&f);
-  llvm::stable_sort(functions, [](llvm::Function *a, llvm::Function *b) {
-    return a->getInstructionCount() > b->getInstructionCount();
-  });
+      functions.emplace_back(f.getInstructionCount() + 16, &f); // + fixed cost
+  llvm::stable_sort(functions, [](const auto &a, const auto &b) { return a.first > b.first; });
   std::vector<uint64_t> load(count, 0);
   llvm::DenseMap<const llvm::GlobalValue *, unsigned> partOf;
-  for (llvm::Function *f : functions) {
+  for (auto [size, f] : functions) {
     unsigned least = std::min_element(load.begin(), load.end()) - load.begin();
     partOf[f] = least;
-    load[least] += f->getInstructionCount() + 16; // + a function's fixed cost
+    load[least] += size;
   }
   std::vector<std::unique_ptr<llvm::Module>> parts;
   for (unsigned i = 0; i < count; ++i) {
@@ -635,15 +646,14 @@ bool CpuBackend::emitLLVMIR(ModuleOp module, const CpuCompileOptions &options,
 
 bool CpuBackend::fitsInMemory(Type type) {
   auto tensor = dyn_cast<RankedTensorType>(type);
-  if (!tensor)
+  // Dynamic dims are checked at run time, against the inputs; empty is empty.
+  if (!tensor || !tensor.getElementType().isIntOrFloat() || !tensor.hasStaticShape() ||
+      llvm::is_contained(tensor.getShape(), 0))
     return true;
   uint64_t bytes = std::max<uint64_t>(1, tensor.getElementTypeBitWidth() / 8);
-  for (int64_t dim : tensor.getShape()) {
-    if (ShapedType::isDynamic(dim) || dim == 0)
-      return true; // checked at run time, against the inputs / empty
+  for (int64_t dim : tensor.getShape())
     if (__builtin_mul_overflow(bytes, static_cast<uint64_t>(dim), &bytes))
       return false;
-  }
   return bytes <= machineMemory();
 }
 

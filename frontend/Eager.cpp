@@ -7,6 +7,7 @@
 #include "frontend/GraphBuilder.h"
 #include "frontend/OpAttributes.h"
 #include "ir/MloptDialect.h"
+#include "passes/Passes.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
@@ -135,7 +136,7 @@ std::string describeCall(const EagerOp &op, const std::vector<rt::Buffer> &input
 }
 
 /// A reduction that mlopt-split-reductions would split with static shapes
-/// (a long reduced extent, few results: its defaults). Eager kernels have
+/// (a long reduced extent with a block size dividing it, few results). Eager kernels have
 /// dynamic dims; these compile per shape instead, to be summed in blocks on
 /// every core (a dynamic full sum of 16M floats is 2.5e-3 off; split, 1e-6).
 bool splitsWhenStatic(const EagerOp &op, const std::vector<rt::Buffer> &inputs) {
@@ -151,7 +152,7 @@ bool splitsWhenStatic(const EagerOp &op, const std::vector<rt::Buffer> &inputs) 
       for (int64_t d : *dims)
         if (d >= 0 && d < static_cast<int64_t>(shape.size()))
           reduced *= shape[d];
-  return reduced >= 16384 && reduced > 0 && all / reduced <= 16;
+  return reduced > 0 && splitsReductionByDefault(reduced, all / reduced);
 }
 
 std::shared_ptr<CompiledModule> compileKernel(const EagerOp &op,

@@ -23,6 +23,10 @@ void buildSimplifyPipeline(OpPassManager &pm);
 /// named pipeline with the global registry.
 void registerMloptPipelines();
 
+/// Whether mlopt-split-reductions, at its default options, splits a
+/// reduction over `reduced` elements into `results` results.
+bool splitsReductionByDefault(int64_t reduced, int64_t results);
+
 } // namespace mlopt
 } // namespace mlir
 

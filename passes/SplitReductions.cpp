@@ -63,6 +63,17 @@ linalg::GenericOp collapseReductionDims(RewriterBase &rewriter, linalg::GenericO
   return dyn_cast<linalg::GenericOp>(collapsed->collapsedOp.getOperation());
 }
 
+} // namespace
+
+/// The pass's rule at its default options (Passes.td: min-size 16384,
+/// max-results 16, block 4096), for eager dispatch, which compiles such
+/// reductions for their static shape.
+bool mlir::mlopt::splitsReductionByDefault(int64_t reduced, int64_t results) {
+  return reduced >= 16384 && results <= 16 && blockFor(reduced, 4096) != 0;
+}
+
+namespace {
+
 struct SplitReductionsPass : mlopt::impl::SplitReductionsBase<SplitReductionsPass> {
   using SplitReductionsBase::SplitReductionsBase;
 

@@ -113,6 +113,7 @@ class _Tracer:
         self.device = "cpu"   # where the traced values live: the device of the inputs
         self.replayed_random = []  # random tensors a replayed call drew, in order
         self.refuse_leaf_updates = False  # @compile traces: as eager, see input()
+        self.replay_caches = []  # compiled calls' replays shared by outputs: cleared at the end
 
     def input(self, t, dynamic=(), leaf=None):
         """A traced input; dims in `dynamic` (>= 2) get a symbol shared by
@@ -932,6 +933,7 @@ def _replay_output(fn, k, drawn, shared, args, kwargs, captured):
         finally:
             tracer.replayed_random = saved
         shared["tracer"], shared["outs"] = tracer, outs
+        tracer.replay_caches.append(shared)
     return shared["outs"][k]
 
 

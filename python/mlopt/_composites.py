@@ -142,6 +142,8 @@ def one_hot(tensor, num_classes=-1):
     if tensor.dtype is not dt.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
     if num_classes == -1:
+        if tensor.numel() and int(tensor.min().item()) < 0:
+            raise RuntimeError("Class values must be non-negative.")
         num_classes = int(tensor.max().item()) + 1 if tensor.numel() else 0
     elif _compile._active() is None and tensor.numel():  # traced: no values to check
         if int(tensor.min().item()) < 0:
@@ -222,12 +224,6 @@ def _data(self):
     return self.detach()
 
 
-def _set_data(self, value):
-    with_grad = self.requires_grad
-    self._buf = value._buf
-    self._requires_grad = with_grad
-
-
 def _reduce(self):
     """pickle: the values, dtype and requires_grad (CPU)."""
     host = self.detach().cpu()
@@ -267,7 +263,7 @@ def _install():
     for name, fn in (("clamp_min_", clamp_min), ("clamp_max_", clamp_max)):
         setattr(Tensor, name, lambda self, bound, fn=fn: self._inplace(lambda: fn(self, bound)))
     if not hasattr(Tensor, "data"):
-        Tensor.data = property(_data, _set_data)
+        Tensor.data = property(_data)  # read-only: use .data.copy_(...) to write
 
 
 _install()

@@ -310,6 +310,8 @@ class Tensor:
 
     def retain_grad(self):
         """After backward(), this non-leaf's .grad holds its gradient too."""
+        if isinstance(self, _compile._Traced):
+            return  # traced: gradients are values of the trace (mlopt.grad)
         if not self.requires_grad:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         if self._node is not None:
@@ -826,7 +828,7 @@ def _scalar_operand(x, dtype, shape):
     if base is None:
         if len(_SCALARS) >= 1024:
             _SCALARS.clear()
-        with np.errstate(over="ignore"):  # 1e5 as float16 is inf, as PyTorch computes
+        with np.errstate(over="ignore"):  # (a scalar too big for its dtype is inf)
             base = _SCALARS[key] = _convert(tensor(x, dtype=dtype), dtype)
     return base._view(shape, [0] * len(shape), 0)
 
@@ -852,6 +854,11 @@ def _arith(op, a, b, ctype=None):
     ctype = ctype or dt.result_type(a, b)
     if ctype is dt.bool_:
         raise RuntimeError(f"{op[6:]}: not supported for bool tensors; use logical ops")
+    if ctype in (dt.float16, dt.bfloat16) and (type(a) in _SCALAR_TYPES or
+                                               type(b) in _SCALAR_TYPES):
+        # PyTorch computes a reduced float with a Python scalar in float32 and
+        # rounds once: half(1e-3) * 1e5 is 100, not half(1e5) = inf times it.
+        return _convert(_elementwise(op, [a, b], dt.float32), ctype)
     return _elementwise(op, [a, b], ctype)
 
 

@@ -737,3 +737,11 @@ def test_retain_grad_gives_non_leaf_gradients():
     np.testing.assert_allclose(e.grad.numpy(), 2 * np.exp([1.0, 2.0, 3.0]), rtol=1e-6)
     with pytest.raises(RuntimeError, match="requires_grad=False"):
         mlopt.ones(2).retain_grad()
+
+
+def test_backward_under_no_grad_still_differentiates():
+    x = mlopt.tensor([1.0, 2.0], requires_grad=True)
+    loss = (x * x).sum()
+    with mlopt.no_grad():
+        loss.backward()
+    assert x.grad.tolist() == [2.0, 4.0]

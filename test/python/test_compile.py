@@ -637,3 +637,21 @@ def test_in_place_update_of_a_leaf_that_requires_grad_raises_under_compile():
     with mlopt.no_grad():
         mlopt.compile(lambda t: t.add_(1))(x)  # as optimizers do
     assert x.tolist() == [2.0, 2.0, 2.0]
+
+
+def test_backward_through_a_captured_non_leaf_and_retain_grad_in_traces():
+    w = mlopt.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    w2 = w * 2  # captured by the compiled function: not a leaf
+    f = mlopt.compile(lambda x: (x * w2).sum())
+    f(mlopt.ones(3)).backward()
+    assert w.grad.tolist() == [2.0, 2.0, 2.0]
+    g = mlopt.compile(lambda x: (x.retain_grad(), x * 2)[1])  # a no-op when traced
+    assert g(mlopt.ones(2)).tolist() == [2.0, 2.0]
+
+
+def test_big_intermediates_that_fusion_removes_compile():
+    """Only arguments, results and constants must fit in memory: an 80k x
+    80k product that is summed is never materialized."""
+    a = mlopt.ones(80000)
+    out = mlopt.compile(lambda a: (a[:, None] * a[None, :]).amax())(a)
+    assert out.item() == 1.0

@@ -304,3 +304,18 @@ def test_pooling_and_conv_argument_errors_name_the_bad_argument():
         F.max_pool2d(mlopt.ones(1, 1, 4, 4), 2, padding=2)
     with pytest.raises(RuntimeError, match=r"4D weight .* size: \[4, 3, 3\]"):
         F.conv2d(mlopt.ones(2, 3, 7, 6), mlopt.ones(4, 3, 3))
+
+
+def test_half_precision_with_python_scalars_computes_in_float32():
+    h = mlopt.tensor([1e-3, 2.0]).half()
+    out = h * 1e5  # PyTorch: the scalar in float32, one rounding
+    assert out.dtype == mlopt.float16
+    np.testing.assert_allclose(out.float().numpy()[0], 100.0, rtol=1e-3)
+    assert math.isinf(out.float().numpy()[1])
+
+
+def test_pool_padding_limit_counts_dilation_and_one_hot_checks_negatives():
+    out = F.max_pool2d(mlopt.ones(1, 1, 6, 6), 3, padding=2, dilation=2)  # effective kernel 5
+    assert out.shape == (1, 1, 2, 2)
+    with pytest.raises(RuntimeError, match="non-negative"):
+        F.one_hot(mlopt.tensor([-1, 2]))

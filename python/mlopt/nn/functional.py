@@ -167,7 +167,7 @@ def _pool_windows(x, kernel_size, stride, padding, dilation, pad_value):
     sh, sw = _pair(stride if stride not in (None, []) else kernel_size)
     ph, pw = _pair(padding)
     dh, dw = _pair(dilation)
-    if ph > kh // 2 or pw > kw // 2 or min(ph, pw) < 0:
+    if ph > ((kh - 1) * dh + 1) // 2 or pw > ((kw - 1) * dw + 1) // 2 or min(ph, pw) < 0:
         raise RuntimeError(f"pad should be at most half of effective kernel size, but got "
                            f"pad={list((ph, pw))}, kernel_size={list((kh, kw))}")
     n, c, h, w = x.shape
