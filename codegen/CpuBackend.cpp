@@ -278,23 +278,35 @@ llvm::TargetMachine *hostTargetMachine(std::string &error) {
   return machine.get();
 }
 
+/// A PassBuilder with every analysis manager registered and cross-linked,
+/// what running any new-PM pipeline needs.
+struct LLVMAnalyses {
+  explicit LLVMAnalyses(llvm::TargetMachine *machine = nullptr,
+                        llvm::PipelineTuningOptions tuning = {})
+      : builder(machine, tuning) {
+    builder.registerModuleAnalyses(modules);
+    builder.registerCGSCCAnalyses(sccs);
+    builder.registerFunctionAnalyses(functions);
+    builder.registerLoopAnalyses(loops);
+    builder.crossRegisterProxies(loops, functions, sccs, modules);
+  }
+  llvm::LoopAnalysisManager loops;
+  llvm::FunctionAnalysisManager functions;
+  llvm::CGSCCAnalysisManager sccs;
+  llvm::ModuleAnalysisManager modules;
+  llvm::PassBuilder builder;
+};
+
 /// LLVM's default pipeline at `level`, without loop unrolling: fully
 /// unrolling the small static loops of fused kernels (8 heads, 4-row tiles)
 /// tripled code size and compile time (a transformer block: 0.8 s -> 0.3 s)
 /// for no measurable speed; vectorization and interleaving stay.
 void optimizeModule(llvm::Module &module, int level, llvm::TargetMachine *machine) {
-  llvm::LoopAnalysisManager loops;
-  llvm::FunctionAnalysisManager functions;
-  llvm::CGSCCAnalysisManager sccs;
-  llvm::ModuleAnalysisManager modules;
   llvm::PipelineTuningOptions tuning;
   tuning.LoopUnrolling = false;
-  llvm::PassBuilder builder(machine, tuning);
-  builder.registerModuleAnalyses(modules);
-  builder.registerCGSCCAnalyses(sccs);
-  builder.registerFunctionAnalyses(functions);
-  builder.registerLoopAnalyses(loops);
-  builder.crossRegisterProxies(loops, functions, sccs, modules);
+  LLVMAnalyses analyses(machine, tuning);
+  llvm::PassBuilder &builder = analyses.builder;
+  llvm::ModuleAnalysisManager &modules = analyses.modules;
   llvm::OptimizationLevel opt = level <= 0   ? llvm::OptimizationLevel::O0
                                 : level == 1 ? llvm::OptimizationLevel::O1
                                 : level == 2 ? llvm::OptimizationLevel::O2
@@ -363,6 +375,21 @@ uint64_t machineMemory() {
   return pages > 0 && pageSize > 0 ? uint64_t(pages) * pageSize : 1ull << 40;
 }
 
+/// The bytes of a static tensor of int/float elements; 0 when unknown until
+/// run time (dynamic dims, other types) or empty; nullopt when the count
+/// overflows.
+std::optional<uint64_t> staticBytes(Type type) {
+  auto tensor = dyn_cast<RankedTensorType>(type);
+  if (!tensor || !tensor.getElementType().isIntOrFloat() || !tensor.hasStaticShape() ||
+      llvm::is_contained(tensor.getShape(), 0))
+    return 0;
+  uint64_t bytes = std::max<uint64_t>(1, tensor.getElementTypeBitWidth() / 8);
+  for (int64_t dim : tensor.getShape())
+    if (__builtin_mul_overflow(bytes, static_cast<uint64_t>(dim), &bytes))
+      return std::nullopt;
+  return bytes;
+}
+
 /// The tensors a program must hold whole fit in this machine's memory: its
 /// arguments, results and constants (an intermediate may never exist:
 /// fusion computes a broadcast product's sum without it). A byte count of
@@ -370,15 +397,8 @@ uint64_t machineMemory() {
 /// would wrap. Reports the first one at its location.
 bool checkTensorSizes(ModuleOp module, std::string &error) {
   auto overflows = [](Type type) {
-    auto tensor = dyn_cast<RankedTensorType>(type);
-    if (!tensor || !tensor.getElementType().isIntOrFloat() || !tensor.hasStaticShape() ||
-        llvm::is_contained(tensor.getShape(), 0))
-      return false;
-    uint64_t bytes = std::max<uint64_t>(1, tensor.getElementTypeBitWidth() / 8);
-    for (int64_t dim : tensor.getShape())
-      if (__builtin_mul_overflow(bytes, static_cast<uint64_t>(dim), &bytes))
-        return true;
-    return bytes > (uint64_t(1) << 62);
+    std::optional<uint64_t> bytes = staticBytes(type);
+    return !bytes || *bytes > (uint64_t(1) << 62);
   };
   DiagnosticText diagnostics(module.getContext());
   auto report = [&](Location loc, Type type) {
@@ -487,21 +507,12 @@ void prepareForSplit(llvm::Module &module) {
         }))
       f.addFnAttr(llvm::Attribute::AlwaysInline);
   }
-  llvm::LoopAnalysisManager loops;
-  llvm::FunctionAnalysisManager functions;
-  llvm::CGSCCAnalysisManager sccs;
-  llvm::ModuleAnalysisManager modules;
-  llvm::PassBuilder builder;
-  builder.registerModuleAnalyses(modules);
-  builder.registerCGSCCAnalyses(sccs);
-  builder.registerFunctionAnalyses(functions);
-  builder.registerLoopAnalyses(loops);
-  builder.crossRegisterProxies(loops, functions, sccs, modules);
+  LLVMAnalyses analyses;
   llvm::ModulePassManager pipeline;
   pipeline.addPass(llvm::AlwaysInlinerPass());
   pipeline.addPass(llvm::GlobalDCEPass());
   pipeline.addPass(llvm::MergeFunctionsPass());
-  pipeline.run(module, modules);
+  pipeline.run(module, analyses.modules);
 }
 
 /// `module` cut into `count` parts of about equal work: functions by
@@ -645,16 +656,8 @@ bool CpuBackend::emitLLVMIR(ModuleOp module, const CpuCompileOptions &options,
 }
 
 bool CpuBackend::fitsInMemory(Type type) {
-  auto tensor = dyn_cast<RankedTensorType>(type);
-  // Dynamic dims are checked at run time, against the inputs; empty is empty.
-  if (!tensor || !tensor.getElementType().isIntOrFloat() || !tensor.hasStaticShape() ||
-      llvm::is_contained(tensor.getShape(), 0))
-    return true;
-  uint64_t bytes = std::max<uint64_t>(1, tensor.getElementTypeBitWidth() / 8);
-  for (int64_t dim : tensor.getShape())
-    if (__builtin_mul_overflow(bytes, static_cast<uint64_t>(dim), &bytes))
-      return false;
-  return bytes <= machineMemory();
+  std::optional<uint64_t> bytes = staticBytes(type);
+  return bytes && *bytes <= machineMemory();
 }
 
 void CpuBackend::clearMemoryCache() {

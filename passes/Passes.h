@@ -9,6 +9,10 @@ class OpPassManager;
 
 namespace mlopt {
 
+/// mlopt-split-reductions' defaults (its options start here; eager dispatch
+/// applies the same rule, splitsReductionByDefault).
+constexpr int64_t kSplitMinSize = 16384, kSplitMaxResults = 16, kSplitBlock = 4096;
+
 #define GEN_PASS_DECL
 #include "passes/Passes.h.inc"
 

@@ -136,11 +136,11 @@ def SplitReductions : Pass<"mlopt-split-reductions", "func::FuncOp"> {
     ```
   }];
   let options = [
-    Option<"minSize", "min-size", "int64_t", "16384",
+    Option<"minSize", "min-size", "int64_t", "kSplitMinSize",
            "Reductions over fewer elements stay one loop">,
-    Option<"maxResults", "max-results", "int64_t", "16",
+    Option<"maxResults", "max-results", "int64_t", "kSplitMaxResults",
            "Reductions with more results (rows) stay one loop">,
-    Option<"block", "block", "int64_t", "4096", "Elements each block reduces">,
+    Option<"block", "block", "int64_t", "kSplitBlock", "Elements each block reduces">,
   ];
   let dependentDialects = ["tensor::TensorDialect", "linalg::LinalgDialect"];
 }

@@ -65,11 +65,11 @@ linalg::GenericOp collapseReductionDims(RewriterBase &rewriter, linalg::GenericO
 
 } // namespace
 
-/// The pass's rule at its default options (Passes.td: min-size 16384,
-/// max-results 16, block 4096), for eager dispatch, which compiles such
-/// reductions for their static shape.
+/// The pass's rule at its default options, for eager dispatch, which
+/// compiles such reductions for their static shape.
 bool mlir::mlopt::splitsReductionByDefault(int64_t reduced, int64_t results) {
-  return reduced >= 16384 && results <= 16 && blockFor(reduced, 4096) != 0;
+  return reduced >= kSplitMinSize && results <= kSplitMaxResults &&
+         blockFor(reduced, kSplitBlock) != 0;
 }
 
 namespace {

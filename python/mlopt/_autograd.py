@@ -515,23 +515,21 @@ def _replay(loss, gradient):
     _compile._state.tracer = tracer
     # Replays run in grad mode whatever the caller's: backward() under
     # no_grad still differentiates (in traces, no_grad stops gradients).
-    grad_mode = enable_grad()
-    grad_mode.__enter__()
     try:
-        for t in order:
-            if t._node is not None:
-                node = t._node
-                args = sub(node.args, iter(vertices[id(t)]))
-                traced[id(t)] = tracer.lift(node.replay(*args))
-                # A replay that reads t itself (a compiled call's captured
-                # non-leaf) reads this value, so the gradient flows through.
-                tracer.lifted_ids[id(t)] = traced[id(t)]
-        # Non-leaf tensors that called retain_grad() get their gradient too.
-        retained = [t for t in order if t._node is not None and t._retains_grad]
-        grads = tracer.gradients([traced.get(id(loss), loss)], [gradient],
-                                 [traced[id(t)] for t in leaves + retained])
+        with enable_grad():
+            for t in order:
+                if t._node is not None:
+                    node = t._node
+                    args = sub(node.args, iter(vertices[id(t)]))
+                    traced[id(t)] = tracer.lift(node.replay(*args))
+                    # A replay that reads t itself (a compiled call's captured
+                    # non-leaf) reads this value, so the gradient flows through.
+                    tracer.lifted_ids[id(t)] = traced[id(t)]
+            # Non-leaf tensors that called retain_grad() get their gradient too.
+            retained = [t for t in order if t._node is not None and t._retains_grad]
+            grads = tracer.gradients([traced.get(id(loss), loss)], [gradient],
+                                     [traced[id(t)] for t in leaves + retained])
     finally:
-        grad_mode.__exit__(None, None, None)
         _compile._state.tracer = previous
         for cache in tracer.replay_caches:  # compiled calls' shared replays
             cache.clear()

@@ -913,9 +913,16 @@ class CompiledFunction:
             return _Entry(), dynamic
 
 
+_autograd_module = None
+
+
 def _autograd():
-    from . import _autograd as module  # (it imports this module)
-    return module
+    """mlopt._autograd (imported on first use: it imports this module)."""
+    global _autograd_module
+    if _autograd_module is None:
+        from . import _autograd as module
+        _autograd_module = module
+    return _autograd_module
 
 
 def _replay_output(fn, k, drawn, shared, args, kwargs, captured):

@@ -15,10 +15,6 @@ from . import _tensor as T
 from ._tensor import Tensor
 
 
-def _norm_dim(dim, ndim):
-    return T._norm_dim(dim, ndim)
-
-
 def masked_fill(input, mask, value):
     """input with `value` where `mask` (broadcast to input) is true."""
     if isinstance(value, Tensor) and value.ndim != 0:
@@ -32,7 +28,7 @@ def chunk(input, chunks, dim=0):
     """Up to `chunks` views of ceil(size / chunks) along dim (the last smaller)."""
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
-    d = _norm_dim(dim, input.ndim)
+    d = T._norm_dim(dim, input.ndim)
     size = input.shape[d]
     if size == 0:  # PyTorch: `chunks` empty pieces
         return tuple(input for _ in range(chunks))
@@ -41,7 +37,7 @@ def chunk(input, chunks, dim=0):
 
 def split(input, split_size_or_sections, dim=0):
     """Views of `split_size` along dim (the last smaller), or of the given sizes."""
-    d = _norm_dim(dim, input.ndim)
+    d = T._norm_dim(dim, input.ndim)
     size = input.shape[d]
     if isinstance(split_size_or_sections, int):
         step = split_size_or_sections
@@ -80,7 +76,7 @@ def _check_indices(index, size, what):
 def gather(input, dim, index):
     """out[..., i, ...] = input[..., index[..., i, ...], ...] along dim
     (the dialect's mlopt.gather, with its gradient rule)."""
-    d = _norm_dim(dim, input.ndim)
+    d = T._norm_dim(dim, input.ndim)
     if index.ndim != input.ndim:
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
     if index.dtype not in (dt.int64, dt.int32):
@@ -95,7 +91,7 @@ def gather(input, dim, index):
 
 
 def index_select(input, dim, index):
-    d = _norm_dim(dim, input.ndim)
+    d = T._norm_dim(dim, input.ndim)
     if index.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
     if index.dtype not in (dt.int64, dt.int32):
@@ -219,11 +215,6 @@ def _unary_inplace(name):
     return method
 
 
-def _data(self):
-    """The same memory without autograd history (as .detach())."""
-    return self.detach()
-
-
 def _reduce(self):
     """pickle: the values, dtype and requires_grad (CPU)."""
     host = self.detach().cpu()
@@ -263,7 +254,9 @@ def _install():
     for name, fn in (("clamp_min_", clamp_min), ("clamp_max_", clamp_max)):
         setattr(Tensor, name, lambda self, bound, fn=fn: self._inplace(lambda: fn(self, bound)))
     if not hasattr(Tensor, "data"):
-        Tensor.data = property(_data)  # read-only: use .data.copy_(...) to write
+        # The same memory without autograd history, as .detach(); read-only:
+        # write with .data.copy_(...).
+        Tensor.data = property(lambda self: self.detach())
 
 
 _install()
