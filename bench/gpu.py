@@ -67,13 +67,25 @@ def workloads(n, lib, f):
         h = x + r
         return h * lib.rsqrt((h * h).mean(-1, keepdim=True) + 1e-6) * w
 
+    def total(x):
+        return x.sum()
+
     big, row = 4 * n * n, 4 * n
     return {
         f"gelu(x*a+b) {n}": (("x", "a", "b"), gelu, 2 * big + 2 * row),
         f"softmax {n}": (("x",), softmax, 2 * big),
         f"layer_norm {n}": (("x", "w", "b"), layer_norm, 2 * big + 2 * row),
         f"rmsnorm(x+r) {n}": (("x", "r", "w"), rmsnorm, 3 * big + row),
+        f"sum {n}": (("x",), total, big),
     }
+
+
+# --variants: mlopt again under these settings (a new compile each), beside
+# the default, to measure what each code generation choice brings.
+VARIANTS = {
+    "no row cache": {"MLOPT_CUDA_ROW_CACHE": "0"},
+    "Ofast-compile=min": {"MLOPT_NVRTC_FLAGS": "--Ofast-compile=min"},
+}
 
 
 def best_per_call_s(fn, sync, calls, runs):
@@ -152,16 +164,73 @@ def make_inputs(n, mlopt, names):
     return m, t
 
 
-def run_workload(name, n, mlopt, F, copy_gbs, failures):
+def mlopt_compiled(mlopt, fn, margs, nbytes, copy_gbs, env=None):
+    """A fresh mlopt.compile of fn (under `env`, restored after): its cold
+    compile (first call minus a warm one) with the compiler's own split of
+    it, its time per call and bandwidth fraction, and its result."""
+    sync_m = mlopt_sync(mlopt)
+    saved = {k: os.environ.get(k) for k in env or {}}
+    os.environ.update(env or {})
+    try:
+        compiled = mlopt.compile(fn)
+        start = time.perf_counter()
+        result = compiled(*margs)
+        sync_m()
+        first = (time.perf_counter() - start) * 1e3
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    warm = single_call_ms(lambda: compiled(*margs), sync_m)
+    row = {"cold": max(first - warm, 0.0)}
+    stats = [e.trace.compile_stats for e in compiled.cache.values() if e.trace is not None]
+    if stats:  # the rest of the cold time is tracing in Python
+        row["mlir"] = sum(s["mlir_ms"] for s in stats)
+        row["nvrtc"] = sum(s["llvm_ms"] for s in stats)
+        row["load"] = sum(s["load_ms"] for s in stats)
+    row["mlopt"] = per_call_ms(lambda: compiled(*margs), sync_m)
+    row["bw"] = nbytes / (row["mlopt"] / 1e3) / 1e9 / copy_gbs
+    return row, result
+
+
+def run_workload(name, n, mlopt, F, copy_gbs, failures, variants=False):
+    """mlopt first (its cold compile then has the CPU to itself), then torch."""
     names, torch_fn, nbytes = workloads(n, torch, TF)[name]
     row = {}
     sync_t = torch_sync
     m, t = make_inputs(n, mlopt, names)
     targs = [t[k] for k in names]
-    expected = None
+    result = None
+    if m is None:
+        failures.append(f"{name}: no mlopt inputs (see above)")
+    else:
+        mlopt_fn = workloads(n, mlopt, F)[name][1]
+        margs = [m[k] for k in names]
+        try:
+            measured, result = mlopt_compiled(mlopt, mlopt_fn, margs, nbytes, copy_gbs)
+            row.update(measured)
+        except Exception as exc:  # noqa: BLE001
+            error("mlopt compiled", exc)
+            failures.append(f"{name}: {type(exc).__name__}")
+        for label, env in (VARIANTS.items() if variants else ()):
+            try:
+                measured, _ = mlopt_compiled(mlopt, mlopt_fn, margs, nbytes, copy_gbs, env)
+                row["variants"] = row.get("variants", {}) | {label: measured}
+            except Exception as exc:  # noqa: BLE001
+                error(f"mlopt compiled ({label})", exc)
     try:
         expected = torch_fn(*targs).cpu().numpy()
         row["torch"] = per_call_ms(lambda: torch_fn(*targs), sync_t)
+        if result is not None:
+            got = result.cpu().numpy()
+            if got.shape != expected.shape:
+                raise RuntimeError(f"mlopt's result shape {got.shape}, torch's {expected.shape}")
+            scale = max(1.0, float(np.max(np.abs(expected))))  # sums: relative
+            row["diff"] = float(np.max(np.abs(got.astype(np.float64) - expected))) / scale
+            if not row["diff"] < TOLERANCE:  # NaN fails too
+                failures.append(f"{name}: max abs difference {row['diff']:.3g}")
     except Exception as exc:  # noqa: BLE001
         error("torch eager", exc)
     try:
@@ -170,32 +239,6 @@ def run_workload(name, n, mlopt, F, copy_gbs, failures):
         row["torch.compile"] = per_call_ms(lambda: compiled_t(*targs), sync_t)
     except Exception as exc:  # noqa: BLE001
         error("torch.compile", exc)
-    if m is None:
-        failures.append(f"{name}: no mlopt inputs (see above)")
-        return row
-    mlopt_fn = workloads(n, mlopt, F)[name][1]
-    margs = [m[k] for k in names]
-    sync_m = mlopt_sync(mlopt)
-    try:
-        compiled = mlopt.compile(mlopt_fn)
-        start = time.perf_counter()
-        result = compiled(*margs)
-        sync_m()
-        first = (time.perf_counter() - start) * 1e3
-        warm = single_call_ms(lambda: compiled(*margs), sync_m)
-        row["cold"] = max(first - warm, 0.0)
-        row["mlopt"] = per_call_ms(lambda: compiled(*margs), sync_m)
-        row["bw"] = nbytes / (row["mlopt"] / 1e3) / 1e9 / copy_gbs
-        if expected is not None:
-            got = result.cpu().numpy()
-            if got.shape != expected.shape:
-                raise RuntimeError(f"result shape {got.shape}, torch's {expected.shape}")
-            row["diff"] = float(np.max(np.abs(got.astype(np.float64) - expected)))
-            if not row["diff"] < TOLERANCE:  # NaN fails too
-                failures.append(f"{name}: max abs difference {row['diff']:.3g}")
-    except Exception as exc:  # noqa: BLE001
-        error("mlopt compiled", exc)
-        failures.append(f"{name}: {type(exc).__name__}")
     return row
 
 
@@ -215,6 +258,12 @@ def overhead(mlopt, failures):
             mx = mlopt.randn(16, device=DEVICE)
             compiled = mlopt.compile(fn)
             cells["mlopt compiled"] = tiny_call_us(lambda: compiled(mx), mlopt_sync(mlopt))
+            # The C++ part of it: the traced program's run (launch, output).
+            trace = next(e.trace for e in compiled.cache.values() if e.trace is not None)
+            buffers = [mx._buf]
+            cells["of which trace.run"] = tiny_call_us(lambda: trace.run(buffers),
+                                                       mlopt_sync(mlopt))
+            cells["mlopt eager x * 2"] = tiny_call_us(lambda: mx * 2, mlopt_sync(mlopt))
         except Exception as exc:  # noqa: BLE001
             error("mlopt compiled (tiny)", exc)
             failures.append(f"tiny call: {type(exc).__name__}")
@@ -237,6 +286,8 @@ def main():
     parser.add_argument("--only", default="", help="run the workloads whose name contains this")
     parser.add_argument("--budget", type=float, default=0,
                         help="seconds: start no workload after this (0: no limit)")
+    parser.add_argument("--variants", action="store_true",
+                        help="also measure mlopt under each of VARIANTS' settings")
     parser.add_argument("--device", default="cuda", choices=["cuda", "cpu"],
                         help="cpu: a dry run of the script itself, for machines without a GPU")
     args = parser.parse_args()
@@ -269,6 +320,23 @@ def main():
           f"{copy_ms:.3f} ms); torch {torch.__version__} (CUDA {torch.version.cuda}); "
           f"mlopt CUDA: {cuda}", flush=True)
 
+    if mlopt is not None and DEVICE == "cuda":
+        # NVRTC's first compile in a process loads and initializes it: shown
+        # here, apart from the workloads' cold compiles.
+        try:
+            from mlopt import _C
+            arch = _C.cuda_capability()
+            tiny = 'extern "C" __global__ void k(float *x) { x[threadIdx.x] = 1; }'
+            times = []
+            for _ in range(2):
+                start = time.perf_counter()
+                _C.nvrtc_compile(tiny, arch)
+                times.append((time.perf_counter() - start) * 1e3)
+            print(f"NVRTC: a one-line kernel compiles in {times[0]:.1f} ms on first use, "
+                  f"then {times[1]:.1f} ms", flush=True)
+        except Exception as exc:  # noqa: BLE001
+            error("NVRTC first use", exc)
+
     failures, rows = [], {}
     for name in workloads(n, torch, TF):
         if args.only not in name:
@@ -279,13 +347,14 @@ def main():
             continue
         print(f"{name}:", flush=True)
         try:
-            rows[name] = run_workload(name, n, mlopt, F, copy_gbs, failures)
+            rows[name] = run_workload(name, n, mlopt, F, copy_gbs, failures, args.variants)
         except Exception as exc:  # noqa: BLE001
             error(name, exc)
             failures.append(f"{name}: {type(exc).__name__}")
             rows[name] = {}
         row = rows[name]
-        print("  " + ", ".join(f"{k} {v:.4g}" for k, v in row.items()), flush=True)
+        print("  " + ", ".join(f"{k} {v:.4g}" for k, v in row.items() if k != "variants"),
+              flush=True)
         if DEVICE == "cuda":
             torch.cuda.empty_cache()
 
@@ -309,6 +378,22 @@ def main():
               f"{cell(row, 'mlopt', '.3f', 10)}"
               + (f"{100 * row['bw']:14.0f}%" if "bw" in row else f"{'-':>15}")
               + f"{cell(row, 'cold', '.1f', 14)}{diff}")
+    print("mlopt cold = first call minus a warm one; of it, mlir (lowering + CUDA C), "
+          "nvrtc and load (cuModuleLoadData) as the compiler measured them:")
+    for name, row in rows.items():
+        if "cold" in row and "mlir" in row:
+            print(f"  {name:<20} cold {row['cold']:6.1f} ms: mlir {row['mlir']:5.1f}, nvrtc "
+                  f"{row['nvrtc']:5.1f}, load {row['load']:4.1f}, tracing and the rest "
+                  f"{row['cold'] - row['mlir'] - row['nvrtc'] - row['load']:5.1f}")
+    if any("variants" in row for row in rows.values()):
+        print("variants (mlopt ms / %copy bw / cold ms / nvrtc ms):")
+        for name, row in rows.items():
+            cells = [f"default {row['mlopt']:.3f} / {100 * row['bw']:.0f}% / {row['cold']:.0f} / "
+                     f"{row.get('nvrtc', 0):.0f}"] if "mlopt" in row else []
+            for label, v in row.get("variants", {}).items():
+                cells.append(f"{label} {v['mlopt']:.3f} / {100 * v['bw']:.0f}% / "
+                             f"{v['cold']:.0f} / {v.get('nvrtc', 0):.0f}")
+            print(f"  {name:<20} " + "; ".join(cells))
     print(f"copy bandwidth {copy_gbs:.0f} GB/s; GPU {gpu}; {time.monotonic() - start:.0f} s")
     if failures:
         print("FAILED: " + "; ".join(failures))

@@ -86,7 +86,7 @@ bool CudaBackend::compileImage(const rt::cuda::ProgramSpec &spec,
   }
   int arch = targetArch(options);
   std::string key = hexDigest(std::string(MLOPT_BUILD_ID) + "|cuda|sm_" + std::to_string(arch) +
-                              "|" + spec.source);
+                              "|" + rt::cuda::nvrtcExtraFlags() + "|" + spec.source);
   {
     std::lock_guard<std::mutex> lock(cacheMutex);
     auto hit = imageCache().find(key);

@@ -45,10 +45,8 @@ struct EmitCInterfacePass
 namespace mlir::mlopt {
 /// Stages 1 and 2, shared by every backend: mlopt on tensors is specialized,
 /// lowered to linalg and fused; then tensors become buffers. `rowTile` is
-/// the elements per row tile of mlopt-fuse-rows (one row per GPU block);
-/// `splitReductions` runs mlopt-split-reductions (CPU only so far: the CUDA
-/// emitter's single-block full reductions are not yet measured split).
-void buildFuseAndBufferize(OpPassManager &pm, int64_t rowTile, bool splitReductions) {
+/// the elements per row tile of mlopt-fuse-rows (one row per GPU block).
+void buildFuseAndBufferize(OpPassManager &pm, int64_t rowTile) {
   // 1. mlopt on tensors: specialize shapes, fold, lower to linalg.
   pm.addPass(createRefineShapes());
   pm.addPass(createCanonicalizerPass());
@@ -59,9 +57,9 @@ void buildFuseAndBufferize(OpPassManager &pm, int64_t rowTile, bool splitReducti
   // producers into reductions): one loop nest, no intermediate buffers.
   pm.addPass(createFuseElementwise());
   pm.addPass(createCanonicalizerPass());
-  // Long reductions with few results: in blocks, for threads and accuracy.
-  if (splitReductions)
-    pm.addNestedPass<func::FuncOp>(createSplitReductions());
+  // Long reductions with few results: in blocks, for threads (CPU cores,
+  // CUDA blocks) and accuracy.
+  pm.addNestedPass<func::FuncOp>(createSplitReductions());
   // Horizontal: siblings reading one input become one generic.
   pm.addNestedPass<func::FuncOp>(createFuseSiblings());
   // Reductions with their producers and consumers: one loop over row tiles
@@ -86,12 +84,12 @@ void buildFuseAndBufferize(OpPassManager &pm, int64_t rowTile, bool splitReducti
 
 void mlopt::buildLowerToCudaPipeline(OpPassManager &pm) {
   // One row per tile: each tile of a fused row group is one CUDA block.
-  buildFuseAndBufferize(pm, /*rowTile=*/1, /*splitReductions=*/false);
+  buildFuseAndBufferize(pm, /*rowTile=*/1);
   pm.addPass(createCanonicalizerPass());
 }
 
 void mlopt::buildLowerToLLVMPipeline(OpPassManager &pm) {
-  buildFuseAndBufferize(pm, /*rowTile=*/32768, /*splitReductions=*/true);
+  buildFuseAndBufferize(pm, /*rowTile=*/32768);
 
   // 3. f32/f64 matmul to BLAS; everything else to loops, with
   // transcendental math expanded so loops vectorize.

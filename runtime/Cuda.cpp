@@ -19,6 +19,8 @@
 #include <dlfcn.h>
 #include <initializer_list>
 #include <mutex>
+#include <sstream>
+#include <vector>
 #include <unordered_map>
 
 namespace mlopt::rt::cuda {
@@ -449,6 +451,11 @@ static const Nvrtc &nvrtc() {
 
 bool nvrtcAvailable() { return nvrtc().available; }
 
+std::string nvrtcExtraFlags() {
+  const char *flags = std::getenv("MLOPT_NVRTC_FLAGS");
+  return flags ? flags : "";
+}
+
 bool compileCuda(const std::string &source, const std::string &name, int arch, bool cubin,
                  std::string &image, std::string &error) {
   const Nvrtc &n = nvrtc();
@@ -467,9 +474,15 @@ bool compileCuda(const std::string &source, const std::string &name, int arch, b
   // where the math allows.
   std::string gpuArch =
       std::string("--gpu-architecture=") + (cubin ? "sm_" : "compute_") + std::to_string(arch);
-  const char *options[] = {gpuArch.c_str(), "-std=c++17", "-default-device",
-                           "--extra-device-vectorization"};
-  result = n.nvrtcCompileProgram(program, 4, options);
+  std::vector<std::string> flags = {gpuArch, "-std=c++17", "-default-device",
+                                    "--extra-device-vectorization"};
+  std::istringstream extra(nvrtcExtraFlags());
+  for (std::string flag; extra >> flag;)
+    flags.push_back(flag);
+  std::vector<const char *> options;
+  for (const std::string &flag : flags)
+    options.push_back(flag.c_str());
+  result = n.nvrtcCompileProgram(program, static_cast<int>(options.size()), options.data());
   std::string log;
   size_t logSize = 0;
   if (n.nvrtcGetProgramLogSize(program, &logSize) == 0 && logSize > 1) {

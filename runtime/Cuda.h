@@ -62,6 +62,9 @@ bool memsetZero(void *dst, size_t bytes, std::string &error);
 // ---- NVRTC --------------------------------------------------------------------
 /// Whether libnvrtc loads (no driver or GPU needed).
 bool nvrtcAvailable();
+/// Options added to every NVRTC compile: MLOPT_NVRTC_FLAGS, space-separated
+/// (e.g. "--Ofast-compile=min"); part of the kernel cache key.
+std::string nvrtcExtraFlags();
 /// Compiles CUDA C `source` for `arch` (e.g. 90 for sm_90): CUBIN when
 /// `cubin`, else PTX for compute_<arch>. False with the compiler log.
 bool compileCuda(const std::string &source, const std::string &name, int arch, bool cubin,

@@ -23,10 +23,20 @@ func.func @gelu_like(%x: tensor<64x256xf32>, %b: tensor<256xf32>) -> tensor<64x2
 // CHECK-COUNT-1: __global__
 // CHECK: extern __shared__ __align__(16) unsigned char mlopt_smem[];
 // CHECK: for (long long [[T:t[0-9]+]] = blockIdx.x; [[T]] < 32LL; [[T]] += gridDim.x)
+// Each thread takes 128 / 4 / 64 = 1 unrolled step through the row; the
+// row, loaded once for the maximum, stays in registers for the sum and the
+// output.
+// CHECK: float [[ROW:row[0-9]+]][4];
+// CHECK: for (int [[J:j[0-9]+]] = 0; [[J]] < 1; ++[[J]])
+// CHECK: *reinterpret_cast<const float4 *>(&buf0[
+// CHECK: [[ROW]][[[J]] * 4 + l] =
 // CHECK: mlopt_block_reduce({{.*}}mlopt_maximum<float>
 // CHECK: __syncthreads();
+// CHECK-NOT: &buf0[
 // CHECK: expf(
 // CHECK: mlopt_block_reduce({{.*}}(x + y)
+// CHECK-NOT: &buf0[
+// CHECK: [[ROW]][{{j[0-9]+}} * 4 + l]
 // CHECK: launch mlopt_k0 grid 32 block 64 shared
 func.func @softmax(%x: tensor<32x128xf32>) -> tensor<32x128xf32> {
   %0 = mlopt.max %x, dims = [1] keepdim : tensor<32x128xf32> -> tensor<32x1xf32>
@@ -65,4 +75,43 @@ func.func @linear(%x: tensor<16x64xf32>, %w: tensor<32x64xf32>, %b: tensor<32xf3
 func.func @column_sum(%x: tensor<300x37xf32>) -> tensor<37xf32> {
   %0 = mlopt.sum %x, dims = [0] : tensor<300x37xf32> -> tensor<37xf32>
   return %0 : tensor<37xf32>
+}
+
+// -----
+
+// rmsnorm(x + r) over rows of 6000 (1500 float4s, not a multiple of the 512
+// threads): x and r are read once, in the reduction's unrolled loop (3 steps,
+// the last one partial), and come from registers for the output.
+// CHECK-LABEL: // ---- rmsnorm_rows
+// CHECK: float [[X:row[0-9]+]][12];
+// CHECK: float [[R:row[0-9]+]][12];
+// CHECK: for (int [[J:j[0-9]+]] = 0; [[J]] < 3; ++[[J]])
+// CHECK: if ({{r[0-9]+}} >= 1500LL) break;
+// CHECK: mlopt_block_reduce
+// CHECK-NOT: &buf0[
+// CHECK-NOT: &buf1[
+// CHECK: ([[X]][{{j[0-9]+}} * 4 + l] + [[R]][{{j[0-9]+}} * 4 + l])
+// CHECK: launch mlopt_k0 grid 16 block 512
+func.func @rmsnorm_rows(%x: tensor<16x6000xf32>, %r: tensor<16x6000xf32>) -> tensor<16x6000xf32> {
+  %h = mlopt.add %x, %r : tensor<16x6000xf32>
+  %sq = mlopt.mul %h, %h : tensor<16x6000xf32>
+  %s = mlopt.sum %sq, dims = [1] keepdim : tensor<16x6000xf32> -> tensor<16x1xf32>
+  %c = mlopt.constant dense<1.0e-06> : tensor<16x1xf32>
+  %e = mlopt.add %s, %c : tensor<16x1xf32>
+  %q = mlopt.rsqrt %e : tensor<16x1xf32>
+  %b = mlopt.broadcast_in_dim %q, dims = [0, 1] : tensor<16x1xf32> -> tensor<16x6000xf32>
+  %y = mlopt.mul %h, %b : tensor<16x6000xf32>
+  return %y : tensor<16x6000xf32>
+}
+
+// -----
+
+// A full sum of 2^20 elements: split into blocks of 4096 (one CUDA block
+// each), then the 256 partial sums in one block.
+// CHECK-LABEL: // ---- full_sum
+// CHECK: launch mlopt_k{{[0-9]+}} grid 256 block {{[0-9]+}} (%0, %[[P:[0-9]+]])
+// CHECK: launch mlopt_k{{[0-9]+}} grid 1 block {{[0-9]+}} (%{{[0-9]+}}, %[[P]])
+func.func @full_sum(%x: tensor<1024x1024xf32>) -> tensor<f32> {
+  %0 = mlopt.sum %x, dims = [0, 1] : tensor<1024x1024xf32> -> tensor<f32>
+  return %0 : tensor<f32>
 }

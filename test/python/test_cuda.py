@@ -40,6 +40,10 @@ EXTRA = {
         mlopt.randn(6, 7)]),
     "column_sum": (lambda a: a.sum(0), lambda: [mlopt.randn(300, 37)]),
     "full_sum": (lambda a: a.sum(), lambda: [mlopt.randn(123, 45)]),
+    "split_full_sum": (lambda a: (a.sum(), (a * a).mean()), lambda: [mlopt.randn(300, 1000)]),
+    "cached_rows": (lambda a, b: F.layer_norm(a + b, (6000,)) * (a + b).sum(-1, keepdim=True),
+                    lambda: [mlopt.randn(3, 6000), mlopt.randn(3, 6000)]),
+    "cached_rows_f16": (lambda a: F.softmax(a, -1), lambda: [mlopt.randn(3, 999).half()]),
     "wide_rows": (lambda a: F.layer_norm(a, (a.shape[-1],)), lambda: [mlopt.randn(3, 20000)]),
     "odd_softmax": (lambda a: F.softmax(a, 1), lambda: [mlopt.randn(7, 3, 5)]),
     "transposed_in": (lambda a: (a.T * 2).exp(), lambda: [mlopt.randn(6, 10)]),
@@ -153,14 +157,24 @@ def test_backward_on_cuda_matches_cpu(name):
 
 
 @gpu
+# Rows of 1000 and 6000 end in a partial step of the unrolled row loop, 999
+# takes 16 single-element steps, 8192 the full register cache, 40000 too
+# many steps to unroll; (3, 50000) and (300, 1000) have split full sums.
 @pytest.mark.parametrize("shape", [(1,), (3,), (5, 7), (4, 1024), (2, 3, 8193), (129, 33),
-                                   (1, 1, 1)])
+                                   (1, 1, 1), (3, 1000), (2, 999), (3, 6000), (4, 8192),
+                                   (2, 40000), (300, 1000)])
 def test_odd_shapes_fused_reductions(shape):
     x = mlopt.randn(*shape)
+    r = mlopt.randn(*shape)
+
+    def rmsnorm(a):
+        h = a + r
+        return h * mlopt.rsqrt((h * h).mean(-1, keepdim=True) + 1e-6)
+
     fns = [lambda a: F.softmax(a, -1), lambda a: F.log_softmax(a, 0),
            lambda a: F.layer_norm(a, (a.shape[-1],)), lambda a: (a.sum(-1), a.amax(0)),
-           lambda a: F.gelu(a * 1.5 + 0.5)]
-    for fn in fns:
+           lambda a: F.gelu(a * 1.5 + 0.5), rmsnorm, lambda a: (a.sum(), (a * a).mean())]
+    for fn in fns:  # (r, captured on the CPU, moves to the GPU with the trace)
         assert_close(mlopt.compile(fn)(x.cuda()), fn(x), mlopt.float32)
 
 
