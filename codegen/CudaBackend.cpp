@@ -16,7 +16,9 @@
 
 #include "codegen/BuildId.h"
 
+#include <atomic>
 #include <chrono>
+#include <thread>
 #include <mutex>
 #include <unordered_map>
 
@@ -77,46 +79,80 @@ bool CudaBackend::emit(ModuleOp module, StringRef name, rt::cuda::ProgramSpec &s
   return true;
 }
 
-bool CudaBackend::compileImage(const rt::cuda::ProgramSpec &spec,
-                               const CudaCompileOptions &options, std::string &image,
-                               std::string &error, CompileStats *stats) {
-  if (spec.kernels.empty()) {
-    image.clear();
-    return true;
-  }
+bool CudaBackend::compileImages(const rt::cuda::ProgramSpec &spec,
+                                const CudaCompileOptions &options,
+                                std::vector<std::string> &images, std::string &error,
+                                CompileStats *stats) {
   int arch = targetArch(options);
-  std::string key = hexDigest(std::string(MLOPT_BUILD_ID) + "|cuda|sm_" + std::to_string(arch) +
-                              "|" + rt::cuda::nvrtcExtraFlags() + "|" + spec.source);
-  {
-    std::lock_guard<std::mutex> lock(cacheMutex);
-    auto hit = imageCache().find(key);
-    if (hit != imageCache().end()) {
-      image = hit->second;
-      if (stats)
-        stats->memoryCacheHit = true;
-      return true;
-    }
-  }
+  std::string keyPrefix = std::string(MLOPT_BUILD_ID) + "|cuda|sm_" + std::to_string(arch) + "|" +
+                          rt::cuda::nvrtcExtraFlags() + "|";
+  size_t n = spec.units.size();
+  images.assign(n, std::string());
+  std::vector<std::string> keys(n);
+  std::vector<size_t> misses;
   rt::ObjectCache disk(rt::ObjectCache::defaultDirectory());
-  if (options.useDiskCache) {
-    if (std::optional<std::string> cached = disk.load(key)) {
-      image = *cached;
-      if (stats)
-        stats->diskCacheHit = true;
+  bool fromDisk = false;
+  for (size_t i = 0; i < n; ++i) {
+    keys[i] = hexDigest(keyPrefix + spec.units[i]);
+    {
       std::lock_guard<std::mutex> lock(cacheMutex);
-      imageCache().emplace(key, image);
-      return true;
+      auto hit = imageCache().find(keys[i]);
+      if (hit != imageCache().end()) {
+        images[i] = hit->second;
+        continue;
+      }
     }
+    if (options.useDiskCache)
+      if (std::optional<std::string> cached = disk.load(keys[i])) {
+        images[i] = std::move(*cached);
+        fromDisk = true;
+        std::lock_guard<std::mutex> lock(cacheMutex);
+        imageCache().emplace(keys[i], images[i]);
+        continue;
+      }
+    misses.push_back(i);
   }
+  if (stats && misses.empty() && n) {
+    stats->diskCacheHit = fromDisk;
+    stats->memoryCacheHit = !fromDisk;
+  }
+  // The kernels not cached compile at once, each NVRTC program on a thread.
   auto start = std::chrono::steady_clock::now();
-  if (!rt::cuda::compileCuda(spec.source, "mlopt.cu", arch, /*cubin=*/true, image, error))
-    return false;
-  if (stats)
+  std::vector<std::string> errors(n);
+  std::vector<char> ok(n, 1);
+  auto compileOne = [&](size_t i) {
+    ok[i] = rt::cuda::compileCuda(spec.units[i], "mlopt.cu", arch, /*cubin=*/true, images[i],
+                                  errors[i]);
+  };
+  size_t workers = std::min<size_t>(misses.size(), std::max(1u, std::thread::hardware_concurrency()));
+  workers = std::min<size_t>(workers, 16);
+  if (workers <= 1) {
+    for (size_t i : misses)
+      compileOne(i);
+  } else {
+    std::atomic<size_t> next{0};
+    std::vector<std::thread> threads;
+    for (size_t w = 0; w < workers; ++w)
+      threads.emplace_back([&] {
+        for (size_t m; (m = next++) < misses.size();)
+          compileOne(misses[m]);
+      });
+    for (std::thread &t : threads)
+      t.join();
+  }
+  for (size_t i : misses)
+    if (!ok[i]) {
+      error = errors[i];
+      return false;
+    }
+  if (stats && !misses.empty())
     stats->llvmMs = msSince(start);
-  if (options.useDiskCache)
-    disk.store(key, image);
-  std::lock_guard<std::mutex> lock(cacheMutex);
-  imageCache().emplace(key, image);
+  for (size_t i : misses) {
+    if (options.useDiskCache)
+      disk.store(keys[i], images[i]);
+    std::lock_guard<std::mutex> lock(cacheMutex);
+    imageCache().emplace(keys[i], images[i]);
+  }
   return true;
 }
 
@@ -125,14 +161,14 @@ std::shared_ptr<rt::cuda::Program> CudaBackend::compile(ModuleOp module, StringR
                                                         std::string &error,
                                                         CompileStats *stats) {
   rt::cuda::ProgramSpec spec;
-  std::string image;
+  std::vector<std::string> images;
   if (!emit(module, name, spec, error, stats) ||
-      !compileImage(spec, options, image, error, stats))
+      !compileImages(spec, options, images, error, stats))
     return nullptr;
   auto start = std::chrono::steady_clock::now();
   if (!rt::cuda::ensureContext(error))
     return nullptr;
-  std::shared_ptr<rt::cuda::Program> program = rt::cuda::Program::load(std::move(spec), image, error);
+  std::shared_ptr<rt::cuda::Program> program = rt::cuda::Program::load(std::move(spec), images, error);
   if (stats)
     stats->loadMs = msSince(start);
   return program;

@@ -14,6 +14,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace mlir::mlopt {
 
@@ -29,11 +30,12 @@ public:
   /// the CUDA C and the host plan, no driver needed.
   static bool emit(ModuleOp module, StringRef name, ::mlopt::rt::cuda::ProgramSpec &spec,
                    std::string &error, CompileStats *stats = nullptr);
-  /// The CUBIN of `spec.source` for `options.arch` (NVRTC, or a cache).
-  static bool compileImage(const ::mlopt::rt::cuda::ProgramSpec &spec,
-                           const CudaCompileOptions &options, std::string &image,
-                           std::string &error, CompileStats *stats = nullptr);
-  /// emit + compileImage + load: a program ready to run on the device.
+  /// The CUBIN of each of `spec.units` for `options.arch`: from the memory
+  /// or disk cache, else NVRTC, the missing kernels in parallel.
+  static bool compileImages(const ::mlopt::rt::cuda::ProgramSpec &spec,
+                            const CudaCompileOptions &options, std::vector<std::string> &images,
+                            std::string &error, CompileStats *stats = nullptr);
+  /// emit + compileImages + load: a program ready to run on the device.
   static std::shared_ptr<::mlopt::rt::cuda::Program>
   compile(ModuleOp module, StringRef name, const CudaCompileOptions &options,
           std::string &error, CompileStats *stats = nullptr);

@@ -314,6 +314,19 @@ std::string identityOf(Operation *combine, Type t) {
 
 // ---- the emitter ----------------------------------------------------------------------
 
+/// Whether `op` or an op nested in it has `value` as an operand.
+bool usesValue(Operation *op, Value value) {
+  bool found = false;
+  op->walk([&](Operation *nested) {
+    if (llvm::is_contained(nested->getOperands(), value)) {
+      found = true;
+      return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  return found;
+}
+
 /// One operand of a loop nest: a view with its indexing map, or a scalar.
 struct Operand {
   Value value;
@@ -362,11 +375,21 @@ private:
   llvm::DenseMap<Value, int> allocSlots;
   std::string source;
   Operation *pendingZeroFill = nullptr; // a linalg.fill of 0 folded into the next gemm
+  // Buffers whose fill with a constant was skipped: the reduction that first
+  // uses them starts from the constant instead of loading it.
+  llvm::DenseMap<Value, std::string> constantInits;
   // MLOPT_CUDA_ROW_CACHE=0 turns unrolled, register-cached row loops off
   // (to measure what they bring).
   bool rowLoopsEnabled = [] {
     const char *text = std::getenv("MLOPT_CUDA_ROW_CACHE");
     return !text || std::string(text) != "0";
+  }();
+  // Threads per row-tile block at most (MLOPT_CUDA_ROW_BLOCK: 256, 512 or
+  // 1024): enough for 8192 / limit elements each.
+  int64_t rowBlockLimit = [] {
+    const char *text = std::getenv("MLOPT_CUDA_ROW_BLOCK");
+    int64_t limit = text ? std::atoll(text) : 512;
+    return limit == 256 || limit == 1024 ? limit : int64_t(512);
   }();
 
   LogicalResult fail(Operation *op, const Twine &message) {
@@ -1020,8 +1043,11 @@ LogicalResult Emitter::emitNest(Kernel &k, Nest &nest, Scope scope, std::string 
       const Operand &op = nest.operands[nest.numInputs + o];
       const View &v = views.find(op.value)->second;
       std::string acc = k.fresh("acc");
-      std::string init = strategy == Serial ? loadOf(v.element, addressOf(k, op, dimNames))
-                                            : identityOf(combiners[o], v.element);
+      auto constant = constantInits.find(op.value);
+      std::string initial = constant != constantInits.end()
+                                ? constant->second
+                                : loadOf(v.element, addressOf(k, op, dimNames));
+      std::string init = strategy == Serial ? initial : identityOf(combiners[o], v.element);
       text += in + computeType(v.element) + " " + acc + " = " + init + ";\n";
       accs.push_back(acc);
     }
@@ -1063,8 +1089,12 @@ LogicalResult Emitter::emitNest(Kernel &k, Nest &nest, Scope scope, std::string 
       k.written.insert(v.slot);
       std::string ref = addressOf(k, op, dimNames);
       std::string value = accs[o];
+      auto constant = constantInits.find(op.value);
       if (strategy == Cooperative)
-        value = combineExpr(k, combiners[o], loadOf(v.element, ref), accs[o]);
+        value = combineExpr(k, combiners[o],
+                            constant != constantInits.end() ? constant->second
+                                                            : loadOf(v.element, ref),
+                            accs[o]);
       text += in + "  " + ref + " = " + storeOf(v.element, value) + ";\n";
     }
     text += in + "}\n" + ind + "}\n";
@@ -1075,8 +1105,10 @@ LogicalResult Emitter::emitNest(Kernel &k, Nest &nest, Scope scope, std::string 
       grid = static_cast<unsigned>(std::clamp<int64_t>(groups, 1, 132 * 64));
     }
   }
-  // A tile's op that writes a buffer makes its cached rows stale.
+  // A tile's op that writes a buffer makes its cached rows stale; a skipped
+  // fill has been used.
   for (unsigned o = 0; o < numOutputs; ++o) {
+    constantInits.erase(nest.operands[nest.numInputs + o].value);
     int slot = views.find(nest.operands[nest.numInputs + o].value)->second.slot;
     for (auto it = k.rowCache.begin(); it != k.rowCache.end();)
       it = it->second.slot == slot ? k.rowCache.erase(it) : std::next(it);
@@ -1096,11 +1128,12 @@ void Emitter::finishKernel(Kernel &k, unsigned grid, const std::string &preamble
                  std::to_string(slot);
     step.args.push_back(slot);
   }
-  source += "\nextern \"C\" __global__ void __launch_bounds__(" + std::to_string(k.block) + ") " +
-            k.name + "(" + signature + ") {\n";
-  source += preamble;
-  source += k.text;
-  source += "}\n";
+  auto kernel = [&](const std::string &name) {
+    return "\nextern \"C\" __global__ void __launch_bounds__(" + std::to_string(k.block) + ") " +
+           name + "(" + signature + ") {\n" + preamble + k.text + "}\n";
+  };
+  source += kernel(k.name);
+  spec.units.push_back(kPrelude + kernel(rt::cuda::kUnitKernelName));
   step.kernel = spec.kernels.size();
   step.grid = grid;
   step.block = k.block;
@@ -1146,7 +1179,7 @@ LogicalResult Emitter::emitForall(scf::ForallOp forall) {
     widest = std::max(widest, n);
   });
   int64_t threads = 64;
-  while (threads < 512 && threads * 16 < widest) threads *= 2;
+  while (threads < rowBlockLimit && threads * (8192 / rowBlockLimit) < widest) threads *= 2;
   k.block = threads;
 
   std::string text, tile = k.fresh("t");
@@ -1412,6 +1445,23 @@ LogicalResult Emitter::run(func::FuncOp func) {
               linalg::BatchMatmulTransposeBOp>(next) &&
           (zero == "0.0f" || zero == "0.0")) {
         pendingZeroFill = &op;
+        continue;
+      }
+      // fill(c) then, first to touch the buffer, a reduction into it (a
+      // grid kernel): the reduction starts from c, one kernel fewer.
+      Value target = fill.getOperand(1);
+      Operation *user = next;
+      while (user && !usesValue(user, target))
+        user = user->getNextNode();
+      auto reduction = dyn_cast_or_null<linalg::LinalgOp>(user);
+      if (reduction && !zero.empty() && reduction.getNumReductionLoops() > 0 &&
+          reduction.getNumDpsInits() >= 1 &&
+          llvm::count(reduction->getOperands(), target) == 1 &&
+          llvm::is_contained(reduction.getDpsInits(), target) &&
+          !isa<linalg::MatmulOp, linalg::MatmulTransposeAOp, linalg::MatmulTransposeBOp,
+               linalg::BatchMatmulOp, linalg::BatchMatmulTransposeAOp,
+               linalg::BatchMatmulTransposeBOp>(user)) {
+        constantInits[target] = zero;
         continue;
       }
     }

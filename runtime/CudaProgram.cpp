@@ -255,15 +255,20 @@ std::string ProgramSpec::describe() const {
   return os.str();
 }
 
-std::shared_ptr<Program> Program::load(ProgramSpec spec, const std::string &image,
+std::shared_ptr<Program> Program::load(ProgramSpec spec, const std::vector<std::string> &images,
                                        std::string &error) {
   auto program = std::make_shared<Program>();
+  if (images.size() != spec.kernels.size()) {
+    error = "CUDA program: " + std::to_string(images.size()) + " images for " +
+            std::to_string(spec.kernels.size()) + " kernels";
+    return nullptr;
+  }
   if (!spec.kernels.empty()) {
-    program->module = Module::load(image, error);
-    if (!program->module)
-      return nullptr;
-    for (const std::string &name : spec.kernels) {
-      void *function = program->module->function(name, error);
+    for (const std::string &image : images) {
+      program->modules.push_back(Module::load(image, error));
+      if (!program->modules.back())
+        return nullptr;
+      void *function = program->modules.back()->function(kUnitKernelName, error);
       if (!function)
         return nullptr;
       program->functions.push_back(function);

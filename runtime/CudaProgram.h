@@ -48,8 +48,12 @@ struct Output {
 };
 
 struct ProgramSpec {
-  std::string source;               // CUDA C, every kernel extern "C"
-  std::vector<std::string> kernels; // kernel names, by Step::kernel
+  std::string source;               // CUDA C, every kernel extern "C" (to read)
+  std::vector<std::string> kernels; // kernel names in `source`, by Step::kernel
+  // What is compiled: per kernel, the prelude and the kernel named
+  // kUnitKernelName, so one kernel is compiled (and cached) once wherever
+  // it occurs, and a program's kernels compile in parallel.
+  std::vector<std::string> units;
   std::vector<Step> steps;
   int numSlots = 0;
   std::vector<std::pair<DType, std::vector<int64_t>>> inputs; // slot i
@@ -58,11 +62,14 @@ struct ProgramSpec {
   std::string describe() const;
 };
 
+/// The kernel's name in each of ProgramSpec::units.
+inline constexpr const char *kUnitKernelName = "mlopt_kernel";
+
 /// A ProgramSpec with its kernels loaded.
 class Program {
 public:
-  /// `image` is the CUBIN or PTX of spec.source.
-  static std::shared_ptr<Program> load(ProgramSpec spec, const std::string &image,
+  /// `images` are the CUBINs (or PTX) of spec.units, one per kernel.
+  static std::shared_ptr<Program> load(ProgramSpec spec, const std::vector<std::string> &images,
                                        std::string &error);
   /// Runs the plan on `inputs` (CUDA buffers of the spec's dtypes and
   /// shapes, any strides; host inputs are copied over); results are fresh
@@ -74,7 +81,7 @@ public:
 
 private:
   ProgramSpec plan;
-  std::unique_ptr<Module> module;
+  std::vector<std::unique_ptr<Module>> modules; // one per kernel
   std::vector<void *> functions;
   bool execute(const std::vector<const void *> &inputPointers,
                std::vector<std::shared_ptr<void>> &slots, std::string &error) const;

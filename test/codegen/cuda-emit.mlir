@@ -107,10 +107,15 @@ func.func @rmsnorm_rows(%x: tensor<16x6000xf32>, %r: tensor<16x6000xf32>) -> ten
 // -----
 
 // A full sum of 2^20 elements: split into blocks of 4096 (one CUDA block
-// each), then the 256 partial sums in one block.
+// each), then the 256 partial sums in one block. The zero fills of both
+// results are not kernels: each reduction starts from 0 and stores.
 // CHECK-LABEL: // ---- full_sum
-// CHECK: launch mlopt_k{{[0-9]+}} grid 256 block {{[0-9]+}} (%0, %[[P:[0-9]+]])
-// CHECK: launch mlopt_k{{[0-9]+}} grid 1 block {{[0-9]+}} (%{{[0-9]+}}, %[[P]])
+// CHECK: __global__ void __launch_bounds__({{[0-9]+}}) mlopt_k0(
+// CHECK: buf2[d{{[0-9]+}}] = (0.0f + acc
+// CHECK: __global__ void __launch_bounds__({{[0-9]+}}) mlopt_k1(
+// CHECK-NOT: __global__
+// CHECK: launch mlopt_k0 grid 256 block {{[0-9]+}} (%0, %[[P:[0-9]+]])
+// CHECK-NEXT: launch mlopt_k1 grid 1 block {{[0-9]+}} (%{{[0-9]+}}, %[[P]])
 func.func @full_sum(%x: tensor<1024x1024xf32>) -> tensor<f32> {
   %0 = mlopt.sum %x, dims = [0, 1] : tensor<1024x1024xf32> -> tensor<f32>
   return %0 : tensor<f32>
