@@ -84,7 +84,8 @@ def workloads(n, lib, f):
 # the default, to measure what each code generation choice brings.
 VARIANTS = {
     "no row cache": {"MLOPT_CUDA_ROW_CACHE": "0"},
-    "Ofast-compile=min": {"MLOPT_NVRTC_FLAGS": "--Ofast-compile=min"},
+    "row block 1024": {"MLOPT_CUDA_ROW_BLOCK": "1024"},
+    "row block 256": {"MLOPT_CUDA_ROW_BLOCK": "256"},
 }
 
 

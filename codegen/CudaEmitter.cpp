@@ -359,6 +359,12 @@ struct Kernel {
   struct CachedRow { std::string array; int slot; };
   std::map<std::string, CachedRow> rowCache;
   int64_t rowCacheValues = 0; // per thread, in 32-bit registers
+  // Costly values (exp, log, ...) a row loop computed, by structural key,
+  // for later row loops of the tile (softmax's exp(x - max) in the sum and
+  // in the output); keys name the versions of the buffers they read.
+  std::map<std::string, std::string> valueCache;
+  std::map<std::string, int> versions; // buffer -> writes so far in the tile
+  bool laterNests = false; // whether the tile has loop nests after this one (worth caching for)
   std::string fresh(const char *prefix) { return prefix + std::to_string(counter++); }
 };
 
@@ -375,6 +381,15 @@ private:
   llvm::DenseMap<Value, int> allocSlots;
   std::string source;
   Operation *pendingZeroFill = nullptr; // a linalg.fill of 0 folded into the next gemm
+  // Set while a row loop's body is printed: the keys of its block arguments
+  // and where cached values go (see Kernel::valueCache).
+  struct RowValues {
+    llvm::DenseMap<Value, std::string> keys; // "L..." varies along the row
+    std::string at;                          // "[j * 4 + l]"
+    int64_t size = 0;                        // values per thread per array
+    std::string *declarations = nullptr;
+  };
+  RowValues *rowValues = nullptr;
   // Buffers whose fill with a constant was skipped: the reduction that first
   // uses them starts from the constant instead of loading it.
   llvm::DenseMap<Value, std::string> constantInits;
@@ -704,6 +719,53 @@ LogicalResult Emitter::emitBody(Kernel &k, Block &body, ArrayRef<std::string> ar
         return failure();
       continue;
     }
+    if (rowValues && op.getNumResults() == 1) {
+      // The op's structural key: name, attributes, operand keys.
+      std::string key;
+      llvm::raw_string_ostream os(key);
+      os << op.getName().getStringRef() << op.getAttrDictionary() << "(";
+      bool varies = false, known = true;
+      for (Value operand : op.getOperands()) {
+        auto it = rowValues->keys.find(operand);
+        auto scalar = scalars.find(operand);
+        if (it != rowValues->keys.end()) {
+          os << it->second << ",";
+          varies |= it->second[0] == 'L';
+        } else if (scalar != scalars.end() && operand.getParentBlock() != &body) {
+          os << "s:" << scalar->second << ",";
+        } else {
+          known = false;
+        }
+      }
+      os << ")";
+      if (!known) {
+        if (failed(emitScalar(k, &op, out, indent)))
+          return failure();
+        continue;
+      }
+      key = (varies ? "L" : "U") + key;
+      rowValues->keys[op.getResult(0)] = key;
+      bool costly = varies && (isa<math::MathDialect>(op.getDialect()) || isa<arith::DivFOp>(op));
+      auto hit = costly ? k.valueCache.find(key) : k.valueCache.end();
+      if (hit != k.valueCache.end()) {
+        scalars[op.getResult(0)] = hit->second + rowValues->at;
+        continue;
+      }
+      if (failed(emitScalar(k, &op, out, indent)))
+        return failure();
+      Type type = op.getResult(0).getType();
+      int64_t registers = rowValues->size * (type.getIntOrFloatBitWidth() > 32 ? 2 : 1);
+      if (costly && k.laterNests && type.isIntOrFloat() &&
+          k.rowCacheValues + registers <= kMaxCachedRowValues) {
+        std::string array = k.fresh("val");
+        k.rowCacheValues += registers;
+        *rowValues->declarations += "    " + computeType(type) + " " + array + "[" +
+                                    std::to_string(rowValues->size) + "];\n";
+        out += indent + array + rowValues->at + " = " + scalars[op.getResult(0)] + ";\n";
+        k.valueCache[key] = array;
+      }
+      continue;
+    }
     if (failed(emitScalar(k, &op, out, indent)))
       return failure();
   }
@@ -880,6 +942,20 @@ LogicalResult Emitter::emitNest(Kernel &k, Nest &nest, Scope scope, std::string 
     return key + "/" + std::to_string(vec) + "/" + std::to_string(rowSteps) + ":" + addressOf(k, o, dims);
   };
   std::string declarations; // cached rows, declared before the loop
+  // Row loops: what each input reads, for the value cache (Emitter::RowValues).
+  auto bufferId = [](const View &v) {
+    return v.slot >= 0 ? "g" + std::to_string(v.slot) : "s" + std::to_string(v.sharedOffset);
+  };
+  SmallVector<std::string> argKeys;
+  auto inputKey = [&](const Operand &o) -> std::string {
+    if (o.isScalar) return "Us:" + scalars[o.value];
+    const View &v = views.find(o.value)->second;
+    bool varies = false;
+    for (unsigned r = 0; r < o.map.getNumResults(); ++r)
+      for (unsigned d : spread)
+        varies |= v.shape[r] != 1 && nest.ranges[d] != 1 && o.map.getResult(r).isFunctionOfDim(d);
+    return (varies ? "L" : "U") + rowCacheKey(o) + "@" + std::to_string(k.versions[bufferId(v)]);
+  };
 
   auto decompose = [&](ArrayRef<unsigned> dims, const std::string &flat, int lastScale,
                        const std::string &indent) {
@@ -912,6 +988,7 @@ LogicalResult Emitter::emitNest(Kernel &k, Nest &nest, Scope scope, std::string 
     std::string text;
     for (unsigned i = 0; i < nest.numInputs; ++i) {
       const Operand &o = nest.operands[i];
+      if (rowLoop) argKeys.push_back(inputKey(o));
       if (o.isScalar) { args.push_back(scalars[o.value]); continue; }
       const View &v = views.find(o.value)->second;
       if (nest.body && nest.body->getArgument(i).use_empty()) { args.push_back("0"); continue; }
@@ -931,7 +1008,7 @@ LogicalResult Emitter::emitNest(Kernel &k, Nest &nest, Scope scope, std::string 
           continue;
         }
         int64_t values = rowSteps * vec * (ct == "double" || ct == "long long" ? 2 : 1);
-        if (k.rowCacheValues + values <= kMaxCachedRowValues) {
+        if (k.laterNests && k.rowCacheValues + values <= kMaxCachedRowValues) {
           row = k.fresh("row");
           k.rowCacheValues += values;
           k.rowCache[key] = {row, v.slot};
@@ -964,6 +1041,22 @@ LogicalResult Emitter::emitNest(Kernel &k, Nest &nest, Scope scope, std::string 
   std::string ind = "  ";
   if (scope == Scope::Block) ind = "    ";
   std::string text;
+  // The body, with the value cache in row loops.
+  auto body = [&](ArrayRef<std::string> args, ArrayRef<std::string> dims,
+                  SmallVector<std::string> &yields, const std::string &indent) {
+    RowValues values;
+    if (rowLoop) {
+      for (auto [i, key] : llvm::enumerate(argKeys))
+        values.keys[nest.body->getArgument(i)] = key;
+      values.at = vec == 1 ? "[" + stepName + "]" : "[" + stepName + " * " + std::to_string(vec) + " + l]";
+      values.size = rowSteps * vec;
+      values.declarations = &declarations;
+      rowValues = &values;
+    }
+    LogicalResult result = emitBody(k, *nest.body, args, dims, yields, text, indent);
+    rowValues = nullptr;
+    return result;
+  };
 
   if (strategy == Parallel) {
     std::string i = k.fresh("i");
@@ -992,7 +1085,7 @@ LogicalResult Emitter::emitNest(Kernel &k, Nest &nest, Scope scope, std::string 
     text += in + "#pragma unroll\n" + in + "for (int l = 0; l < " + std::to_string(vec) + "; ++l) {\n";
     SmallVector<std::string> yields;
     if (nest.body) {
-      if (failed(emitBody(k, *nest.body, args, laneDims(true), yields, text, in + "  ")))
+      if (failed(body(args, laneDims(true), yields, in + "  ")))
         return failure();
     } else {
       yields.push_back(args[0]);
@@ -1068,7 +1161,7 @@ LogicalResult Emitter::emitNest(Kernel &k, Nest &nest, Scope scope, std::string 
     int lanes = strategy == Serial ? 1 : vec;
     text += inner + "#pragma unroll\n" + inner + "for (int l = 0; l < " + std::to_string(lanes) + "; ++l) {\n";
     SmallVector<std::string> yields;
-    if (failed(emitBody(k, *nest.body, args, laneDims(lanes > 1), yields, text, inner + "  ")))
+    if (failed(body(args, laneDims(lanes > 1), yields, inner + "  ")))
       return failure();
     for (unsigned o = 0; o < numOutputs; ++o)
       text += inner + "  " + accs[o] + " = " + yields[o] + ";\n";
@@ -1109,6 +1202,7 @@ LogicalResult Emitter::emitNest(Kernel &k, Nest &nest, Scope scope, std::string 
   // fill has been used.
   for (unsigned o = 0; o < numOutputs; ++o) {
     constantInits.erase(nest.operands[nest.numInputs + o].value);
+    ++k.versions[bufferId(views.find(nest.operands[nest.numInputs + o].value)->second)];
     int slot = views.find(nest.operands[nest.numInputs + o].value)->second.slot;
     for (auto it = k.rowCache.begin(); it != k.rowCache.end();)
       it = it->second.slot == slot ? k.rowCache.erase(it) : std::next(it);
@@ -1213,6 +1307,9 @@ LogicalResult Emitter::emitForall(scf::ForallOp forall) {
       continue;
     }
     if (isa<linalg::LinalgOp, memref::CopyOp>(op)) {
+      k.laterNests = false;
+      for (Operation *later = op.getNextNode(); later; later = later->getNextNode())
+        k.laterNests |= isa<linalg::LinalgOp, memref::CopyOp>(later);
       Nest nest;
       unsigned unused = 0;
       if (failed(nestOf(&op, nest)) || failed(emitNest(k, nest, Scope::Block, text, unused)))

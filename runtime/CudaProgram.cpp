@@ -297,7 +297,7 @@ bool Program::execute(const std::vector<const void *> &inputPointers,
   auto at = [&](int slot, int64_t offset, DType dtype) {
     return static_cast<char *>(base[slot]) + offset * static_cast<int64_t>(byteSize(dtype));
   };
-  std::vector<void *> params;
+  std::vector<void *> params, pointers;
   for (const Step &s : plan.steps) {
     switch (s.kind) {
     case Step::Alloc:
@@ -319,7 +319,7 @@ bool Program::execute(const std::vector<const void *> &inputPointers,
       break;
     case Step::Launch: {
       params.resize(s.args.size());
-      std::vector<void *> pointers(s.args.size());
+      pointers.resize(s.args.size());
       for (size_t i = 0; i < s.args.size(); ++i) {
         pointers[i] = base[s.args[i]];
         params[i] = &pointers[i];
@@ -353,19 +353,31 @@ bool Program::run(const std::vector<Buffer> &inputs, std::vector<Buffer> &output
   }
   if (!ensureContext(error))
     return false;
-  std::vector<Buffer> dense(inputs.size());
+  // Inputs as they are where they can be (CUDA, dense, aligned: the usual
+  // case, no copy of the Buffer); others are copied into `staged`.
+  std::vector<Buffer> staged;
+  std::vector<const Buffer *> dense(inputs.size());
   std::vector<const void *> pointers(inputs.size());
   for (size_t i = 0; i < inputs.size(); ++i) {
-    if (inputs[i].dtype != plan.inputs[i].first || inputs[i].shape != plan.inputs[i].second) {
+    const Buffer &in = inputs[i];
+    if (in.dtype != plan.inputs[i].first || in.shape != plan.inputs[i].second) {
       error = "compiled CUDA function: input " + std::to_string(i) +
               " does not have the traced dtype and shape";
       return false;
     }
-    // Host inputs (random draws, captured CPU tensors) move over.
-    if (inputs[i].device == Device::CPU ? !toDevice(inputs[i], Device::CUDA, dense[i], error)
-                                        : !contiguous(inputs[i], dense[i], error))
-      return false;
-    pointers[i] = firstElement(dense[i]);
+    if (in.device == Device::CUDA && isRowMajor(in) &&
+        reinterpret_cast<uintptr_t>(firstElement(in)) % 16 == 0) {
+      dense[i] = &in;
+    } else {
+      staged.reserve(inputs.size()); // (no reallocation: `dense` points into it)
+      staged.emplace_back();
+      // Host inputs (random draws, captured CPU tensors) move over.
+      if (in.device == Device::CPU ? !toDevice(in, Device::CUDA, staged.back(), error)
+                                   : !contiguous(in, staged.back(), error))
+        return false;
+      dense[i] = &staged.back();
+    }
+    pointers[i] = firstElement(*dense[i]);
   }
   std::vector<std::shared_ptr<void>> slots(plan.numSlots);
   if (!execute(pointers, slots, error))
@@ -374,10 +386,10 @@ bool Program::run(const std::vector<Buffer> &inputs, std::vector<Buffer> &output
   for (const Output &o : plan.outputs) {
     Buffer b;
     if (o.slot < static_cast<int>(inputs.size())) { // an input returned: copy it
-      Buffer view = dense[o.slot];
+      Buffer view = *dense[o.slot];
       view.shape = o.shape;
       view.strides = o.strides;
-      view.offset = dense[o.slot].offset + o.offset;
+      view.offset = dense[o.slot]->offset + o.offset;
       if (!allocate(o.dtype, o.shape, b, error) || !copyOnDevice(view, b, error))
         return false;
     } else {

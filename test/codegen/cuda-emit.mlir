@@ -24,19 +24,22 @@ func.func @gelu_like(%x: tensor<64x256xf32>, %b: tensor<256xf32>) -> tensor<64x2
 // CHECK: extern __shared__ __align__(16) unsigned char mlopt_smem[];
 // CHECK: for (long long [[T:t[0-9]+]] = blockIdx.x; [[T]] < 32LL; [[T]] += gridDim.x)
 // Each thread takes 128 / 4 / 64 = 1 unrolled step through the row; the
-// row, loaded once for the maximum, stays in registers for the sum and the
-// output.
+// row, loaded once for the maximum, stays in registers for the sum.
 // CHECK: float [[ROW:row[0-9]+]][4];
 // CHECK: for (int [[J:j[0-9]+]] = 0; [[J]] < 1; ++[[J]])
 // CHECK: *reinterpret_cast<const float4 *>(&buf0[
 // CHECK: [[ROW]][[[J]] * 4 + l] =
 // CHECK: mlopt_block_reduce({{.*}}mlopt_maximum<float>
 // CHECK: __syncthreads();
+// exp(x - max), computed for the sum, is kept for the output too.
+// CHECK: float [[EXP:val[0-9]+]][4];
 // CHECK-NOT: &buf0[
-// CHECK: expf(
+// CHECK: const float [[E:v[0-9]+]] = expf(
+// CHECK: [[EXP]][{{j[0-9]+}} * 4 + l] = [[E]];
 // CHECK: mlopt_block_reduce({{.*}}(x + y)
 // CHECK-NOT: &buf0[
-// CHECK: [[ROW]][{{j[0-9]+}} * 4 + l]
+// CHECK-NOT: expf(
+// CHECK: ([[EXP]][{{j[0-9]+}} * 4 + l] / {{a[0-9]+}})
 // CHECK: launch mlopt_k0 grid 32 block 64 shared
 func.func @softmax(%x: tensor<32x128xf32>) -> tensor<32x128xf32> {
   %0 = mlopt.max %x, dims = [1] keepdim : tensor<32x128xf32> -> tensor<32x1xf32>
