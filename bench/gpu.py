@@ -84,8 +84,6 @@ def workloads(n, lib, f):
 # the default, to measure what each code generation choice brings.
 VARIANTS = {
     "no row cache": {"MLOPT_CUDA_ROW_CACHE": "0"},
-    "row block 1024": {"MLOPT_CUDA_ROW_BLOCK": "1024"},
-    "row block 256": {"MLOPT_CUDA_ROW_BLOCK": "256"},
 }
 
 

@@ -817,8 +817,8 @@ class CompiledFunction:
         for a in args:
             if type(a) is not Tensor:
                 return None
-            key.append((tuple(a._buf.shape), a._buf.dtype, a.requires_grad, a._buf.device))
-        if len({id(a) for a in args}) != len(args):
+            key.append((a._buf.key, a.requires_grad))
+        if len(args) > 1 and len({id(a) for a in args}) != len(args):
             return None  # one tensor passed twice: the guard key says which
         return tuple(key)
 
@@ -869,7 +869,7 @@ class CompiledFunction:
         if fast is not None and entry.plain and not entry.grad_state:
             if len(self.fast) >= 256:  # dynamic dims: one key per size seen; keep it bounded
                 self.fast.clear()
-            self.fast[fast] = (entry, entry.out_spec == ("T", 0), any(k[2] for k in fast))
+            self.fast[fast] = (entry, entry.out_spec == ("T", 0), any(k[1] for k in fast))
         inputs = leaves + [_lifted_value(x, leaves) for x in entry.lifted]
         outs = [Tensor(b) for b in entry.trace.run([t._buf for t in inputs])]
         for index, value in zip(entry.written, outs[entry.n_out:]):

@@ -138,6 +138,11 @@ PYBIND11_MODULE(_C, m) {
       .def_property_readonly("device", [](const rt::Buffer &b) {
         return std::string(b.device == rt::Device::CUDA ? "cuda" : "cpu");
       })
+      // (shape, dtype, device) in one call: compiled functions' fast guard.
+      .def_property_readonly("key", [](const rt::Buffer &b) {
+        return py::make_tuple(py::tuple(py::cast(b.shape)), rt::mlirName(b.dtype),
+                              b.device == rt::Device::CUDA ? "cuda" : "cpu");
+      })
       .def_property_readonly("data_ptr", [](const rt::Buffer &b) {
         return reinterpret_cast<uintptr_t>(static_cast<char *>(b.data) +
                                            b.offset * static_cast<int64_t>(rt::byteSize(b.dtype)));
