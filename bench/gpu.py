@@ -1,20 +1,22 @@
 #!/usr/bin/env python3
 """mlopt GPU benchmarks: every figure is measured side by side in this run.
 
-Per workload (8192 x 8192 f32 by default): PyTorch eager, torch.compile (a
-'-' when it fails) and mlopt compiled (`mlopt.compile`) on the same data on
-device 0; the fraction of the device's copy bandwidth (torch `y.copy_(x)`,
+Per workload (8192 x 8192 f32 by default): mlopt compiled (`mlopt.compile`),
+then PyTorch eager and torch.compile (a '-' when it fails) on the same data
+on device 0; the fraction of the device's copy bandwidth (torch `y.copy_(x)`,
 measured here) mlopt reaches: the bytes the workload must move (each input
 read once, the result written once) over its time; mlopt's cold compile time
-(first call minus a warm call, with an empty compile cache); the largest
-absolute difference from torch eager's result (FAIL at 1e-3 or more). Then
-the compiled call overhead on a tiny input. Times are the best of several
-runs of (N calls, then synchronize) / N.
+(first call minus a warm call, with an empty compile cache) and the
+compiler's own split of it (MLIR, NVRTC, load); the largest difference from
+torch eager's result (relative for sums; FAIL at 1e-3 or more). Then the
+compiled call overhead on a tiny input. Times are the best of several runs
+of (N calls, then synchronize) / N. `--variants` measures mlopt again under
+each setting in VARIANTS.
 
 gelu is the tanh form, as in bench/run.py. Needs torch with CUDA; without a
 GPU it says so and exits 0. Exits 1 when an mlopt measurement failed or a
 result differs. Usage:
-  python3 bench/gpu.py [--size 8192] [--quick] [--only NAME] [--budget SECONDS]
+  python3 bench/gpu.py [--size 8192] [--quick] [--only NAME] [--budget SECONDS] [--variants]
 """
 import argparse
 import atexit
