@@ -121,8 +121,13 @@ bool CudaBackend::compileImages(const rt::cuda::ProgramSpec &spec,
   std::vector<std::string> errors(n);
   std::vector<char> ok(n, 1);
   auto compileOne = [&](size_t i) {
-    ok[i] = rt::cuda::compileCuda(spec.units[i], "mlopt.cu", arch, /*cubin=*/true, images[i],
-                                  errors[i]);
+    try {
+      ok[i] = rt::cuda::compileCuda(spec.units[i], "mlopt.cu", arch, /*cubin=*/true, images[i],
+                                    errors[i]);
+    } catch (const std::exception &e) { // (bad_alloc): not out of a worker thread
+      ok[i] = 0;
+      errors[i] = std::string("NVRTC: ") + e.what();
+    }
   };
   size_t workers = std::min<size_t>(misses.size(), std::max(1u, std::thread::hardware_concurrency()));
   workers = std::min<size_t>(workers, 16);

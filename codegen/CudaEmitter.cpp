@@ -318,19 +318,6 @@ std::string identityOf(Operation *combine, Type t) {
 
 // ---- the emitter ----------------------------------------------------------------------
 
-/// Whether `op` or an op nested in it has `value` as an operand.
-bool usesValue(Operation *op, Value value) {
-  bool found = false;
-  op->walk([&](Operation *nested) {
-    if (llvm::is_contained(nested->getOperands(), value)) {
-      found = true;
-      return WalkResult::interrupt();
-    }
-    return WalkResult::advance();
-  });
-  return found;
-}
-
 /// One operand of a loop nest: a view with its indexing map, or a scalar.
 struct Operand {
   Value value;
@@ -720,7 +707,9 @@ LogicalResult Emitter::emitBody(Kernel &k, Block &body, ArrayRef<std::string> ar
       // The op's structural key: name, attributes, operand keys.
       std::string key;
       llvm::raw_string_ostream os(key);
-      os << op.getName().getStringRef() << op.getAttrDictionary() << "(";
+      // (Types too: extf f16->f32 and f16->f64 differ only there.)
+      os << op.getName().getStringRef() << op.getAttrDictionary() << op.getResultTypes()
+         << op.getOperandTypes() << "(";
       bool varies = false, known = true;
       for (Value operand : op.getOperands()) {
         auto it = rowValues->keys.find(operand);
@@ -751,7 +740,8 @@ LogicalResult Emitter::emitBody(Kernel &k, Block &body, ArrayRef<std::string> ar
       if (failed(emitScalar(k, &op, out, indent)))
         return failure();
       Type type = op.getResult(0).getType();
-      int64_t registers = rowValues->size * (type.getIntOrFloatBitWidth() > 32 ? 2 : 1);
+      int64_t registers =
+          type.isIntOrFloat() ? rowValues->size * (type.getIntOrFloatBitWidth() > 32 ? 2 : 1) : 0;
       if (costly && k.laterNests && type.isIntOrFloat() &&
           k.rowCacheValues + registers <= kMaxCachedRowValues) {
         std::string array = k.fresh("val");
@@ -1543,14 +1533,37 @@ LogicalResult Emitter::run(func::FuncOp func) {
       }
       // fill(c) then, first to touch the buffer, a reduction into it (a
       // grid kernel): the reduction starts from c, one kernel fewer.
+      // A use is any operand in the buffer's slot, through views made
+      // before the fill too. The constant must have the element type (a
+      // fill converts it; the folded constant would not be).
       Value target = fill.getOperand(1);
+      auto targetView = views.find(target);
+      int slot = targetView != views.end() ? targetView->second.slot : -1;
+      auto touches = [&](Operation *candidate) {
+        bool found = false;
+        candidate->walk([&](Operation *nested) {
+          for (Value operand : nested->getOperands()) {
+            auto view = views.find(operand);
+            if (operand == target || (view != views.end() && view->second.slot == slot)) {
+              found = true;
+              return WalkResult::interrupt();
+            }
+          }
+          return WalkResult::advance();
+        });
+        return found;
+      };
       Operation *user = next;
-      while (user && !usesValue(user, target))
+      while (user && !touches(user))
         user = user->getNextNode();
       auto reduction = dyn_cast_or_null<linalg::LinalgOp>(user);
-      if (reduction && !zero.empty() && reduction.getNumReductionLoops() > 0 &&
-          reduction.getNumDpsInits() >= 1 &&
-          llvm::count(reduction->getOperands(), target) == 1 &&
+      auto aliases = [&](Value operand) {
+        auto view = views.find(operand);
+        return operand == target || (view != views.end() && view->second.slot == slot);
+      };
+      if (reduction && slot >= 0 && !zero.empty() && reduction.getNumReductionLoops() > 0 &&
+          fill.getOperand(0).getType() == cast<MemRefType>(target.getType()).getElementType() &&
+          llvm::count_if(reduction->getOperands(), aliases) == 1 &&
           llvm::is_contained(reduction.getDpsInits(), target) &&
           !isa<linalg::MatmulOp, linalg::MatmulTransposeAOp, linalg::MatmulTransposeBOp,
                linalg::BatchMatmulOp, linalg::BatchMatmulTransposeAOp,

@@ -102,6 +102,7 @@ struct Nvrtc {
   nvrtcResult (*nvrtcDestroyProgram)(nvrtcProgram *);
   const char *(*nvrtcGetErrorString)(nvrtcResult);
   bool available = false;
+  bool minimal = false; // --minimal is known (NVRTC 12.4 and later)
   std::string reason;
 };
 
@@ -445,6 +446,10 @@ static const Nvrtc &nvrtc() {
                    resolve(lib, so, "nvrtcGetPTX", n->nvrtcGetPTX, r) &&
                    resolve(lib, so, "nvrtcDestroyProgram", n->nvrtcDestroyProgram, r) &&
                    resolve(lib, so, "nvrtcGetErrorString", n->nvrtcGetErrorString, r);
+    auto version = reinterpret_cast<nvrtcResult (*)(int *, int *)>(dlsym(lib, "nvrtcVersion"));
+    int major = 0, minor = 0;
+    if (version && version(&major, &minor) == 0)
+      n->minimal = major > 12 || (major == 12 && minor >= 4);
   });
   return *n;
 }
@@ -474,10 +479,12 @@ bool compileCuda(const std::string &source, const std::string &name, int arch, b
   // where the math allows.
   std::string gpuArch =
       std::string("--gpu-architecture=") + (cubin ? "sm_" : "compute_") + std::to_string(arch);
+  std::vector<std::string> flags = {gpuArch, "-std=c++17", "-default-device",
+                                    "--extra-device-vectorization"};
   // --minimal: no texture, cooperative-groups or device-runtime declarations
   // (none used), half the front end's time.
-  std::vector<std::string> flags = {gpuArch, "-std=c++17", "-default-device", "--minimal",
-                                    "--extra-device-vectorization"};
+  if (n.minimal)
+    flags.push_back("--minimal");
   std::istringstream extra(nvrtcExtraFlags());
   for (std::string flag; extra >> flag;)
     flags.push_back(flag);

@@ -123,3 +123,28 @@ func.func @full_sum(%x: tensor<1024x1024xf32>) -> tensor<f32> {
   %0 = mlopt.sum %x, dims = [0, 1] : tensor<1024x1024xf32> -> tensor<f32>
   return %0 : tensor<f32>
 }
+
+// -----
+
+// Values are cached by type too: exp of an f16 round trip (for the sum) and
+// exp of a bf16 round trip (for the output) print alike but differ; the
+// output computes its own.
+// CHECK-LABEL: // ---- exp_of_two_roundings
+// CHECK: [[E:val[0-9]+]]{{.*}} = {{v[0-9]+}};
+// CHECK: mlopt_block_reduce
+// CHECK: mlopt_bf2f(mlopt_f2bf(
+// CHECK: expf(
+// CHECK-NOT: [[E]]
+// CHECK: launch mlopt_k0
+func.func @exp_of_two_roundings(%x: tensor<8x256xf32>) -> tensor<8x256xf32> {
+  %a = mlopt.convert %x : tensor<8x256xf32> -> tensor<8x256xf16>
+  %af = mlopt.convert %a : tensor<8x256xf16> -> tensor<8x256xf32>
+  %ea = mlopt.exp %af : tensor<8x256xf32>
+  %s = mlopt.sum %ea, dims = [1] keepdim : tensor<8x256xf32> -> tensor<8x1xf32>
+  %b = mlopt.convert %x : tensor<8x256xf32> -> tensor<8x256xbf16>
+  %bf = mlopt.convert %b : tensor<8x256xbf16> -> tensor<8x256xf32>
+  %eb = mlopt.exp %bf : tensor<8x256xf32>
+  %bs = mlopt.broadcast_in_dim %s, dims = [0, 1] : tensor<8x1xf32> -> tensor<8x256xf32>
+  %y = mlopt.div %eb, %bs : tensor<8x256xf32>
+  return %y : tensor<8x256xf32>
+}

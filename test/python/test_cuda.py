@@ -44,6 +44,9 @@ EXTRA = {
     "cached_rows": (lambda a, b: F.layer_norm(a + b, (6000,)) * (a + b).sum(-1, keepdim=True),
                     lambda: [mlopt.randn(3, 6000), mlopt.randn(3, 6000)]),
     "cached_rows_f16": (lambda a: F.softmax(a, -1), lambda: [mlopt.randn(3, 999).half()]),
+    "cached_rows_two_types": (
+        lambda a: a.double().exp() / a.float().exp().sum(-1, keepdim=True).double(),
+        lambda: [mlopt.randn(4, 1000).half()]),
     "wide_rows": (lambda a: F.layer_norm(a, (a.shape[-1],)), lambda: [mlopt.randn(3, 20000)]),
     "odd_softmax": (lambda a: F.softmax(a, 1), lambda: [mlopt.randn(7, 3, 5)]),
     "transposed_in": (lambda a: (a.T * 2).exp(), lambda: [mlopt.randn(6, 10)]),
@@ -176,6 +179,21 @@ def test_odd_shapes_fused_reductions(shape):
            lambda a: F.gelu(a * 1.5 + 0.5), rmsnorm, lambda a: (a.sum(), (a * a).mean())]
     for fn in fns:  # (r, captured on the CPU, moves to the GPU with the trace)
         assert_close(mlopt.compile(fn)(x.cuda()), fn(x), mlopt.float32)
+
+
+@gpu
+def test_row_value_cache_keeps_types_apart():
+    # exp of x in f32 (cached by the sum's row loop) and exp of x in f64 are
+    # different values: their difference is f32's rounding error, not 0.
+    x = mlopt.randn(4, 1000).half()
+
+    def f(a):
+        s = a.float().exp().sum(-1, keepdim=True)
+        return (a.double().exp() - a.float().exp().double()) + 0 * s.double()
+
+    got = to_numpy(mlopt.compile(f)(x.cuda())).astype(np.float64)
+    assert np.count_nonzero(got) > got.size // 2
+    np.testing.assert_allclose(got, f(x).numpy(), atol=1e-6)
 
 
 @gpu
