@@ -11,6 +11,7 @@
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Arith/Transforms/Passes.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/OneShotAnalysis.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
@@ -38,6 +39,25 @@ struct EmitCInterfacePass
     for (auto func : getOperation().getOps<func::FuncOp>())
       if (func.isPublic() && !func.isExternal())
         func->setAttr("llvm.emit_c_interface", UnitAttr::get(&getContext()));
+  }
+};
+/// Marks the arguments of public functions `bufferization.writable = false`:
+/// they are the caller's tensors, so an op that updates a copy of one
+/// (scatter_add) gets a fresh buffer instead of writing into it.
+struct ReadOnlyArgumentsPass
+    : PassWrapper<ReadOnlyArgumentsPass, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(ReadOnlyArgumentsPass)
+  StringRef getArgument() const final { return "mlopt-read-only-arguments"; }
+  StringRef getDescription() const final {
+    return "Marks public functions' tensor arguments bufferization.writable = false";
+  }
+  void runOnOperation() override {
+    auto no = BoolAttr::get(&getContext(), false);
+    for (auto func : getOperation().getOps<func::FuncOp>())
+      if (func.isPublic() && !func.isExternal())
+        for (unsigned i = 0; i < func.getNumArguments(); ++i)
+          if (isa<TensorType>(func.getArgument(i).getType()))
+            func.setArgAttr(i, bufferization::BufferizationDialect::kWritableAttrName, no);
   }
 };
 } // namespace
@@ -70,7 +90,9 @@ void buildFuseAndBufferize(OpPassManager &pm, int64_t rowTile) {
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass()); // the tiles' repeated slices of one input
 
-  // 2. Tensors to buffers. Function results are fresh, caller-owned buffers.
+  // 2. Tensors to buffers. Function results are fresh, caller-owned buffers;
+  // arguments are the caller's and are never written.
+  pm.addPass(std::make_unique<ReadOnlyArgumentsPass>());
   bufferization::OneShotBufferizationOptions bufferization;
   bufferization.bufferizeFunctionBoundaries = true;
   bufferization.setFunctionBoundaryTypeConversion(
@@ -129,6 +151,7 @@ void mlopt::buildLowerToLLVMPipeline(OpPassManager &pm) {
 void mlopt::registerCodegenPipelines() {
   registerCodegenPasses();
   PassRegistration<EmitCInterfacePass>();
+  PassRegistration<ReadOnlyArgumentsPass>();
   PassPipelineRegistration<>(
       "mlopt-lower-to-llvm",
       "Lowers an mlopt module to the LLVM dialect (linalg, bufferization, loops)",
