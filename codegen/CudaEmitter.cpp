@@ -8,7 +8,10 @@
 //   scf.forall (row tiles)      -> a block kernel: one block per tile, the
 //                                  tile's ops run one after another by all
 //                                  threads of the block, intermediates in
-//                                  shared memory
+//                                  shared memory; rows a later op reads
+//                                  again stay in registers (row loops)
+//   scf.for (read-modify-write) -> atomicAdd, one thread per update, for a
+//                                  scatter-add; else one thread in order
 // A linalg op is a loop nest over parallel and reduction dims; how threads
 // share it (the strategy) is the only choice the emitter makes:
 //   parallel    one thread per point, 4 consecutive points per thread with
@@ -31,7 +34,9 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/BuiltinTypes.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/TypeSwitch.h"
@@ -421,6 +426,7 @@ private:
   LogicalResult emitGridKernel(Nest &nest);
   LogicalResult emitForall(scf::ForallOp forall);
   LogicalResult emitSerial(scf::ForOp loop);
+  LogicalResult emitAtomicScatter(scf::ForOp loop, bool &emitted);
   LogicalResult emitStatement(Kernel &k, Operation &op, std::string &out, const std::string &indent);
   LogicalResult emitLoad(Kernel &k, memref::LoadOp load, std::string &out, const std::string &indent);
   std::string elementAt(Kernel &k, const View &view, ValueRange indices);
@@ -1379,8 +1385,118 @@ LogicalResult Emitter::emitStatement(Kernel &k, Operation &op, std::string &out,
   return emitScalar(k, &op, out, indent);
 }
 
-/// A top-level loop nest that read-modify-writes (scatter-add: the gradient
-/// of a gather) runs in order on one thread, exactly as written.
+/// A top-level loop nest whose one store adds to what it loaded from the
+/// same element (scatter-add: the gradient of a gather), with constant
+/// bounds and f32/f64/i32/i64 elements, runs one thread per iteration with
+/// atomicAdd (the order of the additions is unspecified, as in PyTorch's CUDA
+/// index_add). `emitted` is false where the nest is not of that form.
+LogicalResult Emitter::emitAtomicScatter(scf::ForOp loop, bool &emitted) {
+  emitted = false;
+  // The perfect nest and its trip counts.
+  SmallVector<scf::ForOp> nest{loop};
+  while (true) {
+    Block *body = nest.back().getBody();
+    auto inner = dyn_cast<scf::ForOp>(body->front());
+    if (!inner || body->getOperations().size() != 2) break; // the loop and its yield
+    nest.push_back(inner);
+  }
+  SmallVector<int64_t> lower, step, count;
+  for (scf::ForOp l : nest) {
+    std::optional<int64_t> lb = getConstantIntValue(l.getLowerBound()),
+                           ub = getConstantIntValue(l.getUpperBound()),
+                           st = getConstantIntValue(l.getStep());
+    if (!lb || !ub || !st || *st <= 0 || l.getNumResults()) return success();
+    lower.push_back(*lb);
+    step.push_back(*st);
+    count.push_back(*ub > *lb ? (*ub - *lb + *st - 1) / *st : 0);
+  }
+  // The body: pure scalar ops and loads, one store of load(x) + u to x.
+  Block *body = nest.back().getBody();
+  memref::StoreOp store;
+  for (Operation &op : body->without_terminator()) {
+    if (auto s = dyn_cast<memref::StoreOp>(op)) {
+      if (store) return success();
+      store = s;
+    } else if (!isa<memref::LoadOp>(op) && (op.getNumRegions() || !isMemoryEffectFree(&op))) {
+      return success();
+    }
+  }
+  if (!store) return success();
+  Operation *add = store.getValue().getDefiningOp();
+  if (!add || !isa<arith::AddFOp, arith::AddIOp>(add) || add->getBlock() != body ||
+      !add->hasOneUse())
+    return success();
+  auto target = views.find(store.getMemRef());
+  if (target == views.end() || target->second.slot < 0) return success();
+  Type element = target->second.element;
+  if (!element.isF32() && !element.isF64() && !element.isInteger(32) && !element.isInteger(64))
+    return success();
+  memref::LoadOp old;
+  Value update;
+  for (unsigned i = 0; i < 2; ++i) {
+    auto load = add->getOperand(i).getDefiningOp<memref::LoadOp>();
+    if (load && load.getMemRef() == store.getMemRef() && llvm::equal(load.getIndices(), store.getIndices()) &&
+        load->hasOneUse()) {
+      old = load;
+      update = add->getOperand(1 - i);
+    }
+  }
+  if (!old) return success();
+  // Nothing else in the body reads the target's buffer.
+  for (Operation &op : body->without_terminator())
+    if (auto load = dyn_cast<memref::LoadOp>(op); load && load != old) {
+      auto view = views.find(load.getMemRef());
+      if (view == views.end() || view->second.slot == target->second.slot) return success();
+    }
+
+  Kernel k;
+  k.name = "mlopt_k" + std::to_string(spec.kernels.size());
+  int64_t total = 1;
+  for (int64_t c : count) total *= c;
+  if (total == 0) {
+    emitted = true; // nothing to add
+    return success();
+  }
+  std::string flat = k.fresh("i"), text;
+  text += "  for (long long " + flat + " = blockIdx.x * (long long)blockDim.x + threadIdx.x; " +
+          flat + " < " + std::to_string(total) + "LL; " + flat +
+          " += (long long)gridDim.x * blockDim.x) {\n";
+  int64_t inner = total;
+  for (auto [i, l] : llvm::enumerate(nest)) {
+    inner /= count[i];
+    std::string iv = k.fresh("j");
+    text += "    const long long " + iv + " = " + std::to_string(lower[i]) + "LL + " +
+            std::to_string(step[i]) + "LL * ((" + flat + " / " + std::to_string(inner) + "LL) % " +
+            std::to_string(count[i]) + "LL);\n";
+    scalars[l.getInductionVar()] = iv;
+  }
+  for (Operation &op : body->without_terminator()) {
+    if (&op == old.getOperation() || &op == add) continue;
+    if (&op == store.getOperation()) {
+      std::string ref = elementAt(k, target->second, store.getIndices());
+      if (ref.empty() || !scalars.count(update))
+        return fail(&op, "a scatter-add to an unknown index");
+      k.written.insert(target->second.slot);
+      std::string u = scalars[update];
+      if (element.isInteger(64))
+        text += "    atomicAdd(reinterpret_cast<unsigned long long *>(&" + ref +
+                "), (unsigned long long)(" + u + "));\n";
+      else
+        text += "    atomicAdd(&" + ref + ", " + u + ");\n";
+      continue;
+    }
+    if (failed(emitStatement(k, op, text, "    "))) return failure();
+  }
+  text += "  }\n";
+  k.block = 256;
+  k.text = text;
+  finishKernel(k, static_cast<unsigned>(std::clamp<int64_t>((total + 255) / 256, 1, 132 * 64)), "");
+  emitted = true;
+  return success();
+}
+
+/// Any other top-level loop nest that read-modify-writes runs in order on
+/// one thread, exactly as written.
 LogicalResult Emitter::emitSerial(scf::ForOp loop) {
   Kernel k;
   k.name = "mlopt_k" + std::to_string(spec.kernels.size());
@@ -1619,7 +1735,9 @@ LogicalResult Emitter::run(func::FuncOp func) {
       continue;
     }
     if (auto loop = dyn_cast<scf::ForOp>(op)) {
-      if (failed(emitSerial(loop))) return failure();
+      bool emitted = false;
+      if (failed(emitAtomicScatter(loop, emitted))) return failure();
+      if (!emitted && failed(emitSerial(loop))) return failure();
       continue;
     }
     if (auto ret = dyn_cast<func::ReturnOp>(op)) {

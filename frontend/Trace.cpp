@@ -271,6 +271,14 @@ bool Trace::finish(const std::vector<int> &results, std::string &error, bool cud
 }
 
 bool Trace::cudaSource(std::string &source, std::string &error) const {
+  ::mlopt::rt::cuda::ProgramSpec spec;
+  if (!cudaSpec(spec, error))
+    return false;
+  source = spec.source + spec.describe();
+  return true;
+}
+
+bool Trace::cudaSpec(::mlopt::rt::cuda::ProgramSpec &spec, std::string &error) const {
   if (text.empty()) {
     error = "the trace is not finished";
     return false;
@@ -280,10 +288,8 @@ bool Trace::cudaSource(std::string &source, std::string &error) const {
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
   OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(text, &context);
-  ::mlopt::rt::cuda::ProgramSpec spec;
   if (!module || !CudaBackend::emit(*module, "traced", spec, error))
     return error.empty() ? (error = "cannot parse the traced IR", false) : false;
-  source = spec.source + spec.describe();
   return true;
 }
 

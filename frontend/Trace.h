@@ -27,6 +27,7 @@ class CompiledModule;
 }
 namespace mlopt::rt::cuda {
 class Program;
+struct ProgramSpec;
 }
 namespace mlir {
 namespace mlopt {
@@ -69,6 +70,8 @@ public:
   bool finish(const std::vector<int> &results, std::string &error, bool cuda = false);
   /// The CUDA C and host plan the function compiles to (no driver needed).
   bool cudaSource(std::string &source, std::string &error) const;
+  /// The same as a program spec: kernels, compile units and host plan.
+  bool cudaSpec(::mlopt::rt::cuda::ProgramSpec &spec, std::string &error) const;
   /// Runs the compiled function.
   bool run(const std::vector<::mlopt::rt::Buffer> &inputs,
            std::vector<::mlopt::rt::Buffer> &outputs, std::string &error) const;

@@ -308,6 +308,45 @@ PYBIND11_MODULE(_C, m) {
           throw std::runtime_error(error);
         return source;
       })
+      // The CUDA program as data (for tools and tests that run it without a
+      // GPU): compile units, kernel names and the host plan.
+      .def_property_readonly("cuda_program", [](const Trace &t) {
+        rt::cuda::ProgramSpec spec;
+        std::string error;
+        if (!t.cudaSpec(spec, error))
+          throw std::runtime_error(error);
+        static const char *kinds[] = {"alloc", "free", "launch", "gemm", "copy", "upload"};
+        py::list steps;
+        for (const rt::cuda::Step &step : spec.steps) {
+          py::dict d;
+          d["kind"] = kinds[step.kind];
+          d["slot"] = step.slot;
+          d["bytes"] = step.bytes;
+          d["kernel"] = step.kernel;
+          d["grid"] = step.grid;
+          d["block"] = step.block;
+          d["shared_bytes"] = step.sharedBytes;
+          d["args"] = step.args;
+          d["a"] = step.a;
+          d["c"] = step.c;
+          d["offset_a"] = step.offsetA;
+          d["offset_c"] = step.offsetC;
+          d["data"] = py::bytes(step.data);
+          steps.append(d);
+        }
+        py::list outputs;
+        for (const rt::cuda::Output &o : spec.outputs)
+          outputs.append(py::dict(py::arg("slot") = o.slot, py::arg("dtype") = rt::mlirName(o.dtype),
+                                  py::arg("shape") = o.shape, py::arg("strides") = o.strides,
+                                  py::arg("offset") = o.offset));
+        py::dict d;
+        d["units"] = spec.units;
+        d["kernels"] = spec.kernels;
+        d["num_slots"] = spec.numSlots;
+        d["steps"] = steps;
+        d["outputs"] = outputs;
+        return d;
+      })
       .def("run", [](const Trace &t, const std::vector<rt::Buffer> &inputs) {
         std::vector<rt::Buffer> outputs;
         releasedOrRaise([&](std::string &error) { return t.run(inputs, outputs, error); });

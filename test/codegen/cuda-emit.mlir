@@ -148,3 +148,17 @@ func.func @exp_of_two_roundings(%x: tensor<8x256xf32>) -> tensor<8x256xf32> {
   %y = mlopt.div %eb, %bs : tensor<8x256xf32>
   return %y : tensor<8x256xf32>
 }
+
+// -----
+
+// scatter_add (the gradient of a gather) into a copy of its input: one
+// thread per update, atomicAdd at the clamped index.
+// CHECK-LABEL: // ---- scatter
+// CHECK: for (long long [[I:i[0-9]+]] = blockIdx.x * (long long)blockDim.x + threadIdx.x; [[I]] < 12LL;
+// CHECK: atomicAdd(&buf{{[0-9]+}}[{{.*}}], {{v[0-9]+}});
+// CHECK: copy   %[[C:[0-9]+]] <- %0 160 bytes
+// CHECK: launch mlopt_k0 grid 1 block 256 (%1, %2, %[[C]])
+func.func @scatter(%x: tensor<4x10xf32>, %i: tensor<4x3xi64>, %u: tensor<4x3xf32>) -> tensor<4x10xf32> {
+  %0 = mlopt.scatter_add %x, %i, %u, dim = 1 : tensor<4x10xf32>, tensor<4x3xi64>, tensor<4x3xf32> -> tensor<4x10xf32>
+  return %0 : tensor<4x10xf32>
+}
