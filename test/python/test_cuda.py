@@ -3,9 +3,9 @@
 Everywhere (no GPU needed, NVRTC only): every kernel emitted for the autodiff
 op tables (forward and backward graphs, f32 and f64, plus f16/bf16/int
 cases) compiles with NVRTC for sm_80 and sm_90, and asking for CUDA without
-a driver raises a clear RuntimeError. Programs of grid kernels only (no
-thread waits for another) also run on the CPU through cuda_emulator.py
-(their CUDA C compiled as C++), against the CPU backend's results.
+a driver raises a clear RuntimeError. Small programs also run on the CPU
+through cuda_emulator.py (their CUDA C compiled as C++, a thread per CUDA
+thread), against the CPU backend's results.
 
 On a GPU (skipped with the reason otherwise): eager ops, @compile and
 backward() on CUDA tensors give the CPU's results, over the same tables and
@@ -20,6 +20,7 @@ import mlopt.nn.functional as F
 from mlopt import _C
 
 import cuda_emulator
+from mlopt._compile import _lifted_value
 from test_autograd import COMPOSITES, PRIMITIVES
 
 HAS_GPU = mlopt.cuda.is_available()
@@ -106,8 +107,23 @@ def _grad_of(loss):
     return mlopt.grad(loss, argnums=(0,))
 
 
-# name -> (function, inputs): programs of grid kernels only.
+# name -> (function, inputs): small programs run by cuda_emulator.
 EMULATED = {
+    # Row tiles: block reductions, row loops with cached rows and values.
+    "softmax_rows": (lambda x: F.softmax(x, -1), lambda: [mlopt.randn(3, 1000)]),
+    "log_softmax_odd": (lambda x: F.log_softmax(x, -1), lambda: [mlopt.randn(2, 999)]),
+    "layer_norm_partial_step": (lambda x, w, b: F.layer_norm(x, (6000,), w, b), lambda: [
+        mlopt.randn(2, 6000), mlopt.randn(6000), mlopt.randn(6000)]),
+    "rmsnorm_two_rows_cached": (
+        lambda x, r: (x + r) * mlopt.rsqrt(((x + r) * (x + r)).mean(-1, keepdim=True) + 1e-6),
+        lambda: [mlopt.randn(3, 2048), mlopt.randn(3, 2048)]),
+    "exp_in_two_types": (
+        lambda a: (a.double().exp() - a.float().exp().double())
+        + 0 * a.float().exp().sum(-1, keepdim=True).double(),
+        lambda: [mlopt.randn(2, 1000).half()]),
+    # Long reductions: split into blocks, fills folded into the reductions.
+    "split_sums": (lambda x: (x.sum(), (x * x).mean(), x.amax()), lambda: [
+        mlopt.randn(40, 1000)]),
     # Gradients of gathers: scatter-adds with repeated indices (atomicAdd).
     "gather_grad": (_grad_of(lambda a, i: (a.gather(1, i) * 3.0).sum()), lambda: [
         mlopt.randn(5, 10), mlopt.randint(0, 10, (5, 7))]),
@@ -125,15 +141,17 @@ EMULATED = {
 
 @pytest.mark.skipif(not cuda_emulator.available(), reason="g++ not found")
 @pytest.mark.parametrize("name", sorted(EMULATED))
-def test_grid_kernels_emulated_on_cpu_match_cpu(name):
+def test_cuda_programs_emulated_on_cpu_match_cpu(name):
     fn, make = EMULATED[name]
     inputs = make()
     compiled = mlopt.compile(fn, fullgraph=True)
     want = compiled(*inputs)
     want = want if isinstance(want, tuple) else (want,)
-    trace = next(e.trace for e in compiled.cache.values() if e.trace is not None)
-    got = cuda_emulator.run(trace.cuda_program, [x.numpy() for x in inputs])
-    assert len(got) == len(want)
+    entry = next(e for e in compiled.cache.values() if e.trace is not None)
+    # The trace's inputs: the arguments, then what it captured (constants).
+    lifted = [_lifted_value(x, inputs) for x in entry.lifted]
+    got = cuda_emulator.run(entry.trace.cuda_program, [x.numpy() for x in inputs + lifted])
+    assert len(got) >= len(want)  # (then results kept for autograd)
     for g, w in zip(got, want):
         np.testing.assert_allclose(g, w.numpy(), rtol=1e-6, atol=1e-6)
 
