@@ -16,6 +16,7 @@
 
 #include "codegen/BuildId.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <thread>
@@ -81,13 +82,21 @@ bool CudaBackend::emit(ModuleOp module, StringRef name, rt::cuda::ProgramSpec &s
 
 bool CudaBackend::compileImages(const rt::cuda::ProgramSpec &spec,
                                 const CudaCompileOptions &options,
-                                std::vector<std::string> &images, std::string &error,
+                                std::vector<std::string> &images,
+                                std::vector<std::string> &functions, std::string &error,
                                 CompileStats *stats) {
   int arch = targetArch(options);
   std::string keyPrefix = std::string(MLOPT_BUILD_ID) + "|cuda|sm_" + std::to_string(arch) + "|" +
                           rt::cuda::nvrtcExtraFlags() + "|";
   size_t n = spec.units.size();
   images.assign(n, std::string());
+  functions.assign(n, rt::cuda::kUnitKernelName);
+  // A cache entry: the function's name in the image, a newline, the image.
+  auto unpack = [&](size_t i, const std::string &entry) {
+    size_t newline = entry.find('\n');
+    functions[i] = entry.substr(0, newline);
+    images[i] = entry.substr(newline + 1);
+  };
   std::vector<std::string> keys(n);
   std::vector<size_t> misses;
   rt::ObjectCache disk(rt::ObjectCache::defaultDirectory());
@@ -98,16 +107,17 @@ bool CudaBackend::compileImages(const rt::cuda::ProgramSpec &spec,
       std::lock_guard<std::mutex> lock(cacheMutex);
       auto hit = imageCache().find(keys[i]);
       if (hit != imageCache().end()) {
-        images[i] = hit->second;
+        unpack(i, hit->second);
         continue;
       }
     }
     if (options.useDiskCache)
-      if (std::optional<std::string> cached = disk.load(keys[i])) {
-        images[i] = std::move(*cached);
+      if (std::optional<std::string> cached = disk.load(keys[i]);
+          cached && cached->find('\n') != std::string::npos) {
+        unpack(i, *cached);
         fromDisk = true;
         std::lock_guard<std::mutex> lock(cacheMutex);
-        imageCache().emplace(keys[i], images[i]);
+        imageCache().emplace(keys[i], std::move(*cached));
         continue;
       }
     misses.push_back(i);
@@ -116,48 +126,91 @@ bool CudaBackend::compileImages(const rt::cuda::ProgramSpec &spec,
     stats->diskCacheHit = fromDisk;
     stats->memoryCacheHit = !fromDisk;
   }
-  // The kernels not cached compile at once, each NVRTC program on a thread.
+  if (misses.empty())
+    return true;
+
+  // The kernels not cached compile at once, one NVRTC program per thread.
+  // Few kernels: one program each. Many (more than 2 per thread): as many
+  // programs as threads, several kernels each, largest first to the least
+  // loaded, since every NVRTC program costs a fixed ~10-20 ms of its own.
   auto start = std::chrono::steady_clock::now();
-  std::vector<std::string> errors(n);
-  std::vector<char> ok(n, 1);
-  auto compileOne = [&](size_t i) {
+  size_t workers = std::min<size_t>(
+      {misses.size(), std::max(1u, std::thread::hardware_concurrency()), size_t(16)});
+  std::vector<std::vector<size_t>> groups;
+  if (misses.size() <= 2 * workers) {
+    for (size_t i : misses)
+      groups.push_back({i});
+  } else {
+    std::vector<size_t> order = misses;
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      return spec.units[a].size() > spec.units[b].size();
+    });
+    groups.resize(workers);
+    std::vector<size_t> load(workers, 0);
+    for (size_t i : order) {
+      size_t least = std::min_element(load.begin(), load.end()) - load.begin();
+      groups[least].push_back(i);
+      load[least] += spec.units[i].size();
+    }
+  }
+  // A group's source: the prelude once, then each kernel as mlopt_kernel_<j>.
+  auto kernelStart = [&](size_t i) { return spec.units[i].find("\nextern \"C\""); };
+  std::vector<std::string> groupImages(groups.size()), errors(groups.size());
+  std::vector<char> ok(groups.size(), 1);
+  auto compileGroup = [&](size_t g) {
     try {
-      ok[i] = rt::cuda::compileCuda(spec.units[i], "mlopt.cu", arch, /*cubin=*/true, images[i],
-                                    errors[i]);
+      std::string source;
+      if (groups[g].size() == 1) {
+        source = spec.units[groups[g][0]];
+      } else {
+        source = spec.units[groups[g][0]].substr(0, kernelStart(groups[g][0]));
+        for (auto [j, i] : llvm::enumerate(groups[g])) {
+          std::string kernel = spec.units[i].substr(kernelStart(i));
+          std::string name = std::string(rt::cuda::kUnitKernelName) + "(";
+          kernel.replace(kernel.find(name), name.size(),
+                         std::string(rt::cuda::kUnitKernelName) + "_" + std::to_string(j) + "(");
+          source += kernel;
+        }
+      }
+      ok[g] = rt::cuda::compileCuda(source, "mlopt.cu", arch, /*cubin=*/true, groupImages[g],
+                                    errors[g]);
     } catch (const std::exception &e) { // (bad_alloc): not out of a worker thread
-      ok[i] = 0;
-      errors[i] = std::string("NVRTC: ") + e.what();
+      ok[g] = 0;
+      errors[g] = std::string("NVRTC: ") + e.what();
     }
   };
-  size_t workers = std::min<size_t>(misses.size(), std::max(1u, std::thread::hardware_concurrency()));
-  workers = std::min<size_t>(workers, 16);
-  if (workers <= 1) {
-    for (size_t i : misses)
-      compileOne(i);
+  if (groups.size() == 1) {
+    compileGroup(0);
   } else {
     std::atomic<size_t> next{0};
     std::vector<std::thread> threads;
-    for (size_t w = 0; w < workers; ++w)
+    for (size_t w = 0; w < std::min(workers, groups.size()); ++w)
       threads.emplace_back([&] {
-        for (size_t m; (m = next++) < misses.size();)
-          compileOne(misses[m]);
+        for (size_t g; (g = next++) < groups.size();)
+          compileGroup(g);
       });
     for (std::thread &t : threads)
       t.join();
   }
-  for (size_t i : misses)
-    if (!ok[i]) {
-      error = errors[i];
+  for (size_t g = 0; g < groups.size(); ++g)
+    if (!ok[g]) {
+      error = errors[g];
       return false;
     }
-  if (stats && !misses.empty())
+  if (stats)
     stats->llvmMs = msSince(start);
-  for (size_t i : misses) {
-    if (options.useDiskCache)
-      disk.store(keys[i], images[i]);
-    std::lock_guard<std::mutex> lock(cacheMutex);
-    imageCache().emplace(keys[i], images[i]);
-  }
+  // Each kernel is cached under its own unit's key, with its group's image.
+  for (size_t g = 0; g < groups.size(); ++g)
+    for (auto [j, i] : llvm::enumerate(groups[g])) {
+      images[i] = groupImages[g];
+      if (groups[g].size() > 1)
+        functions[i] = std::string(rt::cuda::kUnitKernelName) + "_" + std::to_string(j);
+      std::string entry = functions[i] + "\n" + images[i];
+      if (options.useDiskCache)
+        disk.store(keys[i], entry);
+      std::lock_guard<std::mutex> lock(cacheMutex);
+      imageCache().emplace(keys[i], std::move(entry));
+    }
   return true;
 }
 
@@ -166,14 +219,14 @@ std::shared_ptr<rt::cuda::Program> CudaBackend::compile(ModuleOp module, StringR
                                                         std::string &error,
                                                         CompileStats *stats) {
   rt::cuda::ProgramSpec spec;
-  std::vector<std::string> images;
+  std::vector<std::string> images, functions;
   if (!emit(module, name, spec, error, stats) ||
-      !compileImages(spec, options, images, error, stats))
+      !compileImages(spec, options, images, functions, error, stats))
     return nullptr;
   auto start = std::chrono::steady_clock::now();
   if (!rt::cuda::ensureContext(error))
     return nullptr;
-  std::shared_ptr<rt::cuda::Program> program = rt::cuda::Program::load(std::move(spec), images, error);
+  std::shared_ptr<rt::cuda::Program> program = rt::cuda::Program::load(std::move(spec), images, functions, error);
   if (stats)
     stats->loadMs = msSince(start);
   return program;

@@ -30,11 +30,13 @@ public:
   /// the CUDA C and the host plan, no driver needed.
   static bool emit(ModuleOp module, StringRef name, ::mlopt::rt::cuda::ProgramSpec &spec,
                    std::string &error, CompileStats *stats = nullptr);
-  /// The CUBIN of each of `spec.units` for `options.arch`: from the memory
-  /// or disk cache, else NVRTC, the missing kernels in parallel.
+  /// Per kernel of `spec` (its unit): a CUBIN for `options.arch` and the
+  /// kernel's name in it, from the memory or disk cache, else NVRTC, the
+  /// missing kernels in parallel (several to a CUBIN when there are many).
   static bool compileImages(const ::mlopt::rt::cuda::ProgramSpec &spec,
                             const CudaCompileOptions &options, std::vector<std::string> &images,
-                            std::string &error, CompileStats *stats = nullptr);
+                            std::vector<std::string> &functions, std::string &error,
+                            CompileStats *stats = nullptr);
   /// emit + compileImages + load: a program ready to run on the device.
   static std::shared_ptr<::mlopt::rt::cuda::Program>
   compile(ModuleOp module, StringRef name, const CudaCompileOptions &options,

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <map>
 #include <sstream>
 
 namespace mlopt::rt::cuda {
@@ -256,19 +257,25 @@ std::string ProgramSpec::describe() const {
 }
 
 std::shared_ptr<Program> Program::load(ProgramSpec spec, const std::vector<std::string> &images,
+                                       const std::vector<std::string> &functions,
                                        std::string &error) {
   auto program = std::make_shared<Program>();
-  if (images.size() != spec.kernels.size()) {
+  if (images.size() != spec.kernels.size() || functions.size() != spec.kernels.size()) {
     error = "CUDA program: " + std::to_string(images.size()) + " images for " +
             std::to_string(spec.kernels.size()) + " kernels";
     return nullptr;
   }
   if (!spec.kernels.empty()) {
-    for (const std::string &image : images) {
-      program->modules.push_back(Module::load(image, error));
-      if (!program->modules.back())
-        return nullptr;
-      void *function = program->modules.back()->function(kUnitKernelName, error);
+    std::map<std::string, Module *> loaded; // image -> its module
+    for (size_t i = 0; i < images.size(); ++i) {
+      Module *&module = loaded[images[i]];
+      if (!module) {
+        program->modules.push_back(Module::load(images[i], error));
+        if (!program->modules.back())
+          return nullptr;
+        module = program->modules.back().get();
+      }
+      void *function = module->function(functions[i], error);
       if (!function)
         return nullptr;
       program->functions.push_back(function);

@@ -51,8 +51,8 @@ struct ProgramSpec {
   std::string source;               // CUDA C, every kernel extern "C" (to read)
   std::vector<std::string> kernels; // kernel names in `source`, by Step::kernel
   // What is compiled: per kernel, the prelude and the kernel named
-  // kUnitKernelName, so one kernel is compiled (and cached) once wherever
-  // it occurs, and a program's kernels compile in parallel.
+  // kUnitKernelName, so one kernel is cached once wherever it occurs, and a
+  // program's kernels compile in parallel.
   std::vector<std::string> units;
   std::vector<Step> steps;
   int numSlots = 0;
@@ -68,8 +68,10 @@ inline constexpr const char *kUnitKernelName = "mlopt_kernel";
 /// A ProgramSpec with its kernels loaded.
 class Program {
 public:
-  /// `images` are the CUBINs (or PTX) of spec.units, one per kernel.
+  /// Kernel i is function `functions[i]` of CUBIN (or PTX) `images[i]`
+  /// (kernels compiled together share an image, loaded once).
   static std::shared_ptr<Program> load(ProgramSpec spec, const std::vector<std::string> &images,
+                                       const std::vector<std::string> &functions,
                                        std::string &error);
   /// Runs the plan on `inputs` (CUDA buffers of the spec's dtypes and
   /// shapes, any strides; host inputs are copied over); results are fresh
@@ -81,7 +83,7 @@ public:
 
 private:
   ProgramSpec plan;
-  std::vector<std::unique_ptr<Module>> modules; // one per kernel
+  std::vector<std::unique_ptr<Module>> modules; // one per distinct image
   std::vector<void *> functions;
   bool execute(const std::vector<const void *> &inputPointers,
                std::vector<std::shared_ptr<void>> &slots, std::string &error) const;

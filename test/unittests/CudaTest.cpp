@@ -5,9 +5,12 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "codegen/CudaBackend.h"
 #include "runtime/Cuda.h"
+#include "runtime/CudaProgram.h"
 
 #include "gtest/gtest.h"
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -281,3 +284,73 @@ TEST(CudaTest, GraphCaptureReplays) {
 }
 
 } // namespace
+
+// Many kernels compile several to an NVRTC program (one per thread); each
+// kernel is found by its name in its image, cached on its own, and (with a
+// GPU) the program loads each image once and runs every kernel.
+TEST(CudaTest, ManyKernelsCompileInGroups) {
+  if (!nvrtcAvailable())
+    GTEST_SKIP() << "NVRTC not found";
+  const int n = 40; // more than 2 per thread on up to 16 threads
+  ProgramSpec spec;
+  spec.numSlots = 1;
+  Step alloc;
+  alloc.kind = Step::Alloc;
+  alloc.slot = 0;
+  alloc.bytes = n * sizeof(float);
+  spec.steps.push_back(alloc);
+  for (int k = 0; k < n; ++k) {
+    spec.kernels.push_back("k" + std::to_string(k));
+    spec.units.push_back("// prelude\n\nextern \"C\" __global__ void " +
+                         std::string(kUnitKernelName) + "(float *x) { x[" + std::to_string(k) +
+                         "] = " + std::to_string(k) + ".5f; }\n");
+    Step launch;
+    launch.kernel = k;
+    launch.args = {0};
+    spec.steps.push_back(launch);
+  }
+  Output out;
+  out.slot = 0;
+  out.shape = {n};
+  out.strides = {1};
+  spec.outputs.push_back(out);
+
+  mlir::mlopt::CudaCompileOptions options;
+  options.useDiskCache = false;
+  std::vector<std::string> images, functions;
+  std::string error;
+  mlir::mlopt::CompileStats stats;
+  ASSERT_TRUE(mlir::mlopt::CudaBackend::compileImages(spec, options, images, functions, error,
+                                                      &stats))
+      << error;
+  ASSERT_EQ(images.size(), size_t(n));
+  ASSERT_EQ(functions.size(), size_t(n));
+  std::vector<std::string> distinct(images.begin(), images.end());
+  std::sort(distinct.begin(), distinct.end());
+  distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+  EXPECT_LT(distinct.size(), size_t(n)) << "kernels were not grouped";
+  for (int k = 0; k < n; ++k) {
+    ASSERT_EQ(images[k].compare(0, 4, "\x7f" "ELF"), 0) << k;
+    EXPECT_NE(images[k].find(functions[k] + '\0'), std::string::npos)
+        << functions[k] << " is not in its image";
+  }
+  // Cached, kernel by kernel, with the same names.
+  std::vector<std::string> again, againFunctions;
+  mlir::mlopt::CompileStats cached;
+  ASSERT_TRUE(mlir::mlopt::CudaBackend::compileImages(spec, options, again, againFunctions, error,
+                                                      &cached))
+      << error;
+  EXPECT_TRUE(cached.memoryCacheHit);
+  EXPECT_EQ(againFunctions, functions);
+
+  if (!isAvailable())
+    return;
+  std::shared_ptr<Program> program = Program::load(spec, images, functions, error);
+  ASSERT_NE(program, nullptr) << error;
+  std::vector<Buffer> outputs;
+  ASSERT_TRUE(program->run({}, outputs, error)) << error;
+  std::vector<float> host(n, -1);
+  ASSERT_TRUE(copyDeviceToHost(host.data(), outputs[0].data, n * sizeof(float), error)) << error;
+  for (int k = 0; k < n; ++k)
+    EXPECT_EQ(host[k], k + 0.5f) << "kernel " << k << " did not run";
+}
