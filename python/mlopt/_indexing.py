@@ -6,6 +6,7 @@ import builtins
 
 import numpy as np
 
+from . import _C
 from . import _dtype as dt
 from ._tensor import Tensor, _as_tensor, _convert, _run, tensor
 
@@ -157,18 +158,22 @@ def setitem(t, index, value):
 
     def write():
         if advanced:
-            # Write through NumPy for advanced indices: CPU tensors are host memory.
+            # Write through NumPy for advanced indices: CPU tensors are host
+            # memory; a CUDA view goes through a host copy, written back.
             if t.dtype is dt.bfloat16:
                 raise NotImplementedError("advanced index assignment on bfloat16 tensors")
-            target = view.numpy()
+            host = view.cpu()
+            target = host.numpy()
             idx = tuple(slice(None) if d not in [a[0] for a in advanced] else
-                        next(a[1].numpy() for a in advanced if a[0] == d)
+                        next(a[1].cpu().numpy() for a in advanced if a[0] == d)
                         for d in range(view.ndim))
             values = _as_tensor(plain, t.dtype)
             try:
-                target[idx] = np.asarray(_convert(values, t.dtype).numpy())
+                target[idx] = np.asarray(_convert(values, t.dtype).cpu().numpy())
             except ValueError as e:
                 raise RuntimeError(f"shape mismatch: {e}") from None
+            if host is not view:
+                _C.copy_into(host._buf, view._buf)
             return
         view._assign(plain, check_cast=False)
 

@@ -254,6 +254,22 @@ def test_row_value_cache_keeps_types_apart():
 
 
 @gpu
+def test_advanced_index_assignment_on_cuda():
+    def fill(x, i, v):
+        x[i] = 1.5                       # integer tensor index, a scalar
+        x[[1, 3], 2] = v                 # a list and an int, a tensor of values
+        x[x > 7.5] = -1                  # a mask
+        x[:, [0, 3]] = x[:, [3, 0]] * 2  # on a view, values read from x
+        return x
+
+    base, i, v = mlopt.randn(5, 4), mlopt.tensor([0, 2, 2]), mlopt.tensor([7.0, 8.0])
+    want = fill(base.clone(), i, v)
+    got = fill(base.cuda(), i.cuda(), v.cuda())
+    assert got.is_cuda
+    np.testing.assert_array_equal(got.cpu().numpy(), want.numpy())
+
+
+@gpu
 def test_device_moves_factories_and_errors():
     x = mlopt.randn(3, 4)
     y = x.cuda()
