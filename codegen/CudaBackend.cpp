@@ -91,36 +91,48 @@ bool CudaBackend::compileImages(const rt::cuda::ProgramSpec &spec,
   size_t n = spec.units.size();
   images.assign(n, std::string());
   functions.assign(n, rt::cuda::kUnitKernelName);
-  // A cache entry: the function's name in the image, a newline, the image.
-  auto unpack = [&](size_t i, const std::string &entry) {
-    size_t newline = entry.find('\n');
-    functions[i] = entry.substr(0, newline);
-    images[i] = entry.substr(newline + 1);
+  // Two kinds of cache entries: a kernel's (under its unit's key) is the
+  // function's name in its image and the image's key; an image (under the
+  // hash of its bytes) is stored once however many kernels it holds.
+  rt::ObjectCache disk(rt::ObjectCache::defaultDirectory());
+  bool fromDisk = false;
+  auto lookup = [&](const std::string &key) -> std::optional<std::string> {
+    {
+      std::lock_guard<std::mutex> lock(cacheMutex);
+      auto hit = imageCache().find(key);
+      if (hit != imageCache().end())
+        return hit->second;
+    }
+    if (!options.useDiskCache)
+      return std::nullopt;
+    std::optional<std::string> cached = disk.load(key);
+    if (cached) {
+      fromDisk = true;
+      std::lock_guard<std::mutex> lock(cacheMutex);
+      imageCache().emplace(key, *cached);
+    }
+    return cached;
+  };
+  auto store = [&](const std::string &key, const std::string &payload) {
+    if (options.useDiskCache)
+      disk.store(key, payload);
+    std::lock_guard<std::mutex> lock(cacheMutex);
+    imageCache().emplace(key, payload);
   };
   std::vector<std::string> keys(n);
   std::vector<size_t> misses;
-  rt::ObjectCache disk(rt::ObjectCache::defaultDirectory());
-  bool fromDisk = false;
   for (size_t i = 0; i < n; ++i) {
     keys[i] = hexDigest(keyPrefix + spec.units[i]);
-    {
-      std::lock_guard<std::mutex> lock(cacheMutex);
-      auto hit = imageCache().find(keys[i]);
-      if (hit != imageCache().end()) {
-        unpack(i, hit->second);
-        continue;
-      }
+    std::optional<std::string> entry = lookup(keys[i]);
+    size_t newline = entry ? entry->find('\n') : std::string::npos;
+    std::optional<std::string> image =
+        newline != std::string::npos ? lookup(entry->substr(newline + 1)) : std::nullopt;
+    if (!image) {
+      misses.push_back(i);
+      continue;
     }
-    if (options.useDiskCache)
-      if (std::optional<std::string> cached = disk.load(keys[i]);
-          cached && cached->find('\n') != std::string::npos) {
-        unpack(i, *cached);
-        fromDisk = true;
-        std::lock_guard<std::mutex> lock(cacheMutex);
-        imageCache().emplace(keys[i], std::move(*cached));
-        continue;
-      }
-    misses.push_back(i);
+    functions[i] = entry->substr(0, newline);
+    images[i] = std::move(*image);
   }
   if (stats && misses.empty() && n) {
     stats->diskCacheHit = fromDisk;
@@ -199,18 +211,17 @@ bool CudaBackend::compileImages(const rt::cuda::ProgramSpec &spec,
     }
   if (stats)
     stats->llvmMs = msSince(start);
-  // Each kernel is cached under its own unit's key, with its group's image.
-  for (size_t g = 0; g < groups.size(); ++g)
+  // Each group's image once, each kernel under its own unit's key.
+  for (size_t g = 0; g < groups.size(); ++g) {
+    std::string imageKey = hexDigest("image|" + groupImages[g]);
+    store(imageKey, groupImages[g]);
     for (auto [j, i] : llvm::enumerate(groups[g])) {
       images[i] = groupImages[g];
       if (groups[g].size() > 1)
         functions[i] = std::string(rt::cuda::kUnitKernelName) + "_" + std::to_string(j);
-      std::string entry = functions[i] + "\n" + images[i];
-      if (options.useDiskCache)
-        disk.store(keys[i], entry);
-      std::lock_guard<std::mutex> lock(cacheMutex);
-      imageCache().emplace(keys[i], std::move(entry));
+      store(keys[i], functions[i] + "\n" + imageKey);
     }
+  }
   return true;
 }
 

@@ -72,7 +72,7 @@ def _basic(t, index):
             if tuple(i.shape) != covered:
                 raise IndexError(f"The shape of the mask {list(i.shape)} at index {dim} does "
                                  f"not match the shape of the indexed tensor {list(covered)}")
-            positions = np.nonzero(i.numpy())
+            positions = np.nonzero(i.cpu().numpy())  # (CUDA masks through the host)
             for k, p in enumerate(positions):
                 advanced.append((len(out_shape), tensor(p, dtype=dt.int64),
                                  "mask" if k == 0 else "mask-cont"))
@@ -122,7 +122,7 @@ def getitem(t, index):
         dim, idx, _ = advanced[0]
         flat = idx.reshape(-1)
         size = view.shape[dim]
-        values = flat.numpy()
+        values = flat.cpu().numpy()
         if values.size and (values.max() >= size or values.min() < -size):
             bad = values[(values >= size) | (values < -size)][0]
             raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size "
@@ -135,7 +135,7 @@ def getitem(t, index):
     dims = [d for d, _, _ in advanced]
     if dims != list(range(dims[0], dims[0] + len(dims))):
         raise IndexError("non-adjacent advanced indices are not supported")
-    arrays = np.broadcast_arrays(*[i.numpy() for _, i, _ in advanced])
+    arrays = np.broadcast_arrays(*[i.cpu().numpy() for _, i, _ in advanced])
     sizes = [view.shape[d] for d in dims]
     for a, size, d in zip(arrays, sizes, dims):
         if a.size and (a.max() >= size or a.min() < -size):
@@ -162,6 +162,15 @@ def setitem(t, index, value):
             # memory; a CUDA view goes through a host copy, written back.
             if t.dtype is dt.bfloat16:
                 raise NotImplementedError("advanced index assignment on bfloat16 tensors")
+            if isinstance(plain, Tensor) and plain.ndim and plain.is_cuda != view.is_cuda:
+                raise RuntimeError("Expected all tensors to be on the same device, but found "
+                                   f"at least two devices, {view.device} and {plain.device}")
+            if view.is_cuda and any(s == 0 and n > 1 for s, n in
+                                    zip(view._buf.strides, view.shape)):
+                # (the host copy, written back, would race over the shared memory)
+                raise RuntimeError("unsupported operation: more than one element of the "
+                                   "written-to tensor refers to a single memory location. "
+                                   "Please clone() the tensor before performing the operation.")
             host = view.cpu()
             target = host.numpy()
             idx = tuple(slice(None) if d not in [a[0] for a in advanced] else

@@ -2,12 +2,15 @@
 
 The program comes from `trace.cuda_program` (its compile units and host
 plan). Each kernel's CUDA C is compiled as C++ with g++ against a shim and
-run block after block, each block's threads as OS threads: __syncthreads is
-a barrier of the block, __shfl_xor_sync an exchange through memory between
-two barriers of the warp, shared memory one buffer (blocks run one at a
-time), atomicAdd an add under a lock. So the kernels are checked here
-exactly as printed, for small shapes (a thread per CUDA thread). cuBLAS
-steps need a GPU: they raise NotImplementedError.
+run block after block (the last first), each block's threads as OS threads
+started together: __syncthreads is a barrier of the block, __shfl_xor_sync
+an exchange through memory between two barriers of the warp, shared memory
+one buffer (set to NaN before each block), atomicAdd an add under a lock;
+allocations start as NaN bytes, as device memory is not zeroed. So the
+kernels are checked here as printed, for small shapes (a thread per CUDA
+thread). It does not find data races a GPU would expose (a plain += where
+atomicAdd is needed passes). cuBLAS steps need a GPU: they raise
+NotImplementedError.
 """
 import ctypes
 import os
@@ -49,6 +52,7 @@ static std::vector<std::unique_ptr<std::barrier<>>> mlopt_warp_barriers;
 static unsigned long long mlopt_warp_slots[32][32];
 static inline float __uint_as_float(unsigned u) { float f; memcpy(&f, &u, 4); return f; }
 static inline unsigned __float_as_uint(float f) { unsigned u; memcpy(&u, &f, 4); return u; }
+static inline double __longlong_as_double(long long u) { double f; memcpy(&f, &u, 8); return f; }
 static inline float rsqrtf(float x) { return 1.0f / sqrtf(x); }
 static inline double rsqrt(double x) { return 1.0 / sqrt(x); }
 static inline void __syncthreads() { mlopt_block_barrier->arrive_and_wait(); }
@@ -72,16 +76,19 @@ void mlopt_emu_call(void (*f)(P...), void **a, std::index_sequence<I...>) { f(st
 template <class... P>
 void mlopt_emu_grid(void (*f)(P...), unsigned grid, unsigned block, void **a) {
   gridDim.x = grid; blockDim.x = block;
-  for (unsigned b = 0; b < grid; ++b) {
+  for (unsigned b = grid; b-- > 0;) { // (last first: no block may rely on an earlier one)
     blockIdx.x = b;
+    memset(mlopt_smem_buffer, 0xff, sizeof mlopt_smem_buffer); // shared memory starts as NaN
     mlopt_block_barrier = std::make_unique<std::barrier<>>(block);
+    std::barrier<> start(block);
     mlopt_warp_barriers.clear();
     for (unsigned w = 0; w < (block + 31) / 32; ++w)
       mlopt_warp_barriers.push_back(std::make_unique<std::barrier<>>(std::min(32u, block - 32 * w)));
     std::vector<std::thread> threads;
     for (unsigned t = 0; t < block; ++t)
-      threads.emplace_back([=] {
+      threads.emplace_back([=, &start] {
         threadIdx.x = t;
+        start.arrive_and_wait(); // all of the block's threads run at once
         mlopt_emu_call(f, a, std::index_sequence_for<P...>{});
       });
     for (std::thread &t : threads) t.join();
@@ -134,7 +141,8 @@ def run(program, inputs):
     for step in program["steps"]:
         kind = step["kind"]
         if kind == "alloc":
-            slots[step["slot"]] = np.zeros(max(step["bytes"], 1), np.uint8)
+            # Fresh device memory is not zeroed: NaN (or -1) until written.
+            slots[step["slot"]] = np.full(max(step["bytes"], 1), 0xFF, np.uint8)
         elif kind == "upload":
             slots[step["slot"]] = np.frombuffer(step["data"], np.uint8).copy()
         elif kind == "free":
