@@ -85,6 +85,19 @@ template <class T, class F> __device__ __forceinline__ T mlopt_warp_reduce(T v, 
   for (int o = 16; o > 0; o >>= 1) v = f(v, (T)__shfl_xor_sync(0xffffffffu, v, o));
   return v;
 }
+// f16/bf16 atomic adds: a compare-and-swap loop on the 32-bit word that
+// holds the half (rounded after each add, as PyTorch's half atomicAdd).
+template <class ToF, class ToH> __device__ __forceinline__ void mlopt_atomic_add_half(unsigned short *p, float v, ToF tof, ToH toh) {
+  unsigned *word = (unsigned *)((unsigned long long)p & ~3ull);
+  unsigned shift = ((unsigned long long)p & 2) ? 16 : 0, old = *word, assumed;
+  do {
+    assumed = old;
+    unsigned short sum = toh(tof((unsigned short)(assumed >> shift)) + v);
+    old = atomicCAS(word, assumed, (assumed & ~(0xffffu << shift)) | ((unsigned)sum << shift));
+  } while (assumed != old);
+}
+__device__ __forceinline__ void mlopt_atomic_add_f16(unsigned short *p, float v) { mlopt_atomic_add_half(p, v, mlopt_h2f, mlopt_f2h); }
+__device__ __forceinline__ void mlopt_atomic_add_bf16(unsigned short *p, float v) { mlopt_atomic_add_half(p, v, mlopt_bf2f, mlopt_f2bf); }
 // Every thread gets the total, combined in the same order in all of them.
 template <class T, class F> __device__ __forceinline__ T mlopt_block_reduce(T v, F f, unsigned long long *scratch) {
   T *s = (T *)scratch;
@@ -1387,7 +1400,7 @@ LogicalResult Emitter::emitStatement(Kernel &k, Operation &op, std::string &out,
 
 /// A top-level loop nest whose one store adds to what it loaded from the
 /// same element (scatter-add: the gradient of a gather), with constant
-/// bounds and f32/f64/i32/i64 elements, runs one thread per iteration with
+/// bounds and f32/f64/f16/bf16/i32/i64 elements, runs one thread per iteration with
 /// atomicAdd (the order of the additions is unspecified, as in PyTorch's CUDA
 /// index_add). `emitted` is false where the nest is not of that form.
 LogicalResult Emitter::emitAtomicScatter(scf::ForOp loop, bool &emitted) {
@@ -1429,7 +1442,8 @@ LogicalResult Emitter::emitAtomicScatter(scf::ForOp loop, bool &emitted) {
   auto target = views.find(store.getMemRef());
   if (target == views.end() || target->second.slot < 0) return success();
   Type element = target->second.element;
-  if (!element.isF32() && !element.isF64() && !element.isInteger(32) && !element.isInteger(64))
+  if (!element.isF32() && !element.isF64() && !element.isInteger(32) && !element.isInteger(64) &&
+      !isHalf(element))
     return success();
   memref::LoadOp old;
   Value update;
@@ -1481,6 +1495,9 @@ LogicalResult Emitter::emitAtomicScatter(scf::ForOp loop, bool &emitted) {
       if (element.isInteger(64))
         text += "    atomicAdd(reinterpret_cast<unsigned long long *>(&" + ref +
                 "), (unsigned long long)(" + u + "));\n";
+      else if (isHalf(element))
+        text += std::string("    mlopt_atomic_add_") + (element.isBF16() ? "bf16" : "f16") + "(&" +
+                ref + ", " + u + ");\n";
       else
         text += "    atomicAdd(&" + ref + ", " + u + ");\n";
       continue;

@@ -47,6 +47,12 @@ template <class T> T atomicAdd(T *p, T v) {
   std::lock_guard<std::mutex> lock(mlopt_atomic);
   T old = *p; *p = old + v; return old;
 }
+static unsigned atomicCAS(unsigned *p, unsigned compare, unsigned value) {
+  std::lock_guard<std::mutex> lock(mlopt_atomic);
+  unsigned old = *p;
+  if (old == compare) *p = value;
+  return old;
+}
 static std::unique_ptr<std::barrier<>> mlopt_block_barrier;
 static std::vector<std::unique_ptr<std::barrier<>>> mlopt_warp_barriers;
 static unsigned long long mlopt_warp_slots[32][32];

@@ -131,6 +131,11 @@ EMULATED = {
         mlopt.randn(6, 4).double(), mlopt.randint(0, 6, (40,))]),
     "embedding_grad": (_grad_of(lambda w, i: (F.embedding(i, w) * 0.5).sum()), lambda: [
         mlopt.randn(9, 8), mlopt.randint(0, 9, (3, 11))]),
+    # Half precision: compare-and-swap on the word that holds the half.
+    "embedding_grad_f16": (_grad_of(lambda w, i: (F.embedding(i, w).float() * 0.5).sum()),
+                           lambda: [mlopt.randn(9, 7).half(), mlopt.randint(0, 9, (3, 11))]),
+    "gather_grad_bf16": (_grad_of(lambda a, i: a.gather(1, i).float().sum()), lambda: [
+        mlopt.randn(5, 9).bfloat16(), mlopt.randint(0, 9, (5, 6))]),
     # Pointwise: 4 points per thread with float4, a broadcast, an odd size.
     "gelu_chain": (lambda x, a, b: F.gelu(x * a + b, approximate="tanh"), lambda: [
         mlopt.randn(6, 64), mlopt.randn(64), mlopt.randn(64)]),
@@ -150,10 +155,23 @@ def test_cuda_programs_emulated_on_cpu_match_cpu(name):
     entry = next(e for e in compiled.cache.values() if e.trace is not None)
     # The trace's inputs: the arguments, then what it captured (constants).
     lifted = [_lifted_value(x, inputs) for x in entry.lifted]
-    got = cuda_emulator.run(entry.trace.cuda_program, [x.numpy() for x in inputs + lifted])
+
+    def host(x):  # bf16 has no NumPy type: its bits, from the exact f32 value
+        if x.dtype is mlopt.bfloat16:
+            return (x.float().numpy().view(np.uint32) >> 16).astype(np.uint16)
+        return x.numpy()
+
+    program = entry.trace.cuda_program
+    if _C.nvrtc_available():  # what runs here also compiles for a GPU
+        for unit in program["units"]:
+            assert _C.nvrtc_compile(unit, 80)[:4] == b"\x7fELF"
+    got = cuda_emulator.run(program, [host(x) for x in inputs + lifted])
     assert len(got) >= len(want)  # (then results kept for autograd)
     for g, w in zip(got, want):
-        np.testing.assert_allclose(g, w.numpy(), rtol=1e-6, atol=1e-6)
+        if w.dtype is mlopt.bfloat16:
+            g = (g.astype(np.uint32) << 16).view(np.float32)
+        tol = {mlopt.float16: 2e-3, mlopt.bfloat16: 1e-2}.get(w.dtype, 1e-6)
+        np.testing.assert_allclose(np.asarray(g, np.float64), to_numpy(w), rtol=tol, atol=tol)
 
 
 def test_cuda_without_a_driver_raises_clearly():
