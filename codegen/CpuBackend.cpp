@@ -9,6 +9,7 @@
 #include "codegen/Passes.h"
 #include "ir/MloptDialect.h"
 #include "ir/MloptOps.h"
+#include "runtime/Allocator.h"
 #include "runtime/ObjectCache.h"
 #include "runtime/Threads.h"
 
@@ -47,7 +48,6 @@
 #include <cstring>
 #include <mutex>
 #include <thread>
-#include <unistd.h>
 #include <unordered_map>
 
 using namespace mlir;
@@ -369,10 +369,10 @@ private:
   ScopedDiagnosticHandler handler;
 };
 
-/// This machine's physical memory, in bytes.
+/// This machine's physical memory, in bytes (1 TiB when unknown).
 uint64_t machineMemory() {
-  long pages = sysconf(_SC_PHYS_PAGES), pageSize = sysconf(_SC_PAGESIZE);
-  return pages > 0 && pageSize > 0 ? uint64_t(pages) * pageSize : 1ull << 40;
+  uint64_t bytes = ::mlopt::rt::physicalMemory();
+  return bytes ? bytes : 1ull << 40;
 }
 
 /// The bytes of a static tensor of int/float elements; 0 when unknown until

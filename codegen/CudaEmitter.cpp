@@ -363,15 +363,13 @@ struct Kernel {
   int64_t sharedBytes = 0;
   unsigned block = 256;
   int counter = 0;
-  // Block kernels: a tile's row loads kept in registers for its later ops,
-  // by canonical address (see Emitter::rowCacheKey).
-  struct CachedRow { std::string array; int slot; };
-  std::map<std::string, CachedRow> rowCache;
-  int64_t rowCacheValues = 0; // per thread, in 32-bit registers
-  // Costly values (exp, log, ...) a row loop computed, by structural key,
-  // for later row loops of the tile (softmax's exp(x - max) in the sum and
-  // in the output); keys name the versions of the buffers they read.
-  std::map<std::string, std::string> valueCache;
+  // Block kernels: register arrays a row loop filled, for the tile's later
+  // row loops. Loads are keyed by canonical address (Emitter::emitNest's
+  // rowCacheKey), costly values (exp, log, ...: softmax's exp(x - max) in
+  // the sum and in the output) by structure; every key names the versions
+  // of the buffers it reads, so a write makes the entries stale.
+  std::map<std::string, std::string> rowCache, valueCache;
+  int64_t rowCacheValues = 0; // registers per thread both caches hold
   std::map<std::string, int> versions; // buffer -> writes so far in the tile
   bool laterNests = false; // whether the tile has loop nests after this one (worth caching for)
   std::string fresh(const char *prefix) { return prefix + std::to_string(counter++); }
@@ -921,6 +919,8 @@ LogicalResult Emitter::emitNest(Kernel &k, Nest &nest, Scope scope, std::string 
   bool rowLoop = scope == Scope::Block && strategy != Serial && !warpGroups && loopCount > 0 &&
                  rowSteps <= kMaxRowSteps && rowLoopsEnabled;
   std::string stepName = rowLoop ? k.fresh("j") : "";
+  // A register array's element for this thread's step and lane.
+  std::string rowAt = vec == 1 ? "[" + stepName + "]" : "[" + stepName + " * " + std::to_string(vec) + " + l]";
   auto openLoop = [&](const std::string &var, int64_t count, const std::string &indent) {
     if (!rowLoop)
       return indent + "for (long long " + var + " = " + start + "; " + var + " < " +
@@ -1007,19 +1007,18 @@ LogicalResult Emitter::emitNest(Kernel &k, Nest &nest, Scope scope, std::string 
       // loaded it, else loaded and kept while the budget lasts.
       std::string row;
       if (rowLoop && v.slot >= 0 && (vec == 1 || c != 0)) {
-        std::string key = rowCacheKey(o), at = vec == 1 ? "[" + stepName + "]" : "[" + stepName + " * " + std::to_string(vec) + " + l]";
-        auto hit = k.rowCache.find(key);
+        auto hit = k.rowCache.find(argKeys.back());
         if (hit != k.rowCache.end()) {
-          args.push_back(hit->second.array + at);
+          args.push_back(hit->second + rowAt);
           continue;
         }
         int64_t values = rowSteps * vec * (ct == "double" || ct == "long long" ? 2 : 1);
         if (k.laterNests && k.rowCacheValues + values <= kMaxCachedRowValues) {
           row = k.fresh("row");
           k.rowCacheValues += values;
-          k.rowCache[key] = {row, v.slot};
-          declarations += std::string(scope == Scope::Block ? "    " : "  ") + ct + " " + row + "[" + std::to_string(rowSteps * vec) + "];\n";
-          row += at;
+          k.rowCache[argKeys.back()] = row;
+          declarations += "    " + ct + " " + row + "[" + std::to_string(rowSteps * vec) + "];\n";
+          row += rowAt;
         }
       }
       if (vec == 1 || c == 0) {
@@ -1054,7 +1053,7 @@ LogicalResult Emitter::emitNest(Kernel &k, Nest &nest, Scope scope, std::string 
     if (rowLoop) {
       for (auto [i, key] : llvm::enumerate(argKeys))
         values.keys[nest.body->getArgument(i)] = key;
-      values.at = vec == 1 ? "[" + stepName + "]" : "[" + stepName + " * " + std::to_string(vec) + " + l]";
+      values.at = rowAt;
       values.size = rowSteps * vec;
       values.declarations = &declarations;
       rowValues = &values;
@@ -1204,14 +1203,11 @@ LogicalResult Emitter::emitNest(Kernel &k, Nest &nest, Scope scope, std::string 
       grid = static_cast<unsigned>(std::clamp<int64_t>(groups, 1, 132 * 64));
     }
   }
-  // A tile's op that writes a buffer makes its cached rows stale; a skipped
-  // fill has been used.
+  // A write makes the tile's cached rows and values of that buffer stale; a
+  // skipped fill has been used.
   for (unsigned o = 0; o < numOutputs; ++o) {
     constantInits.erase(nest.operands[nest.numInputs + o].value);
     ++k.versions[bufferId(views.find(nest.operands[nest.numInputs + o].value)->second)];
-    int slot = views.find(nest.operands[nest.numInputs + o].value)->second.slot;
-    for (auto it = k.rowCache.begin(); it != k.rowCache.end();)
-      it = it->second.slot == slot ? k.rowCache.erase(it) : std::next(it);
   }
   out += declarations + text;
   return success();
@@ -1672,28 +1668,22 @@ LogicalResult Emitter::run(func::FuncOp func) {
       Value target = fill.getOperand(1);
       auto targetView = views.find(target);
       int slot = targetView != views.end() ? targetView->second.slot : -1;
+      auto aliases = [&](Value operand) {
+        auto view = views.find(operand);
+        return operand == target || (view != views.end() && view->second.slot == slot);
+      };
       auto touches = [&](Operation *candidate) {
-        bool found = false;
-        candidate->walk([&](Operation *nested) {
-          for (Value operand : nested->getOperands()) {
-            auto view = views.find(operand);
-            if (operand == target || (view != views.end() && view->second.slot == slot)) {
-              found = true;
-              return WalkResult::interrupt();
-            }
-          }
-          return WalkResult::advance();
-        });
-        return found;
+        return candidate
+            ->walk([&](Operation *nested) {
+              return llvm::any_of(nested->getOperands(), aliases) ? WalkResult::interrupt()
+                                                                   : WalkResult::advance();
+            })
+            .wasInterrupted();
       };
       Operation *user = next;
       while (user && !touches(user))
         user = user->getNextNode();
       auto reduction = dyn_cast_or_null<linalg::LinalgOp>(user);
-      auto aliases = [&](Value operand) {
-        auto view = views.find(operand);
-        return operand == target || (view != views.end() && view->second.slot == slot);
-      };
       if (reduction && slot >= 0 && !zero.empty() && reduction.getNumReductionLoops() > 0 &&
           fill.getOperand(0).getType() == cast<MemRefType>(target.getType()).getElementType() &&
           llvm::count_if(reduction->getOperands(), aliases) == 1 &&

@@ -108,11 +108,12 @@ FLOAT_UNARY_FOLD(CeilOp, std::ceil(x))
 FLOAT_UNARY_FOLD(RoundOp, std::nearbyint(x))
 #undef FLOAT_UNARY_FOLD
 
-// Never folds to its operand: a gradient taken later (mlopt-autodiff after
-// canonicalization) would flow through. Lowering makes it a plain copy, which
+// Folds only a constant operand (which has no gradient anyway): folding any
+// other operand would let a gradient taken later (mlopt-autodiff after
+// canonicalization) flow through. Lowering makes it a plain copy, which
 // fusion removes.
 OpFoldResult StopGradientOp::fold(FoldAdaptor adaptor) {
-  return adaptor.getOperand(); // a constant has no gradient anyway
+  return adaptor.getOperand(); // the constant attribute, or null
 }
 
 OpFoldResult NegOp::fold(FoldAdaptor adaptor) {

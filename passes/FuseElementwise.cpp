@@ -52,7 +52,7 @@ bool cheapToRecompute(Operation *producer) {
   int fullInputs = 0, computed = 0;
   for (OpOperand *input : generic.getDpsInputOperands()) {
     AffineMap map = generic.getMatchingIndexingMap(input);
-    if (!map.isPermutation() || map.getNumDims() != generic.getNumLoops())
+    if (!map.isPermutation()) // (every map has the generic's loops as dims)
       continue;
     ++fullInputs;
     computed += isa_and_nonnull<linalg::GenericOp>(input->get().getDefiningOp());

@@ -29,18 +29,22 @@ using namespace mlir;
 namespace {
 
 /// The divisor of `size` closest to `block` within [block/4, 4 block]
-/// (closest by ratio), or 0.
+/// (closest by ratio, the smaller on a tie), or 0. Eager dispatch asks this
+/// on every large reduction: the nearest divisor on each side is enough.
 int64_t blockFor(int64_t size, int64_t block) {
-  int64_t best = 0;
-  double bestDistance = 0;
-  for (int64_t b = std::max<int64_t>(1, block / 4); b <= 4 * block && b < size; ++b) {
-    if (size % b)
-      continue;
-    double distance = std::abs(std::log(static_cast<double>(b) / block));
-    if (!best || distance < bestDistance)
-      best = b, bestDistance = distance;
-  }
-  return best;
+  int64_t low = std::max<int64_t>(1, block / 4), high = std::min(4 * block, size - 1);
+  int64_t below = 0, above = 0;
+  for (int64_t b = std::min(block, high); b >= low && !below; --b)
+    if (size % b == 0)
+      below = b;
+  for (int64_t b = std::max(block, low); b <= high && !above; ++b)
+    if (size % b == 0)
+      above = b;
+  if (!below || !above)
+    return below ? below : above;
+  return std::log(static_cast<double>(block) / below) <= std::log(static_cast<double>(above) / block)
+             ? below
+             : above;
 }
 
 /// `op` with its reduction dims `dims` collapsed into one (upstream

@@ -12,6 +12,15 @@
 #include <unordered_map>
 
 namespace mlopt::rt {
+
+uint64_t physicalMemory() {
+  static const uint64_t bytes = [] {
+    long pages = sysconf(_SC_PHYS_PAGES), pageSize = sysconf(_SC_PAGESIZE);
+    return pages > 0 && pageSize > 0 ? uint64_t(pages) * pageSize : uint64_t(0);
+  }();
+  return bytes;
+}
+
 namespace {
 
 // Blocks below this go straight to malloc, whose own bins serve them well.
@@ -35,8 +44,9 @@ size_t blockSize(size_t bytes) {
 /// The memory this process may use: physical memory, or a smaller cgroup
 /// (container) limit.
 uint64_t usableMemory() {
-  long pages = sysconf(_SC_PHYS_PAGES), pageSize = sysconf(_SC_PAGESIZE);
-  uint64_t memory = pages > 0 && pageSize > 0 ? uint64_t(pages) * pageSize : 4ull << 30;
+  uint64_t memory = physicalMemory();
+  if (!memory)
+    memory = 4ull << 30;
   for (const char *path : {"/sys/fs/cgroup/memory.max",
                            "/sys/fs/cgroup/memory/memory.limit_in_bytes"})
     if (FILE *file = std::fopen(path, "r")) {

@@ -23,6 +23,8 @@ constexpr size_t kAlignment = 64;
 /// allocates through _mlir_memref_to_llvm_alloc, which calls this). Throws
 /// std::bad_alloc when memory runs out. 0 bytes gives a unique pointer.
 void *alignedAlloc(size_t bytes, size_t alignment = kAlignment);
+/// This machine's physical memory in bytes (0 when the system does not say).
+uint64_t physicalMemory();
 /// Frees memory from alignedAlloc (large blocks go back to the cache).
 void alignedFree(void *ptr);
 

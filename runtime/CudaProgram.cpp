@@ -363,6 +363,7 @@ bool Program::run(const std::vector<Buffer> &inputs, std::vector<Buffer> &output
   // Inputs as they are where they can be (CUDA, dense, aligned: the usual
   // case, no copy of the Buffer); others are copied into `staged`.
   std::vector<Buffer> staged;
+  staged.reserve(inputs.size()); // (never reallocated: `dense` points into it)
   std::vector<const Buffer *> dense(inputs.size());
   std::vector<const void *> pointers(inputs.size());
   for (size_t i = 0; i < inputs.size(); ++i) {
@@ -376,7 +377,6 @@ bool Program::run(const std::vector<Buffer> &inputs, std::vector<Buffer> &output
         reinterpret_cast<uintptr_t>(firstElement(in)) % 16 == 0) {
       dense[i] = &in;
     } else {
-      staged.reserve(inputs.size()); // (no reallocation: `dense` points into it)
       staged.emplace_back();
       // Host inputs (random draws, captured CPU tensors) move over.
       if (in.device == Device::CPU ? !toDevice(in, Device::CUDA, staged.back(), error)

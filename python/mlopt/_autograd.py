@@ -225,6 +225,13 @@ def _scatter(positions, shape):
     (broadcast to positions' shape); the last write wins, as in eager."""
     flat = positions.reshape(-1)
     region = tuple(positions.shape)
+    # Which elements are written, and by which element of value (once, not
+    # per replay).
+    n = math.prod(shape)
+    mask = np.zeros(n, dtype=bool)
+    mask[flat] = True
+    src = np.zeros(n, dtype=np.int64)
+    src[flat] = np.arange(flat.size)
 
     def replay(old, value):
         from . import _tensor as T
@@ -232,11 +239,6 @@ def _scatter(positions, shape):
         old, value = tracer.lift(old), tracer.lift(value)
         if flat.size == 0:
             return old
-        n = math.prod(shape)
-        mask = np.zeros(n, dtype=bool)
-        mask[flat] = True
-        src = np.zeros(n, dtype=np.int64)
-        src[flat] = np.arange(flat.size)
         while value.ndim > len(region) and value.shape[0] == 1:
             value = value.reshape(tuple(value.shape)[1:])
         if tuple(value.shape) != region:

@@ -244,19 +244,17 @@ def _install():
                      "log_softmax": _log_softmax, "masked_fill_": _masked_fill_,
                      "clamp_min": clamp_min, "clamp_max": clamp_max,
                      "__reduce__": _reduce, "__deepcopy__": _deepcopy}.items():
-        if not hasattr(Tensor, name) or name in ("__reduce__", "__deepcopy__"):
-            setattr(Tensor, name, fn)
+        setattr(Tensor, name, fn)
+    # (clamp_, div_, sub_ and mul_ are Tensor's own.)
     for name in ["exp", "log", "sqrt", "rsqrt", "sin", "cos", "tanh", "sigmoid", "abs",
-                 "neg", "floor", "ceil", "round", "trunc", "reciprocal", "square", "clamp",
-                 "pow", "div", "sub", "mul", "log1p", "expm1", "sign"]:
-        if not hasattr(Tensor, name + "_"):
-            setattr(Tensor, name + "_", _unary_inplace(name))
+                 "neg", "floor", "ceil", "round", "trunc", "reciprocal", "square", "pow",
+                 "log1p", "expm1", "sign"]:
+        setattr(Tensor, name + "_", _unary_inplace(name))
     for name, fn in (("clamp_min_", clamp_min), ("clamp_max_", clamp_max)):
         setattr(Tensor, name, lambda self, bound, fn=fn: self._inplace(lambda: fn(self, bound)))
-    if not hasattr(Tensor, "data"):
-        # The same memory without autograd history, as .detach(); read-only:
-        # write with .data.copy_(...).
-        Tensor.data = property(lambda self: self.detach())
+    # The same memory without autograd history, as .detach(); read-only:
+    # write with .data.copy_(...).
+    Tensor.data = property(lambda self: self.detach())
 
 
 _install()

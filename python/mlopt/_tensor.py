@@ -250,9 +250,7 @@ class Tensor:
         return self.to("cuda")
 
     def clone(self):
-        out = _empty(self.shape, self.dtype, self._buf.device)
-        _C.copy_into(self._buf, out._buf)
-        return out
+        return _raw_clone(self)
 
     def contiguous(self):
         return self if self.is_contiguous() else self.clone()

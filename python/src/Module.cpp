@@ -13,6 +13,8 @@
 #include "runtime/CudaProgram.h"
 #include "runtime/Threads.h"
 
+#include <iterator>
+
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -316,6 +318,7 @@ PYBIND11_MODULE(_C, m) {
         if (!t.cudaSpec(spec, error))
           throw std::runtime_error(error);
         static const char *kinds[] = {"alloc", "free", "launch", "gemm", "copy", "upload"};
+        static_assert(std::size(kinds) == rt::cuda::Step::Upload + 1, "a name per Step::Kind");
         py::list steps;
         for (const rt::cuda::Step &step : spec.steps) {
           py::dict d;

@@ -20,6 +20,8 @@ import tempfile
 
 import numpy as np
 
+from mlopt._dtype import BY_MLIR
+
 SHIM = r"""
 #include <math.h>
 #include <stdint.h>
@@ -102,8 +104,6 @@ void mlopt_emu_grid(void (*f)(P...), unsigned grid, unsigned block, void **a) {
 }
 """
 
-DTYPES = {"f32": np.float32, "f64": np.float64, "f16": np.float16, "i64": np.int64,
-          "i32": np.int32, "i8": np.int8, "i1": np.bool_, "ui8": np.uint8, "bf16": np.uint16}
 
 
 def available():
@@ -165,7 +165,7 @@ def run(program, inputs):
             raise NotImplementedError(f"a {kind} step (cuBLAS) needs a GPU")
     outputs = []
     for o in program["outputs"]:
-        dtype = np.dtype(DTYPES[o["dtype"]])
+        dtype = BY_MLIR[o["dtype"]].numpy or np.dtype(np.uint16)  # (bf16: its bits)
         flat = slots[o["slot"]].view(dtype)
         outputs.append(np.lib.stride_tricks.as_strided(
             flat[o["offset"]:], o["shape"], [s * dtype.itemsize for s in o["strides"]]).copy())

@@ -24,6 +24,7 @@
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/IR/TypeUtilities.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
@@ -176,12 +177,11 @@ LogicalResult checkInputShapes(ModuleOp module, const std::string &name,
         source = inner.getSource();
       auto from = dyn_cast<RankedTensorType>(source.getType());
       auto to = dyn_cast<RankedTensorType>(cast.getType());
-      if (from && to && from.getRank() == to.getRank())
-        for (auto [a, b] : llvm::zip(from.getShape(), to.getShape()))
-          if (!ShapedType::isDynamic(a) && !ShapedType::isDynamic(b) && a != b) {
-            op->emitError() << "casts a value of type " << from << " to " << to;
-            return WalkResult::interrupt();
-          }
+      if (from && to && from.getRank() == to.getRank() &&
+          failed(verifyCompatibleShape(from.getShape(), to.getShape()))) {
+        op->emitError() << "casts a value of type " << from << " to " << to;
+        return WalkResult::interrupt();
+      }
       return WalkResult::advance();
     }
     // Sizes divided by zero.

@@ -375,4 +375,5 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
 
 __all__ = ["relu", "gelu", "silu", "sigmoid", "tanh", "softmax", "log_softmax", "layer_norm",
            "rms_norm", "dropout", "linear", "conv2d", "max_pool2d", "avg_pool2d", "embedding",
-           "cross_entropy", "nll_loss", "mse_loss", "scaled_dot_product_attention"]
+           "cross_entropy", "nll_loss", "mse_loss", "scaled_dot_product_attention", "one_hot",
+           "pad"]
