@@ -22,21 +22,24 @@ func.func @gelu_like(%x: tensor<64x256xf32>, %b: tensor<256xf32>) -> tensor<64x2
 // CHECK-LABEL: // ---- softmax
 // CHECK-COUNT-1: __global__
 // CHECK: extern __shared__ __align__(16) unsigned char mlopt_smem[];
-// CHECK: for (long long [[T:t[0-9]+]] = blockIdx.x; [[T]] < 32LL; [[T]] += gridDim.x)
+// One block per row: no loop over tiles.
+// CHECK-NOT: gridDim.x
+// CHECK: const long long {{t[0-9]+}} = blockIdx.x;
 // Each thread takes 128 / 4 / 64 = 1 unrolled step through the row; the
 // row, loaded once for the maximum, stays in registers for the sum.
 // CHECK: float [[ROW:row[0-9]+]][4];
 // CHECK: for (int [[J:j[0-9]+]] = 0; [[J]] < 1; ++[[J]])
 // CHECK: *reinterpret_cast<const float4 *>(&buf0[
 // CHECK: [[ROW]][[[J]] * 4 + l] =
-// CHECK: mlopt_block_reduce({{.*}}mlopt_maximum<float>
+// 64 threads: the block reduction combines 2 warps.
+// CHECK: mlopt_block_reduce<2>({{.*}}mlopt_maximum<float>
 // CHECK: __syncthreads();
 // exp(x - max), computed for the sum, is kept for the output too.
 // CHECK: float [[EXP:val[0-9]+]][4];
 // CHECK-NOT: &buf0[
 // CHECK: const float [[E:v[0-9]+]] = expf(
 // CHECK: [[EXP]][{{j[0-9]+}} * 4 + l] = [[E]];
-// CHECK: mlopt_block_reduce({{.*}}(x + y)
+// CHECK: mlopt_block_reduce<2>({{.*}}(x + y)
 // CHECK-NOT: &buf0[
 // CHECK-NOT: expf(
 // CHECK: ([[EXP]][{{j[0-9]+}} * 4 + l] / {{a[0-9]+}})
@@ -50,6 +53,20 @@ func.func @softmax(%x: tensor<32x128xf32>) -> tensor<32x128xf32> {
   %5 = mlopt.broadcast_in_dim %4, dims = [0, 1] : tensor<32x1xf32> -> tensor<32x128xf32>
   %6 = mlopt.div %3, %5 : tensor<32x128xf32>
   return %6 : tensor<32x128xf32>
+}
+
+// -----
+
+// More row tiles than the grid takes (2^20 blocks): each block loops over
+// tiles, a grid's width apart.
+// CHECK-LABEL: // ---- many_rows
+// CHECK: for (long long [[T:t[0-9]+]] = blockIdx.x; [[T]] < 1048577LL; [[T]] += gridDim.x)
+// CHECK: launch mlopt_k0 grid 1048576 block 64 shared
+func.func @many_rows(%x: tensor<1048577x64xf32>) -> tensor<1048577x64xf32> {
+  %0 = mlopt.max %x, dims = [1] keepdim : tensor<1048577x64xf32> -> tensor<1048577x1xf32>
+  %1 = mlopt.broadcast_in_dim %0, dims = [0, 1] : tensor<1048577x1xf32> -> tensor<1048577x64xf32>
+  %2 = mlopt.sub %x, %1 : tensor<1048577x64xf32>
+  return %2 : tensor<1048577x64xf32>
 }
 
 // -----
@@ -73,7 +90,7 @@ func.func @linear(%x: tensor<16x64xf32>, %w: tensor<32x64xf32>, %b: tensor<32xf3
 // Column sums: one thread per output walks its column (coalesced across
 // threads), no block reduction.
 // CHECK-LABEL: // ---- column_sum
-// CHECK-NOT: mlopt_block_reduce(acc
+// CHECK-NOT: mlopt_block_reduce<{{[0-9]+}}>(acc
 // CHECK: for (long long r{{[0-9]+}} = 0; r{{[0-9]+}} < 300LL; r{{[0-9]+}} += 1)
 func.func @column_sum(%x: tensor<300x37xf32>) -> tensor<37xf32> {
   %0 = mlopt.sum %x, dims = [0] : tensor<300x37xf32> -> tensor<37xf32>
