@@ -20,6 +20,7 @@
 #include <initializer_list>
 #include <mutex>
 #include <sstream>
+#include <thread>
 #include <vector>
 #include <unordered_map>
 
@@ -160,6 +161,25 @@ bool check(CUresult result, const char *what, std::string &error) {
   return false;
 }
 
+/// NVRTC's first compile in a process costs 57-82 ms more than later ones
+/// (an H200 host, bench/gpu.py): loading and initializing it. Once a GPU is
+/// found, a background thread pays that while the program is still being
+/// written and traced. Process exit waits for it.
+void warmUpNvrtc(int arch) {
+  static struct WarmUp {
+    std::thread thread;
+    ~WarmUp() {
+      if (thread.joinable())
+        thread.join();
+    }
+  } warmUp;
+  warmUp.thread = std::thread([arch] {
+    std::string image, error; // (a failure shows again at the real compile)
+    compileCuda("extern \"C\" __global__ void mlopt_warm_up() {}", "warm_up.cu", arch,
+                /*cubin=*/true, image, error);
+  });
+}
+
 void loadDriver(Driver &d) {
   void *lib = openFirst({"libcuda.so.1", "libcuda.so"});
   if (!lib) {
@@ -225,6 +245,7 @@ void loadDriver(Driver &d) {
   d.capability = 10 * major + minor;
   d.name = name;
   d.available = true;
+  warmUpNvrtc(d.capability);
 }
 
 const Driver &loadedDriver() {
