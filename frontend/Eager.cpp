@@ -263,6 +263,9 @@ bool mlir::mlopt::runEager(const EagerOp &op, const std::vector<rt::Buffer> &inp
   for (const rt::Buffer &in : inputs)
     if (in.device == rt::Device::CUDA)
       return runEagerCuda(op, key, inputs, results, error);
+  // Shape errors first: a kernel of static shapes would not build.
+  if (!checkShapes(op, key, inputs, error))
+    return false;
   bool staticShapes = splitsWhenStatic(op, inputs);
   std::string kernelKey = staticShapes ? shapeKey(key, inputs) : key;
   Kernel kernel;
@@ -273,8 +276,6 @@ bool mlir::mlopt::runEager(const EagerOp &op, const std::vector<rt::Buffer> &inp
       kernel = hit->second;
   }
   if (!kernel.entry) {
-    if (staticShapes && !checkShapes(op, key, inputs, error))
-      return false; // (a kernel of static shapes would not build)
     std::shared_ptr<CompiledModule> module = compileKernel(op, inputs, staticShapes, error);
     if (!module)
       return false;
@@ -282,8 +283,6 @@ bool mlir::mlopt::runEager(const EagerOp &op, const std::vector<rt::Buffer> &inp
     std::lock_guard<std::mutex> lock(kernelsMutex);
     kernels().emplace(kernelKey, kernel);
   }
-  if (!checkShapes(op, key, inputs, error))
-    return false;
   return rt::invoke(kernel.entry, *kernel.signature, inputs, results, error);
 }
 

@@ -112,6 +112,16 @@ def _basic(t, index):
     return view, advanced
 
 
+def _wrapped(values, size, dim):
+    """Indices (a NumPy array) into a dim of `size`, negatives wrapped; an
+    IndexError names the first one out of range, as in PyTorch."""
+    bad = (values >= size) | (values < -size)
+    if bad.any():
+        raise IndexError(f"index {values[bad].flat[0]} is out of bounds for dimension {dim} "
+                         f"with size {size}")
+    return np.where(values < 0, values + size, values)
+
+
 def getitem(t, index):
     view, advanced = _basic(t, _expand_index(t, index))
     if not advanced:
@@ -122,12 +132,7 @@ def getitem(t, index):
         dim, idx, _ = advanced[0]
         flat = idx.reshape(-1)
         size = view.shape[dim]
-        values = flat.cpu().numpy()
-        if values.size and (values.max() >= size or values.min() < -size):
-            bad = values[(values >= size) | (values < -size)][0]
-            raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size "
-                             f"{size}")
-        flat = tensor(np.where(values < 0, values + size, values), dtype=dt.int64)
+        flat = tensor(_wrapped(flat.cpu().numpy(), size, dim), dtype=dt.int64)
         out = _run("mlopt.index_select", [view, flat], {"dim": dim})
         return out.reshape(view.shape[:dim] + tuple(idx.shape) + view.shape[dim + 1:])
     # Several advanced indices: flatten their dims (adjacent, as masks are)
@@ -137,11 +142,9 @@ def getitem(t, index):
         raise IndexError("non-adjacent advanced indices are not supported")
     arrays = np.broadcast_arrays(*[i.cpu().numpy() for _, i, _ in advanced])
     sizes = [view.shape[d] for d in dims]
-    for a, size, d in zip(arrays, sizes, dims):
-        if a.size and (a.max() >= size or a.min() < -size):
-            raise IndexError(f"index is out of bounds for dimension {d} with size {size}")
-    linear = np.ravel_multi_index(tuple(np.where(a < 0, a + s, a) for a, s in zip(arrays, sizes)),
-                                  sizes) if arrays[0].size else np.zeros(arrays[0].shape, np.int64)
+    wrapped = tuple(_wrapped(a, size, d) for a, size, d in zip(arrays, sizes, dims))
+    linear = np.ravel_multi_index(wrapped, sizes) if arrays[0].size \
+        else np.zeros(arrays[0].shape, np.int64)
     merged = view.reshape(view.shape[:dims[0]] + (-1,) + view.shape[dims[-1] + 1:]) \
         if view.is_contiguous() else view.contiguous().reshape(
             view.shape[:dims[0]] + (-1,) + view.shape[dims[-1] + 1:])
