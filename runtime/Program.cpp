@@ -69,10 +69,14 @@ bool Program::run(const std::vector<Buffer> &inputs, std::vector<Buffer> &output
   std::vector<Buffer> slots(numSlots);
   for (size_t i = 0; i < inputs.size(); ++i)
     slots[inputSlots[i]] = inputs[i];
-  std::vector<std::vector<int>> releases = releasesAfter();
+  // One launch (the CPU backend's programs): nothing to free before the end.
+  std::vector<std::vector<int>> releases;
+  if (launches.size() > 1)
+    releases = releasesAfter();
   for (size_t i = 0; i < launches.size(); ++i) {
     const Launch &l = launches[i];
     std::vector<Buffer> args, results;
+    args.reserve(l.inputSlots.size());
     for (int slot : l.inputSlots)
       args.push_back(slots[slot]);
     if (!invoke(l.entry, l.signature, args, results, error)) {
@@ -81,8 +85,9 @@ bool Program::run(const std::vector<Buffer> &inputs, std::vector<Buffer> &output
     }
     for (size_t r = 0; r < results.size(); ++r)
       slots[l.outputSlots[r]] = std::move(results[r]);
-    for (int slot : releases[i])
-      slots[slot] = Buffer(); // last reader done: free it now
+    if (!releases.empty())
+      for (int slot : releases[i])
+        slots[slot] = Buffer(); // last reader done: free it now
   }
   outputs.clear();
   for (int slot : outputSlots)

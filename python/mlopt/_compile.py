@@ -817,8 +817,9 @@ class CompiledFunction:
         for a in args:
             if type(a) is not Tensor:
                 return None
-            key.append((a._buf.key, a.requires_grad))
-        if len(args) > 1 and len({id(a) for a in args}) != len(args):
+            key.append((a._buf.key, a._requires_grad))
+        n = len(args)
+        if n > 1 and (args[0] is args[1] if n == 2 else len({id(a) for a in args}) != n):
             return None  # one tensor passed twice: the guard key says which
         return tuple(key)
 

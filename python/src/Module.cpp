@@ -141,9 +141,14 @@ PYBIND11_MODULE(_C, m) {
         return std::string(b.device == rt::Device::CUDA ? "cuda" : "cpu");
       })
       // (shape, dtype, device) in one call: compiled functions' fast guard.
+      // What the compiled-call fast path keys on: sizes, dtype, device (small
+      // ints, no strings: it is read per argument per call).
       .def_property_readonly("key", [](const rt::Buffer &b) {
-        return py::make_tuple(py::tuple(py::cast(b.shape)), rt::mlirName(b.dtype),
-                              b.device == rt::Device::CUDA ? "cuda" : "cpu");
+        py::tuple shape(b.shape.size());
+        for (size_t i = 0; i < b.shape.size(); ++i)
+          shape[i] = py::int_(b.shape[i]);
+        return py::make_tuple(std::move(shape), static_cast<int>(b.dtype),
+                              b.device == rt::Device::CUDA);
       })
       .def_property_readonly("data_ptr", [](const rt::Buffer &b) {
         return reinterpret_cast<uintptr_t>(static_cast<char *>(b.data) +

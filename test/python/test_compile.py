@@ -655,3 +655,39 @@ def test_big_intermediates_that_fusion_removes_compile():
     a = mlopt.ones(80000)
     out = mlopt.compile(lambda a: (a[:, None] * a[None, :]).amax())(a)
     assert out.item() == 1.0
+
+
+def test_one_tensor_passed_twice_matches_eager_on_every_call():
+    # The call fast path keys on argument types; a trace of one tensor in two
+    # places is not one of two tensors, and an argument passed in two places
+    # sees the other's in-place update, as in eager.
+    def f(a, b):
+        a.add_(1.0)
+        return b * 2
+
+    def g(a, b, c):
+        c.mul_(3.0)
+        return a + b
+
+    def h(a, b):  # no update: calls take the fast path after the first
+        return a * 2 + b
+
+    ch = mlopt.compile(h)
+    x, y = mlopt.tensor([1.0, 2.0]), mlopt.tensor([3.0, 4.0])
+    for _ in range(3):
+        for a, b in ((x, x), (x, y), (y, y), (y, x)):
+            np.testing.assert_array_equal(ch(a, b).numpy(), h(a, b).numpy())
+    cf, cg = mlopt.compile(f), mlopt.compile(g)
+    for _ in range(3):
+        for fn, compiled, picks in ((f, cf, [(0, 1), (0, 0), (1, 1)]),
+                                    (g, cg, [(0, 1, 0), (0, 1, 1), (0, 1, 2)])):
+            for pick in picks:
+                eager_args = [mlopt.tensor([1.0, 2.0]), mlopt.tensor([3.0, 4.0]),
+                              mlopt.tensor([5.0, 6.0])]
+                ours = [mlopt.tensor([1.0, 2.0]), mlopt.tensor([3.0, 4.0]),
+                        mlopt.tensor([5.0, 6.0])]
+                want = fn(*[eager_args[i] for i in pick])
+                got = compiled(*[ours[i] for i in pick])
+                np.testing.assert_array_equal(got.numpy(), want.numpy())
+                for a, b in zip(ours, eager_args):
+                    np.testing.assert_array_equal(a.numpy(), b.numpy())
