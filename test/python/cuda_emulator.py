@@ -1,8 +1,9 @@
 """Runs a compiled trace's CUDA program on the CPU, for tests without a GPU.
 
 The program comes from `trace.cuda_program` (its compile units and host
-plan). Each kernel's CUDA C is compiled as C++ with g++ against a shim and
-run block after block (the last first), each block's threads as OS threads
+plan). Each kernel's CUDA C is compiled as C++ with g++ against a light
+header (HEADER) and linked to a runtime compiled once per process (RUNTIME),
+which runs it block after block (the last first), each block's threads as OS threads
 started together: __syncthreads is a barrier of the block, __shfl_xor_sync
 an exchange through memory between two barriers of the warp, shared memory
 one buffer (set to NaN before each block), atomicAdd an add under a lock;
@@ -12,6 +13,7 @@ thread). It does not find data races a GPU would expose (a plain += where
 atomicAdd is needed passes). cuBLAS steps need a GPU: they raise
 NotImplementedError.
 """
+import atexit
 import ctypes
 import os
 import shutil
@@ -22,20 +24,17 @@ import numpy as np
 
 from mlopt._dtype import BY_MLIR
 
-SHIM = r"""
+# What CUDA provides, for the kernels: declarations and small inline
+# helpers only (the kernels of each program compile against this in ~0.2 s).
+HEADER = r"""
 #include <math.h>
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
-#include <barrier>
-#include <memory>
-#include <mutex>
-#include <thread>
 #include <utility>
-#include <vector>
 struct mlopt_dim3 { unsigned x = 0, y = 0, z = 0; };
-static thread_local mlopt_dim3 threadIdx;
-static mlopt_dim3 blockIdx, blockDim, gridDim;
+extern thread_local mlopt_dim3 threadIdx;
+extern mlopt_dim3 blockIdx, blockDim, gridDim;
+extern unsigned char mlopt_smem_buffer[];
 #define __global__
 #define __device__
 #define __forceinline__ inline
@@ -43,77 +42,124 @@ static mlopt_dim3 blockIdx, blockDim, gridDim;
 #define __restrict__
 #define __shared__ static
 #define __align__(n)
-alignas(16) static unsigned char mlopt_smem_buffer[256 * 1024];
-static std::mutex mlopt_atomic;
+void mlopt_atomic_lock();
+void mlopt_atomic_unlock();
 template <class T> T atomicAdd(T *p, T v) {
-  std::lock_guard<std::mutex> lock(mlopt_atomic);
-  T old = *p; *p = old + v; return old;
+  mlopt_atomic_lock(); T old = *p; *p = old + v; mlopt_atomic_unlock(); return old;
 }
 static unsigned atomicCAS(unsigned *p, unsigned compare, unsigned value) {
-  std::lock_guard<std::mutex> lock(mlopt_atomic);
-  unsigned old = *p;
-  if (old == compare) *p = value;
+  mlopt_atomic_lock(); unsigned old = *p; if (old == compare) *p = value; mlopt_atomic_unlock();
   return old;
 }
-static std::unique_ptr<std::barrier<>> mlopt_block_barrier;
-static std::vector<std::unique_ptr<std::barrier<>>> mlopt_warp_barriers;
-static unsigned long long mlopt_warp_slots[32][32];
+void __syncthreads();
+// Writes `size` bytes at `v` to this lane's slot, waits for the warp, reads
+// lane ^ o's slot into `v`, waits again.
+void mlopt_warp_exchange(void *v, unsigned size, int o);
+template <class T> T __shfl_xor_sync(unsigned, T v, int o) { mlopt_warp_exchange(&v, sizeof(T), o); return v; }
 static inline float __uint_as_float(unsigned u) { float f; memcpy(&f, &u, 4); return f; }
 static inline unsigned __float_as_uint(float f) { unsigned u; memcpy(&u, &f, 4); return u; }
+static inline float __int_as_float(int u) { float f; memcpy(&f, &u, 4); return f; }
+static inline int __float_as_int(float f) { int u; memcpy(&u, &f, 4); return u; }
 static inline double __longlong_as_double(long long u) { double f; memcpy(&f, &u, 8); return f; }
+static inline long long __double_as_longlong(double f) { long long u; memcpy(&u, &f, 8); return u; }
 static inline float rsqrtf(float x) { return 1.0f / sqrtf(x); }
 static inline double rsqrt(double x) { return 1.0 / sqrt(x); }
-static inline void __syncthreads() { mlopt_block_barrier->arrive_and_wait(); }
-template <class T> T __shfl_xor_sync(unsigned, T v, int o) {
-  unsigned w = threadIdx.x / 32, l = threadIdx.x % 32;
-  memcpy(&mlopt_warp_slots[w][l], &v, sizeof(T));
-  mlopt_warp_barriers[w]->arrive_and_wait();
-  T r;
-  memcpy(&r, &mlopt_warp_slots[w][l ^ o], sizeof(T));
-  mlopt_warp_barriers[w]->arrive_and_wait();
-  return r;
-}
 struct float4 { float x, y, z, w; };
 struct int4 { int x, y, z, w; };
 static inline float4 make_float4(float x, float y, float z, float w) { return {x, y, z, w}; }
 static inline int4 make_int4(int x, int y, int z, int w) { return {x, y, z, w}; }
 static inline float mlopt_h2f(unsigned short h) { _Float16 f; memcpy(&f, &h, 2); return (float)f; }
 static inline unsigned short mlopt_f2h(float f) { _Float16 h = (_Float16)f; unsigned short u; memcpy(&u, &h, 2); return u; }
+// A kernel called with its parameters from an array of pointers.
 template <class... P, size_t... I>
 void mlopt_emu_call(void (*f)(P...), void **a, std::index_sequence<I...>) { f(static_cast<P>(a[I])...); }
-template <class... P>
-void mlopt_emu_grid(void (*f)(P...), unsigned grid, unsigned block, void **a) {
+template <class... P> constexpr size_t mlopt_emu_arity(void (*)(P...)) { return sizeof...(P); }
+template <auto F> void mlopt_emu_trampoline(void **a) {
+  mlopt_emu_call(F, a, std::make_index_sequence<mlopt_emu_arity(F)>{});
+}
+void mlopt_emu_grid(void (*call)(void **), unsigned grid, unsigned block, void **a);
+"""
+
+# Blocks and threads: compiled once per process (the heavy headers).
+RUNTIME = r"""
+#include <string.h>
+#include <barrier>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+struct mlopt_dim3 { unsigned x = 0, y = 0, z = 0; };
+thread_local mlopt_dim3 threadIdx;
+mlopt_dim3 blockIdx, blockDim, gridDim;
+alignas(16) unsigned char mlopt_smem_buffer[256 * 1024];
+static std::mutex atomic_mutex;
+void mlopt_atomic_lock() { atomic_mutex.lock(); }
+void mlopt_atomic_unlock() { atomic_mutex.unlock(); }
+static std::unique_ptr<std::barrier<>> block_barrier;
+static std::vector<std::unique_ptr<std::barrier<>>> warp_barriers;
+static unsigned long long warp_slots[32][32];
+void __syncthreads() { block_barrier->arrive_and_wait(); }
+void mlopt_warp_exchange(void *v, unsigned size, int o) {
+  unsigned w = threadIdx.x / 32, l = threadIdx.x % 32;
+  memcpy(&warp_slots[w][l], v, size);
+  warp_barriers[w]->arrive_and_wait();
+  memcpy(v, &warp_slots[w][l ^ o], size);
+  warp_barriers[w]->arrive_and_wait();
+}
+void mlopt_emu_grid(void (*call)(void **), unsigned grid, unsigned block, void **a) {
   gridDim.x = grid; blockDim.x = block;
   for (unsigned b = grid; b-- > 0;) { // (last first: no block may rely on an earlier one)
     blockIdx.x = b;
     memset(mlopt_smem_buffer, 0xff, sizeof mlopt_smem_buffer); // shared memory starts as NaN
-    mlopt_block_barrier = std::make_unique<std::barrier<>>(block);
+    block_barrier = std::make_unique<std::barrier<>>(block);
     std::barrier<> start(block);
-    mlopt_warp_barriers.clear();
+    warp_barriers.clear();
     for (unsigned w = 0; w < (block + 31) / 32; ++w)
-      mlopt_warp_barriers.push_back(std::make_unique<std::barrier<>>(std::min(32u, block - 32 * w)));
+      warp_barriers.push_back(std::make_unique<std::barrier<>>(std::min(32u, block - 32 * w)));
     std::vector<std::thread> threads;
     for (unsigned t = 0; t < block; ++t)
       threads.emplace_back([=, &start] {
         threadIdx.x = t;
         start.arrive_and_wait(); // all of the block's threads run at once
-        mlopt_emu_call(f, a, std::index_sequence_for<P...>{});
+        call(a);
       });
     for (std::thread &t : threads) t.join();
   }
 }
 """
 
+_runtime_dir = None
 
 
 def available():
     return shutil.which("g++") is not None
 
 
+def _compile(source, output, *extra):
+    path = output[:-3] + ".cpp"
+    with open(path, "w") as f:
+        f.write(source)
+    done = subprocess.run(["g++", "-std=c++20", "-O1", "-shared", "-fPIC", "-pthread", "-w",
+                           path, "-o", output, *extra], capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError("g++ failed on the emulated kernels:\n" + done.stderr[-4000:])
+
+
+def _runtime():
+    """The directory holding libmloptemu.so, built on first use."""
+    global _runtime_dir
+    if _runtime_dir is None:
+        directory = tempfile.mkdtemp(prefix="mlopt-emu-rt-")
+        _compile(RUNTIME, os.path.join(directory, "libmloptemu.so"))
+        atexit.register(shutil.rmtree, directory, True)
+        _runtime_dir = directory
+    return _runtime_dir
+
+
 def _library(units):
     """One shared library with each unit's kernel as mlopt_kernel_<i> and a
     runner mlopt_run_<i>(grid, block, args)."""
-    text = [SHIM]
+    text = [HEADER]
     for i, unit in enumerate(units):
         start = unit.index('extern "C"')
         prelude, kernel = unit[:start], unit[start:]
@@ -125,15 +171,11 @@ def _library(units):
         kernel = kernel.replace("mlopt_kernel(", f"mlopt_kernel_{i}(", 1)
         text.append(kernel)
         text.append(f'extern "C" void mlopt_run_{i}(unsigned g, unsigned b, void **a) '
-                    f"{{ mlopt_emu_grid(mlopt_kernel_{i}, g, b, a); }}")
+                    f"{{ mlopt_emu_grid(mlopt_emu_trampoline<mlopt_kernel_{i}>, g, b, a); }}")
+    runtime = _runtime()
     with tempfile.TemporaryDirectory(prefix="mlopt-emu-") as directory:
-        source, library = os.path.join(directory, "k.cpp"), os.path.join(directory, "k.so")
-        with open(source, "w") as f:
-            f.write("\n".join(text))
-        done = subprocess.run(["g++", "-std=c++20", "-O1", "-shared", "-fPIC", "-pthread", "-w",
-                               source, "-o", library], capture_output=True, text=True)
-        if done.returncode:
-            raise RuntimeError("g++ failed on the emulated kernels:\n" + done.stderr[-4000:])
+        library = os.path.join(directory, "k.so")
+        _compile("\n".join(text), library, runtime + "/libmloptemu.so", "-Wl,-rpath," + runtime)
         return ctypes.CDLL(library)  # (loaded: the file may go)
 
 
@@ -166,6 +208,9 @@ def run(program, inputs):
     outputs = []
     for o in program["outputs"]:
         dtype = BY_MLIR[o["dtype"]].numpy or np.dtype(np.uint16)  # (bf16: its bits)
+        if 0 in o["shape"]:
+            outputs.append(np.empty(o["shape"], dtype))
+            continue
         flat = slots[o["slot"]].view(dtype)
         outputs.append(np.lib.stride_tricks.as_strided(
             flat[o["offset"]:], o["shape"], [s * dtype.itemsize for s in o["strides"]]).copy())

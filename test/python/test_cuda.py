@@ -3,9 +3,10 @@
 Everywhere (no GPU needed, NVRTC only): every kernel emitted for the autodiff
 op tables (forward and backward graphs, f32 and f64, plus f16/bf16/int
 cases) compiles with NVRTC for sm_80 and sm_90, and asking for CUDA without
-a driver raises a clear RuntimeError. Small programs also run on the CPU
-through cuda_emulator.py (their CUDA C compiled as C++, a thread per CUDA
-thread), against the CPU backend's results.
+a driver raises a clear RuntimeError. Every forward and gradient program of
+the tables without a cuBLAS step, and some targeted ones, also run on the
+CPU through cuda_emulator.py (their CUDA C compiled as C++, a thread per
+CUDA thread), against the CPU backend's results.
 
 On a GPU (skipped with the reason otherwise): eager ops, @compile and
 backward() on CUDA tensors give the CPU's results, over the same tables and
@@ -144,34 +145,76 @@ EMULATED = {
 }
 
 
-@pytest.mark.skipif(not cuda_emulator.available(), reason="g++ not found")
+emulator = pytest.mark.skipif(not cuda_emulator.available(), reason="g++ not found")
+
+
+def _host(x):  # bf16 has no NumPy type: its bits, from the exact f32 value
+    if x.dtype is mlopt.bfloat16:
+        return (x.float().numpy().view(np.uint32) >> 16).astype(np.uint16)
+    return x.numpy()
+
+
+def _emulate(compiled, inputs, tol=1e-6):
+    """Runs each trace of `compiled` (called once on `inputs`) through the
+    emulator and compares it with the CPU backend's run of the same trace."""
+    entries = [e for e in compiled.cache.values() if e.trace is not None]
+    assert entries
+    for entry in entries:
+        program = entry.trace.cuda_program
+        if any(step["kind"] == "gemm" for step in program["steps"]):
+            pytest.skip("cuBLAS steps need a GPU")
+        # The trace's inputs: the arguments, then what it captured (constants).
+        trace_inputs = inputs + [_lifted_value(x, inputs) for x in entry.lifted]
+        want = [mlopt.Tensor(b) for b in entry.trace.run([x._buf for x in trace_inputs])]
+        if _C.nvrtc_available():  # what runs here also compiles for a GPU
+            for unit in program["units"]:
+                assert _C.nvrtc_compile(unit, 80)[:4] == b"\x7fELF"
+        got = cuda_emulator.run(program, [_host(x) for x in trace_inputs])
+        assert len(got) == len(want)
+        for g, w in zip(got, want):
+            if w.dtype is mlopt.bfloat16:
+                g = (g.astype(np.uint32) << 16).view(np.float32)
+            t = {mlopt.float16: 2e-3, mlopt.bfloat16: 1e-2}.get(w.dtype, tol)
+            assert g.shape == tuple(w.shape)
+            np.testing.assert_allclose(np.asarray(g, np.float64), to_numpy(w), rtol=t, atol=t)
+
+
+@emulator
 @pytest.mark.parametrize("name", sorted(EMULATED))
 def test_cuda_programs_emulated_on_cpu_match_cpu(name):
     fn, make = EMULATED[name]
     inputs = make()
     compiled = mlopt.compile(fn, fullgraph=True)
-    want = compiled(*inputs)
-    want = want if isinstance(want, tuple) else (want,)
-    entry = next(e for e in compiled.cache.values() if e.trace is not None)
-    # The trace's inputs: the arguments, then what it captured (constants).
-    lifted = [_lifted_value(x, inputs) for x in entry.lifted]
+    compiled(*inputs)
+    _emulate(compiled, inputs)
 
-    def host(x):  # bf16 has no NumPy type: its bits, from the exact f32 value
-        if x.dtype is mlopt.bfloat16:
-            return (x.float().numpy().view(np.uint32) >> 16).astype(np.uint16)
-        return x.numpy()
 
-    program = entry.trace.cuda_program
-    if _C.nvrtc_available():  # what runs here also compiles for a GPU
-        for unit in program["units"]:
-            assert _C.nvrtc_compile(unit, 80)[:4] == b"\x7fELF"
-    got = cuda_emulator.run(program, [host(x) for x in inputs + lifted])
-    assert len(got) >= len(want)  # (then results kept for autograd)
-    for g, w in zip(got, want):
-        if w.dtype is mlopt.bfloat16:
-            g = (g.astype(np.uint32) << 16).view(np.float32)
-        tol = {mlopt.float16: 2e-3, mlopt.bfloat16: 1e-2}.get(w.dtype, 1e-6)
-        np.testing.assert_allclose(np.asarray(g, np.float64), to_numpy(w), rtol=tol, atol=tol)
+# Gradients that cancel to ~1e-13, where both backends show float32 noise.
+EMULATION_TOLERANCE = {"cached_rows": 1e-3}
+
+
+@emulator
+@pytest.mark.parametrize("grad", [False, True], ids=["forward", "gradient"])
+@pytest.mark.parametrize("name", sorted(TABLE) + sorted(EXTRA))
+def test_every_table_program_emulated_on_cpu_matches_cpu(name, grad):
+    """Every forward and gradient program of the op tables (f32) runs through
+    the emulator: the CUDA C the GPU would run, checked without one."""
+    fn, inputs = inputs_of(name, mlopt.float32 if name in TABLE else None)
+    floats = tuple(i for i, x in enumerate(inputs) if x.dtype.is_floating_point)
+    if grad:
+        outs = fn(*inputs)
+        outs = outs if isinstance(outs, tuple) else (outs,)
+        if not floats or not any(o.dtype.is_floating_point for o in outs):
+            pytest.skip("no float output to differentiate")
+
+        def loss(*xs, forward=fn):
+            outs = forward(*xs)
+            outs = outs if isinstance(outs, tuple) else (outs,)
+            return sum(o.float().sum() for o in outs if o.dtype.is_floating_point)
+        fn = mlopt.grad(loss, argnums=floats)
+    compiled = mlopt.compile(fn, fullgraph=True)
+    compiled(*inputs)
+    _emulate(compiled, inputs, EMULATION_TOLERANCE.get(name, 1e-5))
 
 
 def test_cuda_without_a_driver_raises_clearly():
