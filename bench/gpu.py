@@ -72,6 +72,9 @@ def workloads(n, lib, f):
     def total(x):
         return x.sum()
 
+    def attention_softmax(x):  # [batch, heads, queries, keys]: rows of every leading dim
+        return f.softmax(x.reshape(8, 16, -1, n // 8), -1)
+
     big, row = 4 * n * n, 4 * n
     return {
         f"gelu(x*a+b) {n}": (("x", "a", "b"), gelu, 2 * big + 2 * row),
@@ -79,6 +82,7 @@ def workloads(n, lib, f):
         f"layer_norm {n}": (("x", "w", "b"), layer_norm, 2 * big + 2 * row),
         f"rmsnorm(x+r) {n}": (("x", "r", "w"), rmsnorm, 3 * big + row),
         f"sum {n}": (("x",), total, big),
+        f"softmax 8x16x-1x{n // 8}": (("x",), attention_softmax, 2 * big),
     }
 
 

@@ -65,8 +65,9 @@ struct ReadOnlyArgumentsPass
 namespace mlir::mlopt {
 /// Stages 1 and 2, shared by every backend: mlopt on tensors is specialized,
 /// lowered to linalg and fused; then tensors become buffers. `rowTile` is
-/// the elements per row tile of mlopt-fuse-rows (one row per GPU block).
-void buildFuseAndBufferize(OpPassManager &pm, int64_t rowTile) {
+/// the elements per row tile of mlopt-fuse-rows, `minTiles` the tiles it
+/// makes at least where the row dims allow (GPU: a block per row).
+void buildFuseAndBufferize(OpPassManager &pm, int64_t rowTile, int64_t minTiles) {
   // 1. mlopt on tensors: specialize shapes, fold, lower to linalg.
   pm.addPass(createRefineShapes());
   pm.addPass(createCanonicalizerPass());
@@ -86,6 +87,7 @@ void buildFuseAndBufferize(OpPassManager &pm, int64_t rowTile) {
   // (softmax, layer_norm read each row once).
   FuseRowsOptions rows;
   rows.tileElements = rowTile;
+  rows.minTiles = minTiles;
   pm.addNestedPass<func::FuncOp>(createFuseRows(rows));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass()); // the tiles' repeated slices of one input
@@ -106,12 +108,12 @@ void buildFuseAndBufferize(OpPassManager &pm, int64_t rowTile) {
 
 void mlopt::buildLowerToCudaPipeline(OpPassManager &pm) {
   // One row per tile: each tile of a fused row group is one CUDA block.
-  buildFuseAndBufferize(pm, /*rowTile=*/1);
+  buildFuseAndBufferize(pm, /*rowTile=*/1, /*minTiles=*/INT64_MAX);
   pm.addPass(createCanonicalizerPass());
 }
 
 void mlopt::buildLowerToLLVMPipeline(OpPassManager &pm) {
-  buildFuseAndBufferize(pm, /*rowTile=*/32768);
+  buildFuseAndBufferize(pm, /*rowTile=*/32768, /*minTiles=*/16);
 
   // 3. f32/f64 matmul to BLAS; everything else to loops, with
   // transcendental math expanded so loops vectorize.

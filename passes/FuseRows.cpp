@@ -50,6 +50,20 @@ bool isRowMap(AffineMap map) {
                        [](AffineExpr e) { return e.isFunctionOfDim(0); });
 }
 
+/// The leading loops (at most `limit`) that `map`'s leading results are, in
+/// order, and that its other results do not use: a tile of those loops is
+/// the same rows of the tensor.
+unsigned rowDims(AffineMap map, unsigned limit) {
+  unsigned k = 0;
+  while (k < limit && k < map.getNumResults() &&
+         map.getResult(k) == getAffineDimExpr(k, map.getContext()))
+    ++k;
+  for (AffineExpr e : map.getResults().drop_front(k))
+    while (k > 0 && llvm::any_of(llvm::seq(0u, k), [&](unsigned d) { return e.isFunctionOfDim(d); }))
+      --k;
+  return k;
+}
+
 /// A linalg op whose loop 0 is a parallel dim that is dim 0 of every result
 /// (and appears nowhere else in the result maps), over static shapes.
 bool isRowOp(Operation *op) {
@@ -69,15 +83,6 @@ bool isRowOp(Operation *op) {
 
 int64_t rowsOf(Operation *op) {
   return cast<linalg::LinalgOp>(op).getStaticLoopRanges()[0];
-}
-
-/// Elements one row of `op`'s loop nest touches (the loops other than 0).
-int64_t rowWork(Operation *op) {
-  int64_t work = 1;
-  SmallVector<int64_t> ranges = cast<linalg::LinalgOp>(op).getStaticLoopRanges();
-  for (int64_t range : ArrayRef(ranges).drop_front())
-    work *= range;
-  return work;
 }
 
 /// Whether `user` reads `value` row by row: through operands whose map
@@ -131,36 +136,97 @@ SmallVector<Operation *> groupOf(Operation *root, const DenseSet<Operation *> &t
   return ordered;
 }
 
-/// Rows per tile: a tile of the widest op in the group holds about
-/// `tileElements` (128 KiB of f32 by default: it stays in L2 between the
-/// steps, and fewer tiles mean fewer per-tile buffers), and the tile count
-/// divides the rows.
-int64_t tileRows(ArrayRef<Operation *> group, int64_t rows, int64_t tileElements) {
-  int64_t work = 1;
-  for (Operation *op : group)
-    work = std::max(work, rowWork(op));
-  int64_t target = std::max<int64_t>(1, tileElements / work);
-  if (rows >= 2)
-    target = std::min(target, rows / 2); // at least two tiles for the threads
+/// The row dims of `group`: leading loops that are parallel in every op,
+/// of the same sizes, and that every result and every read inside the group
+/// takes as its own leading dims. At least loop 0 (the group is made so).
+unsigned groupRowDims(ArrayRef<Operation *> group) {
+  auto root = cast<linalg::LinalgOp>(group.back());
+  SmallVector<int64_t> ranges = root.getStaticLoopRanges();
+  unsigned k = ranges.size();
+  for (Operation *op : group) {
+    auto linalgOp = cast<linalg::LinalgOp>(op);
+    SmallVector<int64_t> own = linalgOp.getStaticLoopRanges();
+    SmallVector<utils::IteratorType> iterators = linalgOp.getIteratorTypesArray();
+    unsigned j = 0;
+    while (j < k && j < own.size() && own[j] == ranges[j] &&
+           iterators[j] == utils::IteratorType::parallel)
+      ++j;
+    k = j;
+    for (OpOperand &init : linalgOp.getDpsInitsMutable())
+      k = rowDims(linalgOp.getMatchingIndexingMap(&init), k);
+    for (OpOperand &input : op->getOpOperands())
+      if (llvm::is_contained(group, input.get().getDefiningOp()))
+        k = rowDims(linalgOp.getMatchingIndexingMap(&input), k);
+  }
+  return std::max(k, 1u);
+}
+
+/// The tile: `tiled` leading loops, one index each but the last, which
+/// takes `rows` (a divisor of its range). Its widest op holds about
+/// `tileElements` (128 KiB of f32 on the CPU: it stays in L2 between the
+/// steps; 1 for CUDA: a row per block): the fewest loops that keep a row
+/// within that or give `minTiles` tiles (a batch of 4 alone would leave
+/// cores idle), then rows added up to it. At least two tiles, for threads.
+struct TileShape {
+  unsigned tiled = 1;
+  int64_t rows = 1;
+};
+
+TileShape tileShape(ArrayRef<Operation *> group, unsigned rowDimCount, int64_t tileElements,
+                    int64_t minTiles) {
+  SmallVector<int64_t> ranges = cast<linalg::LinalgOp>(group.back()).getStaticLoopRanges();
+  // Elements of the widest op per index of its first `j` loops.
+  auto work = [&](unsigned j) {
+    int64_t widest = 1;
+    for (Operation *op : group) {
+      int64_t n = 1;
+      for (int64_t r : ArrayRef(cast<linalg::LinalgOp>(op).getStaticLoopRanges()).drop_front(j))
+        n *= r;
+      widest = std::max(widest, n);
+    }
+    return widest;
+  };
+  auto tiles = [&](unsigned j) { // one index of each of the first j loops
+    int64_t n = 1;
+    for (unsigned d = 0; d < j; ++d)
+      n *= ranges[d];
+    return n;
+  };
+  TileShape shape;
+  while (shape.tiled < rowDimCount && work(shape.tiled) > tileElements &&
+         tiles(shape.tiled) < minTiles)
+    ++shape.tiled;
+  int64_t rows = ranges[shape.tiled - 1], outer = tiles(shape.tiled - 1);
+  int64_t target = std::max<int64_t>(1, tileElements / work(shape.tiled));
+  if (outer < 2 && rows >= 2)
+    target = std::min(target, rows / 2);
   for (int64_t t = std::min(target, rows); t > 1; --t)
-    if (rows % t == 0)
-      return t;
-  return 1;
+    if (rows % t == 0) {
+      shape.rows = t;
+      break;
+    }
+  return shape;
 }
 
 /// Tiles `group` (root last) into one scf.forall over row tiles.
-void fuse(OpBuilder &b, ArrayRef<Operation *> group, int64_t tileElements) {
+void fuse(OpBuilder &b, ArrayRef<Operation *> group, int64_t tileElements, int64_t minTiles) {
   Operation *root = group.back();
   auto rootDps = cast<DestinationStyleOpInterface>(root);
   Location loc = root->getLoc();
-  int64_t rows = rowsOf(root), tile = tileRows(group, rows, tileElements);
+  TileShape shape = tileShape(group, groupRowDims(group), tileElements, minTiles);
+  SmallVector<int64_t> ranges = cast<linalg::LinalgOp>(root).getStaticLoopRanges();
+  // Per tiled loop: its size in a tile.
+  auto tileSize = [&](unsigned d) { return d + 1 == shape.tiled ? shape.rows : 1; };
 
   b.setInsertionPoint(root);
-  SmallVector<OpFoldResult> lbs{b.getIndexAttr(0)}, ubs{b.getIndexAttr(rows)},
-      steps{b.getIndexAttr(tile)};
+  SmallVector<OpFoldResult> lbs, ubs, steps;
+  for (unsigned d = 0; d < shape.tiled; ++d) {
+    lbs.push_back(b.getIndexAttr(0));
+    ubs.push_back(b.getIndexAttr(ranges[d]));
+    steps.push_back(b.getIndexAttr(tileSize(d)));
+  }
   auto forall = b.create<scf::ForallOp>(loc, lbs, ubs, steps, rootDps.getDpsInits(),
                                         std::nullopt);
-  Value row = forall.getInductionVars()[0];
   b.setInsertionPoint(forall.getTerminator());
 
   DenseMap<Value, Value> tiled; // original result -> its tile
@@ -168,8 +234,9 @@ void fuse(OpBuilder &b, ArrayRef<Operation *> group, int64_t tileElements) {
     auto tiling = cast<TilingInterface>(op);
     SmallVector<OpFoldResult> offsets, sizes;
     for (auto [d, range] : llvm::enumerate(tiling.getIterationDomain(b))) {
-      offsets.push_back(d == 0 ? OpFoldResult(row) : range.offset);
-      sizes.push_back(d == 0 ? OpFoldResult(b.getIndexAttr(tile)) : range.size);
+      bool isTiled = d < shape.tiled;
+      offsets.push_back(isTiled ? OpFoldResult(forall.getInductionVars()[d]) : range.offset);
+      sizes.push_back(isTiled ? OpFoldResult(b.getIndexAttr(tileSize(d))) : range.size);
     }
     FailureOr<TilingResult> result = tiling.getTiledImplementation(b, offsets, sizes);
     if (failed(result) || result->tiledOps.size() != 1) {
@@ -205,11 +272,13 @@ void fuse(OpBuilder &b, ArrayRef<Operation *> group, int64_t tileElements) {
   // Write the root's tiles into the shared outputs.
   b.setInsertionPointToStart(forall.getTerminator().getBody());
   for (auto [original, arg] : llvm::zip(root->getResults(), forall.getRegionIterArgs())) {
+    // (The root's results start with the tiled loops: row maps.)
     auto type = cast<RankedTensorType>(original.getType());
-    SmallVector<OpFoldResult> offsets{row}, sizes{b.getIndexAttr(tile)}, strides;
-    for (int64_t d = 1; d < type.getRank(); ++d) {
-      offsets.push_back(b.getIndexAttr(0));
-      sizes.push_back(b.getIndexAttr(type.getDimSize(d)));
+    SmallVector<OpFoldResult> offsets, sizes, strides;
+    for (int64_t d = 0; d < type.getRank(); ++d) {
+      bool isTiled = d < shape.tiled;
+      offsets.push_back(isTiled ? OpFoldResult(forall.getInductionVars()[d]) : b.getIndexAttr(0));
+      sizes.push_back(b.getIndexAttr(isTiled ? tileSize(d) : type.getDimSize(d)));
     }
     strides.assign(type.getRank(), b.getIndexAttr(1));
     b.create<tensor::ParallelInsertSliceOp>(loc, tiled.lookup(original), arg, offsets, sizes,
@@ -244,7 +313,7 @@ struct FuseRowsPass : mlopt::impl::FuseRowsBase<FuseRowsPass> {
       }
       OpBuilder b(func.getContext());
       for (auto &group : groups)
-        fuse(b, group, tileElements);
+        fuse(b, group, tileElements, minTiles);
     }
     // Slices of tensor.empty become tile-sized empties: a tile's
     // intermediates are allocated per tile, never for the whole tensor.

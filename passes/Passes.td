@@ -150,15 +150,18 @@ def FuseRows : Pass<"mlopt-fuse-rows", "func::FuncOp"> {
   let summary = "Fuses reductions with their producers and consumers into one loop over row tiles";
   let description = [{
     On linalg on tensors (after elementwise fusion). The last op of a chain
-    that contains a reduction is tiled along its first dim, a parallel dim
-    that is dim 0 of its results; every linalg.generic/fill producer whose
-    users are all in the group, and that runs over the same rows, is computed
-    per tile inside the same `scf.forall`, one clone each. Softmax,
-    log_softmax, layer_norm and RMSNorm become one loop that reads each row
-    from memory once. matmul and conv are never fused (library calls), and
-    a producer with a user outside the group stays outside, so nothing is
-    computed twice. Static shapes only. Tiles hold about `tile-elements` of
-    the widest op (whole rows, at least one; the row count divides evenly).
+    that contains a reduction is tiled along its leading row dims (parallel
+    dims that lead every result, like the batch, head and query dims of an
+    attention softmax); every linalg.generic/fill producer whose users are
+    all in the group, and that runs over the same rows, is computed per tile
+    inside the same `scf.forall`, one clone each. Softmax, log_softmax,
+    layer_norm and RMSNorm become one loop that reads each row from memory
+    once. matmul and conv are never fused (library calls), and a producer
+    with a user outside the group stays outside, so nothing is computed
+    twice. Static shapes only. Tiles hold about `tile-elements` of the
+    widest op (whole rows, at least one; the row count divides evenly):
+    the tile takes one index of as few leading dims as make a row fit, or
+    give at least `min-tiles` tiles, and then adds rows of the last.
 
     ```mlir
     // softmax: max, exp(x - max), sum, divide: four loop nests before,
@@ -172,6 +175,8 @@ def FuseRows : Pass<"mlopt-fuse-rows", "func::FuncOp"> {
   let options = [
     Option<"tileElements", "tile-elements", "int64_t", "32768",
            "Elements of the widest op per row tile (rows are added up to this)">,
+    Option<"minTiles", "min-tiles", "int64_t", "16",
+           "Tiles at least, where the row dims allow (for the cores)">,
   ];
   let dependentDialects = ["scf::SCFDialect", "tensor::TensorDialect",
                            "affine::AffineDialect", "arith::ArithDialect"];

@@ -57,6 +57,23 @@ func.func @softmax(%x: tensor<32x128xf32>) -> tensor<32x128xf32> {
 
 // -----
 
+// Rows of an attention softmax ([batch, heads, queries, keys]): one block
+// per row of every leading dim, 2 * 3 * 5 blocks (not 2, one per batch).
+// CHECK-LABEL: // ---- attention_rows
+// CHECK: launch mlopt_k0 grid 30 block 64 shared
+func.func @attention_rows(%x: tensor<2x3x5x128xf32>) -> tensor<2x3x5x128xf32> {
+  %0 = mlopt.max %x, dims = [3] keepdim : tensor<2x3x5x128xf32> -> tensor<2x3x5x1xf32>
+  %1 = mlopt.broadcast_in_dim %0, dims = [0, 1, 2, 3] : tensor<2x3x5x1xf32> -> tensor<2x3x5x128xf32>
+  %2 = mlopt.sub %x, %1 : tensor<2x3x5x128xf32>
+  %3 = mlopt.exp %2 : tensor<2x3x5x128xf32>
+  %4 = mlopt.sum %3, dims = [3] keepdim : tensor<2x3x5x128xf32> -> tensor<2x3x5x1xf32>
+  %5 = mlopt.broadcast_in_dim %4, dims = [0, 1, 2, 3] : tensor<2x3x5x1xf32> -> tensor<2x3x5x128xf32>
+  %6 = mlopt.div %3, %5 : tensor<2x3x5x128xf32>
+  return %6 : tensor<2x3x5x128xf32>
+}
+
+// -----
+
 // More row tiles than the grid takes (2^20 blocks): each block loops over
 // tiles, a grid's width apart.
 // CHECK-LABEL: // ---- many_rows

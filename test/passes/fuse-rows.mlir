@@ -105,3 +105,37 @@ func.func @empty_rows(%x: tensor<5x0xf32>) -> tensor<5x0xf32> {
   %r = mlopt.sub %x, %sb : tensor<5x0xf32>
   return %r : tensor<5x0xf32>
 }
+
+// -----
+
+// An attention softmax over [batch, heads, queries, keys]: the batch alone
+// is 4 tiles (cores left idle on a bigger machine), so the tiles also take
+// one head each (32 tiles of 256x256). The row dims are the leading dims
+// every result starts with.
+// CHECK-LABEL: func @attention_softmax
+// CHECK: scf.forall (%[[B:.+]], %[[H:.+]]) in (4, 8) shared_outs(%[[O:.+]] =
+// CHECK:   tensor.extract_slice %arg0[%[[B]], %[[H]], 0, 0] [1, 1, 256, 256] [1, 1, 1, 1]
+// CHECK:   tensor.parallel_insert_slice %{{.+}} into %[[O]][%[[B]], %[[H]], 0, 0] [1, 1, 256, 256] [1, 1, 1, 1]
+func.func @attention_softmax(%x: tensor<4x8x256x256xf32>) -> tensor<4x8x256x256xf32> {
+  %m = mlopt.max %x, dims = [3] keepdim : tensor<4x8x256x256xf32> -> tensor<4x8x256x1xf32>
+  %b = mlopt.broadcast_in_dim %m, dims = [0, 1, 2, 3] : tensor<4x8x256x1xf32> -> tensor<4x8x256x256xf32>
+  %d = mlopt.sub %x, %b : tensor<4x8x256x256xf32>
+  %e = mlopt.exp %d : tensor<4x8x256x256xf32>
+  %s = mlopt.sum %e, dims = [3] keepdim : tensor<4x8x256x256xf32> -> tensor<4x8x256x1xf32>
+  %sb = mlopt.broadcast_in_dim %s, dims = [0, 1, 2, 3] : tensor<4x8x256x1xf32> -> tensor<4x8x256x256xf32>
+  %r = mlopt.div %e, %sb : tensor<4x8x256x256xf32>
+  return %r : tensor<4x8x256x256xf32>
+}
+
+// -----
+
+// A reduction over dims 1 and 2 (not the trailing one alone): only dim 0
+// leads every result, so tiles are rows of dim 0 (2 tiles of 8 rows).
+// CHECK-LABEL: func @middle_reduction
+// CHECK: scf.forall (%{{.+}}) = (0) to (16) step (8)
+func.func @middle_reduction(%x: tensor<16x4x8xf32>) -> tensor<16x4x8xf32> {
+  %s = mlopt.sum %x, dims = [1, 2] keepdim : tensor<16x4x8xf32> -> tensor<16x1x1xf32>
+  %sb = mlopt.broadcast_in_dim %s, dims = [0, 1, 2] : tensor<16x1x1xf32> -> tensor<16x4x8xf32>
+  %r = mlopt.sub %x, %sb : tensor<16x4x8xf32>
+  return %r : tensor<16x4x8xf32>
+}

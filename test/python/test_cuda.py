@@ -122,6 +122,10 @@ EMULATED = {
         lambda a: (a.double().exp() - a.float().exp().double())
         + 0 * a.float().exp().sum(-1, keepdim=True).double(),
         lambda: [mlopt.randn(2, 1000).half()]),
+    # Rows of every leading dim: a block per (batch, head, query) row.
+    "attention_rows": (lambda x: F.softmax(x * 0.5, -1), lambda: [mlopt.randn(2, 3, 5, 40)]),
+    "layer_norm_3d": (lambda x, w: F.layer_norm(x, (40,), w), lambda: [
+        mlopt.randn(2, 3, 40), mlopt.randn(40)]),
     # Long reductions: split into blocks, fills folded into the reductions.
     "split_sums": (lambda x: (x.sum(), (x * x).mean(), x.amax()), lambda: [
         mlopt.randn(40, 1000)]),
