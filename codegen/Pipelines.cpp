@@ -66,8 +66,10 @@ namespace mlir::mlopt {
 /// Stages 1 and 2, shared by every backend: mlopt on tensors is specialized,
 /// lowered to linalg and fused; then tensors become buffers. `rowTile` is
 /// the elements per row tile of mlopt-fuse-rows, `minTiles` the tiles it
-/// makes at least where the row dims allow (GPU: a block per row).
-void buildFuseAndBufferize(OpPassManager &pm, int64_t rowTile, int64_t minTiles) {
+/// makes at least where the row dims allow (GPU: a block per row);
+/// `columnThreads` the partial results column sums are split into (GPU).
+void buildFuseAndBufferize(OpPassManager &pm, int64_t rowTile, int64_t minTiles,
+                           int64_t columnThreads) {
   // 1. mlopt on tensors: specialize shapes, fold, lower to linalg.
   pm.addPass(createRefineShapes());
   pm.addPass(createCanonicalizerPass());
@@ -80,7 +82,9 @@ void buildFuseAndBufferize(OpPassManager &pm, int64_t rowTile, int64_t minTiles)
   pm.addPass(createCanonicalizerPass());
   // Long reductions with few results: in blocks, for threads (CPU cores,
   // CUDA blocks) and accuracy.
-  pm.addNestedPass<func::FuncOp>(createSplitReductions());
+  SplitReductionsOptions split;
+  split.columnThreads = columnThreads;
+  pm.addNestedPass<func::FuncOp>(createSplitReductions(split));
   // Horizontal: siblings reading one input become one generic.
   pm.addNestedPass<func::FuncOp>(createFuseSiblings());
   // Reductions with their producers and consumers: one loop over row tiles
@@ -108,12 +112,14 @@ void buildFuseAndBufferize(OpPassManager &pm, int64_t rowTile, int64_t minTiles)
 
 void mlopt::buildLowerToCudaPipeline(OpPassManager &pm) {
   // One row per tile: each tile of a fused row group is one CUDA block.
-  buildFuseAndBufferize(pm, /*rowTile=*/1, /*minTiles=*/INT64_MAX);
+  buildFuseAndBufferize(pm, /*rowTile=*/1, /*minTiles=*/INT64_MAX, /*columnThreads=*/65536);
   pm.addPass(createCanonicalizerPass());
 }
 
 void mlopt::buildLowerToLLVMPipeline(OpPassManager &pm) {
-  buildFuseAndBufferize(pm, /*rowTile=*/32768, /*minTiles=*/16);
+  // Tiles along dim 0 only: mlopt-parallelize-outer-loops runs that dim of
+  // a tile loop on the threads.
+  buildFuseAndBufferize(pm, /*rowTile=*/32768, /*minTiles=*/1, /*columnThreads=*/0);
 
   // 3. f32/f64 matmul to BLAS; everything else to loops, with
   // transcendental math expanded so loops vectorize.

@@ -165,8 +165,8 @@ unsigned groupRowDims(ArrayRef<Operation *> group) {
 /// takes `rows` (a divisor of its range). Its widest op holds about
 /// `tileElements` (128 KiB of f32 on the CPU: it stays in L2 between the
 /// steps; 1 for CUDA: a row per block): the fewest loops that keep a row
-/// within that or give `minTiles` tiles (a batch of 4 alone would leave
-/// cores idle), then rows added up to it. At least two tiles, for threads.
+/// within that or give `minTiles` tiles (CUDA: a block per row of every
+/// row dim), then rows added up to it. At least two tiles, for threads.
 struct TileShape {
   unsigned tiled = 1;
   int64_t rows = 1;

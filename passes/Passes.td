@@ -129,6 +129,13 @@ def SplitReductions : Pass<"mlopt-split-reductions", "func::FuncOp"> {
     the dim closest to `block`; a dim with none in [block/4, 4 block] is not
     split.
 
+    With `column-threads` (CUDA), a column sum (the leading dims reduced, the
+    innermost dim kept: a bias gradient) with fewer results than that is
+    split as well, so that results times blocks come to about
+    `column-threads`: one GPU thread per result had only 16 blocks for 4096
+    columns of 8192 rows. Its partial results take the blocks as their
+    first dim, so neighbouring threads read neighbouring columns.
+
     ```mlir
     // sum of tensor<16777216xf32> -> tensor<f32> becomes:
     %e = tensor.expand_shape %x [[0, 1]] ... : tensor<16777216xf32> into tensor<4096x4096xf32>
@@ -141,6 +148,9 @@ def SplitReductions : Pass<"mlopt-split-reductions", "func::FuncOp"> {
            "Reductions over fewer elements stay one loop">,
     Option<"maxResults", "max-results", "int64_t", "kSplitMaxResults",
            "Reductions with more results (rows) stay one loop">,
+    Option<"columnThreads", "column-threads", "int64_t", "0",
+           "Column sums (leading dims reduced, the innermost kept) with fewer "
+           "results than this are split too, blocks first (0: never)">,
     Option<"block", "block", "int64_t", "kSplitBlock", "Elements each block reduces">,
   ];
   let dependentDialects = ["tensor::TensorDialect", "linalg::LinalgDialect"];
@@ -175,8 +185,8 @@ def FuseRows : Pass<"mlopt-fuse-rows", "func::FuncOp"> {
   let options = [
     Option<"tileElements", "tile-elements", "int64_t", "32768",
            "Elements of the widest op per row tile (rows are added up to this)">,
-    Option<"minTiles", "min-tiles", "int64_t", "16",
-           "Tiles at least, where the row dims allow (for the cores)">,
+    Option<"minTiles", "min-tiles", "int64_t", "1",
+           "Tiles at least, where the row dims allow (a GPU: a block per row)">,
   ];
   let dependentDialects = ["scf::SCFDialect", "tensor::TensorDialect",
                            "affine::AffineDialect", "arith::ArithDialect"];

@@ -98,6 +98,35 @@ struct SplitReductionsPass : mlopt::impl::SplitReductionsBase<SplitReductionsPas
     return size >= minSize && results <= maxResults;
   }
 
+  /// A column sum worth splitting for a GPU: its innermost loop is kept and
+  /// read contiguously by every input, the reduced loops all come before
+  /// the kept ones, and it has fewer than `columnThreads` results.
+  bool columnSum(linalg::GenericOp op) {
+    if (columnThreads <= 0 || op.getNumReductionLoops() < 1 || op.getNumDpsInits() != 1 ||
+        !op.hasPureTensorSemantics() || op.hasDynamicShape() ||
+        linalg::isaContractionOpInterface(op))
+      return false;
+    SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+    unsigned loops = iterators.size(), firstKept = 0;
+    while (firstKept < loops && iterators[firstKept] == utils::IteratorType::reduction)
+      ++firstKept;
+    if (firstKept == 0 || firstKept == loops ||
+        llvm::any_of(ArrayRef(iterators).drop_front(firstKept),
+                     [](utils::IteratorType t) { return t == utils::IteratorType::reduction; }))
+      return false;
+    AffineExpr innermost = getAffineDimExpr(loops - 1, op.getContext());
+    for (OpOperand *input : op.getDpsInputOperands()) {
+      AffineMap map = op.getMatchingIndexingMap(input);
+      if (map.getNumResults() > 0 && map.getResults().back() != innermost)
+        return false;
+    }
+    int64_t results = 1, reduced = 1;
+    for (unsigned d = 0; d < loops; ++d)
+      (d < firstKept ? reduced : results) *= ranges[d];
+    return results < columnThreads && reduced >= 64;
+  }
+
   static bool plainMaps(linalg::GenericOp op) {
     return llvm::all_of(op.getIndexingMapsArray(),
                         [](AffineMap map) { return map.isProjectedPermutation(); });
@@ -121,10 +150,12 @@ struct SplitReductionsPass : mlopt::impl::SplitReductionsBase<SplitReductionsPas
       config.strictMode = GreedyRewriteStrictness::ExistingOps;
       (void)applyOpPatternsAndFold(unitDims, std::move(patterns), config);
     }
-    SmallVector<linalg::GenericOp> candidates;
+    SmallVector<linalg::GenericOp> candidates, columns;
     getOperation().walk([&](linalg::GenericOp op) {
       if (worthSplitting(op) && plainMaps(op))
         candidates.push_back(op);
+      else if (columnSum(op) && plainMaps(op))
+        columns.push_back(op);
     });
     IRRewriter rewriter(&getContext());
     for (linalg::GenericOp op : candidates) {
@@ -149,6 +180,25 @@ struct SplitReductionsPass : mlopt::impl::SplitReductionsBase<SplitReductionsPas
       unsigned last = cast<RankedTensorType>(op.getDpsInits()[0].getType()).getRank();
       (void)linalg::splitReduction(rewriter, op, [&](linalg::LinalgOp) {
         return linalg::SplitReductionOptions{size / inner, last, /*innerParallel=*/false};
+      });
+    }
+    for (linalg::GenericOp op : columns) {
+      SmallVector<unsigned> dims;
+      op.getReductionDims(dims);
+      if (dims.size() > 1 && !(op = collapseReductionDims(rewriter, op, dims)))
+        continue;
+      int64_t size = op.getStaticLoopRanges()[0], results = 1;
+      for (int64_t r : ArrayRef(op.getStaticLoopRanges()).drop_front())
+        results *= r;
+      // Blocks for about columnThreads partial results, each of at least 8
+      // rows (then the partials are summed, a column sum of its own).
+      int64_t blocks = std::clamp<int64_t>(columnThreads / results, 2, size / 8);
+      int64_t inner = blockFor(size, size / blocks);
+      if (!inner || inner == size)
+        continue;
+      rewriter.setInsertionPoint(op);
+      (void)linalg::splitReduction(rewriter, op, [&](linalg::LinalgOp) {
+        return linalg::SplitReductionOptions{size / inner, 0, /*innerParallel=*/false};
       });
     }
   }

@@ -105,10 +105,19 @@ func.func @linear(%x: tensor<16x64xf32>, %w: tensor<32x64xf32>, %b: tensor<32xf3
 // -----
 
 // Column sums: one thread per output walks its column (coalesced across
-// threads), no block reduction.
+// threads), no block reduction. 37 columns alone would be one block of
+// threads: the 300 rows are summed in 30 blocks of 10 first (partial sums
+// [30, 37], blocks first, so neighbouring threads read neighbouring
+// columns), then the 30 partials of each column.
 // CHECK-LABEL: // ---- column_sum
 // CHECK-NOT: mlopt_block_reduce<{{[0-9]+}}>(acc
-// CHECK: for (long long r{{[0-9]+}} = 0; r{{[0-9]+}} < 300LL; r{{[0-9]+}} += 1)
+// CHECK: for (long long [[P:p[0-9]+]] = {{.*}}; [[P]] < 1110LL;
+// CHECK: const long long [[C:d[0-9]+]] = ({{rest[0-9]+}} % 37LL);
+// CHECK: for (long long r{{[0-9]+}} = 0; r{{[0-9]+}} < 10LL; r{{[0-9]+}} += 1)
+// CHECK: buf0[{{d[0-9]+}} * 370LL + {{d[0-9]+}} * 37LL + [[C]]]
+// CHECK: for (long long r{{[0-9]+}} = 0; r{{[0-9]+}} < 30LL; r{{[0-9]+}} += 1)
+// CHECK: launch mlopt_k0 grid 5 block 256
+// CHECK: launch mlopt_k1 grid 1 block 256
 func.func @column_sum(%x: tensor<300x37xf32>) -> tensor<37xf32> {
   %0 = mlopt.sum %x, dims = [0] : tensor<300x37xf32> -> tensor<37xf32>
   return %0 : tensor<37xf32>

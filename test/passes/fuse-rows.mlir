@@ -1,4 +1,6 @@
 // RUN: mlopt %s --split-input-file --convert-mlopt-to-linalg --canonicalize --mlopt-fuse-elementwise --mlopt-fuse-rows --canonicalize --cse | FileCheck %s
+// RUN: mlopt %s --split-input-file --convert-mlopt-to-linalg --canonicalize --mlopt-fuse-elementwise --mlopt-fuse-rows="tile-elements=1 min-tiles=1000000000" --canonicalize --cse | FileCheck %s --check-prefix=GPU
+// RUN: mlopt %s --split-input-file --convert-mlopt-to-linalg --canonicalize --mlopt-fuse-elementwise --mlopt-fuse-rows="tile-elements=1024 min-tiles=64" --canonicalize --cse | FileCheck %s --check-prefix=SOME
 
 // Softmax: the max, the row sum (with exp(x - max) recomputed inside it by
 // mlopt-fuse-elementwise, being cheap) and the divide in one loop over row
@@ -108,14 +110,23 @@ func.func @empty_rows(%x: tensor<5x0xf32>) -> tensor<5x0xf32> {
 
 // -----
 
-// An attention softmax over [batch, heads, queries, keys]: the batch alone
-// is 4 tiles (cores left idle on a bigger machine), so the tiles also take
-// one head each (32 tiles of 256x256). The row dims are the leading dims
-// every result starts with.
+// An attention softmax over [batch, heads, queries, keys]. The row dims are
+// the leading dims every result starts with (batch, heads, queries). On the
+// CPU (defaults) tiles are rows of dim 0, the dim that runs on the threads.
+// With one row per tile (CUDA: a block per row), all three; with options
+// between, as few as give min-tiles tiles, then rows of the last up to
+// tile-elements.
 // CHECK-LABEL: func @attention_softmax
-// CHECK: scf.forall (%[[B:.+]], %[[H:.+]]) in (4, 8) shared_outs(%[[O:.+]] =
-// CHECK:   tensor.extract_slice %arg0[%[[B]], %[[H]], 0, 0] [1, 1, 256, 256] [1, 1, 1, 1]
-// CHECK:   tensor.parallel_insert_slice %{{.+}} into %[[O]][%[[B]], %[[H]], 0, 0] [1, 1, 256, 256] [1, 1, 1, 1]
+// CHECK: scf.forall (%[[B:.+]]) in (4) shared_outs(%[[O:.+]] =
+// CHECK:   tensor.extract_slice %arg0[%[[B]], 0, 0, 0] [1, 8, 256, 256] [1, 1, 1, 1]
+// CHECK:   tensor.parallel_insert_slice %{{.+}} into %[[O]][%[[B]], 0, 0, 0] [1, 8, 256, 256] [1, 1, 1, 1]
+// GPU-LABEL: func @attention_softmax
+// GPU: scf.forall (%[[B:.+]], %[[H:.+]], %[[Q:.+]]) in (4, 8, 256) shared_outs(%[[O:.+]] =
+// GPU:   tensor.extract_slice %arg0[%[[B]], %[[H]], %[[Q]], 0] [1, 1, 1, 256] [1, 1, 1, 1]
+// GPU:   tensor.parallel_insert_slice %{{.+}} into %[[O]][%[[B]], %[[H]], %[[Q]], 0] [1, 1, 1, 256] [1, 1, 1, 1]
+// SOME-LABEL: func @attention_softmax
+// SOME: scf.forall (%[[B:.+]], %[[H:.+]], %[[Q:.+]]) = (0, 0, 0) to (4, 8, 256) step (1, 1, 4)
+// SOME:   tensor.extract_slice %arg0[%[[B]], %[[H]], %[[Q]], 0] [1, 1, 4, 256] [1, 1, 1, 1]
 func.func @attention_softmax(%x: tensor<4x8x256x256xf32>) -> tensor<4x8x256x256xf32> {
   %m = mlopt.max %x, dims = [3] keepdim : tensor<4x8x256x256xf32> -> tensor<4x8x256x1xf32>
   %b = mlopt.broadcast_in_dim %m, dims = [0, 1, 2, 3] : tensor<4x8x256x1xf32> -> tensor<4x8x256x256xf32>
@@ -130,12 +141,16 @@ func.func @attention_softmax(%x: tensor<4x8x256x256xf32>) -> tensor<4x8x256x256x
 // -----
 
 // A reduction over dims 1 and 2 (not the trailing one alone): only dim 0
-// leads every result, so tiles are rows of dim 0 (2 tiles of 8 rows).
+// leads every result, so tiles are rows of dim 0 (2 tiles of 8 rows; one
+// row each with one row per tile).
 // CHECK-LABEL: func @middle_reduction
 // CHECK: scf.forall (%{{.+}}) = (0) to (16) step (8)
+// GPU-LABEL: func @middle_reduction
+// GPU: scf.forall (%{{.+}}) in (16)
 func.func @middle_reduction(%x: tensor<16x4x8xf32>) -> tensor<16x4x8xf32> {
   %s = mlopt.sum %x, dims = [1, 2] keepdim : tensor<16x4x8xf32> -> tensor<16x1x1xf32>
   %sb = mlopt.broadcast_in_dim %s, dims = [0, 1, 2] : tensor<16x1x1xf32> -> tensor<16x4x8xf32>
   %r = mlopt.sub %x, %sb : tensor<16x4x8xf32>
   return %r : tensor<16x4x8xf32>
 }
+
