@@ -19,12 +19,20 @@
 #include <dlfcn.h>
 #include <initializer_list>
 #include <mutex>
+#include <condition_variable>
+#include <cstdlib>
 #include <sstream>
+#include <system_error>
 #include <thread>
+#include <unistd.h>
 #include <vector>
 #include <unordered_map>
 
 namespace mlopt::rt::cuda {
+/// compileCuda with `extraFlags` given (defined below).
+bool compileCudaWith(const std::string &source, const std::string &name, int arch, bool cubin,
+                     const std::string &extraFlags, std::string &image, std::string &error);
+
 namespace {
 
 // ---- the C API, declared by hand --------------------------------------------
@@ -164,21 +172,51 @@ bool check(CUresult result, const char *what, std::string &error) {
 /// NVRTC's first compile in a process costs 57-82 ms more than later ones
 /// (an H200 host, bench/gpu.py): loading and initializing it. Once a GPU is
 /// found, a background thread pays that while the program is still being
-/// written and traced. Process exit waits for it.
-void warmUpNvrtc(int arch) {
-  static struct WarmUp {
-    std::thread thread;
-    ~WarmUp() {
-      if (thread.joinable())
-        thread.join();
-    }
-  } warmUp;
-  warmUp.thread = std::thread([arch] {
-    std::string image, error; // (a failure shows again at the real compile)
-    compileCuda("extern \"C\" __global__ void mlopt_warm_up() {}", "warm_up.cu", arch,
-                /*cubin=*/true, image, error);
-  });
+/// written and traced. Process exit waits for it, from an atexit handler
+/// the thread registers once NVRTC is loaded (so it runs before NVRTC's own
+/// exit-time destructors); a forked child does not wait.
+struct WarmUp {
+  std::mutex mutex;
+  std::condition_variable finished;
+  bool done = false;
+  pid_t owner = 0;
+};
+
+WarmUp &warmUp() {
+  static WarmUp *state = new WarmUp(); // (never destroyed: read at exit)
+  return *state;
 }
+
+void waitForWarmUp() {
+  WarmUp &w = warmUp();
+  if (getpid() != w.owner)
+    return; // a forked child: the thread is the parent's
+  std::unique_lock<std::mutex> lock(w.mutex);
+  w.finished.wait(lock, [&] { return w.done; });
+}
+
+} // namespace
+
+void warmUpNvrtc(int arch) {
+  warmUp().owner = getpid();
+  try {
+    std::thread([arch] {
+      if (nvrtcAvailable()) { // loads it
+        std::atexit(waitForWarmUp);
+        std::string image, error; // (a failure shows again at the real compile)
+        compileCudaWith("extern \"C\" __global__ void mlopt_warm_up() {}", "warm_up.cu", arch,
+                        /*cubin=*/true, /*extraFlags=*/"", image, error);
+      }
+      std::lock_guard<std::mutex> lock(warmUp().mutex);
+      warmUp().done = true;
+      warmUp().finished.notify_all();
+    }).detach();
+  } catch (const std::system_error &) {
+    // No thread to spare: the first compile pays for loading NVRTC.
+  }
+}
+
+namespace {
 
 void loadDriver(Driver &d) {
   void *lib = openFirst({"libcuda.so.1", "libcuda.so"});
@@ -484,6 +522,13 @@ std::string nvrtcExtraFlags() {
 
 bool compileCuda(const std::string &source, const std::string &name, int arch, bool cubin,
                  std::string &image, std::string &error) {
+  return compileCudaWith(source, name, arch, cubin, nvrtcExtraFlags(), image, error);
+}
+
+/// compileCuda with `extraFlags` given (the warm-up thread reads no
+/// environment: Python may be writing it).
+bool compileCudaWith(const std::string &source, const std::string &name, int arch, bool cubin,
+                     const std::string &extraFlags, std::string &image, std::string &error) {
   const Nvrtc &n = nvrtc();
   if (!n.available) {
     error = "NVRTC is not available: " + n.reason;
@@ -506,7 +551,7 @@ bool compileCuda(const std::string &source, const std::string &name, int arch, b
   // (none used), half the front end's time.
   if (n.minimal)
     flags.push_back("--minimal");
-  std::istringstream extra(nvrtcExtraFlags());
+  std::istringstream extra(extraFlags);
   for (std::string flag; extra >> flag;)
     flags.push_back(flag);
   std::vector<const char *> options;

@@ -11,7 +11,13 @@
 
 #include "gtest/gtest.h"
 #include <algorithm>
+#include <chrono>
+#include <functional>
+#include <csignal>
 #include <cstring>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
 #include <vector>
 
 using namespace mlopt::rt;
@@ -88,6 +94,45 @@ TEST(CudaTest, NvrtcReportsSyntaxErrors) {
                            error));
   EXPECT_NE(error.find("NVRTC"), std::string::npos) << error;
   EXPECT_NE(error.find("error"), std::string::npos) << error;
+}
+
+/// Runs `body` in a forked child; its exit status, or -1 if it had not
+/// exited after `seconds` (then it is killed).
+int exitStatusOfChild(const std::function<int()> &body, int seconds) {
+  pid_t child = fork();
+  if (child == 0)
+    std::exit(body());
+  for (int waited = 0; waited < seconds * 10; ++waited) {
+    int status = 0;
+    if (waitpid(child, &status, WNOHANG) == child)
+      return WIFEXITED(status) ? WEXITSTATUS(status) : -2;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  return -1;
+}
+
+// The warm-up thread is still compiling when these processes exit: exit
+// waits for it (no crash in NVRTC's destructors), and a child forked during
+// it exits at once (the thread is not its own).
+TEST(CudaTest, NvrtcWarmUpExitsCleanlyAndForks) {
+  if (!nvrtcAvailable())
+    GTEST_SKIP() << "NVRTC not found";
+  EXPECT_EQ(exitStatusOfChild([] { warmUpNvrtc(80); return 3; }, 60), 3);
+  EXPECT_EQ(exitStatusOfChild(
+                [] {
+                  warmUpNvrtc(80);
+                  // (NVRTC loaded, its compile under way: the fork below
+                  // copies the exit handler that waits for the thread)
+                  std::this_thread::sleep_for(std::chrono::milliseconds(15));
+                  int grandchild = exitStatusOfChild([] { return 4; }, 30);
+                  std::string image, error; // NVRTC still works beside it
+                  bool compiled = compileCuda(kAdd1, "add1.cu", 80, true, image, error);
+                  return grandchild == 4 && compiled ? 5 : 6;
+                },
+                90),
+            5);
 }
 
 /// add1 compiled for this device and loaded, plus its function.
