@@ -63,6 +63,31 @@ int64_t nestedWork(Operation *op) {
   return best;
 }
 
+/// How many leading dims of `loop` the threads share: the first, and more
+/// while the iterations so far are fewer than 64 and static (a batch of 4
+/// alone would leave cores idle). The innermost dim stays sequential (it
+/// is the one LLVM vectorizes) unless each iteration is a whole nest (a
+/// loop over row tiles).
+unsigned sharedDims(scf::ParallelOp loop) {
+  constexpr int64_t kEnoughIterations = 64;
+  unsigned last = loop.getNumLoops() - (nestedWork(loop) > 1 ? 0 : 1);
+  unsigned shared = 1;
+  int64_t count = 0;
+  auto known = [&](unsigned d) {
+    return getConstantIntValue(loop.getLowerBound()[d]) &&
+           getConstantIntValue(loop.getUpperBound()[d]) && getConstantIntValue(loop.getStep()[d]);
+  };
+  if (!known(0))
+    return 1;
+  count = staticTrips(loop.getLowerBound()[0], loop.getUpperBound()[0], loop.getStep()[0]);
+  while (shared < last && count < kEnoughIterations && known(shared)) {
+    count *= staticTrips(loop.getLowerBound()[shared], loop.getUpperBound()[shared],
+                         loop.getStep()[shared]);
+    ++shared;
+  }
+  return shared;
+}
+
 struct ParallelizeOuterLoopsPass
     : mlopt::impl::MloptParallelizeOuterLoopsBase<ParallelizeOuterLoopsPass> {
   using MloptParallelizeOuterLoopsBase::MloptParallelizeOuterLoopsBase;
@@ -98,11 +123,42 @@ struct ParallelizeOuterLoopsPass
     auto branch = b.create<scf::IfOp>(loc, big, /*withElseRegion=*/true);
 
     OpBuilder then = branch.getThenBodyBuilder();
-    auto outer = then.create<scf::ParallelOp>(loc, loop.getLowerBound().take_front(),
-                                              loop.getUpperBound().take_front(),
-                                              loop.getStep().take_front());
-    OpBuilder inner = OpBuilder::atBlockBegin(outer.getBody());
-    buildSequentialNest(inner, loc, loop, 1, {outer.getInductionVars()[0]});
+    unsigned shared = sharedDims(loop);
+    scf::ParallelOp outer;
+    if (shared == 1) {
+      outer = then.create<scf::ParallelOp>(loc, loop.getLowerBound().take_front(),
+                                           loop.getUpperBound().take_front(),
+                                           loop.getStep().take_front());
+      OpBuilder inner = OpBuilder::atBlockBegin(outer.getBody());
+      buildSequentialNest(inner, loc, loop, 1, {outer.getInductionVars()[0]});
+    } else {
+      // One index over the shared dims' iterations; each dim's induction
+      // variable from it (once per iteration of a whole inner nest).
+      int64_t count = 1;
+      SmallVector<int64_t> trips;
+      for (unsigned d = 0; d < shared; ++d) {
+        trips.push_back(staticTrips(loop.getLowerBound()[d], loop.getUpperBound()[d],
+                                    loop.getStep()[d]));
+        count *= trips.back();
+      }
+      auto index = [&](OpBuilder &b, int64_t v) { return b.create<arith::ConstantIndexOp>(loc, v); };
+      outer = then.create<scf::ParallelOp>(loc, ValueRange{index(then, 0)},
+                                           ValueRange{index(then, count)},
+                                           ValueRange{index(then, 1)});
+      OpBuilder inner = OpBuilder::atBlockBegin(outer.getBody());
+      Value rest = outer.getInductionVars()[0];
+      SmallVector<Value> ivs(shared);
+      for (int d = shared - 1; d >= 0; --d) {
+        Value trip = index(inner, trips[d]);
+        Value position = d == 0 ? rest : inner.create<arith::RemUIOp>(loc, rest, trip);
+        if (d > 0)
+          rest = inner.create<arith::DivUIOp>(loc, rest, trip);
+        ivs[d] = inner.create<arith::AddIOp>(
+            loc, loop.getLowerBound()[d],
+            inner.create<arith::MulIOp>(loc, position, loop.getStep()[d]));
+      }
+      buildSequentialNest(inner, loc, loop, shared, ivs);
+    }
 
     OpBuilder otherwise = branch.getElseBodyBuilder();
     buildSequentialNest(otherwise, loc, loop, 0, {});

@@ -105,6 +105,10 @@ def MloptParallelizeOuterLoops : Pass<"mlopt-parallelize-outer-loops"> {
     vectorizes, and small kernels run without the cost of a parallel region.
     The total counts the static trip counts of the loops nested in the body
     too, so a loop over row tiles (mlopt-fuse-rows) counts its rows' work.
+    Where the outer dim has fewer than 64 iterations (a batch of 4), the
+    threads share the next dims too, through one index over their
+    iterations (static trip counts; never the innermost dim of an
+    elementwise loop, which LLVM vectorizes).
   }];
   let options = [
     Option<"minParallelWork", "min-parallel-work", "int64_t", "32768",

@@ -117,9 +117,9 @@ void mlopt::buildLowerToCudaPipeline(OpPassManager &pm) {
 }
 
 void mlopt::buildLowerToLLVMPipeline(OpPassManager &pm) {
-  // Tiles along dim 0 only: mlopt-parallelize-outer-loops runs that dim of
-  // a tile loop on the threads.
-  buildFuseAndBufferize(pm, /*rowTile=*/32768, /*minTiles=*/1, /*columnThreads=*/0);
+  // Row tiles past the batch while there are fewer than 16 (the threads
+  // share the tile loop's dims: mlopt-parallelize-outer-loops).
+  buildFuseAndBufferize(pm, /*rowTile=*/32768, /*minTiles=*/16, /*columnThreads=*/0);
 
   // 3. f32/f64 matmul to BLAS; everything else to loops, with
   // transcendental math expanded so loops vectorize.

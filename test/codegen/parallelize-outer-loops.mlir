@@ -47,3 +47,25 @@ func.func @tiles(%m: memref<64x64xf32>) {
   }
   return
 }
+
+// A batch of 4 is too few iterations for the threads: they share the next
+// dim too, through one index over its 4 * 8 iterations (each dim's index
+// from it); the innermost dim, which LLVM vectorizes, stays a loop.
+// CHECK-LABEL: func @small_batch
+// CHECK: scf.parallel (%[[K:.+]]) = (%{{.+}}) to (%c32{{.*}}) step (%c1
+// CHECK:   %[[H:.+]] = arith.remui %[[K]], %c8
+// CHECK:   %[[B:.+]] = arith.divui %[[K]], %c8
+// CHECK:   scf.for %[[J:.+]] =
+// CHECK:     memref.store %{{.+}}, %arg0[%{{.+}}, %{{.+}}, %[[J]]]
+func.func @small_batch(%m: memref<4x8x512xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c8 = arith.constant 8 : index
+  %c512 = arith.constant 512 : index
+  %v = arith.constant 1.0 : f32
+  scf.parallel (%b, %h, %j) = (%c0, %c0, %c0) to (%c4, %c8, %c512) step (%c1, %c1, %c1) {
+    memref.store %v, %m[%b, %h, %j] : memref<4x8x512xf32>
+  }
+  return
+}
