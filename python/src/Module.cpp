@@ -336,9 +336,21 @@ PYBIND11_MODULE(_C, m) {
           d["shared_bytes"] = step.sharedBytes;
           d["args"] = step.args;
           d["a"] = step.a;
+          d["b"] = step.b;
           d["c"] = step.c;
           d["offset_a"] = step.offsetA;
+          d["offset_b"] = step.offsetB;
           d["offset_c"] = step.offsetC;
+          if (step.kind == rt::cuda::Step::Gemm) {
+            const rt::cuda::Gemm &g = step.gemm;
+            d["gemm"] = py::dict(
+                py::arg("dtype") = rt::mlirName(g.dtype), py::arg("trans_a") = g.transA,
+                py::arg("trans_b") = g.transB, py::arg("m") = g.m, py::arg("n") = g.n,
+                py::arg("k") = g.k, py::arg("lda") = g.lda, py::arg("ldb") = g.ldb,
+                py::arg("ldc") = g.ldc, py::arg("batch") = g.batch, py::arg("stride_a") = g.strideA,
+                py::arg("stride_b") = g.strideB, py::arg("stride_c") = g.strideC,
+                py::arg("alpha") = g.alpha, py::arg("beta") = g.beta);
+          }
           d["data"] = py::bytes(step.data);
           steps.append(d);
         }

@@ -10,8 +10,8 @@ one buffer (set to NaN before each block), atomicAdd an add under a lock;
 allocations start as NaN bytes, as device memory is not zeroed. So the
 kernels are checked here as printed, for small shapes (a thread per CUDA
 thread). It does not find data races a GPU would expose (a plain += where
-atomicAdd is needed passes). cuBLAS steps need a GPU: they raise
-NotImplementedError.
+atomicAdd is needed passes). cuBLAS steps run as NumPy matmuls, with the
+arguments runtime/Cuda.h documents for rt::cuda::gemm.
 """
 import atexit
 import ctypes
@@ -179,6 +179,52 @@ def _library(units):
         return ctypes.CDLL(library)  # (loaded: the file may go)
 
 
+def _gemm(step, slots):
+    """cuBLAS's part, as runtime/Cuda.h documents rt::cuda::gemm: for each
+    batch b, C_b = alpha * op(A_b) @ op(B_b) + beta * C_b, row-major with
+    leading dims lda/ldb/ldc (elements between rows), A_b at element
+    offset_a + b * stride_a; f16/bf16 accumulate in f32 and round once."""
+    g = step["gemm"]
+    half = g["dtype"] in ("f16", "bf16")
+    storage = np.dtype(np.uint16) if half else BY_MLIR[g["dtype"]].numpy
+
+    def matrix(slot, offset, rows, cols, ld, stride):
+        flat = slots[slot].view(storage)
+        size = storage.itemsize
+        view = np.lib.stride_tricks.as_strided(
+            flat[offset:], (g["batch"], rows, cols), (stride * size, ld * size, size))
+        return view
+
+    def widen(x):  # the exact f32 value of halves (their bits for bf16)
+        if g["dtype"] == "f16":
+            return x.view(np.float16).astype(np.float32)
+        if g["dtype"] == "bf16":
+            return (x.astype(np.uint32) << 16).view(np.float32)
+        return x
+
+    m, n, k = g["m"], g["n"], g["k"]
+    a = matrix(step["a"], step["offset_a"], *((k, m) if g["trans_a"] else (m, k)), g["lda"],
+               g["stride_a"])
+    b = matrix(step["b"], step["offset_b"], *((n, k) if g["trans_b"] else (k, n)), g["ldb"],
+               g["stride_b"])
+    c = matrix(step["c"], step["offset_c"], m, n, g["ldc"], g["stride_c"])
+    a, b = widen(a), widen(b)
+    if g["trans_a"]:
+        a = a.transpose(0, 2, 1)
+    if g["trans_b"]:
+        b = b.transpose(0, 2, 1)
+    product = g["alpha"] * np.matmul(a.astype(np.float64), b.astype(np.float64))
+    if g["beta"] != 0:
+        product = product + g["beta"] * widen(c).astype(np.float64)
+    if g["dtype"] == "f16":
+        c[...] = product.astype(np.float16).view(np.uint16)
+    elif g["dtype"] == "bf16":
+        bits = product.astype(np.float32).view(np.uint32)
+        c[...] = ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16).astype(np.uint16)
+    else:
+        c[...] = product.astype(storage)
+
+
 def run(program, inputs):
     """Runs `program` (trace.cuda_program) on NumPy `inputs` (one per input
     slot, in order); returns the outputs as NumPy arrays."""
@@ -203,8 +249,10 @@ def run(program, inputs):
                 *[slots[s].ctypes.data for s in step["args"]])
             getattr(lib, f"mlopt_run_{step['kernel']}")(
                 ctypes.c_uint(step["grid"]), ctypes.c_uint(step["block"]), args)
+        elif kind == "gemm":
+            _gemm(step, slots)
         else:
-            raise NotImplementedError(f"a {kind} step (cuBLAS) needs a GPU")
+            raise NotImplementedError(f"a {kind} step")
     outputs = []
     for o in program["outputs"]:
         dtype = BY_MLIR[o["dtype"]].numpy or np.dtype(np.uint16)  # (bf16: its bits)
