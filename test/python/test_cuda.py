@@ -241,7 +241,20 @@ EMULATION_TOLERANCE = {"cached_rows": 1e-3, "cached_rows_two_types": 1e-6}
 def test_every_table_program_emulated_on_cpu_matches_cpu(name, grad):
     """Every forward and gradient program of the op tables (f32) runs through
     the emulator: the CUDA C the GPU would run, checked without one."""
-    fn, inputs = inputs_of(name, mlopt.float32 if name in TABLE else None)
+    _emulate_table_program(name, grad, mlopt.float32)
+
+
+@emulator
+@pytest.mark.parametrize("dtype", [mlopt.float64, mlopt.float16], ids=["f64", "f16"])
+@pytest.mark.parametrize("name", sorted(TABLE))
+def test_table_forward_programs_emulated_in_f64_and_f16(name, dtype):
+    """The tables' forward programs in f64 (double math, atomics and
+    shuffles) and f16 (computed in f32, rounded once when stored)."""
+    _emulate_table_program(name, False, dtype)
+
+
+def _emulate_table_program(name, grad, dtype):
+    fn, inputs = inputs_of(name, dtype if name in TABLE else None)
     floats = tuple(i for i, x in enumerate(inputs) if x.dtype.is_floating_point)
     if grad:
         outs = fn(*inputs)
