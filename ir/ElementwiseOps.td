@@ -126,7 +126,11 @@ class Mlopt_BinaryOp<string mnemonic, Type tensorType, string formula,
   let hasFolder = 1;
 }
 
-def Mlopt_AddOp : Mlopt_BinaryOp<"add", Mlopt_NumericTensor, "x + y", [Commutative]>;
+def Mlopt_AddOp : Mlopt_BinaryOp<"add", Mlopt_NumericTensor, "x + y", [Commutative]> {
+  // A sum of zero-pads with disjoint pieces along one dim is their concat
+  // (the gradient of several slices of one tensor): ir/ShapeOps.cpp.
+  let hasCanonicalizer = 1;
+}
 def Mlopt_SubOp : Mlopt_BinaryOp<"sub", Mlopt_NumericTensor, "x - y">;
 def Mlopt_MulOp : Mlopt_BinaryOp<"mul", Mlopt_NumericTensor, "x * y", [Commutative]>;
 def Mlopt_DivOp : Mlopt_BinaryOp<"div", Mlopt_NumericTensor,

@@ -6,6 +6,7 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/IR/PatternMatch.h"
 
 using namespace mlir;
 using namespace mlir::mlopt;
@@ -312,6 +313,116 @@ OpFoldResult PadOp::fold(FoldAdaptor) {
       llvm::all_of(getHigh(), isZero))
     return getOperand();
   return {};
+}
+
+namespace {
+/// A sum of zero-pads whose pieces follow one another along one dim is
+/// their concat, padded by zeros before and after: what autodiff makes of
+/// the gradient of several slices of one tensor (q, k and v of a fused
+/// projection). The sum bufferized as a copy of the whole tensor per piece;
+/// the concat writes each piece once. (A -0.0 piece stays -0.0, where
+/// -0.0 + 0.0 was +0.0.)
+struct ConcatDisjointPads : OpRewritePattern<AddOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  struct Piece {
+    int64_t start;
+    Value value;
+  };
+
+  /// The pieces of `v` along `dim` (-1: not chosen yet): a zero-pad along
+  /// one dim, or a sum of them used only by the sum. False otherwise.
+  static bool collect(Value v, int64_t &dim, SmallVectorImpl<Piece> &pieces, Value &zero,
+                      bool root) {
+    if (auto add = v.getDefiningOp<AddOp>()) {
+      if (!root && !add->hasOneUse())
+        return false;
+      return collect(add.getLhs(), dim, pieces, zero, false) &&
+             collect(add.getRhs(), dim, pieces, zero, false);
+    }
+    auto pad = v.getDefiningOp<PadOp>();
+    if (!pad || !pad->hasOneUse())
+      return false;
+    Attribute value;
+    if (!matchPattern(pad.getPaddingValue(), m_Constant(&value)))
+      return false;
+    auto splat = dyn_cast<SplatElementsAttr>(value);
+    if (!splat)
+      return false;
+    Attribute element = splat.getSplatValue<Attribute>();
+    auto isZero = [&] {
+      if (auto f = dyn_cast<FloatAttr>(element))
+        return f.getValue().isZero();
+      if (auto i = dyn_cast<IntegerAttr>(element))
+        return i.getValue().isZero();
+      return false;
+    };
+    if (!isZero())
+      return false;
+    auto type = dyn_cast<RankedTensorType>(pad.getOperand().getType());
+    if (!type || !type.hasStaticShape())
+      return false;
+    for (int64_t d = 0; d < type.getRank(); ++d) {
+      if (pad.getLow()[d] == 0 && pad.getHigh()[d] == 0)
+        continue;
+      if (dim != -1 && dim != d)
+        return false;
+      dim = d;
+    }
+    pieces.push_back({dim == -1 ? 0 : pad.getLow()[dim], pad.getOperand()});
+    zero = pad.getPaddingValue();
+    return true;
+  }
+
+  LogicalResult matchAndRewrite(AddOp add, PatternRewriter &rewriter) const override {
+    // The whole sum at once, from its last add.
+    if (llvm::any_of(add->getUsers(), [](Operation *user) { return isa<AddOp>(user); }))
+      return failure();
+    auto type = dyn_cast<RankedTensorType>(add.getType());
+    if (!type || !type.hasStaticShape())
+      return failure();
+    int64_t dim = -1;
+    SmallVector<Piece> pieces;
+    Value zero;
+    if (!collect(add.getResult(), dim, pieces, zero, /*root=*/true) || pieces.size() < 2 ||
+        dim < 0)
+      return failure();
+    llvm::sort(pieces, [](const Piece &a, const Piece &b) { return a.start < b.start; });
+    // One run of pieces, each starting where the last ended (a gap inside
+    // would need a zero constant, which CUDA uploads on every call).
+    SmallVector<Value> parts;
+    int64_t at = pieces.front().start;
+    for (const Piece &piece : pieces) {
+      if (piece.start != at)
+        return failure(); // overlapping pieces add up; a gap is not a concat
+      parts.push_back(piece.value);
+      at += cast<RankedTensorType>(piece.value.getType()).getDimSize(dim);
+    }
+    int64_t before = pieces.front().start, after = type.getDimSize(dim) - at;
+    if (after < 0)
+      return failure();
+    SmallVector<int64_t> shape(type.getShape());
+    shape[dim] = at - before;
+    Location loc = add.getLoc();
+    Value joined = rewriter.create<ConcatOp>(
+        loc, RankedTensorType::get(shape, type.getElementType()), parts, dim);
+    if (before == 0 && after == 0) {
+      rewriter.replaceOp(add, joined);
+      return success();
+    }
+    // Zeros before and after: one pad of the run (by the pads' own zero).
+    SmallVector<int64_t> low(type.getRank(), 0), high(type.getRank(), 0);
+    low[dim] = before;
+    high[dim] = after;
+    rewriter.replaceOpWithNewOp<PadOp>(add, type, joined, zero, rewriter.getDenseI64ArrayAttr(low),
+                                       rewriter.getDenseI64ArrayAttr(high));
+    return success();
+  }
+};
+} // namespace
+
+void AddOp::getCanonicalizationPatterns(RewritePatternSet &patterns, MLIRContext *context) {
+  patterns.add<ConcatDisjointPads>(context);
 }
 
 //===----------------------------------------------------------------------===//

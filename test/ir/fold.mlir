@@ -1300,3 +1300,54 @@ func.func @fold_sign_nan() -> (tensor<4xf32>, tensor<2xf64>) {
   %1 = mlopt.sign %n : tensor<2xf64>
   return %0, %1 : tensor<4xf32>, tensor<2xf64>
 }
+
+// -----
+
+// A sum of zero-pads whose pieces follow one another along one dim (the
+// gradient of slices of a stacked tensor) is their concat; zeros before and
+// after are one pad of it. (A gap inside stays a sum: below.)
+// CHECK-LABEL: func @pads_sum_to_concat
+// CHECK: [[ALL:%.+]] = mlopt.concat %arg2, %arg1, %arg0 dim = 0 : {{.+}} -> tensor<3x4xf32>
+// CHECK: [[MID:%.+]] = mlopt.concat %arg1, %arg0 dim = 0 : {{.+}} -> tensor<2x4xf32>
+// CHECK: [[PADDED:%.+]] = mlopt.pad [[MID]], %{{.+}}, low = [1, 0], high = [1, 0] : tensor<2x4xf32>, tensor<f32> -> tensor<4x4xf32>
+// CHECK-NOT: mlopt.add
+// CHECK: return [[ALL]], [[PADDED]]
+func.func @pads_sum_to_concat(%a: tensor<1x4xf32>, %b: tensor<1x4xf32>, %c: tensor<1x4xf32>)
+    -> (tensor<3x4xf32>, tensor<4x4xf32>) {
+  %z = mlopt.constant dense<0.0> : tensor<f32>
+  %pa = mlopt.pad %a, %z, low = [2, 0], high = [0, 0] : tensor<1x4xf32>, tensor<f32> -> tensor<3x4xf32>
+  %pb = mlopt.pad %b, %z, low = [1, 0], high = [1, 0] : tensor<1x4xf32>, tensor<f32> -> tensor<3x4xf32>
+  %pc = mlopt.pad %c, %z, low = [0, 0], high = [2, 0] : tensor<1x4xf32>, tensor<f32> -> tensor<3x4xf32>
+  %s = mlopt.add %pa, %pb : tensor<3x4xf32>
+  %all = mlopt.add %s, %pc : tensor<3x4xf32>
+  %qa = mlopt.pad %a, %z, low = [2, 0], high = [1, 0] : tensor<1x4xf32>, tensor<f32> -> tensor<4x4xf32>
+  %qb = mlopt.pad %b, %z, low = [1, 0], high = [2, 0] : tensor<1x4xf32>, tensor<f32> -> tensor<4x4xf32>
+  %mid = mlopt.add %qa, %qb : tensor<4x4xf32>
+  return %all, %mid : tensor<3x4xf32>, tensor<4x4xf32>
+}
+
+// -----
+
+// Overlapping pieces add up: the sum stays. So does a pad by a non-zero
+// value, pads along two different dims, and pieces with a gap between them
+// (a zero constant there is a buffer CUDA would upload on every call).
+// CHECK-LABEL: func @pads_that_stay_sums
+// CHECK-COUNT-4: mlopt.add
+// CHECK-NOT: mlopt.concat
+func.func @pads_that_stay_sums(%a: tensor<2x4xf32>, %b: tensor<1x4xf32>, %c: tensor<3x3xf32>)
+    -> (tensor<3x4xf32>, tensor<3x4xf32>, tensor<3x4xf32>, tensor<3x4xf32>) {
+  %z = mlopt.constant dense<0.0> : tensor<f32>
+  %one = mlopt.constant dense<1.0> : tensor<f32>
+  %pa = mlopt.pad %a, %z, low = [1, 0], high = [0, 0] : tensor<2x4xf32>, tensor<f32> -> tensor<3x4xf32>
+  %pb = mlopt.pad %b, %z, low = [1, 0], high = [1, 0] : tensor<1x4xf32>, tensor<f32> -> tensor<3x4xf32>
+  %overlap = mlopt.add %pa, %pb : tensor<3x4xf32>
+  %qa = mlopt.pad %a, %one, low = [1, 0], high = [0, 0] : tensor<2x4xf32>, tensor<f32> -> tensor<3x4xf32>
+  %qb = mlopt.pad %b, %z, low = [0, 0], high = [2, 0] : tensor<1x4xf32>, tensor<f32> -> tensor<3x4xf32>
+  %ones = mlopt.add %qa, %qb : tensor<3x4xf32>
+  %rc = mlopt.pad %c, %z, low = [0, 1], high = [0, 0] : tensor<3x3xf32>, tensor<f32> -> tensor<3x4xf32>
+  %rb = mlopt.pad %b, %z, low = [0, 0], high = [2, 0] : tensor<1x4xf32>, tensor<f32> -> tensor<3x4xf32>
+  %dims = mlopt.add %rc, %rb : tensor<3x4xf32>
+  %ga = mlopt.pad %b, %z, low = [2, 0], high = [0, 0] : tensor<1x4xf32>, tensor<f32> -> tensor<3x4xf32>
+  %gap = mlopt.add %ga, %rb : tensor<3x4xf32>
+  return %overlap, %ones, %dims, %gap : tensor<3x4xf32>, tensor<3x4xf32>, tensor<3x4xf32>, tensor<3x4xf32>
+}
