@@ -320,8 +320,8 @@ namespace {
 /// their concat, padded by zeros before and after: what autodiff makes of
 /// the gradient of several slices of one tensor (q, k and v of a fused
 /// projection). The sum bufferized as a copy of the whole tensor per piece;
-/// the concat writes each piece once. (A -0.0 piece stays -0.0, where
-/// -0.0 + 0.0 was +0.0.)
+/// the concat writes each piece once. A -0.0 in a piece stays -0.0, as in
+/// eager backward (the sum made it +0.0).
 struct ConcatDisjointPads : OpRewritePattern<AddOp> {
   using OpRewritePattern::OpRewritePattern;
 

@@ -691,3 +691,18 @@ def test_one_tensor_passed_twice_matches_eager_on_every_call():
                 np.testing.assert_array_equal(got.numpy(), want.numpy())
                 for a, b in zip(ours, eager_args):
                     np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_gradient_of_slices_keeps_the_sign_of_zero_as_eager():
+    # The gradients of x[0] and x[1] join into one tensor: a -0.0 in them
+    # stays -0.0, as in eager backward (a sum of zero-pads would make +0.0).
+    a, b = mlopt.tensor([-0.0, 1.0]), mlopt.tensor([2.0, -0.0])
+
+    def f(x):
+        return (x[0] * a).sum() + (x[1] * b).sum()
+    x = mlopt.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    f(x).backward()
+    compiled = mlopt.compile(mlopt.grad(f), fullgraph=True)(mlopt.tensor([[1.0, 2.0], [3.0, 4.0]]))
+    np.testing.assert_array_equal(compiled.numpy(), x.grad.numpy())
+    np.testing.assert_array_equal(np.signbit(compiled.numpy()), np.signbit(x.grad.numpy()))
+    assert np.signbit(compiled.numpy()).tolist() == [[True, False], [False, True]]
