@@ -16,6 +16,9 @@
 #include "mlir/Dialect/Bufferization/Transforms/OneShotAnalysis.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/SCF/Transforms/Passes.h"
@@ -60,6 +63,42 @@ struct ReadOnlyArgumentsPass
             func.setArgAttr(i, bufferization::BufferizationDialect::kWritableAttrName, no);
   }
 };
+
+/// Gives every op that writes into a fill its own fill (and empty tensor).
+/// CSE merges identical fills, the zero inits of several matmuls and
+/// reductions; bufferized, each writer then copied the one filled buffer
+/// (a transformer block's backward: 30 MB of copies), where a fill of its
+/// own is folded into the writer (a GEMM's beta = 0, a reduction's start).
+struct UnshareFillsPass : PassWrapper<UnshareFillsPass, OperationPass<func::FuncOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(UnshareFillsPass)
+  StringRef getArgument() const final { return "mlopt-unshare-fills"; }
+  StringRef getDescription() const final {
+    return "Gives each op that writes into a shared linalg.fill its own fill";
+  }
+  void runOnOperation() override {
+    SmallVector<linalg::FillOp> fills;
+    getOperation().walk([&](linalg::FillOp fill) {
+      if (fill.hasPureTensorSemantics() && !fill->getResult(0).hasOneUse())
+        fills.push_back(fill);
+    });
+    for (linalg::FillOp fill : fills) {
+      SmallVector<OpOperand *> writers;
+      for (OpOperand &use : fill->getResult(0).getUses())
+        if (auto dps = dyn_cast<DestinationStyleOpInterface>(use.getOwner()))
+          if (dps.isDpsInit(&use))
+            writers.push_back(&use);
+      for (OpOperand *use : writers) {
+        OpBuilder b(use->getOwner());
+        IRMapping mapping;
+        if (auto empty = fill.getDpsInits()[0].getDefiningOp<tensor::EmptyOp>())
+          mapping.map(empty.getResult(), b.clone(*empty)->getResult(0));
+        use->set(b.clone(*fill, mapping)->getResult(0));
+      }
+      if (fill->use_empty())
+        fill->erase();
+    }
+  }
+};
 } // namespace
 
 namespace mlir::mlopt {
@@ -95,6 +134,7 @@ void buildFuseAndBufferize(OpPassManager &pm, int64_t rowTile, int64_t minTiles,
   pm.addNestedPass<func::FuncOp>(createFuseRows(rows));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass()); // the tiles' repeated slices of one input
+  pm.addNestedPass<func::FuncOp>(std::make_unique<UnshareFillsPass>());
 
   // 2. Tensors to buffers. Function results are fresh, caller-owned buffers;
   // arguments are the caller's and are never written.
@@ -160,6 +200,7 @@ void mlopt::registerCodegenPipelines() {
   registerCodegenPasses();
   PassRegistration<EmitCInterfacePass>();
   PassRegistration<ReadOnlyArgumentsPass>();
+  PassRegistration<UnshareFillsPass>();
   PassPipelineRegistration<>(
       "mlopt-lower-to-llvm",
       "Lowers an mlopt module to the LLVM dialect (linalg, bufferization, loops)",
