@@ -27,7 +27,11 @@ from . import _tensor as T
 from ._tensor import Tensor
 
 RECOMPILE_LIMIT = 8
-_state = threading.local()
+class _State(threading.local):
+    tracer = None  # the tracer recording on this thread (a class default: no getattr)
+
+
+_state = _State()
 
 
 class GraphBreak(Exception):
@@ -233,7 +237,7 @@ class _Tracer:
 
 
 def _active():
-    return getattr(_state, "tracer", None)
+    return _state.tracer
 
 
 class _ArgRef:

@@ -94,8 +94,12 @@ def result_type(*operands):
     first = operands[0]
     if isinstance(first, _Tensor):
         d = first.dtype
-        if all(isinstance(x, _Tensor) and x.dtype is d for x in operands):
-            return d  # the common case: one dtype throughout
+        if len(operands) == 2:  # (the common case, without a generator)
+            second = operands[1]
+            if isinstance(second, _Tensor) and second.dtype is d:
+                return d
+        elif all(isinstance(x, _Tensor) and x.dtype is d for x in operands):
+            return d  # one dtype throughout
     if len(operands) == 2:  # a tensor and a Python scalar, either order
         t, s = operands if isinstance(first, _Tensor) else operands[::-1]
         c = _SCALAR_CATEGORY.get(type(s))
