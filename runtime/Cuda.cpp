@@ -24,6 +24,7 @@
 #include <sstream>
 #include <system_error>
 #include <thread>
+#include <pthread.h>
 #include <unistd.h>
 #include <vector>
 #include <unordered_map>
@@ -172,9 +173,10 @@ bool check(CUresult result, const char *what, std::string &error) {
 /// NVRTC's first compile in a process costs 57-82 ms more than later ones
 /// (an H200 host, bench/gpu.py): loading and initializing it. Once a GPU is
 /// found, a background thread pays that while the program is still being
-/// written and traced. Process exit waits for it, from an atexit handler
-/// the thread registers once NVRTC is loaded (so it runs before NVRTC's own
-/// exit-time destructors); a forked child does not wait.
+/// written and traced. Process exit waits for it, from two atexit handlers:
+/// one registered before the thread starts, one the thread registers once
+/// NVRTC is loaded (exit runs it before NVRTC's own exit-time destructors,
+/// registered while loading). fork() waits for it too.
 struct WarmUp {
   std::mutex mutex;
   std::condition_variable finished;
@@ -199,6 +201,12 @@ void waitForWarmUp() {
 
 void warmUpNvrtc(int arch) {
   warmUp().owner = getpid();
+  // Exit waits from here on: before the thread registers its own wait, exit
+  // would tear down what it uses (NVRTC's handle, if loaded before). So does
+  // fork: a child of a process inside dlopen or NVRTC inherits their locks
+  // held by a thread it does not have.
+  std::atexit(waitForWarmUp);
+  pthread_atfork(waitForWarmUp, nullptr, nullptr);
   try {
     std::thread([arch] {
       if (nvrtcAvailable()) { // loads it

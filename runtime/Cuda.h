@@ -64,8 +64,7 @@ bool memsetZero(void *dst, size_t bytes, std::string &error);
 bool nvrtcAvailable();
 /// Loads NVRTC and compiles an empty kernel for `arch` on a background
 /// thread, so a program's first compile does not pay NVRTC's start-up
-/// (done when the driver finds a GPU). Process exit waits for it; a forked
-/// child does not.
+/// (done when the driver finds a GPU). Process exit and fork() wait for it.
 void warmUpNvrtc(int arch);
 /// Options added to every NVRTC compile: MLOPT_NVRTC_FLAGS, space-separated
 /// (e.g. "--Ofast-compile=min"); part of the kernel cache key.

@@ -113,9 +113,10 @@ int exitStatusOfChild(const std::function<int()> &body, int seconds) {
   return -1;
 }
 
-// The warm-up thread is still compiling when these processes exit: exit
-// waits for it (no crash in NVRTC's destructors), and a child forked during
-// it exits at once (the thread is not its own).
+// The warm-up thread is still compiling when these processes exit or fork:
+// exit waits for it (no crash in NVRTC's destructors), and so does fork (a
+// child would inherit NVRTC's or the loader's locks held by a thread it does
+// not have); the child exits at once.
 TEST(CudaTest, NvrtcWarmUpExitsCleanlyAndForks) {
   if (!nvrtcAvailable())
     GTEST_SKIP() << "NVRTC not found";
