@@ -63,29 +63,24 @@ int64_t nestedWork(Operation *op) {
   return best;
 }
 
-/// How many leading dims of `loop` the threads share: the first, and more
-/// while the iterations so far are fewer than 64 and static (a batch of 4
-/// alone would leave cores idle). The innermost dim stays sequential (it
-/// is the one LLVM vectorizes) unless each iteration is a whole nest (a
-/// loop over row tiles).
-unsigned sharedDims(scf::ParallelOp loop) {
+/// The trip counts of the leading dims of `loop` the threads share: the
+/// first, and more while the iterations so far are fewer than 64 and static
+/// (a batch of 4 alone would leave cores idle); empty when the first is not
+/// static. The innermost dim stays sequential (it is the one LLVM
+/// vectorizes) unless each iteration is a whole nest (a loop over row tiles).
+SmallVector<int64_t> sharedTrips(scf::ParallelOp loop) {
   constexpr int64_t kEnoughIterations = 64;
   unsigned last = loop.getNumLoops() - (nestedWork(loop) > 1 ? 0 : 1);
-  unsigned shared = 1;
-  int64_t count = 0;
-  auto known = [&](unsigned d) {
-    return getConstantIntValue(loop.getLowerBound()[d]) &&
-           getConstantIntValue(loop.getUpperBound()[d]) && getConstantIntValue(loop.getStep()[d]);
-  };
-  if (!known(0))
-    return 1;
-  count = staticTrips(loop.getLowerBound()[0], loop.getUpperBound()[0], loop.getStep()[0]);
-  while (shared < last && count < kEnoughIterations && known(shared)) {
-    count *= staticTrips(loop.getLowerBound()[shared], loop.getUpperBound()[shared],
-                         loop.getStep()[shared]);
-    ++shared;
+  SmallVector<int64_t> trips;
+  int64_t count = 1;
+  for (unsigned d = 0; d < std::max(last, 1u) && (d == 0 || count < kEnoughIterations); ++d) {
+    if (!getConstantIntValue(loop.getLowerBound()[d]) ||
+        !getConstantIntValue(loop.getUpperBound()[d]) || !getConstantIntValue(loop.getStep()[d]))
+      break;
+    trips.push_back(staticTrips(loop.getLowerBound()[d], loop.getUpperBound()[d], loop.getStep()[d]));
+    count *= trips.back();
   }
-  return shared;
+  return trips;
 }
 
 struct ParallelizeOuterLoopsPass
@@ -123,9 +118,9 @@ struct ParallelizeOuterLoopsPass
     auto branch = b.create<scf::IfOp>(loc, big, /*withElseRegion=*/true);
 
     OpBuilder then = branch.getThenBodyBuilder();
-    unsigned shared = sharedDims(loop);
+    SmallVector<int64_t> trips = sharedTrips(loop);
     scf::ParallelOp outer;
-    if (shared == 1) {
+    if (trips.size() <= 1) {
       outer = then.create<scf::ParallelOp>(loc, loop.getLowerBound().take_front(),
                                            loop.getUpperBound().take_front(),
                                            loop.getStep().take_front());
@@ -135,20 +130,16 @@ struct ParallelizeOuterLoopsPass
       // One index over the shared dims' iterations; each dim's induction
       // variable from it (once per iteration of a whole inner nest).
       int64_t count = 1;
-      SmallVector<int64_t> trips;
-      for (unsigned d = 0; d < shared; ++d) {
-        trips.push_back(staticTrips(loop.getLowerBound()[d], loop.getUpperBound()[d],
-                                    loop.getStep()[d]));
-        count *= trips.back();
-      }
+      for (int64_t t : trips)
+        count *= t;
       auto index = [&](OpBuilder &b, int64_t v) { return b.create<arith::ConstantIndexOp>(loc, v); };
       outer = then.create<scf::ParallelOp>(loc, ValueRange{index(then, 0)},
                                            ValueRange{index(then, count)},
                                            ValueRange{index(then, 1)});
       OpBuilder inner = OpBuilder::atBlockBegin(outer.getBody());
       Value rest = outer.getInductionVars()[0];
-      SmallVector<Value> ivs(shared);
-      for (int d = shared - 1; d >= 0; --d) {
+      SmallVector<Value> ivs(trips.size());
+      for (int d = trips.size() - 1; d >= 0; --d) {
         Value trip = index(inner, trips[d]);
         Value position = d == 0 ? rest : inner.create<arith::RemUIOp>(loc, rest, trip);
         if (d > 0)
@@ -157,7 +148,7 @@ struct ParallelizeOuterLoopsPass
             loc, loop.getLowerBound()[d],
             inner.create<arith::MulIOp>(loc, position, loop.getStep()[d]));
       }
-      buildSequentialNest(inner, loc, loop, shared, ivs);
+      buildSequentialNest(inner, loc, loop, trips.size(), ivs);
     }
 
     OpBuilder otherwise = branch.getElseBodyBuilder();

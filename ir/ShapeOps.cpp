@@ -343,21 +343,8 @@ struct ConcatDisjointPads : OpRewritePattern<AddOp> {
     auto pad = v.getDefiningOp<PadOp>();
     if (!pad || !pad->hasOneUse())
       return false;
-    Attribute value;
-    if (!matchPattern(pad.getPaddingValue(), m_Constant(&value)))
-      return false;
-    auto splat = dyn_cast<SplatElementsAttr>(value);
-    if (!splat)
-      return false;
-    Attribute element = splat.getSplatValue<Attribute>();
-    auto isZero = [&] {
-      if (auto f = dyn_cast<FloatAttr>(element))
-        return f.getValue().isZero();
-      if (auto i = dyn_cast<IntegerAttr>(element))
-        return i.getValue().isZero();
-      return false;
-    };
-    if (!isZero())
+    if (!matchPattern(pad.getPaddingValue(), m_AnyZeroFloat()) &&
+        !matchPattern(pad.getPaddingValue(), m_Zero()))
       return false;
     auto type = dyn_cast<RankedTensorType>(pad.getOperand().getType());
     if (!type || !type.hasStaticShape())

@@ -41,15 +41,6 @@ using namespace mlir;
 
 namespace {
 
-/// A map whose first result is loop 0 and whose other results do not use
-/// it: a tile of loop 0 is the same rows of the tensor.
-bool isRowMap(AffineMap map) {
-  if (map.getNumResults() == 0 || map.getResult(0) != getAffineDimExpr(0, map.getContext()))
-    return false;
-  return llvm::none_of(map.getResults().drop_front(),
-                       [](AffineExpr e) { return e.isFunctionOfDim(0); });
-}
-
 /// The leading loops (at most `limit`) that `map`'s leading results are, in
 /// order, and that its other results do not use: a tile of those loops is
 /// the same rows of the tensor.
@@ -63,6 +54,10 @@ unsigned rowDims(AffineMap map, unsigned limit) {
       --k;
   return k;
 }
+
+/// A map whose first result is loop 0 and whose other results do not use
+/// it: a tile of loop 0 is the same rows of the tensor.
+bool isRowMap(AffineMap map) { return rowDims(map, 1) == 1; }
 
 /// A linalg op whose loop 0 is a parallel dim that is dim 0 of every result
 /// (and appears nowhere else in the result maps), over static shapes.

@@ -127,6 +127,44 @@ struct SplitReductionsPass : mlopt::impl::SplitReductionsBase<SplitReductionsPas
     return results < columnThreads && reduced >= 64;
   }
 
+  /// Splits `op`'s reduction: blocks of about `block` elements with the
+  /// partial results' blocks last, or for a column sum, blocks for about
+  /// `columnThreads` partial results (each of at least 8 rows) with the
+  /// blocks first, so neighbouring threads read neighbouring columns.
+  void split(RewriterBase &rewriter, linalg::GenericOp op, bool column) {
+    SmallVector<unsigned> dims;
+    op.getReductionDims(dims);
+    if (dims.size() > 1) {
+      // Several reduction dims (the sum of a matrix, a column sum over batch
+      // and rows): one dim first, where they are adjacent in the loops and
+      // in every operand.
+      op = collapseReductionDims(rewriter, op, dims);
+      if (!op)
+        return;
+      dims.clear();
+      op.getReductionDims(dims);
+    }
+    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+    int64_t size = ranges[dims.front()], inner = blockFor(size, block);
+    // The outer dim (size / inner blocks) is parallel, the inner reduces.
+    unsigned index = cast<RankedTensorType>(op.getDpsInits()[0].getType()).getRank();
+    if (column) {
+      int64_t results = 1;
+      for (auto [d, range] : llvm::enumerate(ranges))
+        if (d != dims.front())
+          results *= range;
+      int64_t blocks = std::clamp<int64_t>(columnThreads / results, 2, size / 8);
+      inner = blockFor(size, size / blocks);
+      index = 0;
+    }
+    if (!inner || inner == size)
+      return;
+    rewriter.setInsertionPoint(op);
+    (void)linalg::splitReduction(rewriter, op, [&](linalg::LinalgOp) {
+      return linalg::SplitReductionOptions{size / inner, index, /*innerParallel=*/false};
+    });
+  }
+
   static bool plainMaps(linalg::GenericOp op) {
     return llvm::all_of(op.getIndexingMapsArray(),
                         [](AffineMap map) { return map.isProjectedPermutation(); });
@@ -158,49 +196,10 @@ struct SplitReductionsPass : mlopt::impl::SplitReductionsBase<SplitReductionsPas
         columns.push_back(op);
     });
     IRRewriter rewriter(&getContext());
-    for (linalg::GenericOp op : candidates) {
-      SmallVector<unsigned> dims;
-      op.getReductionDims(dims);
-      if (dims.size() > 1) {
-        // Several reduction dims (the sum of a matrix): one dim first, where
-        // they are adjacent in the loops and in every operand.
-        op = collapseReductionDims(rewriter, op, dims);
-        if (!op)
-          continue;
-        dims.clear();
-        op.getReductionDims(dims);
-      }
-      int64_t size = op.getStaticLoopRanges()[dims.front()];
-      int64_t inner = blockFor(size, block);
-      if (!inner)
-        continue;
-      rewriter.setInsertionPoint(op);
-      // The outer dim (size / inner blocks) is parallel, the inner reduces;
-      // the partial results get the blocks as their last dim.
-      unsigned last = cast<RankedTensorType>(op.getDpsInits()[0].getType()).getRank();
-      (void)linalg::splitReduction(rewriter, op, [&](linalg::LinalgOp) {
-        return linalg::SplitReductionOptions{size / inner, last, /*innerParallel=*/false};
-      });
-    }
-    for (linalg::GenericOp op : columns) {
-      SmallVector<unsigned> dims;
-      op.getReductionDims(dims);
-      if (dims.size() > 1 && !(op = collapseReductionDims(rewriter, op, dims)))
-        continue;
-      int64_t size = op.getStaticLoopRanges()[0], results = 1;
-      for (int64_t r : ArrayRef(op.getStaticLoopRanges()).drop_front())
-        results *= r;
-      // Blocks for about columnThreads partial results, each of at least 8
-      // rows (then the partials are summed, a column sum of its own).
-      int64_t blocks = std::clamp<int64_t>(columnThreads / results, 2, size / 8);
-      int64_t inner = blockFor(size, size / blocks);
-      if (!inner || inner == size)
-        continue;
-      rewriter.setInsertionPoint(op);
-      (void)linalg::splitReduction(rewriter, op, [&](linalg::LinalgOp) {
-        return linalg::SplitReductionOptions{size / inner, 0, /*innerParallel=*/false};
-      });
-    }
+    for (linalg::GenericOp op : candidates)
+      split(rewriter, op, /*column=*/false);
+    for (linalg::GenericOp op : columns)
+      split(rewriter, op, /*column=*/true);
   }
 };
 

@@ -16,18 +16,18 @@
 
 #include <algorithm>
 #include <climits>
+#include <condition_variable>
+#include <cstdlib>
 #include <dlfcn.h>
 #include <initializer_list>
 #include <mutex>
-#include <condition_variable>
-#include <cstdlib>
+#include <pthread.h>
 #include <sstream>
 #include <system_error>
 #include <thread>
-#include <pthread.h>
 #include <unistd.h>
-#include <vector>
 #include <unordered_map>
+#include <vector>
 
 namespace mlopt::rt::cuda {
 /// compileCuda with `extraFlags` given (defined below).

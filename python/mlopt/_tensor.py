@@ -1037,17 +1037,13 @@ def where(condition, input, other):
     if cond.dtype is not dt.bool_:
         raise RuntimeError("where expected condition to be a boolean tensor, but got a tensor "
                            f"with dtype {cond.dtype}")
-    if _compile._active() is None and (type(input) in _SCALAR_TYPES
-                                       or type(other) in _SCALAR_TYPES):
-        # Eager with Python scalars (x.where(m, 0.0)): cached 0-d tensors.
-        tensors = [cond] + [_convert(_as_tensor(v, ctype), ctype)
-                            for v in (input, other) if type(v) not in _SCALAR_TYPES]
-        shape = broadcast_shapes(*(t.shape for t in tensors))
-        x, y = (_scalar_operand(v, ctype, shape) if type(v) in _SCALAR_TYPES
-                else _convert(_as_tensor(v, ctype), ctype) for v in (input, other))
-        cond, x, y = (t if t.shape == shape else t.expand(shape) for t in (cond, x, y))
-        return _run("mlopt.select", [cond, x, y])
-    x, y = (_convert(_as_tensor(v, ctype), ctype) for v in (input, other))
+    scalars = _compile._active() is None  # eager: Python scalars as cached 0-d tensors
+    x, y = (v if scalars and type(v) in _SCALAR_TYPES else _convert(_as_tensor(v, ctype), ctype)
+            for v in (input, other))
+    if type(x) in _SCALAR_TYPES or type(y) in _SCALAR_TYPES:
+        shape = broadcast_shapes(*(t.shape for t in (cond, x, y) if isinstance(t, Tensor)))
+        x, y = (_scalar_operand(v, ctype, shape) if type(v) in _SCALAR_TYPES else v
+                for v in (x, y))
     cond, x, y = _broadcast(cond, x, y)
     return _run("mlopt.select", [cond, x, y])
 
