@@ -147,4 +147,54 @@ def MloptPromoteAccumulators : Pass<"mlopt-promote-accumulators"> {
   let dependentDialects = ["memref::MemRefDialect", "scf::SCFDialect"];
 }
 
+def MloptOnlineSoftmax : Pass<"mlopt-online-softmax"> {
+  let summary = "Computes a row's max and its sum of exp(x - max) in one pass";
+  let description = [{
+    Softmax, log_softmax and logsumexp reduce a row to its max in one loop
+    nest and, in a later one, to the sum of `exp(v - shift(max))` (the same
+    `v` the max took). The first pass streams the row from memory with
+    little to compute; the second computes an exp per element while memory
+    idles. This pass fuses the sum into the max's nest as an online
+    normalizer (Milakov and Gimelshein, 2018), over chunks of 1024
+    elements: the chunk's max first (the chunk then sits in L1), then the
+    sum so far rescaled by `exp(shift(old) - shift(new))` (kept as it is
+    when the shift did not change or the sum is 0), plus the chunk's sum of
+    exp against the new shift. The max comes out bit for bit the same; the
+    sum differs by rounding. The sum's loop becomes a read of the row's sum:
+
+    ```mlir
+    scf.for %i = %c0 to %c8 step %c1 {           // the max's nest
+      %init = memref.load %max[%i, %c0] : memref<8x1xf32>
+      %m = scf.for %j = %c0 to %c4096 step %c1 iter_args(%a = %init) -> (f32) {
+        %x = memref.load %in[%i, %j] : memref<8x4096xf32>
+        %r = arith.maximumf %x, %a fastmath<reassoc> : f32
+        scf.yield %r : f32
+      }
+      memref.store %m, %max[%i, %c0] : memref<8x1xf32>
+    }
+    ...
+    %s = scf.for %j = ... iter_args(%b = %zero) -> (f32) {   // the sum's
+      %x = memref.load %in[%i, %j] : memref<8x4096xf32>
+      %mi = memref.load %max[%i, %c0] : memref<8x1xf32>
+      %e = math.exp (arith.subf %x, (shift of %mi))
+      %r = arith.addf %e, %b fastmath<reassoc> : f32
+      scf.yield %r : f32
+    }
+    // becomes, in the max's nest, with the row's sum stored to %sums:
+    %m, %sum = scf.for %c = %c0 to %c4096 step %c1024
+        iter_args(%a = %init, %s = %zero) -> (f32, f32) {
+      %cm = scf.for %j = %c to %end ... (the max's body, from %a)
+      %scale = math.exp (shift(%a) - shift(%cm))
+      %cs = scf.for %j = %c to %end ... (the sum's body, %mi = %cm)
+      ...  scf.yield %cm, %s * %scale + %cs
+    }
+    ```
+
+    Only f32/f64 rows, a max buffer allocated beside the nests, one read of
+    it in the sum, and nothing between the nests writing what they read.
+  }];
+  let dependentDialects = ["arith::ArithDialect", "math::MathDialect",
+                           "memref::MemRefDialect", "scf::SCFDialect"];
+}
+
 #endif // MLOPT_CODEGEN_PASSES_TD

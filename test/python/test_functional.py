@@ -42,6 +42,50 @@ def test_softmax_of_minus_inf_rows_and_large_values():
     close(F.softmax(t(x), 1), np.array([[0.5, 0.5], [0.0, 1.0]]))
 
 
+def _softmax_ref(x, axis):
+    """PyTorch's softmax in float64: a row's infinite or NaN max shifts by 0."""
+    m = x.max(axis, keepdims=True)
+    e = np.exp(x - np.where(np.isfinite(m), m, 0))
+    with np.errstate(invalid="ignore"):
+        return e / e.sum(axis, keepdims=True)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(6, 2048), (6, 2049), (5, 5000), (5, 2, 4097), (7, 1)])
+def test_long_softmax_rows_match_float64(shape, dtype):
+    """Compiled softmax takes a row's max and sum of exp in one pass over
+    chunks of 2048 (mlopt-online-softmax). Rows longer than a chunk: the
+    max rises in the last chunk (the sum so far is rescaled), rows of -inf,
+    +inf and NaN, a chunk of -inf then values exp(150) away."""
+    x = RNG.standard_normal(shape) * 8
+    n = shape[-1]
+    x[0, ..., n - 1] = 87.0                  # the max in the last chunk
+    x[1, ...] = -np.inf                      # NaN
+    x[2, ..., n // 2] = np.inf
+    x[3, ..., n // 3] = np.nan
+    x[4, ..., :n // 2] = -np.inf             # a first chunk of -inf only, then
+    x[4, ..., n // 2:] -= 150                # a shift exp(150) away (f32 overflow)
+    x = x.astype(dtype)
+    ref = _softmax_ref(x.astype(np.float64), -1)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    got = mlopt.compile(lambda a: F.softmax(a, -1))(t(x)).numpy()
+    np.testing.assert_allclose(got.astype(np.float64), ref, rtol=tol, atol=tol)
+    np.testing.assert_allclose(got, F.softmax(t(x), -1).numpy(), rtol=tol, atol=tol)
+
+
+def test_hand_written_softmax_with_a_chunk_of_minus_inf():
+    """exp(x - max) with the max itself as the shift is left as two passes:
+    a chunk of only -inf would sum exp(-inf + inf) = NaN in one pass."""
+    x = RNG.standard_normal((3, 5000)).astype(np.float32)
+    x[:, :3000] = -np.inf
+
+    def softmax(a):
+        e = (a - a.amax(-1, keepdim=True)).exp()
+        return e / e.sum(-1, keepdim=True)
+    got = mlopt.compile(softmax)(t(x)).numpy()
+    np.testing.assert_allclose(got, _softmax_ref(x.astype(np.float64), -1), rtol=1e-5, atol=1e-6)
+
+
 def test_activations(x):
     x64 = x.astype(np.float64)
     erf = np.vectorize(math.erf)
