@@ -1339,7 +1339,7 @@ def logsumexp(input, dim, keepdim=False):
     if x.dtype.category < 2:
         x = _convert(x, dt.get_default_dtype())
     m = amax(x, dim, keepdim=True)
-    m = where(isinf(m), zeros_like(m), m)  # all -inf rows: keep -inf, no NaN
+    m = where(isfinite(m), m, 0.0)  # softmax's shift (all -inf rows: -inf, no NaN)
     s = _convert(log(sum(exp(sub(x, m)), dim, keepdim=True, dtype=_opmath(x.dtype))), x.dtype)
     out = add(s, m)
     return out if keepdim else out.squeeze(_dims_arg(dim, x.ndim))

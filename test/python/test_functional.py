@@ -53,8 +53,8 @@ def _softmax_ref(x, axis):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape", [(6, 2048), (6, 2049), (5, 5000), (5, 2, 4097), (7, 1)])
 def test_long_softmax_rows_match_float64(shape, dtype):
-    """Compiled softmax takes a row's max and sum of exp in one pass over
-    chunks of 2048 (mlopt-online-softmax). Rows longer than a chunk: the
+    """Compiled softmax, log_softmax and logsumexp take a row's max and sum
+    of exp in one pass over chunks of 2048 (mlopt-online-softmax). Rows longer than a chunk: the
     max rises in the last chunk (the sum so far is rescaled), rows of -inf,
     +inf and NaN, a chunk of -inf then values exp(150) away."""
     x = RNG.standard_normal(shape) * 8
@@ -71,6 +71,18 @@ def test_long_softmax_rows_match_float64(shape, dtype):
     got = mlopt.compile(lambda a: F.softmax(a, -1))(t(x)).numpy()
     np.testing.assert_allclose(got.astype(np.float64), ref, rtol=tol, atol=tol)
     np.testing.assert_allclose(got, F.softmax(t(x), -1).numpy(), rtol=tol, atol=tol)
+    # log_softmax and logsumexp share the shift: -inf rows give NaN and -inf.
+    x64 = x.astype(np.float64)
+    m = x64.max(-1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        lse = np.log(np.exp(x64 - np.where(np.isfinite(m), m, 0)).sum(-1, keepdims=True))
+        lse += np.where(np.isfinite(m), m, 0)
+        log_ref = x64 - lse
+    big = 1e-4 if dtype == np.float32 else 1e-10  # values of size 100 and more
+    for f, want in ((lambda a: F.log_softmax(a, -1), log_ref),
+                    (lambda a: mlopt.logsumexp(a, -1, keepdim=True), lse)):
+        for got in (mlopt.compile(f)(t(x)).numpy(), f(t(x)).numpy()):
+            np.testing.assert_allclose(got.astype(np.float64), want, rtol=tol, atol=big)
 
 
 def test_hand_written_softmax_with_a_chunk_of_minus_inf():
