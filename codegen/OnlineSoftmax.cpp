@@ -63,23 +63,33 @@ std::optional<RowReduction> asRowReduction(scf::ForOp loop) {
   return std::nullopt;
 }
 
-/// `a` (in the body of `loopA`) computes what `b` (in `loopB`) does, given
-/// the pairs of values known to correspond (the loops' indices).
-bool sameValue(Value a, Value b, const DenseMap<Value, Value> &pairs) {
+/// `a` (in the body of one loop) computes what `b` (in another) does, given
+/// the pairs of values known to correspond (the loops' indices). `seen`
+/// remembers pairs already compared (shared subexpressions).
+bool sameValue(Value a, Value b, const DenseMap<Value, Value> &pairs,
+               DenseMap<std::pair<Value, Value>, bool> &seen) {
   if (auto it = pairs.find(a); it != pairs.end())
     return it->second == b;
-  Operation *opA = a.getDefiningOp(), *opB = b.getDefiningOp();
   if (a == b) // defined outside both (values inside are never shared)
     return true;
-  if (!opA || !opB || opA->getName() != opB->getName() ||
-      opA->getAttrDictionary() != opB->getAttrDictionary() ||
-      opA->getNumOperands() != opB->getNumOperands() || opA->getNumRegions() ||
-      cast<OpResult>(a).getResultNumber() != cast<OpResult>(b).getResultNumber() ||
-      (!isMemoryEffectFree(opA) && !isa<memref::LoadOp>(opA)))
-    return false;
-  return llvm::all_of(llvm::zip(opA->getOperands(), opB->getOperands()), [&](auto pair) {
-    return sameValue(std::get<0>(pair), std::get<1>(pair), pairs);
-  });
+  if (auto it = seen.find({a, b}); it != seen.end())
+    return it->second;
+  Operation *opA = a.getDefiningOp(), *opB = b.getDefiningOp();
+  bool same = opA && opB && opA->getName() == opB->getName() &&
+              opA->getAttrDictionary() == opB->getAttrDictionary() &&
+              opA->getResultTypes() == opB->getResultTypes() &&
+              opA->getNumOperands() == opB->getNumOperands() && !opA->getNumRegions() &&
+              cast<OpResult>(a).getResultNumber() == cast<OpResult>(b).getResultNumber() &&
+              (isMemoryEffectFree(opA) || isa<memref::LoadOp>(opA));
+  for (unsigned i = 0; same && i < opA->getNumOperands(); ++i)
+    same = sameValue(opA->getOperand(i), opB->getOperand(i), pairs, seen);
+  seen[{a, b}] = same;
+  return same;
+}
+
+bool sameValue(Value a, Value b, const DenseMap<Value, Value> &pairs) {
+  DenseMap<std::pair<Value, Value>, bool> seen;
+  return sameValue(a, b, pairs, seen);
 }
 
 /// The buffer `view` is a view of.
@@ -89,13 +99,33 @@ Value baseOf(Value view) {
   return view;
 }
 
-/// Two buffers are distinct if either is allocated here and they differ;
-/// arguments may alias each other.
+/// `buffer` is allocated here and only loaded, stored, copied, freed and
+/// viewed (through ops that say they are views): no other name can reach it.
+bool isLocal(Value buffer) {
+  if (!buffer.getDefiningOp<memref::AllocOp>() && !buffer.getDefiningOp<memref::AllocaOp>())
+    return false;
+  SmallVector<Value> pending = {buffer};
+  while (!pending.empty()) {
+    Value v = pending.pop_back_val();
+    for (OpOperand &use : v.getUses()) {
+      Operation *user = use.getOwner();
+      if (isa<memref::LoadOp, memref::DeallocOp, memref::CopyOp>(user) ||
+          (isa<memref::StoreOp>(user) && use.getOperandNumber() == 1))
+        continue;
+      auto view = dyn_cast<ViewLikeOpInterface>(user);
+      if (!view || view.getViewSource() != v)
+        return false;
+      llvm::append_range(pending, user->getResults());
+    }
+  }
+  return true;
+}
+
+/// Two buffers are distinct if either is local (isLocal) and they differ;
+/// anything else may alias.
 bool mayAlias(Value a, Value b) {
   a = baseOf(a), b = baseOf(b);
-  auto local = [](Value v) { return v.getDefiningOp<memref::AllocOp>() ||
-                                    v.getDefiningOp<memref::AllocaOp>(); };
-  return a == b || (!local(a) && !local(b));
+  return a == b || (!isLocal(a) && !isLocal(b));
 }
 
 /// Whether `op` (or an op nested in it) may write one of `buffers`, or
@@ -178,21 +208,21 @@ bool isFiniteShiftOf(Value shift, Value max) {
   return nan && inf;
 }
 
-/// Whether an op between the max's reduction and the sum's (in program
-/// order, through both nests) may write what they read.
+/// Whether an op of either nest but the two reductions and the max's store,
+/// or an op between the nests, may write what they read. (An op before the
+/// max in its nest runs again for later rows; one after the sum ran for
+/// earlier rows: both are between some row's max and its sum.)
 bool clobbered(scf::ForOp maxLoop, memref::StoreOp maxStore, Operation *maxNest,
                scf::ForOp sumLoop, Operation *sumNest, ArrayRef<Value> read) {
-  for (Operation *op = maxLoop; op != maxNest; op = op->getParentOp())
-    for (Operation *next = op->getNextNode(); next; next = next->getNextNode())
-      if (next != maxStore && mayWrite(next, read))
-        return true;
+  for (auto [loop, nest] : {std::pair<Operation *, Operation *>{maxLoop, maxNest},
+                            std::pair<Operation *, Operation *>{sumLoop, sumNest}})
+    for (Operation *op = loop; op != nest; op = op->getParentOp())
+      for (Operation &sibling : *op->getBlock())
+        if (&sibling != op && &sibling != maxStore && mayWrite(&sibling, read))
+          return true;
   for (Operation *op = maxNest->getNextNode(); op != sumNest; op = op->getNextNode())
     if (mayWrite(op, read))
       return true;
-  for (Operation *op = sumLoop; op != sumNest; op = op->getParentOp())
-    for (Operation *prev = op->getPrevNode(); prev; prev = prev->getPrevNode())
-      if (mayWrite(prev, read))
-        return true;
   return false;
 }
 
@@ -209,7 +239,8 @@ std::optional<MaxThenExpSum> match(scf::ForOp maxLoop, DominanceInfo &dominance)
   Operation *allocation = buffer.getDefiningOp();
   std::optional<int64_t> lower = getConstantIntValue(maxLoop.getLowerBound());
   std::optional<int64_t> upper = getConstantIntValue(maxLoop.getUpperBound());
-  if (!allocation || !isa<memref::AllocOp, memref::AllocaOp>(allocation) || !lower ||
+  if (!allocation || !isa<memref::AllocOp, memref::AllocaOp>(allocation) ||
+      !cast<MemRefType>(buffer.getType()).hasStaticShape() || !lower ||
       (upper && *upper <= *lower) || *getConstantIntValue(maxLoop.getStep()) <= 0)
     return std::nullopt;
   SmallVector<scf::ForOp> maxRows = rowLoops(maxLoop, allocation->getBlock());
@@ -228,7 +259,10 @@ std::optional<MaxThenExpSum> match(scf::ForOp maxLoop, DominanceInfo &dominance)
                       [](auto p) { return sameBounds(std::get<0>(p), std::get<1>(p)); }))
       continue;
     std::optional<RowReduction> sum = asRowReduction(sumLoop);
-    if (!sum || !isa<arith::AddFOp>(sum->combine) || sumLoop.getResult(0).getType() != type)
+    // (reassoc: the chunks add in another order than the loop did)
+    auto add = sum ? dyn_cast<arith::AddFOp>(sum->combine) : arith::AddFOp();
+    if (!add || !bitEnumContainsAll(add.getFastmath(), arith::FastMathFlags::reassoc) ||
+        sumLoop.getResult(0).getType() != type)
       continue;
     // sum_j exp(v'(j) - shift(M[i])), v' computing what the max's v does,
     // M[i] read at the index the max wrote.
@@ -244,9 +278,17 @@ std::optional<MaxThenExpSum> match(scf::ForOp maxLoop, DominanceInfo &dominance)
     }
     DenseMap<Value, Value> pairs = rowPairs;
     pairs[maxLoop.getInductionVar()] = sumLoop.getInductionVar();
+    // Each row has an M element of its own (every row index is an index of
+    // the store), and the sum's read of it needs nothing from its loop.
     if (!sameValue(max->value, sub.getLhs(), pairs) ||
         !llvm::all_of(llvm::zip(maxStore.getIndices(), load.getIndices()), [&](auto pair) {
           return sameValue(std::get<0>(pair), std::get<1>(pair), rowPairs);
+        }) ||
+        !llvm::all_of(maxRows, [&](scf::ForOp row) {
+          return llvm::is_contained(maxStore.getIndices(), row.getInductionVar());
+        }) ||
+        llvm::any_of(load.getIndices(), [&](Value index) {
+          return sumLoop.getBodyRegion().isAncestor(index.getParentRegion());
         }))
       continue;
     // What the two read must not change in between; M[i] is read once in
@@ -257,7 +299,7 @@ std::optional<MaxThenExpSum> match(scf::ForOp maxLoop, DominanceInfo &dominance)
     for (scf::ForOp loop : {maxLoop, sumLoop})
       loop.getBody()->walk([&](memref::LoadOp l) {
         read.push_back(l.getMemRef());
-        maxReads += l.getMemRef() == buffer;
+        maxReads += baseOf(l.getMemRef()) == buffer;
       });
     if (maxReads != 1 || clobbered(maxLoop, maxStore, maxRows.back(), sumLoop,
                                    sumRows.back(), read))

@@ -155,7 +155,7 @@ def MloptOnlineSoftmax : Pass<"mlopt-online-softmax"> {
     `v` the max took). The first pass streams the row from memory with
     little to compute; the second computes an exp per element while memory
     idles. This pass fuses the sum into the max's nest as an online
-    normalizer (Milakov and Gimelshein, 2018), over chunks of 1024
+    normalizer (Milakov and Gimelshein, 2018), over chunks of 2048
     elements: the chunk's max first (the chunk then sits in L1), then the
     sum so far rescaled by `exp(shift(old) - shift(new))` (kept as it is
     when the shift did not change or the sum is 0), plus the chunk's sum of
@@ -190,8 +190,13 @@ def MloptOnlineSoftmax : Pass<"mlopt-online-softmax"> {
     }
     ```
 
-    Only f32/f64 rows, a max buffer allocated beside the nests, one read of
-    it in the sum, and nothing between the nests writing what they read.
+    Only under PyTorch's finite shift, `select(isnan(m) | |m| == inf, c, m)`
+    (with the max itself, a chunk of only -inf would sum exp(-inf + inf) =
+    NaN where the row's sum has zeros); f32/f64 rows, a sum with `reassoc`;
+    a static max buffer allocated beside the nests, an element of it per
+    row, read once in the sum; nothing else in either nest or between them
+    writing what they read (buffers allocated here and reached only through
+    views are told apart; arguments may alias).
   }];
   let dependentDialects = ["arith::ArithDialect", "math::MathDialect",
                            "memref::MemRefDialect", "scf::SCFDialect"];

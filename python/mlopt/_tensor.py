@@ -1338,6 +1338,9 @@ def logsumexp(input, dim, keepdim=False):
     x = _as_tensor(input)
     if x.dtype.category < 2:
         x = _convert(x, dt.get_default_dtype())
+    if 0 in [x.shape[d] for d in _dims_arg(dim, x.ndim)]:
+        # PyTorch: log(0) = -inf over an empty dim (amax would raise)
+        return log(sum(exp(x), dim, keepdim=keepdim, dtype=_opmath(x.dtype))).to(x.dtype)
     m = amax(x, dim, keepdim=True)
     m = where(isfinite(m), m, 0.0)  # softmax's shift (all -inf rows: -inf, no NaN)
     s = _convert(log(sum(exp(sub(x, m)), dim, keepdim=True, dtype=_opmath(x.dtype))), x.dtype)

@@ -85,6 +85,19 @@ def test_long_softmax_rows_match_float64(shape, dtype):
             np.testing.assert_allclose(got.astype(np.float64), want, rtol=tol, atol=big)
 
 
+@pytest.mark.parametrize("compiled", [False, True])
+def test_softmax_family_over_an_empty_dim(compiled):
+    """As PyTorch: empty results, and logsumexp of nothing is log(0) = -inf
+    (amax over an empty dim raises)."""
+    def f(a):
+        return (F.softmax(a, -1), F.log_softmax(a, 1), mlopt.logsumexp(a, -1),
+                mlopt.logsumexp(a, 0))
+    soft, log_soft, lse, lse0 = (mlopt.compile(f) if compiled else f)(mlopt.zeros(5, 0))
+    assert soft.shape == log_soft.shape == (5, 0)
+    np.testing.assert_array_equal(lse.numpy(), np.full(5, -np.inf, np.float32))
+    assert lse0.shape == (0,)
+
+
 def test_hand_written_softmax_with_a_chunk_of_minus_inf():
     """exp(x - max) with the max itself as the shift is left as two passes:
     a chunk of only -inf would sum exp(-inf + inf) = NaN in one pass."""

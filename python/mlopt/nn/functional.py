@@ -57,6 +57,8 @@ def softmax(input, dim=None, dtype=None):
     x = _float(input) if dtype is None else _as_tensor(input).to(dtype)
     dim = -1 if dim is None else dim
     out_dtype, x = x.dtype, x.to(T._opmath(x.dtype))  # float16/bfloat16 in float32
+    if x.ndim and x.shape[dim] == 0:
+        return x.to(out_dtype)  # rows of no elements: an empty result, as PyTorch
     peak = T.amax(x, dim, keepdim=True)
     e = T.exp(x - peak.where(T.isfinite(peak), 0.0))
     # One reciprocal per row and a multiply per element, as PyTorch's kernel.
