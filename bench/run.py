@@ -154,6 +154,15 @@ def mlopt_sync(out):
     return out
 
 
+def best_after_pause_ms(fn, repeats):
+    """best_ms after the other libraries' thread pools have gone to sleep:
+    their workers spin for a while after a call (LLVM's OpenMP 200 ms by
+    default): with the columns alternating call by call, the compiled
+    softmax took 6.96 ms against 5.5 ms alone."""
+    time.sleep(0.3)
+    return best_ms(fn, repeats)
+
+
 def run_workload(name, spec, rng, repeats, copy_gbs, nbytes):
     make, names, fns, arrays = spec
     data = make(rng)
@@ -161,20 +170,20 @@ def run_workload(name, spec, rng, repeats, copy_gbs, nbytes):
     margs = [mlopt.from_numpy(a) for a in args]
     row = {"name": name}
     row["numpy"] = best_ms(lambda: fns["numpy"](*args), repeats)
-    # The fast columns (the ones the targets compare) take more calls: on a
-    # shared machine the best of 3 moved 10-20% between runs.
-    fast = max(repeats, 10)
-    if torch is not None:
-        targs = [torch.from_numpy(a) for a in args]
-        row["torch"] = best_ms(lambda: fns["torch"](*targs), fast)
-        compiled_t = torch.compile(fns["torch"])
-        row["torch.compile"] = best_ms(lambda: compiled_t(*targs), fast)
     row["eager"] = best_ms(lambda: mlopt_sync(fns["mlopt"](*margs)), repeats)
     compiled = mlopt.compile(fns["mlopt"])
     start = time.perf_counter()
     result = mlopt_sync(compiled(*margs))
     first = (time.perf_counter() - start) * 1e3
-    row["compiled"] = best_ms(lambda: mlopt_sync(compiled(*margs)), fast)
+    # The columns the targets compare take the best of 10: on this shared
+    # machine the best of 3 moved 10-20% between runs.
+    fast = max(repeats, 10)
+    row["compiled"] = best_after_pause_ms(lambda: mlopt_sync(compiled(*margs)), fast)
+    if torch is not None:
+        targs = [torch.from_numpy(a) for a in args]
+        row["torch"] = best_after_pause_ms(lambda: fns["torch"](*targs), fast)
+        compiled_t = torch.compile(fns["torch"])
+        row["torch.compile"] = best_after_pause_ms(lambda: compiled_t(*targs), fast)
     row["cold"] = max(first - row["compiled"], 0.0)
     expected = fns["numpy"](*args)
     error = float(np.max(np.abs(result.numpy() - expected)) / (np.max(np.abs(expected)) + 1e-30))
