@@ -527,7 +527,7 @@ std::vector<std::unique_ptr<llvm::Module>> balancedParts(llvm::Module &module,
   // A function's fixed cost in instructions' worth: O3 plus machine code of
   // one function alone took 4-5 ms at 30 lines and about 0.05 ms a line
   // more. (At 16, a transformer block's parts took 51 and 78 ms of work;
-  // at 100, 54 and 65: its LLVM time 85-97 -> 70-76 ms.)
+  // at 100, 54-59 and 65-71: its LLVM time 85-97 -> 70-88 ms.)
   constexpr uint64_t kFunctionCost = 100;
   std::vector<std::pair<uint64_t, llvm::Function *>> functions; // (size, f)
   for (llvm::Function &f : module)
