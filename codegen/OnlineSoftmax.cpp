@@ -176,36 +176,68 @@ bool sameBounds(scf::ForOp a, scf::ForOp b) {
          a.getStep() == b.getStep();
 }
 
-/// `shift` is `select(isnan(max) || |max| == inf, c, max)` with `c` a
-/// finite constant: PyTorch's softmax shift, finite whatever the max. (With
-/// the max itself as the shift, a chunk of only -inf would sum
-/// exp(-inf + inf) = NaN where the whole row's sum has zeros.)
-bool isFiniteShiftOf(Value shift, Value max) {
+/// The value of `v` when `max` is `at`, for a condition built of float
+/// compares, absf and i1 logic over `max` and constants; nullopt otherwise.
+std::optional<APFloat> evaluateFloat(Value v, Value max, const APFloat &at) {
+  if (v == max)
+    return at;
+  FloatAttr constant;
+  if (matchPattern(v, m_Constant(&constant)))
+    return constant.getValue();
+  if (auto abs = v.getDefiningOp<math::AbsFOp>())
+    if (std::optional<APFloat> x = evaluateFloat(abs.getOperand(), max, at))
+      return llvm::abs(*x);
+  return std::nullopt;
+}
+
+std::optional<bool> evaluateCondition(Value v, Value max, const APFloat &at) {
+  if (auto cmp = v.getDefiningOp<arith::CmpFOp>()) {
+    std::optional<APFloat> lhs = evaluateFloat(cmp.getLhs(), max, at);
+    std::optional<APFloat> rhs = evaluateFloat(cmp.getRhs(), max, at);
+    if (!lhs || !rhs)
+      return std::nullopt;
+    return arith::applyCmpPredicate(cmp.getPredicate(), *lhs, *rhs);
+  }
+  Operation *op = v.getDefiningOp();
+  if (!op || !isa<arith::OrIOp, arith::AndIOp, arith::XOrIOp>(op))
+    return std::nullopt;
+  std::optional<bool> a = evaluateCondition(op->getOperand(0), max, at);
+  std::optional<bool> b = evaluateCondition(op->getOperand(1), max, at);
+  if (!a || !b) {
+    IntegerAttr constant; // xori %c, true
+    if (a && matchPattern(op->getOperand(1), m_Constant(&constant)))
+      b = constant.getValue().getBoolValue();
+    if (!a || !b)
+      return std::nullopt;
+  }
+  if (isa<arith::OrIOp>(op))
+    return *a || *b;
+  if (isa<arith::AndIOp>(op))
+    return *a && *b;
+  return *a != *b;
+}
+
+/// `shift` is `select(cond, c, max)` or `select(cond, max, c)`, `c` a finite
+/// constant and `cond` a test of the max that picks `c` for a max of -inf:
+/// PyTorch's shifts (`where(isfinite(m), m, 0)`, `where(m != -inf, m, 0)`).
+/// A chunk of only -inf then sums exp(-inf - c) = 0, as the whole row's sum
+/// has; with the max itself as the shift it would sum exp(-inf + inf) = NaN.
+/// (A max of +inf or NaN makes the row's sum NaN either way.)
+bool isSafeShiftOf(Value shift, Value max) {
   auto select = shift.getDefiningOp<arith::SelectOp>();
+  if (!select)
+    return false;
+  bool constantIfTrue = select.getFalseValue() == max;
+  if (!constantIfTrue && select.getTrueValue() != max)
+    return false;
   FloatAttr replacement;
-  if (!select || select.getFalseValue() != max ||
-      !matchPattern(select.getTrueValue(), m_Constant(&replacement)) ||
+  if (!matchPattern(constantIfTrue ? select.getTrueValue() : select.getFalseValue(),
+                    m_Constant(&replacement)) ||
       !replacement.getValue().isFinite())
     return false;
-  auto either = select.getCondition().getDefiningOp<arith::OrIOp>();
-  if (!either)
-    return false;
-  bool nan = false, inf = false;
-  for (Value test : either->getOperands()) {
-    auto cmp = test.getDefiningOp<arith::CmpFOp>();
-    if (!cmp)
-      return false;
-    FloatAttr bound;
-    auto abs = cmp.getLhs().getDefiningOp<math::AbsFOp>();
-    if (cmp.getPredicate() == arith::CmpFPredicate::UNO && cmp.getLhs() == max &&
-        cmp.getRhs() == max)
-      nan = true;
-    else if (cmp.getPredicate() == arith::CmpFPredicate::OEQ && abs && abs.getOperand() == max &&
-             matchPattern(cmp.getRhs(), m_Constant(&bound)) && bound.getValue().isInfinity() &&
-             !bound.getValue().isNegative())
-      inf = true;
-  }
-  return nan && inf;
+  APFloat minusInf = APFloat::getInf(replacement.getValue().getSemantics(), /*Negative=*/true);
+  std::optional<bool> cond = evaluateCondition(select.getCondition(), max, minusInf);
+  return cond && *cond == constantIfTrue;
 }
 
 /// Whether an op of either nest but the two reductions and the max's store,
@@ -268,7 +300,7 @@ std::optional<MaxThenExpSum> match(scf::ForOp maxLoop, DominanceInfo &dominance)
     // M[i] read at the index the max wrote.
     auto exp = sum->value.getDefiningOp<math::ExpOp>();
     auto sub = exp ? exp.getOperand().getDefiningOp<arith::SubFOp>() : arith::SubFOp();
-    if (!sub || !isFiniteShiftOf(sub.getRhs(), load.getResult()))
+    if (!sub || !isSafeShiftOf(sub.getRhs(), load.getResult()))
       continue;
     DenseMap<Value, Value> rowPairs;
     IRMapping rows;

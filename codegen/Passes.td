@@ -190,9 +190,11 @@ def MloptOnlineSoftmax : Pass<"mlopt-online-softmax"> {
     }
     ```
 
-    Only under PyTorch's finite shift, `select(isnan(m) | |m| == inf, c, m)`
-    (with the max itself, a chunk of only -inf would sum exp(-inf + inf) =
-    NaN where the row's sum has zeros); f32/f64 rows, a sum with `reassoc`;
+    Only under a shift that is a `select` between the max and a finite
+    constant picking the constant for a max of -inf (the condition is
+    evaluated there), as PyTorch's `where(m != -inf, m, 0)` and
+    `where(isfinite(m), m, 0)` (with the max itself, a chunk of only -inf
+    would sum exp(-inf + inf) = NaN where the row's sum has zeros); f32/f64 rows, a sum with `reassoc`;
     a static max buffer allocated beside the nests, an element of it per
     row, read once in the sum; nothing else in either nest or between them
     writing what they read (buffers allocated here and reached only through

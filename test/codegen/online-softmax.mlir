@@ -1,7 +1,7 @@
 // RUN: mlopt %s --split-input-file --mlopt-online-softmax | FileCheck %s
 
-// Softmax's max and sum of exp (with PyTorch's shift: 0 for an infinite or
-// NaN max) become one pass over chunks of 2048 in the max's nest; the
+// A max and sum of exp (with logsumexp's shift: 0 for an infinite or NaN
+// max) become one pass over chunks of 2048 in the max's nest; the
 // sum's loop becomes a read of the row's sum.
 // CHECK-LABEL: func @max_then_sum
 // CHECK:      %[[MAX:.+]] = memref.alloc() : memref<8x1xf32>
@@ -90,6 +90,7 @@ func.func @max_then_sum(%in: memref<8x4096xf32>, %out: memref<8xf32>) {
 
 // Rows of 5000: chunks of 2048, the last one short (min with the row's end).
 // Nests of two row loops (attention's [batch, rows]) pair up level by level.
+// The shift here is softmax's: the max, or 0 where it is -inf.
 // (The sums go to a buffer of this function's: a store to %out, an argument
 // that may alias %in, in the sum's nest would leave the pair alone.)
 // CHECK-LABEL: func @short_last_chunk
@@ -108,7 +109,7 @@ func.func @short_last_chunk(%in: memref<2x3x5000xf64>, %out: memref<2x3x1xf64>) 
   %c3 = arith.constant 3 : index
   %c5000 = arith.constant 5000 : index
   %zero = arith.constant 0.0 : f64
-  %inf = arith.constant 0x7FF0000000000000 : f64
+  %ninf = arith.constant 0xFFF0000000000000 : f64
   %max = memref.alloc() : memref<2x3x1xf64>
   %sum = memref.alloc() : memref<2x3x1xf64>
   scf.for %b = %c0 to %c2 step %c1 {
@@ -127,11 +128,8 @@ func.func @short_last_chunk(%in: memref<2x3x5000xf64>, %out: memref<2x3x1xf64>) 
       %s = scf.for %j = %c0 to %c5000 step %c1 iter_args(%acc = %zero) -> (f64) {
         %x = memref.load %in[%b, %i, %j] : memref<2x3x5000xf64>
         %mi = memref.load %max[%b, %i, %c0] : memref<2x3x1xf64>
-        %isnan = arith.cmpf uno, %mi, %mi : f64
-        %abs = math.absf %mi : f64
-        %isinf = arith.cmpf oeq, %abs, %inf : f64
-        %bad = arith.ori %isnan, %isinf : i1
-        %shift = arith.select %bad, %zero, %mi : f64
+        %ok = arith.cmpf une, %mi, %ninf : f64
+        %shift = arith.select %ok, %mi, %zero : f64
         %d = arith.subf %x, %shift : f64
         %e = math.exp %d : f64
         %r = arith.addf %e, %acc fastmath<reassoc> : f64

@@ -42,11 +42,17 @@ def test_softmax_of_minus_inf_rows_and_large_values():
     close(F.softmax(t(x), 1), np.array([[0.5, 0.5], [0.0, 1.0]]))
 
 
-def _softmax_ref(x, axis):
-    """PyTorch's softmax in float64: a row's infinite or NaN max shifts by 0."""
+def _shifted_ref(x, axis):
+    """x minus its max, a max of -inf taken as 0 (PyTorch's kernels)."""
     m = x.max(axis, keepdims=True)
-    e = np.exp(x - np.where(np.isfinite(m), m, 0))
     with np.errstate(invalid="ignore"):
+        return x - np.where(m == -np.inf, 0, m)
+
+
+def _softmax_ref(x, axis):
+    """PyTorch's softmax in float64: NaN for rows of -inf, with +inf or NaN."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        e = np.exp(_shifted_ref(x, axis))
         return e / e.sum(axis, keepdims=True)
 
 
@@ -74,10 +80,11 @@ def test_long_softmax_rows_match_float64(shape, dtype):
     # log_softmax and logsumexp share the shift: -inf rows give NaN and -inf.
     x64 = x.astype(np.float64)
     m = x64.max(-1, keepdims=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         lse = np.log(np.exp(x64 - np.where(np.isfinite(m), m, 0)).sum(-1, keepdims=True))
-        lse += np.where(np.isfinite(m), m, 0)
-        log_ref = x64 - lse
+        lse += np.where(np.isfinite(m), m, 0)  # logsumexp: inf for a row with +inf
+        shifted = _shifted_ref(x64, -1)
+        log_ref = shifted - np.log(np.exp(shifted).sum(-1, keepdims=True))
     big = 1e-4 if dtype == np.float32 else 1e-10  # values of size 100 and more
     for f, want in ((lambda a: F.log_softmax(a, -1), log_ref),
                     (lambda a: mlopt.logsumexp(a, -1, keepdim=True), lse)):
@@ -96,6 +103,88 @@ def test_softmax_family_over_an_empty_dim(compiled):
     assert soft.shape == log_soft.shape == (5, 0)
     np.testing.assert_array_equal(lse.numpy(), np.full(5, -np.inf, np.float32))
     assert lse0.shape == (0,)
+
+
+def test_softmax_family_edge_values_match_pytorch():
+    """Rows with +inf give NaN throughout (as PyTorch: inf - inf); a row of
+    -inf: softmax and log_softmax NaN, logsumexp -inf; log_softmax keeps the
+    digits of large logits ((x - max) - log(sum), not x - logsumexp)."""
+    x = np.array([[np.inf, 1.0, 2.0], [-np.inf, -np.inf, -np.inf], [0.5, 1.0, 2.0]], np.float32)
+    for compiled in (False, True):
+        def f(a):
+            return F.softmax(a, -1), F.log_softmax(a, -1), mlopt.logsumexp(a, -1)
+        soft, log_soft, lse = (mlopt.compile(f) if compiled else f)(t(x))
+        assert np.isnan(soft.numpy()[:2]).all() and np.isnan(log_soft.numpy()[:2]).all()
+        np.testing.assert_allclose(soft.numpy()[2], _softmax_ref(x[2:].astype(np.float64), -1)[0],
+                                   rtol=1e-6)
+        np.testing.assert_array_equal(lse.numpy()[:2], [np.inf, -np.inf])
+    big = np.array([[10000.5, 10000.0, 9999.9]], np.float32)
+    ref = _shifted_ref(big.astype(np.float64), -1)
+    ref = ref - np.log(np.exp(ref).sum(-1, keepdims=True))
+    for got in (F.log_softmax(t(big), -1), mlopt.compile(lambda a: F.log_softmax(a, -1))(t(big))):
+        np.testing.assert_allclose(got.numpy(), ref, rtol=2e-7)  # was 6e-4 off
+    half = mlopt.tensor([[100.3, 96.0]]).half()
+    want = _shifted_ref(half.float().numpy().astype(np.float64), -1)
+    want = (want - np.log(np.exp(want).sum(-1, keepdims=True))).astype(np.float16)
+    np.testing.assert_array_equal(F.log_softmax(half, -1).numpy(), want)  # rounded once
+
+
+def test_softmax_dims_as_pytorch():
+    x = t(RNG.standard_normal((2, 3, 4)).astype(np.float32))
+    with pytest.warns(UserWarning, match="Implicit dimension"):
+        implicit = F.softmax(x)  # PyTorch's legacy rule: dim 0 for 3-d inputs
+    close(implicit, _softmax_ref(x.numpy().astype(np.float64), 0))
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        F.softmax(x, 3)
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        F.log_softmax(x, -4)
+
+
+def test_cross_entropy_ignores_rows_whose_class_0_is_minus_inf():
+    """An ignored target adds 0, not -(-inf) * 0 = NaN (class 0 is read for it)."""
+    x = np.array([[-np.inf, 1.0, 2.0], [0.5, 1.0, 2.0]], np.float32)
+    target = mlopt.tensor([-100, 2])
+    want = -(_shifted_ref(x[1:].astype(np.float64), -1)
+             - np.log(np.exp(_shifted_ref(x[1:].astype(np.float64), -1)).sum()))[0, 2]
+    for fn in (lambda a: F.cross_entropy(a, target),
+               mlopt.compile(lambda a: F.cross_entropy(a, target))):
+        np.testing.assert_allclose(fn(t(x)).numpy(), want, rtol=1e-6)
+    losses = F.nll_loss(t(x), target, reduction="none").numpy()
+    np.testing.assert_array_equal(losses, [0.0, -2.0])
+
+
+@pytest.mark.parametrize("shape,target_shape,error,message", [
+    ((3, 4), (3, 2), RuntimeError, "0D or 1D target tensor expected"),
+    ((3, 4, 5), (3, 4), RuntimeError, r"Expected target size \[3, 5\], got \[3, 4\]"),
+    ((4,), (2,), ValueError, "1D target must have size 1"),
+    ((3, 4), (2,), ValueError, r"input batch_size \(3\) to match target batch_size \(2\)"),
+])
+def test_cross_entropy_target_shape_errors_name_the_shapes(shape, target_shape, error, message):
+    """PyTorch's messages, not the IR's rank check of a gather."""
+    for fn in (F.cross_entropy, mlopt.compile(F.cross_entropy)):
+        with pytest.raises(error, match=message):
+            fn(mlopt.randn(*shape), mlopt.zeros(target_shape, dtype=mlopt.int64))
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+def test_attention_with_a_fully_masked_row_gives_zeros(compiled):
+    """PyTorch's safe softmax: a query that may see no key attends to
+    nothing (zeros), and the gradients stay finite."""
+    q, k, v = (mlopt.tensor(RNG.standard_normal((2, 4, 6, 8)).astype(np.float32),
+                            requires_grad=True) for _ in range(3))
+    mask = np.ones((6, 6), bool)
+    mask[1] = False
+    mask = mlopt.tensor(mask)
+
+    def attend(q, k, v):
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+        out.sum().backward()
+        return out
+    out = (mlopt.compile(attend) if compiled else attend)(q, k, v).numpy()
+    np.testing.assert_array_equal(out[:, :, 1], 0.0)
+    assert np.isfinite(out).all()
+    for p in (q, k, v):
+        assert np.isfinite(p.grad.numpy()).all()
 
 
 def test_hand_written_softmax_with_a_chunk_of_minus_inf():

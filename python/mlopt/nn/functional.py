@@ -6,6 +6,7 @@ small op set.
 """
 
 import math
+import warnings
 
 from .. import _compile
 from .._composites import one_hot, pad  # noqa: F401  (composites of other ops)
@@ -53,22 +54,54 @@ def tanh(input):
     return T.tanh(input)
 
 
-def softmax(input, dim=None, dtype=None):
+def _softmax_dim(x, dim, name):
+    """PyTorch's implicit dim (deprecated there too): 0 for 0-, 1- and 3-d
+    inputs, else 1."""
+    if dim is None:
+        warnings.warn(f"Implicit dimension choice for {name} has been deprecated. "
+                      f"Change the call to include dim=X as an argument.", UserWarning,
+                      stacklevel=3)
+        return 0 if x.ndim in (0, 1, 3) else 1
+    return T._norm_dim(dim, x.ndim)
+
+
+def _shifted(x, dim):
+    """x minus its max along `dim`, as PyTorch's kernels, a max of -inf taken
+    as 0: a row of -inf then gives exp(-inf) = 0 (PyTorch's NaN comes from
+    the sum of 0), not exp(-inf + inf); a row with +inf or NaN stays NaN."""
+    peak = T.amax(x, dim, keepdim=True)
+    return x - peak.where(T.ne(peak, -math.inf), 0.0)
+
+
+def _softmax(input, dim, dtype, name, safe=False):
     x = _float(input) if dtype is None else _as_tensor(input).to(dtype)
-    dim = -1 if dim is None else dim
+    dim = _softmax_dim(x, dim, name)
     out_dtype, x = x.dtype, x.to(T._opmath(x.dtype))  # float16/bfloat16 in float32
     if x.ndim and x.shape[dim] == 0:
         return x.to(out_dtype)  # rows of no elements: an empty result, as PyTorch
-    peak = T.amax(x, dim, keepdim=True)
-    e = T.exp(x - peak.where(T.isfinite(peak), 0.0))
+    e = T.exp(_shifted(x, dim))
+    total = T.sum(e, dim, keepdim=True)
+    if safe:  # a row of -inf (all masked) sums to 0: its weights are 0, not NaN
+        total = total.where(T.ne(total, 0.0), 1.0)
     # One reciprocal per row and a multiply per element, as PyTorch's kernel.
-    return (e * T.reciprocal(T.sum(e, dim, keepdim=True))).to(out_dtype)
+    return (e * T.reciprocal(total)).to(out_dtype)
+
+
+def softmax(input, dim=None, dtype=None):
+    return _softmax(input, dim, dtype, "softmax")
 
 
 def log_softmax(input, dim=None, dtype=None):
+    """(x - max) - log(sum(exp(x - max))), in float32 for float16/bfloat16
+    and rounded once, as PyTorch's kernel: x - logsumexp(x) would round the
+    log-sum-exp at the size of the max (6e-4 off for logits of 1e4)."""
     x = _float(input) if dtype is None else _as_tensor(input).to(dtype)
-    dim = -1 if dim is None else dim
-    return x - T.logsumexp(x, dim, keepdim=True)
+    dim = _softmax_dim(x, dim, "log_softmax")
+    out_dtype, x = x.dtype, x.to(T._opmath(x.dtype))
+    if x.ndim and x.shape[dim] == 0:
+        return x.to(out_dtype)
+    shifted = _shifted(x, dim)
+    return (shifted - T.log(T.sum(T.exp(shifted), dim, keepdim=True))).to(out_dtype)
 
 
 def _normalized_dims(x, normalized_shape):
@@ -268,10 +301,18 @@ def _nll_terms(input, target, weight, ignore_index):
     logp = _float(input)
     target = _as_tensor(target).to(logp.device)
     if logp.ndim == 1:
+        if target.ndim > 1 or target.numel() != 1:
+            raise ValueError(f"For 1D input, 1D target must have size 1, but got target "
+                             f"size: {target.numel()}")
         logp, target = logp.unsqueeze(0), target.reshape(1)
-    if target.shape[0] != logp.shape[0]:
+    if logp.ndim == 2 and target.ndim != 1:
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if target.ndim == 0 or target.shape[0] != logp.shape[0]:
         raise ValueError(f"Expected input batch_size ({logp.shape[0]}) to match target "
-                         f"batch_size ({target.shape[0]}).")
+                         f"batch_size ({target.shape[0] if target.ndim else 0}).")
+    expected = [logp.shape[0]] + list(logp.shape[2:])
+    if list(target.shape) != expected:
+        raise RuntimeError(f"Expected target size {expected}, got {list(target.shape)}")
     _check_targets(target, logp.shape[1], ignore_index)
     valid = T.ne(target, ignore_index)
     safe = T.where(valid, target, 0).to(dt.int64)
@@ -279,7 +320,8 @@ def _nll_terms(input, target, weight, ignore_index):
     w = T.where(valid, 1.0, 0.0).to(logp.dtype)
     if weight is not None:
         w = w * weight[safe]
-    return -picked * w, w, valid
+    # where, not a weight of 0: an ignored row's class 0 may be -inf.
+    return T.where(valid, -picked * w, 0.0), w, valid
 
 
 def _reduce_loss(losses, reduction, weights=None):
@@ -369,7 +411,9 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
             scores = T.where(attn_mask, scores, -math.inf)
         else:
             scores = scores + attn_mask
-    weights = softmax(scores, dim=-1)
+    # PyTorch's safe softmax: an all-masked row attends to nothing (zeros;
+    # its gradients too), where softmax would give NaN.
+    weights = _softmax(scores, -1, None, "softmax", safe=True)
     if dropout_p:
         weights = dropout(weights, dropout_p)
     return T.matmul(weights, v)
