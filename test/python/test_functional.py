@@ -187,6 +187,13 @@ def test_attention_with_a_fully_masked_row_gives_zeros(compiled):
         assert np.isfinite(p.grad.numpy()).all()
 
 
+def test_attention_refuses_a_mask_with_is_causal():
+    q = mlopt.randn(1, 2, 4, 8)
+    with pytest.raises(RuntimeError, match="attn_mask should not be set when is_causal"):
+        F.scaled_dot_product_attention(q, q, q, attn_mask=mlopt.ones(4, 4, dtype=mlopt.bool),
+                                       is_causal=True)
+
+
 def test_hand_written_softmax_with_a_chunk_of_minus_inf():
     """exp(x - max) with the max itself as the shift is left as two passes:
     a chunk of only -inf would sum exp(-inf + inf) = NaN in one pass."""

@@ -398,6 +398,9 @@ def mse_loss(input, target, reduction="mean"):
 
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
                                  is_causal=False, scale=None):
+    if attn_mask is not None and is_causal:
+        raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be "
+                           "set when is_causal=True")  # PyTorch's check
     q, k, v = _float(query), _float(key), _float(value)
     scale = 1 / math.sqrt(q.shape[-1]) if scale is None else scale
     scores = T.matmul(q, k.mT) * scale
