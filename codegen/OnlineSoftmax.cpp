@@ -64,8 +64,8 @@ std::optional<RowReduction> asRowReduction(scf::ForOp loop) {
 }
 
 /// `a` (in the body of one loop) computes what `b` (in another) does, given
-/// the pairs of values known to correspond (the loops' indices). `seen`
-/// remembers pairs already compared (shared subexpressions).
+/// the values of a's loops known to correspond to b's (`pairs`: the loops'
+/// indices). `seen` remembers pairs already compared (shared subexpressions).
 bool sameValue(Value a, Value b, const DenseMap<Value, Value> &pairs,
                DenseMap<std::pair<Value, Value>, bool> &seen) {
   if (auto it = pairs.find(a); it != pairs.end())
@@ -302,19 +302,16 @@ std::optional<MaxThenExpSum> match(scf::ForOp maxLoop, DominanceInfo &dominance)
     auto sub = exp ? exp.getOperand().getDefiningOp<arith::SubFOp>() : arith::SubFOp();
     if (!sub || !isSafeShiftOf(sub.getRhs(), load.getResult()))
       continue;
-    DenseMap<Value, Value> rowPairs;
     IRMapping rows;
-    for (auto [maxRow, sumRow] : llvm::zip(maxRows, sumRows)) {
-      rowPairs[maxRow.getInductionVar()] = sumRow.getInductionVar();
+    for (auto [maxRow, sumRow] : llvm::zip(maxRows, sumRows))
       rows.map(sumRow.getInductionVar(), maxRow.getInductionVar());
-    }
-    DenseMap<Value, Value> pairs = rowPairs;
-    pairs[maxLoop.getInductionVar()] = sumLoop.getInductionVar();
+    DenseMap<Value, Value> indices = rows.getValueMap();
+    indices[sumLoop.getInductionVar()] = maxLoop.getInductionVar();
     // Each row has an M element of its own (every row index is an index of
     // the store), and the sum's read of it needs nothing from its loop.
-    if (!sameValue(max->value, sub.getLhs(), pairs) ||
-        !llvm::all_of(llvm::zip(maxStore.getIndices(), load.getIndices()), [&](auto pair) {
-          return sameValue(std::get<0>(pair), std::get<1>(pair), rowPairs);
+    if (!sameValue(sub.getLhs(), max->value, indices) ||
+        !llvm::all_of(llvm::zip(load.getIndices(), maxStore.getIndices()), [&](auto pair) {
+          return sameValue(std::get<0>(pair), std::get<1>(pair), rows.getValueMap());
         }) ||
         !llvm::all_of(maxRows, [&](scf::ForOp row) {
           return llvm::is_contained(maxStore.getIndices(), row.getInductionVar());

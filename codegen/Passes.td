@@ -181,7 +181,7 @@ def MloptOnlineSoftmax : Pass<"mlopt-online-softmax"> {
       scf.yield %r : f32
     }
     // becomes, in the max's nest, with the row's sum stored to %sums:
-    %m, %sum = scf.for %c = %c0 to %c4096 step %c1024
+    %m, %sum = scf.for %c = %c0 to %c4096 step %c2048
         iter_args(%a = %init, %s = %zero) -> (f32, f32) {
       %cm = scf.for %j = %c to %end ... (the max's body, from %a)
       %scale = math.exp (shift(%a) - shift(%cm))

@@ -1342,7 +1342,7 @@ def logsumexp(input, dim, keepdim=False):
         # PyTorch: log(0) = -inf over an empty dim (amax would raise)
         return log(sum(exp(x), dim, keepdim=keepdim, dtype=_opmath(x.dtype))).to(x.dtype)
     m = amax(x, dim, keepdim=True)
-    m = where(isfinite(m), m, 0.0)  # softmax's shift (all -inf rows: -inf, no NaN)
+    m = where(isfinite(m), m, 0.0)  # PyTorch's: rows of -inf give -inf, with +inf inf
     s = _convert(log(sum(exp(sub(x, m)), dim, keepdim=True, dtype=_opmath(x.dtype))), x.dtype)
     out = add(s, m)
     return out if keepdim else out.squeeze(_dims_arg(dim, x.ndim))

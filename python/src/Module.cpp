@@ -140,9 +140,8 @@ PYBIND11_MODULE(_C, m) {
       .def_property_readonly("device", [](const rt::Buffer &b) {
         return std::string(b.device == rt::Device::CUDA ? "cuda" : "cpu");
       })
-      // (shape, dtype, device) in one call: compiled functions' fast guard.
-      // What the compiled-call fast path keys on: sizes, dtype, device (small
-      // ints, no strings: it is read per argument per call).
+      // (shape, dtype, device) in one call: compiled functions' fast guard,
+      // read per argument per call, so small ints and no strings.
       .def_property_readonly("key", [](const rt::Buffer &b) {
         py::tuple shape(b.shape.size());
         for (size_t i = 0; i < b.shape.size(); ++i)

@@ -60,7 +60,7 @@ def _softmax_dim(x, dim, name):
     if dim is None:
         warnings.warn(f"Implicit dimension choice for {name} has been deprecated. "
                       f"Change the call to include dim=X as an argument.", UserWarning,
-                      stacklevel=3)
+                      stacklevel=4)  # the caller of softmax / log_softmax
         return 0 if x.ndim in (0, 1, 3) else 1
     return T._norm_dim(dim, x.ndim)
 
@@ -73,14 +73,21 @@ def _shifted(x, dim):
     return x - peak.where(T.ne(peak, -math.inf), 0.0)
 
 
-def _softmax(input, dim, dtype, name, safe=False):
+def _softmax(input, dim, dtype, name, log=False, safe=False):
+    """softmax, or with `log` log_softmax as (x - max) - log(sum(exp(x - max)))
+    (x - logsumexp(x) would round the log-sum-exp at the size of the max:
+    6e-4 off for logits of 1e4). float16/bfloat16 in float32, rounded once,
+    as PyTorch's kernels."""
     x = _float(input) if dtype is None else _as_tensor(input).to(dtype)
     dim = _softmax_dim(x, dim, name)
-    out_dtype, x = x.dtype, x.to(T._opmath(x.dtype))  # float16/bfloat16 in float32
+    out_dtype, x = x.dtype, x.to(T._opmath(x.dtype))
     if x.ndim and x.shape[dim] == 0:
         return x.to(out_dtype)  # rows of no elements: an empty result, as PyTorch
-    e = T.exp(_shifted(x, dim))
+    shifted = _shifted(x, dim)
+    e = T.exp(shifted)
     total = T.sum(e, dim, keepdim=True)
+    if log:
+        return (shifted - T.log(total)).to(out_dtype)
     if safe:  # a row of -inf (all masked) sums to 0: its weights are 0, not NaN
         total = total.where(T.ne(total, 0.0), 1.0)
     # One reciprocal per row and a multiply per element, as PyTorch's kernel.
@@ -92,16 +99,7 @@ def softmax(input, dim=None, dtype=None):
 
 
 def log_softmax(input, dim=None, dtype=None):
-    """(x - max) - log(sum(exp(x - max))), in float32 for float16/bfloat16
-    and rounded once, as PyTorch's kernel: x - logsumexp(x) would round the
-    log-sum-exp at the size of the max (6e-4 off for logits of 1e4)."""
-    x = _float(input) if dtype is None else _as_tensor(input).to(dtype)
-    dim = _softmax_dim(x, dim, "log_softmax")
-    out_dtype, x = x.dtype, x.to(T._opmath(x.dtype))
-    if x.ndim and x.shape[dim] == 0:
-        return x.to(out_dtype)
-    shifted = _shifted(x, dim)
-    return (shifted - T.log(T.sum(T.exp(shifted), dim, keepdim=True))).to(out_dtype)
+    return _softmax(input, dim, dtype, "log_softmax", log=True)
 
 
 def _normalized_dims(x, normalized_shape):
