@@ -112,7 +112,8 @@ struct Nvrtc {
   nvrtcResult (*nvrtcDestroyProgram)(nvrtcProgram *);
   const char *(*nvrtcGetErrorString)(nvrtcResult);
   bool available = false;
-  bool minimal = false; // --minimal is known (NVRTC 12.4 and later)
+  bool minimal = false;     // --minimal is known (NVRTC 12.4 and later)
+  bool fastCompile = false; // so is --Ofast-compile (12.8 and later)
   std::string reason;
 };
 
@@ -200,7 +201,16 @@ void waitForWarmUp() {
 } // namespace
 
 void warmUpNvrtc(int arch) {
-  warmUp().owner = getpid();
+  WarmUp &w = warmUp();
+  {
+    std::lock_guard<std::mutex> lock(w.mutex);
+    // Once per process. A forked child starts its own: `done` is the
+    // parent's, and exit would not wait for the child's thread otherwise.
+    if (w.owner == getpid())
+      return;
+    w.owner = getpid();
+    w.done = false;
+  }
   // Exit waits from here on: before the thread registers its own wait, exit
   // would tear down what it uses (NVRTC's handle, if loaded before). So does
   // fork: a child of a process inside dlopen or NVRTC inherits their locks
@@ -221,6 +231,8 @@ void warmUpNvrtc(int arch) {
     }).detach();
   } catch (const std::system_error &) {
     // No thread to spare: the first compile pays for loading NVRTC.
+    std::lock_guard<std::mutex> lock(w.mutex);
+    w.done = true;
   }
 }
 
@@ -515,8 +527,10 @@ static const Nvrtc &nvrtc() {
                    resolve(lib, so, "nvrtcGetErrorString", n->nvrtcGetErrorString, r);
     auto version = reinterpret_cast<nvrtcResult (*)(int *, int *)>(dlsym(lib, "nvrtcVersion"));
     int major = 0, minor = 0;
-    if (version && version(&major, &minor) == 0)
+    if (version && version(&major, &minor) == 0) {
       n->minimal = major > 12 || (major == 12 && minor >= 4);
+      n->fastCompile = major > 12 || (major == 12 && minor >= 8);
+    }
   });
   return *n;
 }
@@ -559,6 +573,13 @@ bool compileCudaWith(const std::string &source, const std::string &name, int arc
   // (none used), half the front end's time.
   if (n.minimal)
     flags.push_back("--minimal");
+  // -Ofc=mid: NVVM optimizes less (a softmax row kernel 70 -> 47 ms, a
+  // pointwise one 33 -> 29 ms here; ptxas's level changes nothing) and the
+  // kernels, memory-bound, run as fast (docs/gpu.md). Extra flags that name
+  // a level (-Ofc=0: all optimizations) replace it.
+  if (n.fastCompile && extraFlags.find("-Ofc") == std::string::npos &&
+      extraFlags.find("-Ofast-compile") == std::string::npos)
+    flags.push_back("-Ofc=mid");
   std::istringstream extra(extraFlags);
   for (std::string flag; extra >> flag;)
     flags.push_back(flag);

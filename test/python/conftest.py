@@ -30,3 +30,20 @@ def run_mlopt(mlopt_bin):
                               capture_output=True, timeout=timeout)
 
     return run
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "gpu: needs a CUDA GPU (skipped without one)")
+
+
+def pytest_collection_modifyitems(config, items):
+    """MLOPT_TEST_SHARD=i/n keeps every n-th test from the i-th (0-based), so
+    n processes run a suite side by side (tools/gpu-check)."""
+    shard = os.environ.get("MLOPT_TEST_SHARD")
+    if not shard:
+        return
+    index, count = (int(part) for part in shard.split("/"))
+    if not 0 <= index < count:
+        raise pytest.UsageError(f"MLOPT_TEST_SHARD={shard}: want i/n with 0 <= i < n")
+    config.hook.pytest_deselected(items=[t for k, t in enumerate(items) if k % count != index])
+    items[:] = [t for k, t in enumerate(items) if k % count == index]

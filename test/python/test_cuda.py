@@ -25,8 +25,15 @@ from mlopt._compile import _lifted_value
 from test_autograd import COMPOSITES, PRIMITIVES
 
 HAS_GPU = mlopt.cuda.is_available()
-gpu = pytest.mark.skipif(not HAS_GPU, reason="no CUDA GPU here: "
-                         + (mlopt.cuda.unavailable_reason() or "?"))
+
+
+def gpu(test):
+    """Runs on a GPU only (`-m gpu` selects these: tools/gpu-check)."""
+    skip = pytest.mark.skipif(not HAS_GPU, reason="no CUDA GPU here: "
+                              + (mlopt.cuda.unavailable_reason() or "?"))
+    return pytest.mark.gpu(skip(test))
+
+
 nvrtc = pytest.mark.skipif(not _C.nvrtc_available(), reason="NVRTC (CUDA toolkit) not found")
 
 TABLE = {**{"p_" + k: v for k, v in PRIMITIVES.items()},
