@@ -90,7 +90,6 @@ def workloads(n, lib, f):
 # the default, to measure what each code generation choice brings.
 VARIANTS = {
     "no row cache": {"MLOPT_CUDA_ROW_CACHE": "0"},
-    "NVRTC -Ofc=0": {"MLOPT_NVRTC_FLAGS": "-Ofc=0"},  # all of NVVM's optimizations
 }
 
 

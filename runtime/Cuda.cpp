@@ -112,8 +112,7 @@ struct Nvrtc {
   nvrtcResult (*nvrtcDestroyProgram)(nvrtcProgram *);
   const char *(*nvrtcGetErrorString)(nvrtcResult);
   bool available = false;
-  bool minimal = false;     // --minimal is known (NVRTC 12.4 and later)
-  bool fastCompile = false; // so is --Ofast-compile (12.8 and later)
+  bool minimal = false; // --minimal is known (NVRTC 12.4 and later)
   std::string reason;
 };
 
@@ -527,10 +526,8 @@ static const Nvrtc &nvrtc() {
                    resolve(lib, so, "nvrtcGetErrorString", n->nvrtcGetErrorString, r);
     auto version = reinterpret_cast<nvrtcResult (*)(int *, int *)>(dlsym(lib, "nvrtcVersion"));
     int major = 0, minor = 0;
-    if (version && version(&major, &minor) == 0) {
+    if (version && version(&major, &minor) == 0)
       n->minimal = major > 12 || (major == 12 && minor >= 4);
-      n->fastCompile = major > 12 || (major == 12 && minor >= 8);
-    }
   });
   return *n;
 }
@@ -573,13 +570,6 @@ bool compileCudaWith(const std::string &source, const std::string &name, int arc
   // (none used), half the front end's time.
   if (n.minimal)
     flags.push_back("--minimal");
-  // -Ofc=mid: NVVM optimizes less (a softmax row kernel 70 -> 47 ms, a
-  // pointwise one 33 -> 29 ms here; ptxas's level changes nothing) and the
-  // kernels, memory-bound, run as fast (docs/gpu.md). Extra flags that name
-  // a level (-Ofc=0: all optimizations) replace it.
-  if (n.fastCompile && extraFlags.find("-Ofc") == std::string::npos &&
-      extraFlags.find("-Ofast-compile") == std::string::npos)
-    flags.push_back("-Ofc=mid");
   std::istringstream extra(extraFlags);
   for (std::string flag; extra >> flag;)
     flags.push_back(flag);
