@@ -7,7 +7,8 @@ on device 0; the fraction of the device's copy bandwidth (torch `y.copy_(x)`,
 measured here) mlopt reaches: the bytes the workload must move (each input
 read once, the result written once) over its time; mlopt's cold compile time
 (first call minus a warm call, with an empty compile cache) and the
-compiler's own split of it (MLIR, NVRTC, load); the largest difference from
+compiler's own split of it (MLIR, NVRTC, load) and the same CUDA C through
+NVRTC again once it is warm; the largest difference from
 torch eager's result (relative for sums; FAIL at 1e-3 or more). Then the
 compiled call overhead on a tiny input. Times are the best of several runs
 of (N calls, then synchronize) / N. `--variants` measures mlopt again under
@@ -90,6 +91,7 @@ def workloads(n, lib, f):
 # the default, to measure what each code generation choice brings.
 VARIANTS = {
     "no row cache": {"MLOPT_CUDA_ROW_CACHE": "0"},
+    "16 per thread": {"MLOPT_CUDA_ROW_VALUES": "16"},
 }
 
 
@@ -195,6 +197,16 @@ def mlopt_compiled(mlopt, fn, margs, nbytes, copy_gbs, env=None):
         row["mlir"] = sum(s["mlir_ms"] for s in stats)
         row["nvrtc"] = sum(s["llvm_ms"] for s in stats)
         row["load"] = sum(s["load_ms"] for s in stats)
+    if DEVICE == "cuda":  # the same CUDA C through NVRTC again, now warm
+        from mlopt import _C
+        sources = [e.trace.cuda_source for e in compiled.cache.values() if e.trace is not None]
+        again = []
+        for _ in range(2):
+            start = time.perf_counter()
+            for source in sources:
+                _C.nvrtc_compile(source, _C.cuda_capability())
+            again.append((time.perf_counter() - start) * 1e3)
+        row["nvrtc_again"] = min(again)
     row["mlopt"] = per_call_ms(lambda: compiled(*margs), sync_m)
     row["bw"] = nbytes / (row["mlopt"] / 1e3) / 1e9 / copy_gbs
     return row, result
@@ -273,6 +285,53 @@ def overhead(mlopt, failures):
             error("mlopt compiled (tiny)", exc)
             failures.append(f"tiny call: {type(exc).__name__}")
     print("compiled call overhead, 3 ops on 16 floats, per call over 2000 calls: "
+          + ", ".join(f"{k} {v:.1f} us" for k, v in cells.items()), flush=True)
+
+
+def launch_bound(mlopt, F, failures):
+    """CUDA graphs where launches dominate: a 4-layer MLP (a GEMM, then bias
+    and gelu, per layer) on 8 rows of 256, per call, with and without
+    mode="reduce-overhead" (mlopt's graph copies the inputs in and the
+    result out: 3 copies beside the 8 launches it replaces)."""
+    def program(lib, f):
+        def mlp(x, w, b):
+            for k in range(4):
+                x = f.gelu(x @ w[k] + b[k])
+            return x
+        return mlp
+    rng = np.random.default_rng(0)
+    x, w, b = (rng.standard_normal(s).astype(np.float32) * 0.1 for s in
+               ((8, 256), (4, 256, 256), (4, 256)))
+    tx, tw, tb = (torch.from_numpy(a).to(DEVICE) for a in (x, w, b))
+    cells = {}
+    tmlp = program(torch, TF)
+    for label, mode in (("torch.compile", None), ("torch.compile reduce-overhead",
+                                                  "reduce-overhead")):
+        try:
+            compiled_t = torch.compile(tmlp, mode=mode)
+            for _ in range(3):  # torch's graph trees record on a later call
+                compiled_t(tx, tw, tb)
+            cells[label] = tiny_call_us(lambda: compiled_t(tx, tw, tb), torch_sync, calls=500)
+        except Exception as exc:  # noqa: BLE001
+            error(f"{label} (MLP)", exc)
+    if mlopt is not None:
+        try:
+            mx, mw, mb = (mlopt.tensor(a, device=DEVICE) for a in (x, w, b))
+            results = {}
+            for label, mode in (("mlopt", None), ("mlopt reduce-overhead", "reduce-overhead")):
+                compiled = mlopt.compile(program(mlopt, F), mode=mode)
+                for _ in range(2):  # the graph is captured on the second call
+                    compiled(mx, mw, mb)
+                cells[label] = tiny_call_us(lambda: compiled(mx, mw, mb), mlopt_sync(mlopt),
+                                            calls=500)
+                results[label] = compiled(mx, mw, mb).cpu().numpy()
+            diff = float(np.max(np.abs(results["mlopt"] - results["mlopt reduce-overhead"])))
+            if not diff < 1e-5:  # (NaN fails too)
+                failures.append(f"MLP through a CUDA graph: differs by {diff:.3g}")
+        except Exception as exc:  # noqa: BLE001
+            error("mlopt (MLP)", exc)
+            failures.append(f"MLP: {type(exc).__name__}")
+    print("launch-bound MLP (4 x (8x256 @ 256x256, bias, gelu)), per call over 500 calls: "
           + ", ".join(f"{k} {v:.1f} us" for k, v in cells.items()), flush=True)
 
 
@@ -368,6 +427,11 @@ def main():
             overhead(mlopt, failures)
         except Exception as exc:  # noqa: BLE001
             error("call overhead", exc)
+    if not args.budget or time.monotonic() - start < args.budget:
+        try:
+            launch_bound(mlopt, F, failures)
+        except Exception as exc:  # noqa: BLE001
+            error("launch-bound MLP", exc)
 
     def cell(row, key, fmt, width):
         return f"{format(row[key], fmt):>{width}}" if key in row else f"{'-':>{width}}"
@@ -389,7 +453,8 @@ def main():
         if "cold" in row and "mlir" in row:
             print(f"  {name:<20} cold {row['cold']:6.1f} ms: mlir {row['mlir']:5.1f}, nvrtc "
                   f"{row['nvrtc']:5.1f}, load {row['load']:4.1f}, tracing and the rest "
-                  f"{row['cold'] - row['mlir'] - row['nvrtc'] - row['load']:5.1f}")
+                  f"{row['cold'] - row['mlir'] - row['nvrtc'] - row['load']:5.1f}; "
+                  f"NVRTC again {row.get('nvrtc_again', float('nan')):5.1f}")
     if any("variants" in row for row in rows.values()):
         print("variants (mlopt ms / %copy bw / cold ms / nvrtc ms):")
         for name, row in rows.items():

@@ -298,9 +298,10 @@ size_t Trace::kernelCount() const {
 }
 
 bool Trace::run(const std::vector<rt::Buffer> &inputs, std::vector<rt::Buffer> &outputs,
-                std::string &error) const {
+                std::string &error, bool graph) const {
   if (cudaProgram)
-    return cudaProgram->run(inputs, outputs, error);
+    return graph ? cudaProgram->replay(inputs, outputs, error)
+                 : cudaProgram->run(inputs, outputs, error);
   if (!compiled) {
     error = "the trace was not compiled";
     return false;

@@ -72,9 +72,11 @@ public:
   bool cudaSource(std::string &source, std::string &error) const;
   /// The same as a program spec: kernels, compile units and host plan.
   bool cudaSpec(::mlopt::rt::cuda::ProgramSpec &spec, std::string &error) const;
-  /// Runs the compiled function.
+  /// Runs the compiled function; a CUDA one through a CUDA graph when
+  /// `graph` is set (Program::replay).
   bool run(const std::vector<::mlopt::rt::Buffer> &inputs,
-           std::vector<::mlopt::rt::Buffer> &outputs, std::string &error) const;
+           std::vector<::mlopt::rt::Buffer> &outputs, std::string &error,
+           bool graph = false) const;
   /// The mlopt IR of the traced function (for MLOPT_DUMP_IR and explain).
   std::string ir() const { return text; }
   /// The launches of the compiled program (fused kernels and library calls).

@@ -27,6 +27,7 @@
 #include <thread>
 #include <unistd.h>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace mlopt::rt::cuda {
@@ -57,6 +58,7 @@ constexpr int kFuncAttrMaxDynamicShared = 8;
 // Relaxed: a capture may still call cuMemAlloc when the cache has no block
 // (the address is baked into the graph); the stricter modes would fail it.
 constexpr int kCaptureModeRelaxed = 2;
+constexpr unsigned kStreamNonBlocking = 1;
 constexpr int kCudaR32F = 0, kCudaR64F = 1, kCudaR16F = 2, kCudaR16BF = 14;
 constexpr int kComputeF32 = 68, kComputeF64 = 70, kGemmDefault = -1;
 
@@ -199,6 +201,24 @@ void waitForWarmUp() {
 
 } // namespace
 
+const char *const kWarmUpKernel = R"(
+extern "C" __global__ void __launch_bounds__(256) mlopt_warm_up(const float *__restrict__ x, float *y) {
+  __shared__ float s[8];
+  const float4 q = reinterpret_cast<const float4 *>(x)[blockIdx.x * 256 + threadIdx.x];
+  float v[4] = {q.x, q.y, q.z, q.w}, m = v[0], t = 0.0f;
+  #pragma unroll
+  for (int l = 1; l < 4; ++l) m = m > v[l] ? m : v[l];
+  for (int o = 16; o > 0; o >>= 1) m = fmaxf(m, __shfl_xor_sync(0xffffffffu, m, o));
+  if ((threadIdx.x & 31) == 0) s[threadIdx.x >> 5] = m;
+  __syncthreads();
+  #pragma unroll
+  for (int w = 1; w < 8; ++w) m = fmaxf(m, s[w]);
+  #pragma unroll
+  for (int l = 0; l < 4; ++l) t += expf(v[l] - m) + tanhf(v[l]);
+  reinterpret_cast<float4 *>(y)[blockIdx.x * 256 + threadIdx.x] = make_float4(t, rsqrtf(t), v[0] / t, logf(t));
+}
+)";
+
 void warmUpNvrtc(int arch) {
   WarmUp &w = warmUp();
   {
@@ -221,8 +241,8 @@ void warmUpNvrtc(int arch) {
       if (nvrtcAvailable()) { // loads it
         std::atexit(waitForWarmUp);
         std::string image, error; // (a failure shows again at the real compile)
-        compileCudaWith("extern \"C\" __global__ void mlopt_warm_up() {}", "warm_up.cu", arch,
-                        /*cubin=*/true, /*extraFlags=*/"", image, error);
+        compileCudaWith(kWarmUpKernel, "warm_up.cu", arch, /*cubin=*/true, /*extraFlags=*/"",
+                        image, error);
       }
       std::lock_guard<std::mutex> lock(warmUp().mutex);
       warmUp().done = true;
@@ -370,7 +390,15 @@ bool ensureContext(std::string &error) {
   return true;
 }
 
+namespace {
+// While this thread captures a graph: the stream it captures on, which
+// stream() gives this thread only (other threads' work stays out of it).
+thread_local CUstream capturing = nullptr;
+} // namespace
+
 void *stream() {
+  if (capturing)
+    return capturing;
   std::string error;
   if (!ensureContext(error))
     return nullptr;
@@ -724,13 +752,18 @@ bool gemm(const Gemm &g, const void *a, const void *b, void *c, std::string &err
   // One handle per thread (cuBLAS handles are not thread-safe), bound to
   // stream() so GEMMs order with launches and are captured into graphs.
   thread_local cublasHandle_t handle = nullptr;
+  thread_local void *bound = nullptr; // the stream the handle queues on
   if (!handle) {
     cublasHandle_t created = nullptr;
-    if (!checkBlas(blas, blas.cublasCreate(&created), "cublasCreate", error) ||
-        !checkBlas(blas, blas.cublasSetStream(created, static_cast<CUstream>(stream())),
-                   "cublasSetStream", error))
+    if (!checkBlas(blas, blas.cublasCreate(&created), "cublasCreate", error))
       return false;
     handle = created;
+  }
+  if (bound != stream()) { // (a graph capture's stream, or back)
+    if (!checkBlas(blas, blas.cublasSetStream(handle, static_cast<CUstream>(stream())),
+                   "cublasSetStream", error))
+      return false;
+    bound = stream();
   }
   // f16 and bf16 accumulate in f32, whose alpha and beta are floats.
   bool f64 = g.dtype == DType::F64;
@@ -752,18 +785,35 @@ bool gemm(const Gemm &g, const void *a, const void *b, void *c, std::string &err
 bool beginCapture(std::string &error) {
   if (!ensureContext(error))
     return false;
-  return check(
-      loadedDriver().cuStreamBeginCapture(static_cast<CUstream>(stream()), kCaptureModeRelaxed),
-      "cuStreamBeginCapture", error);
+  if (capturing) {
+    error = "cuStreamBeginCapture: this thread is capturing already";
+    return false;
+  }
+  // A stream of this thread's own (kept for its next capture), so that work
+  // other threads queue meanwhile is neither captured nor broken. Relaxed
+  // mode: their allocations stay legal too.
+  thread_local CUstream side = nullptr;
+  if (!side && !check(loadedDriver().cuStreamCreate(&side, kStreamNonBlocking), "cuStreamCreate",
+                      error))
+    return false;
+  if (!check(loadedDriver().cuStreamBeginCapture(side, kCaptureModeRelaxed),
+             "cuStreamBeginCapture", error))
+    return false;
+  capturing = side;
+  return true;
 }
 
 std::shared_ptr<void> endCapture(std::string &error) {
   if (!ensureContext(error))
     return nullptr;
+  if (!capturing) {
+    error = "cuStreamEndCapture: this thread is not capturing";
+    return nullptr;
+  }
   const Driver &d = loadedDriver();
   CUgraph graph = nullptr;
-  if (!check(d.cuStreamEndCapture(static_cast<CUstream>(stream()), &graph), "cuStreamEndCapture",
-             error))
+  CUstream side = std::exchange(capturing, nullptr);
+  if (!check(d.cuStreamEndCapture(side, &graph), "cuStreamEndCapture", error))
     return nullptr;
   CUgraphExec exec = nullptr;
   bool ok = check(d.cuGraphInstantiateWithFlags(&exec, graph, 0), "cuGraphInstantiate", error);

@@ -62,12 +62,15 @@ bool memsetZero(void *dst, size_t bytes, std::string &error);
 // ---- NVRTC --------------------------------------------------------------------
 /// Whether libnvrtc loads (no driver or GPU needed).
 bool nvrtcAvailable();
-/// Loads NVRTC and compiles an empty kernel for `arch` on a background
+/// Loads NVRTC and compiles kWarmUpKernel for `arch` on a background
 /// thread, so a program's first compile does not pay NVRTC's start-up
 /// (done when the driver finds a GPU). Process exit and fork() wait for it.
 void warmUpNvrtc(int arch);
+/// A small row kernel (16-byte loads, shuffles, shared memory, exp, tanh),
+/// so that the warm-up runs more of NVRTC's code than an empty kernel would.
+extern const char *const kWarmUpKernel;
 /// Options added to every NVRTC compile: MLOPT_NVRTC_FLAGS, space-separated
-/// (e.g. "--Ofast-compile=min"); part of the kernel cache key.
+/// (e.g. "-Xptxas=-O1"); part of the kernel cache key.
 std::string nvrtcExtraFlags();
 /// Compiles CUDA C `source` for `arch` (e.g. 90 for sm_90): CUBIN when
 /// `cubin`, else PTX for compute_<arch>. False with the compiler log.
@@ -112,10 +115,14 @@ struct Gemm {
 bool gemm(const Gemm &g, const void *a, const void *b, void *c, std::string &error);
 
 // ---- CUDA graphs (whole compiled programs replayed in one launch) -------------------
+/// Starts capturing what this thread queues: until endCapture, stream() is
+/// a capture stream of the thread's own (other threads' work is not
+/// captured). Nothing captured runs; allocations stay legal.
 bool beginCapture(std::string &error);
 /// Ends the capture started by beginCapture and instantiates it; the graph
 /// is owned by the returned pointer (null with `error`).
 std::shared_ptr<void> endCapture(std::string &error);
+/// Launches the graph on stream(), after the work queued before it.
 bool launchGraph(const std::shared_ptr<void> &graph, std::string &error);
 
 } // namespace mlopt::rt::cuda

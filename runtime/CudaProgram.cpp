@@ -297,15 +297,22 @@ size_t Program::launchCount() const {
 }
 
 bool Program::execute(const std::vector<const void *> &inputPointers,
-                      std::vector<std::shared_ptr<void>> &slots, std::string &error) const {
+                      std::vector<std::shared_ptr<void>> &slots, std::string &error,
+                      bool captured) const {
   std::vector<void *> base(plan.numSlots, nullptr);
   for (size_t i = 0; i < inputPointers.size(); ++i)
     base[i] = const_cast<void *>(inputPointers[i]);
+  if (captured) {
+    for (size_t i = inputPointers.size(); i < slots.size(); ++i)
+      base[i] = slots[i].get();
+  }
   auto at = [&](int slot, int64_t offset, DType dtype) {
     return static_cast<char *>(base[slot]) + offset * static_cast<int64_t>(byteSize(dtype));
   };
   std::vector<void *> params, pointers;
   for (const Step &s : plan.steps) {
+    if (captured && (s.kind == Step::Alloc || s.kind == Step::Upload || s.kind == Step::Free))
+      continue;
     switch (s.kind) {
     case Step::Alloc:
       slots[s.slot] = deviceShared(s.bytes, error);
@@ -351,14 +358,24 @@ bool Program::execute(const std::vector<const void *> &inputPointers,
   return true;
 }
 
-bool Program::run(const std::vector<Buffer> &inputs, std::vector<Buffer> &outputs,
-                  std::string &error) const {
+bool Program::checkInputs(const std::vector<Buffer> &inputs, std::string &error) const {
   if (inputs.size() != plan.inputs.size()) {
     error = "compiled CUDA function takes " + std::to_string(plan.inputs.size()) +
             " inputs, got " + std::to_string(inputs.size());
     return false;
   }
-  if (!ensureContext(error))
+  for (size_t i = 0; i < inputs.size(); ++i)
+    if (inputs[i].dtype != plan.inputs[i].first || inputs[i].shape != plan.inputs[i].second) {
+      error = "compiled CUDA function: input " + std::to_string(i) +
+              " does not have the traced dtype and shape";
+      return false;
+    }
+  return ensureContext(error);
+}
+
+bool Program::run(const std::vector<Buffer> &inputs, std::vector<Buffer> &outputs,
+                  std::string &error) const {
+  if (!checkInputs(inputs, error))
     return false;
   // Inputs as they are where they can be (CUDA, dense, aligned: the usual
   // case, no copy of the Buffer); others are copied into `staged`.
@@ -368,11 +385,6 @@ bool Program::run(const std::vector<Buffer> &inputs, std::vector<Buffer> &output
   std::vector<const void *> pointers(inputs.size());
   for (size_t i = 0; i < inputs.size(); ++i) {
     const Buffer &in = inputs[i];
-    if (in.dtype != plan.inputs[i].first || in.shape != plan.inputs[i].second) {
-      error = "compiled CUDA function: input " + std::to_string(i) +
-              " does not have the traced dtype and shape";
-      return false;
-    }
     if (in.device == Device::CUDA && isRowMajor(in) &&
         reinterpret_cast<uintptr_t>(firstElement(in)) % 16 == 0) {
       dense[i] = &in;
@@ -409,6 +421,87 @@ bool Program::run(const std::vector<Buffer> &inputs, std::vector<Buffer> &output
       b.device = Device::CUDA;
     }
     outputs.push_back(std::move(b));
+  }
+  return true;
+}
+
+// ---- CUDA graphs ------------------------------------------------------------
+struct Program::Graph {
+  std::vector<Buffer> inputs;               // where each call's inputs are copied
+  std::vector<std::shared_ptr<void>> slots; // every buffer of the plan, for the graph's life
+  std::shared_ptr<void> exec;
+};
+
+bool Program::capture(std::string &error) const {
+  auto g = std::make_shared<Graph>();
+  std::vector<const void *> pointers;
+  for (const auto &[dtype, shape] : plan.inputs) {
+    g->inputs.emplace_back();
+    if (!allocate(dtype, shape, g->inputs.back(), error))
+      return false;
+    pointers.push_back(firstElement(g->inputs.back()));
+  }
+  // Every slot gets the most any of its allocations asks (a slot freed and
+  // allocated again keeps one block: its lifetimes do not overlap), and
+  // constants are uploaded now: the capture only records.
+  std::vector<size_t> bytes(plan.numSlots, 0);
+  for (const Step &s : plan.steps)
+    if (s.kind == Step::Alloc || s.kind == Step::Upload)
+      bytes[s.slot] = std::max(bytes[s.slot], s.kind == Step::Alloc ? s.bytes : s.data.size());
+  g->slots.resize(plan.numSlots);
+  for (int slot = static_cast<int>(plan.inputs.size()); slot < plan.numSlots; ++slot)
+    if (bytes[slot] && !(g->slots[slot] = deviceShared(bytes[slot], error)))
+      return false;
+  for (const Step &s : plan.steps)
+    if (s.kind == Step::Upload &&
+        !copyHostToDevice(g->slots[s.slot].get(), s.data.data(), s.data.size(), error))
+      return false;
+  if (!beginCapture(error))
+    return false;
+  bool recorded = execute(pointers, g->slots, error, /*captured=*/true);
+  std::string endError;
+  g->exec = endCapture(endError); // (always: the thread must leave capture)
+  if (!recorded)
+    return false;
+  if (!g->exec) {
+    error = endError;
+    return false;
+  }
+  graph = std::move(g);
+  return true;
+}
+
+bool Program::replay(const std::vector<Buffer> &inputs, std::vector<Buffer> &outputs,
+                     std::string &error) const {
+  std::lock_guard<std::mutex> lock(graphMutex);
+  if (!graph && (!warmedUp || launchCount() == 0)) {
+    warmedUp = true;
+    return run(inputs, outputs, error);
+  }
+  if (!checkInputs(inputs, error) || (!graph && !capture(error)))
+    return false;
+  for (size_t i = 0; i < inputs.size(); ++i)
+    if (!copyInto(inputs[i], graph->inputs[i], error))
+      return false;
+  if (!launchGraph(graph->exec, error))
+    return false;
+  outputs.clear();
+  for (const Output &o : plan.outputs) {
+    bool input = o.slot < static_cast<int>(inputs.size());
+    Buffer view = input ? graph->inputs[o.slot] : Buffer();
+    if (!input) {
+      view.storage = graph->slots[o.slot];
+      view.data = view.storage.get();
+      view.dtype = o.dtype;
+      view.device = Device::CUDA;
+    }
+    view.shape = o.shape;
+    view.strides = o.strides;
+    view.offset += o.offset;
+    outputs.emplace_back();
+    if (!allocate(o.dtype, o.shape, outputs.back(), error) ||
+        !copyOnDevice(view, outputs.back(), error))
+      return false;
   }
   return true;
 }

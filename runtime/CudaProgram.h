@@ -78,6 +78,14 @@ public:
   /// CUDA buffers.
   bool run(const std::vector<Buffer> &inputs, std::vector<Buffer> &outputs,
            std::string &error) const;
+  /// run() through a CUDA graph (`mode="reduce-overhead"`): the first call
+  /// is run() (cuBLAS and the caches warm up); the second captures the plan
+  /// on copies of the inputs kept for the graph, with every buffer the plan
+  /// uses kept too; each call then copies its inputs in, launches the graph
+  /// once and copies the results out, so they are the caller's as run()'s
+  /// are. Calls from several threads take turns.
+  bool replay(const std::vector<Buffer> &inputs, std::vector<Buffer> &outputs,
+              std::string &error) const;
   size_t launchCount() const;
   const ProgramSpec &spec() const { return plan; }
 
@@ -85,8 +93,17 @@ private:
   ProgramSpec plan;
   std::vector<std::unique_ptr<Module>> modules; // one per distinct image
   std::vector<void *> functions;
+  struct Graph; // what replay() keeps
+  mutable std::mutex graphMutex;
+  mutable std::shared_ptr<Graph> graph;
+  mutable bool warmedUp = false;
+  bool checkInputs(const std::vector<Buffer> &inputs, std::string &error) const;
+  bool capture(std::string &error) const;
+  /// Walks the plan. `captured`: every slot is allocated already (and
+  /// uploaded); allocation and free steps do nothing.
   bool execute(const std::vector<const void *> &inputPointers,
-               std::vector<std::shared_ptr<void>> &slots, std::string &error) const;
+               std::vector<std::shared_ptr<void>> &slots, std::string &error,
+               bool captured = false) const;
 };
 
 // ---- buffers on the device ------------------------------------------------------

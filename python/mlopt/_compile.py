@@ -675,9 +675,10 @@ class _Entry:
 
 
 class CompiledFunction:
-    def __init__(self, fn, fullgraph=False, dynamic=None):
+    def __init__(self, fn, fullgraph=False, dynamic=None, cuda_graphs=False):
         self.fn = fn
         self.fullgraph = fullgraph
+        self.cuda_graphs = cuda_graphs  # CUDA programs run as CUDA graphs
         self.dynamic = dynamic        # None: dims that change become dynamic
         self.cache = {}
         self.reasons = []
@@ -837,7 +838,7 @@ class CompiledFunction:
             buffers = [a._buf for a in args]
             lifted = [_lifted_value(x, args) for x in entry.lifted] if entry.lifted else ()
             buffers += [x._buf for x in lifted]
-            outs = entry.trace.run(buffers)
+            outs = entry.trace.run(buffers, self.cuda_graphs)
             if (grad_args or entry.captured) and self._needs_grad(entry, args):
                 return self._with_grad(entry, args, kwargs, [Tensor(b) for b in outs], lifted)
             if single:
@@ -876,7 +877,7 @@ class CompiledFunction:
                 self.fast.clear()
             self.fast[fast] = (entry, entry.out_spec == ("T", 0), any(k[1] for k in fast))
         inputs = leaves + [_lifted_value(x, leaves) for x in entry.lifted]
-        outs = [Tensor(b) for b in entry.trace.run([t._buf for t in inputs])]
+        outs = [Tensor(b) for b in entry.trace.run([t._buf for t in inputs], self.cuda_graphs)]
         for index, value in zip(entry.written, outs[entry.n_out:]):
             _C.copy_into(value._buf, inputs[index]._buf)
         grads = iter(outs[entry.n_out + len(entry.written):])
@@ -957,12 +958,29 @@ def _dump(name, ir):
         (path / f"{name}.traced.mlir").write_text(ir)
 
 
-def compile(fn=None, *, fullgraph=False, dynamic=None, **options):
+MODES = ("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
+
+
+def compile(fn=None, *, fullgraph=False, dynamic=None, backend="inductor", mode=None,
+            options=None, disable=False):
     """Like torch.compile: returns fn compiled; usable as @mlopt.compile or
-    @mlopt.compile(fullgraph=True)."""
-    if fn is None:
-        return lambda f: CompiledFunction(f, fullgraph, dynamic)
-    return CompiledFunction(fn, fullgraph, dynamic)
+    @mlopt.compile(fullgraph=True). mode="reduce-overhead" (and
+    "max-autotune", as in PyTorch) runs CUDA programs as CUDA graphs, as
+    does options={"triton.cudagraphs": True}; `backend` is accepted and
+    ignored (mlopt has one); disable=True returns fn itself."""
+    if mode is not None and mode not in MODES:
+        raise RuntimeError(f"Unrecognized mode={mode!r}, should be one of: {', '.join(MODES)}")
+    if mode is not None and options:
+        raise RuntimeError("Either mode or options can be specified, but both can't be "
+                           "specified at the same time.")
+    if options is not None and not isinstance(options, dict):
+        raise TypeError(f"options must be a dict, got {type(options).__name__}")
+    graphs = mode in ("reduce-overhead", "max-autotune")
+    graphs = bool((options or {}).get("triton.cudagraphs", graphs))
+
+    def wrap(f):
+        return f if disable else CompiledFunction(f, fullgraph, dynamic, graphs)
+    return wrap if fn is None else wrap(fn)
 
 
 def explain(fn, *args, **kwargs):

@@ -366,11 +366,11 @@ PYBIND11_MODULE(_C, m) {
         d["outputs"] = outputs;
         return d;
       })
-      .def("run", [](const Trace &t, const std::vector<rt::Buffer> &inputs) {
+      .def("run", [](const Trace &t, const std::vector<rt::Buffer> &inputs, bool graph) {
         std::vector<rt::Buffer> outputs;
-        releasedOrRaise([&](std::string &error) { return t.run(inputs, outputs, error); });
+        releasedOrRaise([&](std::string &error) { return t.run(inputs, outputs, error, graph); });
         return outputs;
-      })
+      }, py::arg("inputs"), py::arg("graph") = false)
       .def_property_readonly("ir", &Trace::ir)
       .def_property_readonly("kernel_count", &Trace::kernelCount)
       .def_property_readonly("compile_stats", [](const Trace &t) {

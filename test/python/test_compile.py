@@ -706,3 +706,23 @@ def test_gradient_of_slices_keeps_the_sign_of_zero_as_eager():
     np.testing.assert_array_equal(compiled.numpy(), x.grad.numpy())
     np.testing.assert_array_equal(np.signbit(compiled.numpy()), np.signbit(x.grad.numpy()))
     assert np.signbit(compiled.numpy()).tolist() == [[True, False], [False, True]]
+
+
+def test_compile_modes_and_options_as_torch():
+    fn = lambda x: (x * 2).exp()  # noqa: E731
+    x = mlopt.randn(5, 3)
+    want = np.exp(x.numpy().astype(np.float64) * 2)
+    for kwargs in ({}, {"mode": "default"}, {"mode": "reduce-overhead"}, {"mode": "max-autotune"},
+                   {"mode": "max-autotune-no-cudagraphs"}, {"backend": "inductor"},
+                   {"options": {"triton.cudagraphs": True}}):
+        compiled = mlopt.compile(fn, **kwargs)
+        for _ in range(3):  # CUDA graphs only for CUDA programs: the CPU runs as it did
+            np.testing.assert_allclose(compiled(x).numpy(), want, rtol=1e-6)
+    assert mlopt.compile(fn, disable=True) is fn
+    assert mlopt.compile(disable=True)(fn) is fn
+    with pytest.raises(RuntimeError, match="Unrecognized mode='fast'"):
+        mlopt.compile(fn, mode="fast")
+    with pytest.raises(RuntimeError, match="Either mode or options"):
+        mlopt.compile(fn, mode="reduce-overhead", options={"triton.cudagraphs": True})
+    with pytest.raises(TypeError):
+        mlopt.compile(fn, fullgrahp=True)  # a misspelt option is an error, as in torch

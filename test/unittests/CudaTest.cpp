@@ -86,6 +86,13 @@ TEST(CudaTest, NvrtcCompilesCubinAndPtx) {
   }
 }
 
+TEST(CudaTest, NvrtcCompilesTheWarmUpKernel) {
+  if (!nvrtcAvailable())
+    GTEST_SKIP() << "NVRTC not found";
+  std::string image, error;
+  EXPECT_TRUE(compileCuda(kWarmUpKernel, "warm_up.cu", 80, true, image, error)) << error;
+}
+
 TEST(CudaTest, NvrtcReportsSyntaxErrors) {
   if (!nvrtcAvailable())
     GTEST_SKIP() << "NVRTC not found";
