@@ -297,6 +297,10 @@ size_t Trace::kernelCount() const {
   return cudaProgram ? cudaProgram->launchCount() : program.launches.size();
 }
 
+std::string Trace::cudaGraphState() const {
+  return cudaProgram ? cudaProgram->graphState() : "none";
+}
+
 bool Trace::run(const std::vector<rt::Buffer> &inputs, std::vector<rt::Buffer> &outputs,
                 std::string &error, bool graph) const {
   if (cudaProgram)

@@ -77,6 +77,8 @@ public:
   bool run(const std::vector<::mlopt::rt::Buffer> &inputs,
            std::vector<::mlopt::rt::Buffer> &outputs, std::string &error,
            bool graph = false) const;
+  /// A CUDA program's graph (Program::graphState); "none" for the CPU.
+  std::string cudaGraphState() const;
   /// The mlopt IR of the traced function (for MLOPT_DUMP_IR and explain).
   std::string ir() const { return text; }
   /// The launches of the compiled program (fused kernels and library calls).

@@ -121,6 +121,7 @@ struct Nvrtc {
 struct Cublas {
   cublasStatus_t (*cublasCreate)(cublasHandle_t *);
   cublasStatus_t (*cublasSetStream)(cublasHandle_t, CUstream);
+  cublasStatus_t (*cublasSetWorkspace)(cublasHandle_t, void *, size_t);
   cublasStatus_t (*cublasGemmStridedBatchedEx)(cublasHandle_t, int, int, int, int, int,
                                                const void *, const void *, int, int, long long,
                                                const void *, int, int, long long, const void *,
@@ -700,6 +701,7 @@ static const Cublas &cublas() {
     std::string &r = c->reason;
     c->available = resolve(lib, so, "cublasCreate_v2", c->cublasCreate, r) &&
                    resolve(lib, so, "cublasSetStream_v2", c->cublasSetStream, r) &&
+                   resolve(lib, so, "cublasSetWorkspace_v2", c->cublasSetWorkspace, r) &&
                    resolve(lib, so, "cublasGemmStridedBatchedEx", c->cublasGemmStridedBatchedEx, r);
     c->cublasGetStatusString =
         reinterpret_cast<decltype(c->cublasGetStatusString)>(dlsym(lib, "cublasGetStatusString"));
@@ -760,8 +762,17 @@ bool gemm(const Gemm &g, const void *a, const void *b, void *c, std::string &err
     handle = created;
   }
   if (bound != stream()) { // (a graph capture's stream, or back)
-    if (!checkBlas(blas, blas.cublasSetStream(handle, static_cast<CUstream>(stream())),
-                   "cublasSetStream", error))
+    // A workspace of the thread's own, set again with each stream (setting
+    // a stream resets it): cuBLAS then allocates nothing itself, which a
+    // graph capture could not keep (PyTorch does the same). Its size is
+    // PyTorch's: 32 MiB from Hopper on, 4 MiB + 128 KiB before.
+    thread_local std::shared_ptr<void> workspace;
+    size_t bytes = computeCapability() >= 90 ? size_t(32) << 20 : (size_t(4) << 20) + (128 << 10);
+    if ((!workspace && !(workspace = deviceShared(bytes, error))) ||
+        !checkBlas(blas, blas.cublasSetStream(handle, static_cast<CUstream>(stream())),
+                   "cublasSetStream", error) ||
+        !checkBlas(blas, blas.cublasSetWorkspace(handle, workspace.get(), bytes),
+                   "cublasSetWorkspace", error))
       return false;
     bound = stream();
   }

@@ -471,14 +471,32 @@ bool Program::capture(std::string &error) const {
   return true;
 }
 
+namespace {
+/// Whether the buffers hold the same bytes (copied to the host to compare).
+bool sameBytes(const Buffer &a, const Buffer &b, std::string &error) {
+  if (a.dtype != b.dtype || a.shape != b.shape)
+    return false;
+  Buffer x = Buffer::allocate(a.dtype, a.shape), y = Buffer::allocate(b.dtype, b.shape);
+  if (!copyInto(a, x, error) || !copyInto(b, y, error))
+    return false;
+  return std::memcmp(x.data, y.data, elementsOf(a.shape) * byteSize(a.dtype)) == 0;
+}
+} // namespace
+
+std::string Program::graphState() const {
+  std::lock_guard<std::mutex> lock(graphMutex);
+  return graph ? "captured" : graphRefused.empty() ? "none" : "refused: " + graphRefused;
+}
+
 bool Program::replay(const std::vector<Buffer> &inputs, std::vector<Buffer> &outputs,
                      std::string &error) const {
   std::lock_guard<std::mutex> lock(graphMutex);
-  if (!graph && (!warmedUp || launchCount() == 0)) {
+  if (!graphRefused.empty() || (!graph && (!warmedUp || launchCount() == 0))) {
     warmedUp = true;
     return run(inputs, outputs, error);
   }
-  if (!checkInputs(inputs, error) || (!graph && !capture(error)))
+  bool fresh = !graph;
+  if (!checkInputs(inputs, error) || (fresh && !capture(error)))
     return false;
   for (size_t i = 0; i < inputs.size(); ++i)
     if (!copyInto(inputs[i], graph->inputs[i], error))
@@ -502,6 +520,21 @@ bool Program::replay(const std::vector<Buffer> &inputs, std::vector<Buffer> &out
     if (!allocate(o.dtype, o.shape, outputs.back(), error) ||
         !copyOnDevice(view, outputs.back(), error))
       return false;
+  }
+  if (fresh) { // the graph's first results against the plan's own
+    std::vector<Buffer> expected;
+    if (!run(inputs, expected, error))
+      return false;
+    for (size_t i = 0; i < outputs.size(); ++i) {
+      std::string compareError;
+      if (!sameBytes(outputs[i], expected[i], compareError)) {
+        graphRefused = "result " + std::to_string(i) + " of the captured graph differed from "
+                       "the program's" + (compareError.empty() ? "" : ": " + compareError);
+        graph.reset();
+        outputs = std::move(expected);
+        break;
+      }
+    }
   }
   return true;
 }

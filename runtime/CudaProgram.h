@@ -83,9 +83,13 @@ public:
   /// on copies of the inputs kept for the graph, with every buffer the plan
   /// uses kept too; each call then copies its inputs in, launches the graph
   /// once and copies the results out, so they are the caller's as run()'s
-  /// are. Calls from several threads take turns.
+  /// are. Calls from several threads take turns. The captured graph's
+  /// first results are checked against run()'s, byte for byte: a graph
+  /// that differs is dropped and replay() is run() from then on.
   bool replay(const std::vector<Buffer> &inputs, std::vector<Buffer> &outputs,
               std::string &error) const;
+  /// "none" (replay() not called twice yet), "captured", or "refused: why".
+  std::string graphState() const;
   size_t launchCount() const;
   const ProgramSpec &spec() const { return plan; }
 
@@ -97,6 +101,7 @@ private:
   mutable std::mutex graphMutex;
   mutable std::shared_ptr<Graph> graph;
   mutable bool warmedUp = false;
+  mutable std::string graphRefused; // why replay() runs without a graph
   bool checkInputs(const std::vector<Buffer> &inputs, std::string &error) const;
   bool capture(std::string &error) const;
   /// Walks the plan. `captured`: every slot is allocated already (and

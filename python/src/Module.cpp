@@ -371,6 +371,7 @@ PYBIND11_MODULE(_C, m) {
         releasedOrRaise([&](std::string &error) { return t.run(inputs, outputs, error, graph); });
         return outputs;
       }, py::arg("inputs"), py::arg("graph") = false)
+      .def_property_readonly("cuda_graph", &Trace::cudaGraphState)
       .def_property_readonly("ir", &Trace::ir)
       .def_property_readonly("kernel_count", &Trace::kernelCount)
       .def_property_readonly("compile_stats", [](const Trace &t) {
