@@ -18,6 +18,7 @@ gelu is the tanh form, as in bench/run.py. Needs torch with CUDA; without a
 GPU it says so and exits 0. Exits 1 when an mlopt measurement failed or a
 result differs. Usage:
   python3 bench/gpu.py [--size 8192] [--quick] [--only NAME] [--budget SECONDS] [--variants]
+                       [--cold-only]
 """
 import argparse
 import atexit
@@ -214,7 +215,7 @@ def mlopt_compiled(mlopt, fn, margs, nbytes, copy_gbs, env=None):
     return row, result
 
 
-def run_workload(name, n, mlopt, F, copy_gbs, failures, variants=False):
+def run_workload(name, n, mlopt, F, copy_gbs, failures, variants=False, torch_too=True):
     """mlopt first (its cold compile then has the CPU to itself), then torch."""
     names, torch_fn, nbytes = workloads(n, torch, TF)[name]
     row = {}
@@ -239,6 +240,8 @@ def run_workload(name, n, mlopt, F, copy_gbs, failures, variants=False):
                 row["variants"] = row.get("variants", {}) | {label: measured}
             except Exception as exc:  # noqa: BLE001
                 error(f"mlopt compiled ({label})", exc)
+    if not torch_too:
+        return row
     try:
         expected = torch_fn(*targs).cpu().numpy()
         row["torch"] = per_call_ms(lambda: torch_fn(*targs), sync_t)
@@ -359,6 +362,8 @@ def main():
                         help="seconds: start no workload after this (0: no limit)")
     parser.add_argument("--variants", action="store_true",
                         help="also measure mlopt under each of VARIANTS' settings")
+    parser.add_argument("--cold-only", action="store_true",
+                        help="mlopt's cold compiles and times only (no torch, no overhead)")
     parser.add_argument("--device", default="cuda", choices=["cuda", "cpu"],
                         help="cpu: a dry run of the script itself, for machines without a GPU")
     args = parser.parse_args()
@@ -400,9 +405,9 @@ def main():
             tiny = 'extern "C" __global__ void k(float *x) { x[threadIdx.x] = 1; }'
             times = []
             for _ in range(2):
-                start = time.perf_counter()
+                began = time.perf_counter()
                 _C.nvrtc_compile(tiny, arch)
-                times.append((time.perf_counter() - start) * 1e3)
+                times.append((time.perf_counter() - began) * 1e3)
             print(f"NVRTC: a one-line kernel compiles in {times[0]:.1f} ms on first use, "
                   f"then {times[1]:.1f} ms", flush=True)
         except Exception as exc:  # noqa: BLE001
@@ -418,7 +423,8 @@ def main():
             continue
         print(f"{name}:", flush=True)
         try:
-            rows[name] = run_workload(name, n, mlopt, F, copy_gbs, failures, args.variants)
+            rows[name] = run_workload(name, n, mlopt, F, copy_gbs, failures, args.variants,
+                                      torch_too=not args.cold_only)
         except Exception as exc:  # noqa: BLE001
             error(name, exc)
             failures.append(f"{name}: {type(exc).__name__}")
@@ -429,12 +435,13 @@ def main():
         if DEVICE == "cuda":
             torch.cuda.empty_cache()
 
-    if not args.budget or time.monotonic() - start < args.budget:
+    extras = not args.cold_only and (not args.budget or time.monotonic() - start < args.budget)
+    if extras:
         try:
             overhead(mlopt, failures)
         except Exception as exc:  # noqa: BLE001
             error("call overhead", exc)
-    if not args.budget or time.monotonic() - start < args.budget:
+    if extras:
         try:
             launch_bound(mlopt, F, failures)
         except Exception as exc:  # noqa: BLE001
