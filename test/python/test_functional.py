@@ -106,6 +106,21 @@ def test_softmax_family_over_an_empty_dim(compiled):
     assert lse0.shape == (0,)
 
 
+def test_softmax_of_integers_needs_a_dtype_as_in_pytorch():
+    x = mlopt.tensor([[1, 2, 3], [0, 0, 5]])
+    for fn in (F.softmax, F.log_softmax):
+        with pytest.raises(RuntimeError, match="not implemented for 'Long'"):
+            fn(x, -1)
+        with pytest.raises(RuntimeError, match="not implemented for 'Bool'"):
+            fn(x > 1, -1)
+        with pytest.raises(RuntimeError, match="not implemented for 'Long'"):
+            mlopt.compile(lambda a: fn(a, 1))(x)  # (traced the same way)
+    got = F.softmax(x, -1, dtype=mlopt.float64).numpy()
+    e = np.exp(np.array([[1, 2, 3], [0, 0, 5]], np.float64))
+    np.testing.assert_allclose(got, e / e.sum(-1, keepdims=True), rtol=1e-12)
+    assert F.log_softmax(x, 0, dtype=mlopt.float32).dtype == mlopt.float32
+
+
 def test_softmax_family_edge_values_match_pytorch():
     """Rows with +inf give NaN throughout (as PyTorch: inf - inf); a row of
     -inf: softmax and log_softmax NaN, logsumexp -inf; log_softmax keeps the

@@ -78,7 +78,11 @@ def _softmax(input, dim, dtype, name, log=False, safe=False):
     (x - logsumexp(x) would round the log-sum-exp at the size of the max:
     6e-4 off for logits of 1e4). float16/bfloat16 in float32, rounded once,
     as PyTorch's kernels."""
-    x = _float(input) if dtype is None else _as_tensor(input).to(dtype)
+    x = _as_tensor(input) if dtype is None else _as_tensor(input).to(dtype)
+    if not x.dtype.is_floating_point:  # as PyTorch: no integer softmax
+        kind = {dt.bool_: "Bool", dt.int32: "Int", dt.int64: "Long"}[x.dtype]
+        raise RuntimeError(f"{name}: not implemented for '{kind}' ({x.dtype} input); "
+                           "pass dtype= a floating type to compute in it")
     dim = _softmax_dim(x, dim, name)
     out_dtype, x = x.dtype, x.to(T._opmath(x.dtype))
     if x.ndim and x.shape[dim] == 0:
