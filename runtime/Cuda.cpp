@@ -194,9 +194,9 @@ WarmUp &warmUp() {
 
 void waitForWarmUp() {
   WarmUp &w = warmUp();
+  std::unique_lock<std::mutex> lock(w.mutex);
   if (getpid() != w.owner)
     return; // a forked child: the thread is the parent's
-  std::unique_lock<std::mutex> lock(w.mutex);
   w.finished.wait(lock, [&] { return w.done; });
 }
 
@@ -351,13 +351,29 @@ size_t sizeClass(size_t bytes) {
   return (bytes + to - 1) / to * to;
 }
 
+// While this thread captures a graph: the stream it captures on, which
+// stream() gives this thread only (other threads' work stays out of it).
+thread_local CUstream capturing = nullptr;
+
+/// The stream of all mlopt work (created on first use), whoever captures.
+CUstream mainStream() {
+  std::string error;
+  if (!ensureContext(error))
+    return nullptr;
+  static std::once_flag once;
+  static CUstream handle = nullptr;
+  std::call_once(once, [] { loadedDriver().cuStreamCreate(&handle, 0); });
+  return handle;
+}
+
 /// Returns every cached block to the driver; the caller holds the mutex.
 void releaseCached(DeviceCache &cache) {
   if (cache.stats.cachedBytes == 0)
     return;
   const Driver &d = loadedDriver();
-  // A block freed just after a launch may still be in use by it.
-  d.cuStreamSynchronize(static_cast<CUstream>(stream()));
+  // A block freed just after a launch may still be in use by it. (The main
+  // stream even while this thread captures: a capture stream cannot wait.)
+  d.cuStreamSynchronize(mainStream());
   for (auto &[size, blocks] : cache.free)
     for (void *ptr : blocks)
       d.cuMemFree(reinterpret_cast<CUdeviceptr>(ptr));
@@ -391,23 +407,7 @@ bool ensureContext(std::string &error) {
   return true;
 }
 
-namespace {
-// While this thread captures a graph: the stream it captures on, which
-// stream() gives this thread only (other threads' work stays out of it).
-thread_local CUstream capturing = nullptr;
-} // namespace
-
-void *stream() {
-  if (capturing)
-    return capturing;
-  std::string error;
-  if (!ensureContext(error))
-    return nullptr;
-  static std::once_flag once;
-  static CUstream handle = nullptr;
-  std::call_once(once, [] { loadedDriver().cuStreamCreate(&handle, 0); });
-  return handle;
-}
+void *stream() { return capturing ? capturing : mainStream(); }
 
 bool synchronize(std::string &error) {
   if (!ensureContext(error))
@@ -718,6 +718,48 @@ static bool checkBlas(const Cublas &c, cublasStatus_t status, const char *what,
   return false;
 }
 
+/// This thread's cuBLAS handle (handles are not thread-safe), queueing on
+/// stream() (so GEMMs order with launches and are captured into graphs),
+/// with a workspace of the thread's own set again with each stream (setting
+/// a stream resets it): cuBLAS then allocates nothing itself, which a
+/// capture could not keep (PyTorch does the same). The workspace is never
+/// freed: graphs captured on the thread keep using it after the thread
+/// ends. Its size is PyTorch's: 32 MiB from Hopper on, 4 MiB + 128 KiB before.
+static cublasHandle_t boundBlasHandle(std::string &error) {
+  const Cublas &blas = cublas();
+  thread_local cublasHandle_t handle = nullptr;
+  thread_local void *workspace = nullptr;
+  thread_local void *bound = nullptr; // the stream the handle queues on
+  size_t bytes = computeCapability() >= 90 ? size_t(32) << 20 : (size_t(4) << 20) + (128 << 10);
+  if (!handle) {
+    cublasHandle_t created = nullptr;
+    if (!checkBlas(blas, blas.cublasCreate(&created), "cublasCreate", error))
+      return nullptr;
+    handle = created;
+  }
+  if (!workspace && !(workspace = deviceAlloc(bytes, error)))
+    return nullptr;
+  if (bound != stream()) {
+    if (!checkBlas(blas, blas.cublasSetStream(handle, static_cast<CUstream>(stream())),
+                   "cublasSetStream", error) ||
+        !checkBlas(blas, blas.cublasSetWorkspace(handle, workspace, bytes), "cublasSetWorkspace",
+                   error))
+      return nullptr;
+    bound = stream();
+  }
+  return handle;
+}
+
+bool prepareGemm(std::string &error) {
+  if (!ensureContext(error))
+    return false;
+  if (!cublas().available) {
+    error = "cuBLAS is not available: " + cublas().reason;
+    return false;
+  }
+  return boundBlasHandle(error) != nullptr;
+}
+
 bool gemm(const Gemm &g, const void *a, const void *b, void *c, std::string &error) {
   if (!ensureContext(error))
     return false;
@@ -751,31 +793,9 @@ bool gemm(const Gemm &g, const void *a, const void *b, void *c, std::string &err
     }
   if (g.m == 0 || g.n == 0 || g.batch == 0)
     return true;
-  // One handle per thread (cuBLAS handles are not thread-safe), bound to
-  // stream() so GEMMs order with launches and are captured into graphs.
-  thread_local cublasHandle_t handle = nullptr;
-  thread_local void *bound = nullptr; // the stream the handle queues on
-  if (!handle) {
-    cublasHandle_t created = nullptr;
-    if (!checkBlas(blas, blas.cublasCreate(&created), "cublasCreate", error))
-      return false;
-    handle = created;
-  }
-  if (bound != stream()) { // (a graph capture's stream, or back)
-    // A workspace of the thread's own, set again with each stream (setting
-    // a stream resets it): cuBLAS then allocates nothing itself, which a
-    // graph capture could not keep (PyTorch does the same). Its size is
-    // PyTorch's: 32 MiB from Hopper on, 4 MiB + 128 KiB before.
-    thread_local std::shared_ptr<void> workspace;
-    size_t bytes = computeCapability() >= 90 ? size_t(32) << 20 : (size_t(4) << 20) + (128 << 10);
-    if ((!workspace && !(workspace = deviceShared(bytes, error))) ||
-        !checkBlas(blas, blas.cublasSetStream(handle, static_cast<CUstream>(stream())),
-                   "cublasSetStream", error) ||
-        !checkBlas(blas, blas.cublasSetWorkspace(handle, workspace.get(), bytes),
-                   "cublasSetWorkspace", error))
-      return false;
-    bound = stream();
-  }
+  cublasHandle_t handle = boundBlasHandle(error);
+  if (!handle)
+    return false;
   // f16 and bf16 accumulate in f32, whose alpha and beta are floats.
   bool f64 = g.dtype == DType::F64;
   float alpha32 = float(g.alpha), beta32 = float(g.beta);

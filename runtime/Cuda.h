@@ -113,6 +113,9 @@ struct Gemm {
   double alpha = 1, beta = 0;
 };
 bool gemm(const Gemm &g, const void *a, const void *b, void *c, std::string &error);
+/// Creates this thread's cuBLAS handle and workspace now (gemm does on its
+/// first call), so that a graph capture that follows allocates nothing.
+bool prepareGemm(std::string &error);
 
 // ---- CUDA graphs (whole compiled programs replayed in one launch) -------------------
 /// Starts capturing what this thread queues: until endCapture, stream() is

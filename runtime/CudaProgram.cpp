@@ -432,7 +432,7 @@ struct Program::Graph {
   std::shared_ptr<void> exec;
 };
 
-bool Program::capture(std::string &error) const {
+bool Program::capture(std::shared_ptr<Graph> &out, std::string &error) const {
   auto g = std::make_shared<Graph>();
   std::vector<const void *> pointers;
   for (const auto &[dtype, shape] : plan.inputs) {
@@ -445,9 +445,12 @@ bool Program::capture(std::string &error) const {
   // allocated again keeps one block: its lifetimes do not overlap), and
   // constants are uploaded now: the capture only records.
   std::vector<size_t> bytes(plan.numSlots, 0);
-  for (const Step &s : plan.steps)
+  bool gemms = false;
+  for (const Step &s : plan.steps) {
     if (s.kind == Step::Alloc || s.kind == Step::Upload)
       bytes[s.slot] = std::max(bytes[s.slot], s.kind == Step::Alloc ? s.bytes : s.data.size());
+    gemms |= s.kind == Step::Gemm;
+  }
   g->slots.resize(plan.numSlots);
   for (int slot = static_cast<int>(plan.inputs.size()); slot < plan.numSlots; ++slot)
     if (bytes[slot] && !(g->slots[slot] = deviceShared(bytes[slot], error)))
@@ -456,18 +459,55 @@ bool Program::capture(std::string &error) const {
     if (s.kind == Step::Upload &&
         !copyHostToDevice(g->slots[s.slot].get(), s.data.data(), s.data.size(), error))
       return false;
-  if (!beginCapture(error))
+  // cuBLAS's handle and workspace exist before the capture, which must not
+  // allocate.
+  if ((gemms && !prepareGemm(error)) || !beginCapture(error))
     return false;
-  bool recorded = execute(pointers, g->slots, error, /*captured=*/true);
+  bool recorded;
+  try {
+    recorded = execute(pointers, g->slots, error, /*captured=*/true);
+  } catch (...) { // (the thread must leave capture whatever happens)
+    std::string ignored;
+    endCapture(ignored);
+    throw;
+  }
   std::string endError;
-  g->exec = endCapture(endError); // (always: the thread must leave capture)
+  g->exec = endCapture(endError);
   if (!recorded)
     return false;
   if (!g->exec) {
     error = endError;
     return false;
   }
-  graph = std::move(g);
+  out = std::move(g);
+  return true;
+}
+
+bool Program::launchCaptured(const Graph &g, const std::vector<Buffer> &inputs,
+                             std::vector<Buffer> &outputs, std::string &error) const {
+  for (size_t i = 0; i < inputs.size(); ++i)
+    if (!copyInto(inputs[i], g.inputs[i], error))
+      return false;
+  if (!launchGraph(g.exec, error))
+    return false;
+  outputs.clear();
+  for (const Output &o : plan.outputs) {
+    bool input = o.slot < static_cast<int>(inputs.size());
+    Buffer view = input ? g.inputs[o.slot] : Buffer();
+    if (!input) {
+      view.storage = g.slots[o.slot];
+      view.data = view.storage.get();
+      view.dtype = o.dtype;
+      view.device = Device::CUDA;
+    }
+    view.shape = o.shape;
+    view.strides = o.strides;
+    view.offset += o.offset;
+    outputs.emplace_back();
+    if (!allocate(o.dtype, o.shape, outputs.back(), error) ||
+        !copyOnDevice(view, outputs.back(), error))
+      return false;
+  }
   return true;
 }
 
@@ -495,47 +535,33 @@ bool Program::replay(const std::vector<Buffer> &inputs, std::vector<Buffer> &out
     warmedUp = true;
     return run(inputs, outputs, error);
   }
-  bool fresh = !graph;
-  if (!checkInputs(inputs, error) || (fresh && !capture(error)))
+  if (!checkInputs(inputs, error))
     return false;
-  for (size_t i = 0; i < inputs.size(); ++i)
-    if (!copyInto(inputs[i], graph->inputs[i], error))
-      return false;
-  if (!launchGraph(graph->exec, error))
+  if (graph)
+    return launchCaptured(*graph, inputs, outputs, error);
+  // The second call: the plan's own results, then a graph, kept only when
+  // its first results are the same bytes. A graph that cannot be captured
+  // or differs is refused for good, and these results are run()'s.
+  std::vector<Buffer> expected;
+  if (!run(inputs, expected, error))
     return false;
-  outputs.clear();
-  for (const Output &o : plan.outputs) {
-    bool input = o.slot < static_cast<int>(inputs.size());
-    Buffer view = input ? graph->inputs[o.slot] : Buffer();
-    if (!input) {
-      view.storage = graph->slots[o.slot];
-      view.data = view.storage.get();
-      view.dtype = o.dtype;
-      view.device = Device::CUDA;
-    }
-    view.shape = o.shape;
-    view.strides = o.strides;
-    view.offset += o.offset;
-    outputs.emplace_back();
-    if (!allocate(o.dtype, o.shape, outputs.back(), error) ||
-        !copyOnDevice(view, outputs.back(), error))
-      return false;
-  }
-  if (fresh) { // the graph's first results against the plan's own
-    std::vector<Buffer> expected;
-    if (!run(inputs, expected, error))
-      return false;
-    for (size_t i = 0; i < outputs.size(); ++i) {
+  std::shared_ptr<Graph> fresh;
+  std::string why;
+  if (!capture(fresh, why) || !launchCaptured(*fresh, inputs, outputs, why)) {
+    graphRefused = "the capture failed: " + why;
+  } else {
+    for (size_t i = 0; i < outputs.size() && graphRefused.empty(); ++i) {
       std::string compareError;
-      if (!sameBytes(outputs[i], expected[i], compareError)) {
+      if (!sameBytes(outputs[i], expected[i], compareError))
         graphRefused = "result " + std::to_string(i) + " of the captured graph differed from "
                        "the program's" + (compareError.empty() ? "" : ": " + compareError);
-        graph.reset();
-        outputs = std::move(expected);
-        break;
-      }
     }
   }
+  if (!graphRefused.empty()) {
+    outputs = std::move(expected);
+    return true;
+  }
+  graph = std::move(fresh);
   return true;
 }
 

@@ -79,13 +79,14 @@ public:
   bool run(const std::vector<Buffer> &inputs, std::vector<Buffer> &outputs,
            std::string &error) const;
   /// run() through a CUDA graph (`mode="reduce-overhead"`): the first call
-  /// is run() (cuBLAS and the caches warm up); the second captures the plan
-  /// on copies of the inputs kept for the graph, with every buffer the plan
-  /// uses kept too; each call then copies its inputs in, launches the graph
-  /// once and copies the results out, so they are the caller's as run()'s
-  /// are. Calls from several threads take turns. The captured graph's
-  /// first results are checked against run()'s, byte for byte: a graph
-  /// that differs is dropped and replay() is run() from then on.
+  /// is run() (cuBLAS and the caches warm up); the second runs the plan,
+  /// then captures it on copies of the inputs kept for the graph, with
+  /// every buffer the plan uses kept too, launches it and keeps it only if
+  /// its results are the plan's, byte for byte (a graph that cannot be
+  /// captured or differs is refused for good: replay() is run() from then
+  /// on); each later call copies its inputs in, launches the graph once and
+  /// copies the results out, so they are the caller's as run()'s are.
+  /// Calls from several threads take turns.
   bool replay(const std::vector<Buffer> &inputs, std::vector<Buffer> &outputs,
               std::string &error) const;
   /// "none" (replay() not called twice yet), "captured", or "refused: why".
@@ -103,7 +104,9 @@ private:
   mutable bool warmedUp = false;
   mutable std::string graphRefused; // why replay() runs without a graph
   bool checkInputs(const std::vector<Buffer> &inputs, std::string &error) const;
-  bool capture(std::string &error) const;
+  bool capture(std::shared_ptr<Graph> &out, std::string &error) const;
+  bool launchCaptured(const Graph &g, const std::vector<Buffer> &inputs,
+                      std::vector<Buffer> &outputs, std::string &error) const;
   /// Walks the plan. `captured`: every slot is allocated already (and
   /// uploaded); allocation and free steps do nothing.
   bool execute(const std::vector<const void *> &inputPointers,

@@ -961,26 +961,27 @@ def _dump(name, ir):
 MODES = ("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
 
 
-def compile(fn=None, *, fullgraph=False, dynamic=None, backend="inductor", mode=None,
+def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mode=None,
             options=None, disable=False):
-    """Like torch.compile: returns fn compiled; usable as @mlopt.compile or
-    @mlopt.compile(fullgraph=True). mode="reduce-overhead" (and
-    "max-autotune", as in PyTorch) runs CUDA programs as CUDA graphs, as
-    does options={"triton.cudagraphs": True}; `backend` is accepted and
-    ignored (mlopt has one); disable=True returns fn itself."""
+    """Like torch.compile: returns `model` (a function) compiled; usable as
+    @mlopt.compile or @mlopt.compile(fullgraph=True). mode="reduce-overhead"
+    (and "max-autotune", as in PyTorch) runs CUDA programs as CUDA graphs,
+    as do options={"triton.cudagraphs": True} and backend="cudagraphs";
+    other backends are accepted and ignored (mlopt has one); disable=True
+    returns the function itself."""
     if mode is not None and mode not in MODES:
         raise RuntimeError(f"Unrecognized mode={mode!r}, should be one of: {', '.join(MODES)}")
-    if mode is not None and options:
+    if mode is not None and options is not None:
         raise RuntimeError("Either mode or options can be specified, but both can't be "
                            "specified at the same time.")
     if options is not None and not isinstance(options, dict):
         raise TypeError(f"options must be a dict, got {type(options).__name__}")
-    graphs = mode in ("reduce-overhead", "max-autotune")
+    graphs = mode in ("reduce-overhead", "max-autotune") or backend == "cudagraphs"
     graphs = bool((options or {}).get("triton.cudagraphs", graphs))
 
     def wrap(f):
         return f if disable else CompiledFunction(f, fullgraph, dynamic, graphs)
-    return wrap if fn is None else wrap(fn)
+    return wrap if model is None else wrap(model)
 
 
 def explain(fn, *args, **kwargs):

@@ -724,5 +724,9 @@ def test_compile_modes_and_options_as_torch():
         mlopt.compile(fn, mode="fast")
     with pytest.raises(RuntimeError, match="Either mode or options"):
         mlopt.compile(fn, mode="reduce-overhead", options={"triton.cudagraphs": True})
+    with pytest.raises(RuntimeError, match="Either mode or options"):
+        mlopt.compile(fn, mode="default", options={})
+    np.testing.assert_allclose(mlopt.compile(model=fn, backend="cudagraphs")(x).numpy(), want,
+                               rtol=1e-6)
     with pytest.raises(TypeError):
         mlopt.compile(fn, fullgrahp=True)  # a misspelt option is an error, as in torch
