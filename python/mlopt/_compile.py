@@ -679,6 +679,7 @@ class CompiledFunction:
         self.fn = fn
         self.fullgraph = fullgraph
         self.cuda_graphs = cuda_graphs  # CUDA programs run as CUDA graphs
+        self.name = getattr(fn, "__name__", type(fn).__name__)  # (a Module has no __name__)
         self.dynamic = dynamic        # None: dims that change become dynamic
         self.cache = {}
         self.reasons = []
@@ -687,7 +688,7 @@ class CompiledFunction:
         self.static_dims = {}         # structure key -> {(leaf, dim)} used as numbers
         self.fast = {}                # _fast_key of positional tensors ->
         #                               (plain entry, one result, an argument requires grad)
-        functools.update_wrapper(self, fn)
+        functools.update_wrapper(self, fn, updated=())  # (not its __dict__: a Module's would shadow ours)
 
     def __get__(self, obj, objtype=None):
         """A compiled method binds to its instance like a function
@@ -773,11 +774,11 @@ class CompiledFunction:
                  f"mlir {stats['mlir_ms']:.1f}, translate {stats['translate_ms']:.1f}, "
                  f"{'nvrtc' if cuda else 'llvm'} {stats['llvm_ms']:.1f}, "
                  f"load {stats['load_ms']:.1f} ms")
-        _log(f"compiled {self.fn.__name__}"
+        _log(f"compiled {self.name}"
              f"{' with dynamic dims ' + str(sorted(dynamic)) if dynamic else ''}: "
              f"{tracer.trace.kernel_count} kernels, {len(tracer.lifted)} captured tensors, "
              f"{(time.perf_counter() - start) * 1e3:.1f} ms ({where})")
-        _dump(self.fn.__name__, tracer.trace.ir)
+        _dump(self.name, tracer.trace.ir)
         alias = [o._origin if isinstance(o, _Traced) else None for o in outs]
         entry = _Entry(tracer.trace, tracer.lifted, out_spec, len(outs), written=written,
                        out_alias=alias)
@@ -806,7 +807,7 @@ class CompiledFunction:
         changed -= pinned
         dims -= pinned
         if changed - dims:
-            _log(f"{self.fn.__name__}: dims {sorted(changed - dims)} (argument leaf, dim) "
+            _log(f"{self.name}: dims {sorted(changed - dims)} (argument leaf, dim) "
                  "changed, now dynamic")
         dims |= changed
         if not dims:
@@ -849,17 +850,17 @@ class CompiledFunction:
         entry, key, dynamic, structure = self._lookup(spec, leaves)
         if entry is not None and any((_resolve(ref, leaves).grad is not None) != was_set
                                      for ref, was_set in entry.grad_state):
-            _log(f"{self.fn.__name__}: a parameter's .grad changed between None and a "
+            _log(f"{self.name}: a parameter's .grad changed between None and a "
                  "tensor; tracing again")
             self.cache.pop(key)  # (entries with .grad state never take the fast path)
             entry = None
         if entry is None:
             if len(self.cache) >= RECOMPILE_LIMIT:
-                warnings.warn(f"mlopt.compile: {self.fn.__name__} recompiled "
+                warnings.warn(f"mlopt.compile: {self.name} recompiled "
                               f"{RECOMPILE_LIMIT} times (guards changed: {key}); running "
                               "eagerly from now on", stacklevel=2)
                 return self.fn(*args, **kwargs)
-            _log(f"guard miss for {self.fn.__name__}: {key}")
+            _log(f"guard miss for {self.name}: {key}")
             entry, dynamic = self._compile(args, kwargs, dynamic)
             dynamic = frozenset(dynamic)
             if key[0] == "dynamic":
@@ -902,10 +903,10 @@ class CompiledFunction:
                     return self._trace(args, kwargs, dynamic), dynamic
                 except _Specialize as why:
                     fixed = why.sym.positions if why.sym is not None else dynamic
-                    _log(f"{self.fn.__name__}: dims {sorted(fixed)} stay static: {why}")
+                    _log(f"{self.name}: dims {sorted(fixed)} stay static: {why}")
                     dynamic = frozenset(dynamic - fixed)
                 except (RuntimeError, TypeError, ValueError, IndexError) as why:
-                    _log(f"{self.fn.__name__} specializes its shapes: {why}")
+                    _log(f"{self.name} specializes its shapes: {why}")
                     dynamic = frozenset()
             return self._trace(args, kwargs), dynamic
         except GraphBreak as brk:
@@ -915,7 +916,7 @@ class CompiledFunction:
                                    f"{message}") from None
             if message not in self.reasons:
                 self.reasons.append(message)
-                _log(f"{self.fn.__name__} runs eagerly: {message}")
+                _log(f"{self.name} runs eagerly: {message}")
             return _Entry(), dynamic
 
 

@@ -252,9 +252,6 @@ def _install():
         setattr(Tensor, name + "_", _unary_inplace(name))
     for name, fn in (("clamp_min_", clamp_min), ("clamp_max_", clamp_max)):
         setattr(Tensor, name, lambda self, bound, fn=fn: self._inplace(lambda: fn(self, bound)))
-    # The same memory without autograd history, as .detach(); read-only:
-    # write with .data.copy_(...).
-    Tensor.data = property(lambda self: self.detach())
 
 
 _install()

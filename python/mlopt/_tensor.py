@@ -264,6 +264,24 @@ class Tensor:
         out._detached = weakref.ref(self._vbase if self._vbase is not None else self)
         return out
 
+    @property
+    def data(self):
+        """The values without autograd, sharing storage (as PyTorch's)."""
+        return self.detach()
+
+    @data.setter
+    def data(self, value):
+        """Gives this tensor `value`'s storage (its shape, dtype and device
+        too), keeping the object: `p.data = p.data.to("cuda")`."""
+        if not isinstance(value, Tensor):
+            raise TypeError(f"data must be a Tensor, not {type(value).__name__}")
+        if _compile._active() is not None:
+            raise RuntimeError("assigning .data inside mlopt.compile is not supported")
+        self._buf = value._buf
+        # A storage of its own: no version counter, base or views of the old one.
+        for name in ("_ver", "_hist", "_vc", "_vbase", "_vviews", "_detached"):
+            self.__dict__.pop(name, None)
+
     # ---- autograd (python/mlopt/_autograd.py) --------------------------------
     @property
     def grad(self):

@@ -524,3 +524,25 @@ def test_cuda_graphs_from_threads_and_beside_eager_work():
         t.join()
     assert not errors, errors
     assert len(sums) == 80
+
+
+@gpu
+def test_module_and_optimizer_on_cuda_match_cpu():
+    def train(device):
+        mlopt.manual_seed(5)
+        model = mlopt.nn.Sequential(mlopt.nn.Linear(16, 32), mlopt.nn.GELU(),
+                                    mlopt.nn.LayerNorm(32), mlopt.nn.Linear(32, 4))
+        model.to(device)
+        opt = mlopt.optim.Adam(model.parameters(), lr=1e-2)
+        step = mlopt.compile(lambda x: model(x).square().mean())
+        x = mlopt.tensor(np.random.default_rng(0).standard_normal((8, 16)).astype(np.float32),
+                         device=device)
+        for _ in range(3):
+            opt.zero_grad()
+            step(x).backward()
+            opt.step()
+        assert all(p.device.type == device for p in model.parameters())
+        return [p.detach().cpu().numpy() for p in model.parameters()]
+
+    for g, c in zip(train("cuda"), train("cpu")):
+        np.testing.assert_allclose(g, c, rtol=1e-4, atol=1e-5)

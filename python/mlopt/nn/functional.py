@@ -154,7 +154,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
     if p == 1:
         out = T.zeros_like(x)
     else:
-        keep = T.lt(T.rand(x.shape, dtype=x.dtype), 1 - p)
+        keep = T.lt(T.rand(x.shape, dtype=x.dtype, device=x.device), 1 - p)
         out = T.where(keep, x * (1 / (1 - p)), 0.0)
     return input._assign(out) if inplace else out
 

@@ -1,0 +1,460 @@
+"""nn.Module and the common layers, as PyTorch's: a module registers the
+Parameters and Modules assigned to it, and its forward is mlopt.nn.functional
+(so `mlopt.compile(model)` traces it like any function)."""
+
+import collections
+import math
+
+from .. import _dtype as dt
+from .. import _tensor as T
+from .._autograd import no_grad
+from .._tensor import Tensor
+from . import functional as F
+
+
+class Parameter(Tensor):
+    """A tensor a Module registers as a parameter: a leaf that requires grad
+    (unless requires_grad=False), sharing `data`'s storage."""
+
+    def __init__(self, data=None, requires_grad=True):
+        data = T.empty(0) if data is None else T._as_tensor(data)
+        super().__init__(data.detach()._buf, requires_grad=requires_grad)
+
+    def __repr__(self):
+        return "Parameter containing:\n" + super().__repr__()
+
+
+def _move(t, args, kwargs):
+    """t.to(*args, **kwargs) keeping the tensor object (as `p.data = ...`)."""
+    moved = t.detach().to(*args, **kwargs)
+    if moved._buf is not t._buf:
+        t.data = moved
+    return t
+
+
+class Module:
+    training = True
+
+    def __init__(self):
+        object.__setattr__(self, "_parameters", collections.OrderedDict())
+        object.__setattr__(self, "_buffers", collections.OrderedDict())
+        object.__setattr__(self, "_modules", collections.OrderedDict())
+        object.__setattr__(self, "training", True)
+
+    # ---- registration ---------------------------------------------------------
+    def __setattr__(self, name, value):
+        params = self.__dict__.get("_parameters")
+        if isinstance(value, Parameter):
+            if params is None:
+                raise AttributeError("cannot assign parameters before Module.__init__() call")
+            self.__dict__.pop(name, None)
+            self._modules.pop(name, None)
+            params[name] = value
+        elif isinstance(value, Module):
+            if params is None:
+                raise AttributeError("cannot assign module before Module.__init__() call")
+            self.__dict__.pop(name, None)
+            params.pop(name, None)
+            self._modules[name] = value
+        elif params is not None and name in params:
+            if value is not None:
+                raise TypeError(f"cannot assign '{type(value).__name__}' as parameter "
+                                f"'{name}' (mlopt.nn.Parameter or None expected)")
+            params[name] = None
+        elif params is not None and name in self._buffers:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' "
+                                "(mlopt.Tensor or None expected)")
+            self._buffers[name] = value
+        else:
+            object.__setattr__(self, name, value)
+
+    def __getattr__(self, name):  # only for what normal lookup does not find
+        d = self.__dict__
+        for store in ("_parameters", "_buffers", "_modules"):
+            if name in d.get(store, ()):
+                return d[store][name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name):
+        for store in ("_parameters", "_buffers", "_modules"):
+            if name in self.__dict__.get(store, ()):
+                del self.__dict__[store][name]
+                return
+        object.__delattr__(self, name)
+
+    def register_parameter(self, name, param):
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"cannot assign '{type(param).__name__}' object to parameter "
+                            f"'{name}' (mlopt.nn.Parameter or None required)")
+        self._parameters[name] = param
+
+    def register_buffer(self, name, tensor, persistent=True):
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer "
+                            f"'{name}' (mlopt.Tensor or None required)")
+        self._buffers[name] = tensor
+
+    def add_module(self, name, module):
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"{type(module).__name__} is not a Module subclass")
+        self._modules[name] = module
+
+    register_module = add_module
+
+    # ---- calling ----------------------------------------------------------------
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required '
+                                  '"forward" function')
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    # ---- traversal ----------------------------------------------------------------
+    def named_modules(self, memo=None, prefix=""):
+        memo = set() if memo is None else memo
+        if id(self) in memo:
+            return
+        memo.add(id(self))
+        yield prefix, self
+        for name, module in self._modules.items():
+            if module is not None:
+                yield from module.named_modules(memo, f"{prefix}.{name}" if prefix else name)
+
+    def modules(self):
+        return (m for _, m in self.named_modules())
+
+    def named_children(self):
+        return ((n, m) for n, m in self._modules.items() if m is not None)
+
+    def children(self):
+        return (m for _, m in self.named_children())
+
+    def _named(self, store, prefix, recurse):
+        seen = set()
+        modules = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        for module_prefix, module in modules:
+            for name, value in getattr(module, store).items():
+                if value is None or id(value) in seen:
+                    continue
+                seen.add(id(value))  # a tensor shared by two modules counts once
+                yield (f"{module_prefix}.{name}" if module_prefix else name), value
+
+    def named_parameters(self, prefix="", recurse=True):
+        return self._named("_parameters", prefix, recurse)
+
+    def parameters(self, recurse=True):
+        return (p for _, p in self.named_parameters(recurse=recurse))
+
+    def named_buffers(self, prefix="", recurse=True):
+        return self._named("_buffers", prefix, recurse)
+
+    def buffers(self, recurse=True):
+        return (b for _, b in self.named_buffers(recurse=recurse))
+
+    # ---- state ------------------------------------------------------------------
+    def train(self, mode=True):
+        if not isinstance(mode, bool):
+            raise ValueError("training mode is expected to be boolean")
+        for module in self.modules():
+            object.__setattr__(module, "training", mode)
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad=True):
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none=True):
+        for p in self.parameters():
+            if p.grad is not None:
+                p.grad = None if set_to_none else T.zeros_like(p.grad)
+
+    def state_dict(self, prefix=""):
+        """name -> tensor (detached, sharing storage) of every parameter and
+        buffer, in registration order."""
+        out = collections.OrderedDict()
+        for store in ("_parameters", "_buffers"):
+            for name, value in self._named(store, prefix.rstrip("."), True):
+                out[name] = value.detach()
+        return out
+
+    def load_state_dict(self, state_dict, strict=True):
+        """Copies the values in (their shapes must match); with `strict`, the
+        keys must be exactly this module's. Returns (missing, unexpected)."""
+        own = self.state_dict()
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        if strict and (missing or unexpected):
+            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}: "
+                               f"missing keys {missing}, unexpected keys {unexpected}")
+        with no_grad():
+            for name, value in state_dict.items():
+                if name not in own:
+                    continue
+                value = T._as_tensor(value)
+                if tuple(value.shape) != tuple(own[name].shape):
+                    raise RuntimeError(f"size mismatch for {name}: copying a param with shape "
+                                       f"{list(value.shape)}, the shape in current model is "
+                                       f"{list(own[name].shape)}")
+                own[name].copy_(value)
+        return collections.namedtuple("IncompatibleKeys", "missing_keys unexpected_keys")(
+            missing, unexpected)
+
+    # ---- devices and dtypes -------------------------------------------------------
+    def to(self, *args, **kwargs):
+        """Moves (or casts: floating tensors only, as PyTorch) every parameter
+        and buffer in place: the Parameter objects stay, so an optimizer made
+        before keeps working."""
+        cast = [a for a in args if isinstance(a, dt.dtype)] + \
+            ([kwargs["dtype"]] if kwargs.get("dtype") is not None else [])
+        for t in list(self.parameters()) + list(self.buffers()):
+            if cast and not t.dtype.is_floating_point:
+                # integer buffers keep their dtype; only the device changes
+                _move(t, [a for a in args if not isinstance(a, dt.dtype)],
+                      {k: v for k, v in kwargs.items() if k != "dtype"})
+            else:
+                _move(t, args, kwargs)
+            if isinstance(t, Parameter) and t._grad is not None:
+                t._grad = t._grad.to(*args, **kwargs)
+        return self
+
+    def cuda(self, device=None):
+        return self.to("cuda")
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def float(self):
+        return self.to(dt.float32)
+
+    def double(self):
+        return self.to(dt.float64)
+
+    def half(self):
+        return self.to(dt.float16)
+
+    def bfloat16(self):
+        return self.to(dt.bfloat16)
+
+    # ---- printing -----------------------------------------------------------------
+    def extra_repr(self):
+        return ""
+
+    def __repr__(self):
+        lines = [f"({name}): " + repr(m).replace("\n", "\n  ")
+                 for name, m in self.named_children()]
+        head = f"{type(self).__name__}({self.extra_repr()}"
+        return head + ")" if not lines else head + "\n  " + "\n  ".join(lines) + "\n)"
+
+
+# ---- containers -----------------------------------------------------------------------
+class Sequential(Module):
+    def __init__(self, *modules):
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], collections.OrderedDict):
+            for name, module in modules[0].items():
+                self.add_module(name, module)
+        else:
+            for i, module in enumerate(modules):
+                self.add_module(str(i), module)
+
+    def forward(self, input):
+        for module in self._modules.values():
+            input = module(input)
+        return input
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def __getitem__(self, index):
+        items = list(self._modules.values())
+        if isinstance(index, slice):
+            return Sequential(*items[index])
+        return items[index]
+
+    def append(self, module):
+        self.add_module(str(len(self)), module)
+        return self
+
+
+class ModuleList(Module):
+    def __init__(self, modules=None):
+        super().__init__()
+        for module in modules or ():
+            self.append(module)
+
+    def append(self, module):
+        self.add_module(str(len(self._modules)), module)
+        return self
+
+    def extend(self, modules):
+        for module in modules:
+            self.append(module)
+        return self
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def __getitem__(self, index):
+        items = list(self._modules.values())
+        return ModuleList(items[index]) if isinstance(index, slice) else items[index]
+
+
+# ---- layers -----------------------------------------------------------------------------
+def _uniform(shape, bound, device, dtype):
+    """U(-bound, bound), as PyTorch's default Linear init (kaiming_uniform
+    with a = sqrt(5) gives 1/sqrt(fan_in) for both weight and bias)."""
+    with no_grad():
+        return Parameter((T.rand(*shape, dtype=dtype, device=device) * 2 - 1) * bound)
+
+
+class Linear(Module):
+    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
+        super().__init__()
+        self.in_features, self.out_features = in_features, out_features
+        bound = 1 / math.sqrt(in_features) if in_features > 0 else 0.0
+        self.weight = _uniform((out_features, in_features), bound, device, dtype)
+        if bias:
+            self.bias = _uniform((out_features,), bound, device, dtype)
+        else:
+            self.register_parameter("bias", None)
+
+    def forward(self, input):
+        return F.linear(input, self.weight, self.bias)
+
+    def extra_repr(self):
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")
+
+
+class LayerNorm(Module):
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True,
+                 device=None, dtype=None):
+        super().__init__()
+        shape = (normalized_shape,) if isinstance(normalized_shape, int) else \
+            tuple(normalized_shape)
+        self.normalized_shape, self.eps = shape, eps
+        self.elementwise_affine = elementwise_affine
+        if elementwise_affine:
+            self.weight = Parameter(T.ones(*shape, dtype=dtype, device=device))
+            if bias:
+                self.bias = Parameter(T.zeros(*shape, dtype=dtype, device=device))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def forward(self, input):
+        return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}")
+
+
+class Embedding(Module):
+    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, device=None, dtype=None):
+        super().__init__()
+        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
+        if padding_idx is not None and padding_idx < 0:
+            padding_idx += num_embeddings
+        self.padding_idx = padding_idx
+        with no_grad():
+            weight = T.randn(num_embeddings, embedding_dim, dtype=dtype, device=device)
+            if padding_idx is not None:
+                weight[padding_idx] = 0.0
+        self.weight = Parameter(weight)
+
+    def forward(self, input):
+        return F.embedding(input, self.weight, self.padding_idx)
+
+    def extra_repr(self):
+        return f"{self.num_embeddings}, {self.embedding_dim}"
+
+
+class Dropout(Module):
+    def __init__(self, p=0.5, inplace=False):
+        super().__init__()
+        if not 0 <= p <= 1:
+            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+        self.p, self.inplace = p, inplace
+
+    def forward(self, input):
+        return F.dropout(input, self.p, self.training, self.inplace)
+
+    def extra_repr(self):
+        return f"p={self.p}, inplace={self.inplace}"
+
+
+def _activation(name, fn, *fields):
+    """A Module class whose forward is fn(input, *its fields)."""
+    def __init__(self, *args, **kwargs):
+        Module.__init__(self)
+        values = dict(zip(fields, args)) | kwargs
+        for field in fields:
+            object.__setattr__(self, field, values.get(field, DEFAULTS[name][field]))
+
+    def forward(self, input):
+        return fn(input, *(getattr(self, f) for f in fields))
+
+    def extra_repr(self):
+        return ", ".join(f"{f}={getattr(self, f)!r}" for f in fields)
+
+    return type(name, (Module,), {"__init__": __init__, "forward": forward,
+                                  "extra_repr": extra_repr})
+
+
+DEFAULTS = {"GELU": {"approximate": "none"}, "Softmax": {"dim": None},
+            "LogSoftmax": {"dim": None}, "ReLU": {"inplace": False}}
+ReLU = _activation("ReLU", lambda x, inplace: F.relu(x, inplace), "inplace")
+GELU = _activation("GELU", lambda x, approximate: F.gelu(x, approximate=approximate),
+                   "approximate")
+SiLU = _activation("SiLU", F.silu)
+Sigmoid = _activation("Sigmoid", F.sigmoid)
+Tanh = _activation("Tanh", F.tanh)
+Identity = _activation("Identity", lambda x: x)
+Softmax = _activation("Softmax", F.softmax, "dim")
+LogSoftmax = _activation("LogSoftmax", F.log_softmax, "dim")
+
+
+class Flatten(Module):
+    def __init__(self, start_dim=1, end_dim=-1):
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, input):
+        return input.flatten(self.start_dim, self.end_dim)
+
+
+# ---- losses -----------------------------------------------------------------------------
+class MSELoss(Module):
+    def __init__(self, reduction="mean"):
+        super().__init__()
+        self.reduction = reduction
+
+    def forward(self, input, target):
+        return F.mse_loss(input, target, reduction=self.reduction)
+
+
+class CrossEntropyLoss(Module):
+    def __init__(self, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+        super().__init__()
+        self.register_buffer("weight", weight)
+        self.ignore_index, self.reduction = ignore_index, reduction
+        self.label_smoothing = label_smoothing
+
+    def forward(self, input, target):
+        return F.cross_entropy(input, target, weight=self.weight,
+                               ignore_index=self.ignore_index, reduction=self.reduction,
+                               label_smoothing=self.label_smoothing)

@@ -1,0 +1,258 @@
+"""mlopt.nn.Module, its layers and mlopt.optim, against NumPy in float64
+(and PyTorch where it is installed)."""
+import math
+
+import numpy as np
+import pytest
+
+import mlopt
+import mlopt.nn as nn
+import mlopt.nn.functional as F
+
+
+class Block(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.norm = nn.LayerNorm(6)
+        self.mlp = nn.Sequential(nn.Linear(6, 12), nn.GELU(), nn.Linear(12, 6, bias=False))
+        self.scale = nn.Parameter(mlopt.ones(6))
+        self.register_buffer("steps", mlopt.zeros(1, dtype=mlopt.int64))
+        self.shared = self.mlp[0]  # the same module twice: its parameters count once
+
+    def forward(self, x):
+        return x + self.mlp(self.norm(x)) * self.scale
+
+
+def test_module_registers_parameters_buffers_and_children():
+    block = Block()
+    names = [n for n, _ in block.named_parameters()]
+    assert names == ["scale", "norm.weight", "norm.bias", "mlp.0.weight", "mlp.0.bias",
+                     "mlp.2.weight"]
+    assert sum(p.numel() for p in block.parameters()) == 6 + 12 + 6 * 12 + 12 + 12 * 6
+    assert all(p.requires_grad and isinstance(p, nn.Parameter) for p in block.parameters())
+    assert [n for n, _ in block.named_buffers()] == ["steps"]
+    assert [n for n, _ in block.named_children()] == ["norm", "mlp", "shared"]
+    assert [n for n, _ in block.named_modules()][:4] == ["", "norm", "mlp", "mlp.0"]
+    assert block.mlp[1].approximate == "none" and len(block.mlp) == 3
+    assert "Linear(in_features=6, out_features=12, bias=True)" in repr(block)
+    with pytest.raises(TypeError, match="cannot assign 'int' as parameter 'scale'"):
+        block.scale = 3
+    with pytest.raises(AttributeError, match="no attribute 'missing'"):
+        block.missing
+    with pytest.raises(NotImplementedError, match="forward"):
+        nn.Module()(1)
+
+    class Early(nn.Module):
+        def __init__(self):
+            self.w = nn.Parameter(mlopt.ones(2))
+    with pytest.raises(AttributeError, match="before Module.__init__"):
+        Early()
+
+
+def test_layers_compute_what_functional_does():
+    mlopt.manual_seed(0)
+    lin = nn.Linear(5, 3)
+    bound = 1 / math.sqrt(5)  # PyTorch's default init: U(-1/sqrt(in), 1/sqrt(in))
+    w, b = lin.weight.detach().numpy(), lin.bias.detach().numpy()
+    assert w.shape == (3, 5) and np.abs(w).max() <= bound and np.abs(b).max() <= bound
+    assert np.abs(w).max() > bound / 2  # spread, not zeros
+    x = np.random.default_rng(0).standard_normal((4, 5))
+    got = lin.double()(mlopt.tensor(x)).numpy()
+    np.testing.assert_allclose(got, x @ w.astype(np.float64).T + b, rtol=1e-6, atol=1e-6)
+
+    emb = nn.Embedding(10, 4, padding_idx=-1)
+    assert emb.padding_idx == 9 and not emb.weight.detach().numpy()[9].any()
+    ids = mlopt.tensor([[1, 9], [3, 3]])
+    np.testing.assert_array_equal(emb(ids).detach().numpy(), emb.weight.detach().numpy()[[[1, 9], [3, 3]]])
+
+    t = mlopt.randn(3, 8)
+    for module, fn in [(nn.ReLU(), F.relu), (nn.SiLU(), F.silu), (nn.Tanh(), F.tanh),
+                       (nn.Sigmoid(), F.sigmoid), (nn.Softmax(dim=-1), lambda v: F.softmax(v, -1)),
+                       (nn.LogSoftmax(1), lambda v: F.log_softmax(v, 1)),
+                       (nn.GELU("tanh"), lambda v: F.gelu(v, approximate="tanh")),
+                       (nn.Identity(), lambda v: v), (nn.Flatten(0), lambda v: v.reshape(-1))]:
+        np.testing.assert_array_equal(module(t).numpy(), fn(t).numpy())
+    norm = nn.LayerNorm((8,), elementwise_affine=False)
+    assert norm.weight is None and list(norm.parameters()) == []
+    np.testing.assert_allclose(norm(t).numpy(), F.layer_norm(t, (8,)).numpy())
+
+
+def test_train_eval_dropout_and_losses():
+    drop = nn.Sequential(nn.Dropout(0.5))
+    x = mlopt.ones(1000)
+    y = drop(x).numpy()
+    assert set(np.unique(y)) == {0.0, 2.0} and 300 < np.count_nonzero(y) < 700
+    assert drop.eval() is drop and not drop[0].training
+    np.testing.assert_array_equal(drop(x).numpy(), x.numpy())
+    assert drop.train().training and drop[0].training
+    a, b = mlopt.randn(4, 3), mlopt.randn(4, 3)
+    assert float(nn.MSELoss()(a, b)) == pytest.approx(float(((a - b) ** 2).mean()))
+    assert nn.MSELoss(reduction="sum")(a, b).shape == ()
+    target = mlopt.tensor([0, 2, 1, 2])
+    assert float(nn.CrossEntropyLoss()(a, target)) == pytest.approx(
+        float(F.cross_entropy(a, target)))
+
+
+def test_state_dict_round_trip_and_errors():
+    a, b = Block(), Block()
+    state = a.state_dict()
+    assert list(state)[-1] == "steps" and "shared.weight" not in state
+    b.load_state_dict(state)
+    x = mlopt.randn(2, 6)
+    np.testing.assert_array_equal(a(x).detach().numpy(), b(x).detach().numpy())
+    with pytest.raises(RuntimeError, match="missing keys \\['scale'\\]"):
+        b.load_state_dict({k: v for k, v in state.items() if k != "scale"})
+    result = b.load_state_dict({"scale": mlopt.ones(6) * 2, "extra": mlopt.ones(1)}, strict=False)
+    assert result.unexpected_keys == ["extra"] and "norm.weight" in result.missing_keys
+    np.testing.assert_array_equal(b.scale.detach().numpy(), np.full(6, 2.0, np.float32))
+    with pytest.raises(RuntimeError, match="size mismatch for scale"):
+        b.load_state_dict({"scale": mlopt.ones(5)}, strict=False)
+
+
+def test_to_keeps_parameter_objects_and_casts_floats_only():
+    block = Block()
+    params = list(block.parameters())
+    opt = mlopt.optim.SGD(block.parameters(), lr=0.1)
+    assert block.double() is block
+    assert [id(p) for p in block.parameters()] == [id(p) for p in params]
+    assert all(p.dtype == mlopt.float64 for p in params) and block.steps.dtype == mlopt.int64
+    out = block(mlopt.randn(3, 6).double()).sum()
+    out.backward()
+    opt.step()  # the optimizer made before still holds the same parameters
+    assert params[0].grad.dtype == mlopt.float64
+    block.zero_grad()
+    assert all(p.grad is None for p in params)
+
+
+def test_a_compiled_module_matches_eager_and_trains():
+    mlopt.manual_seed(1)
+    block = Block()
+    x = mlopt.randn(4, 6)
+    compiled = mlopt.compile(block)
+    np.testing.assert_allclose(compiled(x).detach().numpy(), block(x).detach().numpy(),
+                               rtol=1e-5, atol=1e-6)
+    opt = mlopt.optim.AdamW(block.parameters(), lr=1e-2)
+    losses = []
+    for _ in range(30):
+        opt.zero_grad()
+        loss = (compiled(x) - 1).square().mean()
+        loss.backward()
+        opt.step()
+        losses.append(float(loss))
+    assert losses[-1] < 0.5 * losses[0]
+
+
+# ---- optimizers against NumPy -------------------------------------------------------------
+def reference(name, kw, p0, grad_of, steps):
+    lr = kw["lr"]
+    p = p0.copy()
+    buf = m = v = vmax = None
+    for t in range(1, steps + 1):
+        g = grad_of(p)
+        if kw.get("maximize"):
+            g = -g
+        if name == "SGD":
+            if kw.get("weight_decay"):
+                g = g + kw["weight_decay"] * p
+            mom = kw.get("momentum", 0)
+            if mom:
+                buf = g.copy() if buf is None else mom * buf + (1 - kw.get("dampening", 0)) * g
+                g = g + mom * buf if kw.get("nesterov") else buf
+            p = p - lr * g
+        else:
+            b1, b2 = kw.get("betas", (0.9, 0.999))
+            wd = kw.get("weight_decay", 1e-2 if name == "AdamW" else 0)
+            if name == "AdamW":
+                p = p * (1 - lr * wd)
+            elif wd:
+                g = g + wd * p
+            m = (1 - b1) * g if m is None else b1 * m + (1 - b1) * g
+            v = (1 - b2) * g * g if v is None else b2 * v + (1 - b2) * g * g
+            vmax = v if vmax is None or not kw.get("amsgrad") else np.maximum(vmax, v)
+            second = vmax if kw.get("amsgrad") else v
+            p = p - lr / (1 - b1 ** t) * m / (np.sqrt(second) / math.sqrt(1 - b2 ** t)
+                                              + kw.get("eps", 1e-8))
+    return p
+
+
+CASES = [("SGD", dict(lr=0.1)), ("SGD", dict(lr=0.1, momentum=0.9, weight_decay=0.01)),
+         ("SGD", dict(lr=0.05, momentum=0.9, nesterov=True)),
+         ("SGD", dict(lr=0.05, momentum=0.5, dampening=0.3, maximize=True)),
+         ("Adam", dict(lr=0.05)), ("Adam", dict(lr=0.05, weight_decay=0.1, amsgrad=True)),
+         ("AdamW", dict(lr=0.05)),
+         ("AdamW", dict(lr=0.05, betas=(0.8, 0.9), amsgrad=True, weight_decay=0.3))]
+
+
+@pytest.mark.parametrize("name,kw", CASES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(CASES)])
+def test_optimizers_follow_pytorchs_update_rules(name, kw):
+    rng = np.random.default_rng(3)
+    a, c, p0 = rng.uniform(0.5, 2, 7), rng.standard_normal(7), rng.standard_normal(7)
+    # loss = sum(a p^4 / 4 + c p): the gradient a p^3 + c changes every step
+    p = nn.Parameter(mlopt.tensor(p0))
+    opt = getattr(mlopt.optim, name)([p], **kw)
+    for _ in range(8):
+        opt.zero_grad()
+        (mlopt.tensor(a) * p ** 4 / 4 + mlopt.tensor(c) * p).sum().backward()
+        opt.step()
+    want = reference(name, kw, p0, lambda q: a * q ** 3 + c, 8)
+    np.testing.assert_allclose(p.detach().numpy(), want, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("name,kw", CASES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(CASES)])
+def test_optimizers_match_pytorch(name, kw):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(4)
+    init = [rng.standard_normal(s) * 0.5 for s in ((8, 4), (8,), (1, 8), (1,))]
+    x, y = rng.standard_normal((16, 4)), rng.standard_normal((16, 1))
+
+    def train(lib, module):
+        model = module.Sequential(module.Linear(4, 8), module.Tanh(), module.Linear(8, 1)).double()
+        with lib.no_grad():
+            for p, v in zip(model.parameters(), init):
+                p.copy_(lib.tensor(v))
+        opt = getattr(lib.optim, name)(model.parameters(), **kw)
+        for _ in range(5):
+            opt.zero_grad()
+            ((model(lib.tensor(x)) - lib.tensor(y)) ** 2).mean().backward()
+            opt.step()
+        return [p.detach().numpy() for p in model.parameters()]
+
+    for got, want in zip(train(mlopt, nn), train(torch, torch.nn)):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+
+
+def test_optimizer_groups_state_dict_and_errors():
+    w, b = nn.Parameter(mlopt.ones(3)), nn.Parameter(mlopt.zeros(2))
+    opt = mlopt.optim.SGD([{"params": [w]}, {"params": b, "lr": 0.5}], lr=0.1, momentum=0.9)
+    assert [g["lr"] for g in opt.param_groups] == [0.1, 0.5]
+    (w.sum() + b.sum() * 2).backward()
+    opt.step()
+    np.testing.assert_allclose(w.detach().numpy(), np.full(3, 0.9), rtol=1e-6)
+    np.testing.assert_allclose(b.detach().numpy(), np.full(2, -1.0), rtol=1e-6)
+    saved = opt.state_dict()
+    assert sorted(saved["state"]) == [0, 1] and saved["param_groups"][1]["params"] == [1]
+    again = mlopt.optim.SGD([{"params": [w]}, {"params": b}], lr=0.1, momentum=0.9)
+    again.load_state_dict(saved)
+    assert again.param_groups[1]["lr"] == 0.5
+    np.testing.assert_array_equal(again.state[id(b)]["momentum_buffer"].numpy(), np.full(2, 2.0))
+    with pytest.raises(ValueError, match="empty parameter list"):
+        mlopt.optim.Adam([])
+    with pytest.raises(ValueError, match="more than one parameter group"):
+        mlopt.optim.SGD([{"params": [w]}, {"params": [w]}], lr=0.1)
+    with pytest.raises(ValueError, match="doesn't require gradients"):
+        mlopt.optim.SGD([mlopt.ones(2)], lr=0.1)
+    with pytest.raises(ValueError, match="Nesterov"):
+        mlopt.optim.SGD([w], lr=0.1, nesterov=True)
+    w.grad = None
+    assert opt.step() is None  # parameters without a .grad are left alone
+    assert float(opt.step(lambda: mlopt.tensor(3.0))) == 3.0
+
+
+def test_data_assignment_moves_storage_and_keeps_the_object():
+    p = nn.Parameter(mlopt.ones(2, 3))
+    alias = p.data
+    p.data = mlopt.zeros(4)
+    assert p.shape == (4,) and p.requires_grad and isinstance(p, nn.Parameter)
+    np.testing.assert_array_equal(alias.numpy(), np.ones((2, 3), np.float32))  # old storage
+    with pytest.raises(TypeError, match="data must be a Tensor"):
+        p.data = [1.0]
