@@ -252,62 +252,57 @@ class Module:
 
 
 # ---- containers -----------------------------------------------------------------------
-class Sequential(Module):
+class _Container(Module):
+    """Children named 0, 1, ...: indexing, slicing, len, iteration, append."""
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def __getitem__(self, index):
+        items = list(self._modules.values())
+        return self._of(items[index]) if isinstance(index, slice) else items[index]
+
+    def append(self, module):
+        self.add_module(str(len(self._modules)), module)
+        return self
+
+
+class Sequential(_Container):
     def __init__(self, *modules):
         super().__init__()
         if len(modules) == 1 and isinstance(modules[0], collections.OrderedDict):
             for name, module in modules[0].items():
                 self.add_module(name, module)
         else:
-            for i, module in enumerate(modules):
-                self.add_module(str(i), module)
+            for module in modules:
+                self.append(module)
+
+    @classmethod
+    def _of(cls, items):
+        return cls(*items)
 
     def forward(self, input):
         for module in self._modules.values():
             input = module(input)
         return input
 
-    def __len__(self):
-        return len(self._modules)
 
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def __getitem__(self, index):
-        items = list(self._modules.values())
-        if isinstance(index, slice):
-            return Sequential(*items[index])
-        return items[index]
-
-    def append(self, module):
-        self.add_module(str(len(self)), module)
-        return self
-
-
-class ModuleList(Module):
+class ModuleList(_Container):
     def __init__(self, modules=None):
         super().__init__()
-        for module in modules or ():
-            self.append(module)
+        self.extend(modules or ())
 
-    def append(self, module):
-        self.add_module(str(len(self._modules)), module)
-        return self
+    @classmethod
+    def _of(cls, items):
+        return cls(items)
 
     def extend(self, modules):
         for module in modules:
             self.append(module)
         return self
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def __getitem__(self, index):
-        items = list(self._modules.values())
-        return ModuleList(items[index]) if isinstance(index, slice) else items[index]
 
 
 # ---- layers -----------------------------------------------------------------------------
