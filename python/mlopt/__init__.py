@@ -34,6 +34,7 @@ from ._autograd import (enable_grad, grad, is_grad_enabled, no_grad,  # noqa: F4
 from . import testing  # noqa: F401
 from . import nn  # noqa: F401
 from . import optim  # noqa: F401
+from . import utils  # noqa: F401
 
 float = float32
 double = float64

@@ -77,6 +77,22 @@ def test_layers_compute_what_functional_does():
     np.testing.assert_allclose(norm(t).numpy(), F.layer_norm(t, (8,)).numpy())
 
 
+def test_conv_and_pool_layers():
+    mlopt.manual_seed(2)
+    conv = nn.Conv2d(4, 6, 3, padding=1, groups=2)
+    assert conv.weight.shape == (6, 2, 3, 3) and conv.bias.shape == (6,)
+    bound = 1 / math.sqrt(2 * 3 * 3)
+    assert np.abs(conv.weight.detach().numpy()).max() <= bound
+    x = mlopt.randn(2, 4, 8, 8)
+    net = nn.Sequential(conv, nn.ReLU(), nn.MaxPool2d(2), nn.AvgPool2d(2, stride=2), nn.Flatten())
+    want = F.avg_pool2d(F.max_pool2d(F.relu(F.conv2d(x, conv.weight, conv.bias, 1, 1, 1, 2)),
+                                     2), 2, 2).reshape(2, -1)
+    np.testing.assert_allclose(net(x).detach().numpy(), want.detach().numpy(), rtol=1e-6)
+    assert net(x).shape == (2, 6 * 2 * 2)
+    with pytest.raises(ValueError, match="divisible by groups"):
+        nn.Conv2d(3, 6, 3, groups=2)
+
+
 def test_train_eval_dropout_and_losses():
     drop = nn.Sequential(nn.Dropout(0.5))
     x = mlopt.ones(1000)
@@ -256,3 +272,59 @@ def test_data_assignment_moves_storage_and_keeps_the_object():
     np.testing.assert_array_equal(alias.numpy(), np.ones((2, 3), np.float32))  # old storage
     with pytest.raises(TypeError, match="data must be a Tensor"):
         p.data = [1.0]
+
+
+def test_data_loader_batches_shuffles_and_collates():
+    from mlopt.utils.data import DataLoader, TensorDataset, random_split
+    x = mlopt.arange(10).reshape(10, 1).float()
+    y = mlopt.arange(10)
+    data = TensorDataset(x, y)
+    assert len(data) == 10 and float(data[3][0][0]) == 3.0
+    batches = list(DataLoader(data, batch_size=4))
+    assert [b[0].shape[0] for b in batches] == [4, 4, 2]
+    np.testing.assert_array_equal(batches[1][1].numpy(), [4, 5, 6, 7])
+    assert len(DataLoader(data, batch_size=4, drop_last=True)) == 2
+    mlopt.manual_seed(7)
+    first = np.concatenate([b[1].numpy() for b in DataLoader(data, batch_size=3, shuffle=True)])
+    mlopt.manual_seed(7)
+    again = np.concatenate([b[1].numpy() for b in DataLoader(data, batch_size=3, shuffle=True)])
+    assert sorted(first) == list(range(10)) and (first == again).all()
+    assert list(first) != list(range(10))
+    # Samples that are not a TensorDataset's: collated field by field.
+    samples = [{"a": np.ones(2) * i, "b": (i, float(i))} for i in range(5)]
+    batch = next(iter(DataLoader(samples, batch_size=5)))
+    assert batch["a"].shape == (5, 2) and batch["b"][0].dtype == mlopt.int64
+    np.testing.assert_array_equal(batch["b"][1].numpy(), np.arange(5.0))
+    train, test = random_split(data, [0.8, 0.2])
+    assert len(train) == 8 and len(test) == 2
+    taken = [int(train[i][1]) for i in range(8)] + [int(test[i][1]) for i in range(2)]
+    assert sorted(taken) == list(range(10))  # disjoint, and every sample once
+    with pytest.raises(ValueError, match="Size mismatch"):
+        TensorDataset(x, mlopt.arange(9))
+    with pytest.raises(ValueError, match="batch_size"):
+        DataLoader(data, batch_size=0)
+
+
+def test_a_training_script_as_in_pytorch():
+    """A small classifier trained the PyTorch way reaches high accuracy."""
+    from mlopt.utils.data import DataLoader, TensorDataset
+    rng = np.random.default_rng(0)
+    centers = rng.standard_normal((3, 2)) * 3
+    labels = rng.integers(0, 3, 300)
+    points = (centers[labels] + rng.standard_normal((300, 2)) * 0.5).astype(np.float32)
+    loader = DataLoader(TensorDataset(mlopt.tensor(points), mlopt.tensor(labels)),
+                        batch_size=32, shuffle=True)
+    mlopt.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 3))
+    opt = mlopt.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    loss_fn = nn.CrossEntropyLoss()
+    step = mlopt.compile(lambda x, y: loss_fn(model(x), y))
+    for _ in range(5):
+        for x, y in loader:
+            opt.zero_grad()
+            step(x, y).backward()
+            opt.step()
+    model.eval()
+    with mlopt.no_grad():
+        predicted = model(mlopt.tensor(points)).argmax(1).numpy()
+    assert (predicted == labels).mean() > 0.9

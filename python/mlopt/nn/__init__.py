@@ -2,6 +2,7 @@
 (mlopt.nn.functional) and Module with the common layers and losses."""
 
 from . import functional  # noqa: F401
-from .modules import (GELU, CrossEntropyLoss, Dropout, Embedding, Flatten,  # noqa: F401
-                      Identity, LayerNorm, Linear, LogSoftmax, Module, ModuleList, MSELoss,
-                      Parameter, ReLU, Sequential, Sigmoid, SiLU, Softmax, Tanh)
+from .modules import (GELU, AvgPool2d, Conv2d, CrossEntropyLoss, Dropout,  # noqa: F401
+                      Embedding, Flatten, Identity, LayerNorm, Linear, LogSoftmax, MaxPool2d,
+                      Module, ModuleList, MSELoss, Parameter, ReLU, Sequential, Sigmoid, SiLU,
+                      Softmax, Tanh)
