@@ -35,6 +35,7 @@ from . import testing  # noqa: F401
 from . import nn  # noqa: F401
 from . import optim  # noqa: F401
 from . import utils  # noqa: F401
+from .serialization import load, save  # noqa: F401
 
 float = float32
 double = float64

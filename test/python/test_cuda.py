@@ -546,3 +546,15 @@ def test_module_and_optimizer_on_cuda_match_cpu():
 
     for g, c in zip(train("cuda"), train("cpu")):
         np.testing.assert_allclose(g, c, rtol=1e-4, atol=1e-5)
+
+
+@gpu
+def test_save_and_load_keep_the_device():
+    import io
+    buffer = io.BytesIO()
+    x = mlopt.randn(3, 4, device="cuda")
+    mlopt.save({"x": x, "y": x.cpu()}, buffer)
+    loaded = mlopt.load(io.BytesIO(buffer.getvalue()))
+    assert loaded["x"].device.type == "cuda" and loaded["y"].device.type == "cpu"
+    np.testing.assert_array_equal(loaded["x"].cpu().numpy(), x.cpu().numpy())
+    assert mlopt.load(io.BytesIO(buffer.getvalue()), map_location="cpu")["x"].device.type == "cpu"

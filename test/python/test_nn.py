@@ -328,3 +328,46 @@ def test_a_training_script_as_in_pytorch():
     with mlopt.no_grad():
         predicted = model(mlopt.tensor(points)).argmax(1).numpy()
     assert (predicted == labels).mean() > 0.9
+
+
+class _NotAWeight:
+    pass
+
+
+def test_save_and_load_state_dicts(tmp_path):
+    import io
+    mlopt.manual_seed(3)
+    model = Block()
+    opt = mlopt.optim.Adam(model.parameters(), lr=0.1)
+    model(mlopt.randn(2, 6)).sum().backward()
+    opt.step()
+    path = tmp_path / "checkpoint.pt"
+    mlopt.save({"model": model.state_dict(), "opt": opt.state_dict(), "epoch": 3,
+                "array": np.arange(3.0)}, path)
+    loaded = mlopt.load(path)
+    assert loaded["epoch"] == 3 and list(loaded["model"]) == list(model.state_dict())
+    np.testing.assert_array_equal(loaded["array"], np.arange(3.0))
+    again = Block()
+    again.load_state_dict(loaded["model"])
+    x = mlopt.randn(3, 6)
+    np.testing.assert_array_equal(again(x).detach().numpy(), model(x).detach().numpy())
+    assert loaded["model"]["steps"].dtype == mlopt.int64
+    opt2 = mlopt.optim.Adam(again.parameters(), lr=0.5)
+    opt2.load_state_dict(loaded["opt"])
+    assert opt2.param_groups[0]["lr"] == 0.1
+    state = opt2.state[id(again.scale)]
+    assert state["step"] == 1
+    np.testing.assert_array_equal(state["exp_avg"].numpy(),
+                                  opt.state[id(model.scale)]["exp_avg"].numpy())
+    buffer = io.BytesIO()
+    mlopt.save([mlopt.ones(2, dtype=mlopt.bfloat16), (1, "a")], buffer)
+    buffer.seek(0)
+    tensors = mlopt.load(buffer, map_location="cpu")
+    assert tensors[0].dtype == mlopt.bfloat16 and tensors[1] == (1, "a")
+    buffer = io.BytesIO()
+    mlopt.save({"x": _NotAWeight()}, buffer)
+    import pickle
+    with pytest.raises(pickle.UnpicklingError, match="weights_only"):
+        mlopt.load(io.BytesIO(buffer.getvalue()))
+    assert isinstance(mlopt.load(io.BytesIO(buffer.getvalue()), weights_only=False)["x"],
+                      _NotAWeight)
