@@ -371,3 +371,54 @@ def test_save_and_load_state_dicts(tmp_path):
         mlopt.load(io.BytesIO(buffer.getvalue()))
     assert isinstance(mlopt.load(io.BytesIO(buffer.getvalue()), weights_only=False)["x"],
                       _NotAWeight)
+
+
+SCHEDULES = [("StepLR", dict(step_size=3, gamma=0.5)),
+             ("MultiStepLR", dict(milestones=[5, 2], gamma=0.1)),
+             ("ExponentialLR", dict(gamma=0.9)),
+             ("CosineAnnealingLR", dict(T_max=6, eta_min=0.01)),
+             ("LinearLR", dict(start_factor=0.25, total_iters=4)),
+             ("LambdaLR", dict(lr_lambda=lambda epoch: 1 / (1 + epoch)))]
+
+
+def schedule_reference(name, kw, base, epoch):
+    if name == "StepLR":
+        return base * kw["gamma"] ** (epoch // kw["step_size"])
+    if name == "MultiStepLR":
+        return base * kw["gamma"] ** sum(epoch >= m for m in kw["milestones"])
+    if name == "ExponentialLR":
+        return base * kw["gamma"] ** epoch
+    if name == "CosineAnnealingLR":
+        return kw["eta_min"] + (base - kw["eta_min"]) * (1 + math.cos(math.pi * epoch / 6)) / 2
+    if name == "LinearLR":
+        return base * (0.25 + 0.75 * min(epoch, 4) / 4)
+    return base / (1 + epoch)
+
+
+@pytest.mark.parametrize("name,kw", SCHEDULES, ids=[n for n, _ in SCHEDULES])
+def test_lr_schedulers(name, kw):
+    w, b = nn.Parameter(mlopt.ones(2)), nn.Parameter(mlopt.ones(1))
+    opt = mlopt.optim.SGD([{"params": [w]}, {"params": [b], "lr": 0.2}], lr=1.0)
+    sched = getattr(mlopt.optim.lr_scheduler, name)(opt, **kw)
+    seen = []
+    for _ in range(8):
+        seen.append(sched.get_last_lr())
+        opt.step()
+        sched.step()
+    want = [[schedule_reference(name, kw, base, e) for base in (1.0, 0.2)] for e in range(8)]
+    np.testing.assert_allclose(seen, want, rtol=1e-12)
+    assert opt.param_groups[0]["lr"] == pytest.approx(schedule_reference(name, kw, 1.0, 8))
+    try:
+        import torch
+    except ImportError:
+        return
+    tw = torch.nn.Parameter(torch.ones(2))
+    tb = torch.nn.Parameter(torch.ones(1))
+    topt = torch.optim.SGD([{"params": [tw]}, {"params": [tb], "lr": 0.2}], lr=1.0)
+    tsched = getattr(torch.optim.lr_scheduler, name)(topt, **kw)
+    torch_seen = []
+    for _ in range(8):
+        torch_seen.append(tsched.get_last_lr())
+        topt.step()
+        tsched.step()
+    np.testing.assert_allclose(seen, torch_seen, rtol=1e-12)

@@ -4,8 +4,8 @@ no_grad, in the parameter's own dtype and device."""
 
 import math
 
-from . import _tensor as T
-from ._autograd import no_grad
+from .. import _tensor as T
+from .._autograd import no_grad
 
 
 class Optimizer:
@@ -46,7 +46,7 @@ class Optimizer:
     def step(self, closure=None):
         loss = None
         if closure is not None:
-            from ._autograd import enable_grad
+            from .._autograd import enable_grad
             with enable_grad():
                 loss = closure()
         with no_grad():
