@@ -981,8 +981,48 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mo
     graphs = bool((options or {}).get("triton.cudagraphs", graphs))
 
     def wrap(f):
-        return f if disable else CompiledFunction(f, fullgraph, dynamic, graphs)
+        from .nn.modules import Module
+        if disable:
+            return f
+        if isinstance(f, Module):
+            return CompiledModule(f, fullgraph, dynamic, graphs)
+        return CompiledFunction(f, fullgraph, dynamic, graphs)
     return wrap if model is None else wrap(model)
+
+
+class CompiledModule:
+    """mlopt.compile(module): calls go to a compiled function per train/eval
+    state of the module's submodules (dropout differs), so model.eval()
+    after compiling takes effect, as torch.compile's guards do; every other
+    attribute is the module's."""
+
+    def __init__(self, module, *options):
+        object.__setattr__(self, "_orig_mod", module)
+        object.__setattr__(self, "_options", options)
+        object.__setattr__(self, "_by_mode", {})
+
+    def _compiled(self):
+        mode = tuple(m.training for m in self._orig_mod.modules())
+        fn = self._by_mode.get(mode)
+        if fn is None:
+            fn = self._by_mode[mode] = CompiledFunction(self._orig_mod, *self._options)
+        return fn
+
+    def __call__(self, *args, **kwargs):
+        return self._compiled()(*args, **kwargs)
+
+    @property
+    def cache(self):
+        return self._compiled().cache
+
+    def __getattr__(self, name):
+        return getattr(self._orig_mod, name)
+
+    def __setattr__(self, name, value):
+        setattr(self._orig_mod, name, value)
+
+    def __repr__(self):
+        return f"CompiledModule({self._orig_mod!r})"
 
 
 def explain(fn, *args, **kwargs):

@@ -140,6 +140,21 @@ def test_to_keeps_parameter_objects_and_casts_floats_only():
     assert all(p.grad is None for p in params)
 
 
+def test_a_compiled_module_follows_train_and_eval():
+    mlopt.manual_seed(4)
+    model = nn.Sequential(nn.Linear(8, 8), nn.Dropout(0.5))
+    compiled = mlopt.compile(model)
+    x = mlopt.randn(16, 8)
+    trained = compiled(x).detach().numpy()
+    assert (trained == 0).mean() > 0.3  # dropout on
+    model.eval()
+    np.testing.assert_allclose(compiled(x).detach().numpy(), model(x).detach().numpy(),
+                               rtol=1e-6, atol=1e-6)  # dropout off, without a stale trace
+    compiled.train()  # attributes reach the module
+    assert model.training and (compiled(x).detach().numpy() == 0).mean() > 0.3
+    assert len(list(compiled.parameters())) == 2 and "Linear" in repr(compiled)
+
+
 def test_a_compiled_module_matches_eager_and_trains():
     mlopt.manual_seed(1)
     block = Block()
