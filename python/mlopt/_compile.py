@@ -8,6 +8,7 @@ the function reaches that are not arguments (closures, globals, `self`) become
 extra inputs, read again on every call, not frozen constants.
 """
 
+import copy
 import functools
 import os
 import pathlib
@@ -992,20 +993,24 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mo
 
 class CompiledModule:
     """mlopt.compile(module): calls go to a compiled function per train/eval
-    state of the module's submodules (dropout differs), so model.eval()
-    after compiling takes effect, as torch.compile's guards do; every other
-    attribute is the module's."""
+    state of the module's submodules and per set of its parameter and
+    buffer objects (guards as torch.compile's: model.eval() or a replaced
+    parameter after compiling take effect); every other attribute is the
+    module's, and its methods that return the module (eval, train, to,
+    cuda, ...) return this wrapper."""
 
     def __init__(self, module, *options):
         object.__setattr__(self, "_orig_mod", module)
         object.__setattr__(self, "_options", options)
-        object.__setattr__(self, "_by_mode", {})
+        object.__setattr__(self, "_by_state", {})
 
     def _compiled(self):
-        mode = tuple(m.training for m in self._orig_mod.modules())
-        fn = self._by_mode.get(mode)
+        module = self._orig_mod
+        state = (tuple(m.training for m in module.modules()),
+                 tuple(map(id, module.parameters())), tuple(map(id, module.buffers())))
+        fn = self._by_state.get(state)
         if fn is None:
-            fn = self._by_mode[mode] = CompiledFunction(self._orig_mod, *self._options)
+            fn = self._by_state[state] = CompiledFunction(module, *self._options)
         return fn
 
     def __call__(self, *args, **kwargs):
@@ -1016,10 +1021,22 @@ class CompiledModule:
         return self._compiled().cache
 
     def __getattr__(self, name):
-        return getattr(self._orig_mod, name)
+        if name.startswith("__") or name in ("_orig_mod", "_options", "_by_state"):
+            raise AttributeError(name)  # (not the module's: copy and pickle ask)
+        value = getattr(self._orig_mod, name)
+        if not callable(value) or not hasattr(value, "__self__"):
+            return value
+
+        def method(*args, **kwargs):
+            out = value(*args, **kwargs)
+            return self if out is self._orig_mod else out
+        return method
 
     def __setattr__(self, name, value):
         setattr(self._orig_mod, name, value)
+
+    def __deepcopy__(self, memo):
+        return CompiledModule(copy.deepcopy(self._orig_mod, memo), *self._options)
 
     def __repr__(self):
         return f"CompiledModule({self._orig_mod!r})"

@@ -205,7 +205,7 @@ class Tensor:
         return (1, 0)  # kDLCPU
 
     # ---- dtype conversion ---------------------------------------------------
-    def to(self, *args, dtype=None, device=None, copy=False):
+    def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False):
         for a in args:
             if isinstance(a, dt.dtype):
                 dtype = a

@@ -8,6 +8,7 @@ import collections
 import io
 import os
 import pickle
+import threading
 
 from . import _composites
 from . import _tensor as T
@@ -15,13 +16,32 @@ from . import _tensor as T
 # What a weights_only load may construct, besides the built-in containers
 # and scalars that pickle makes without a global.
 _SAFE = {("collections", "OrderedDict"): collections.OrderedDict,
-         ("mlopt._composites", "_rebuild"): _composites._rebuild,
-         ("mlopt.serialization", "_on_device"): None}  # filled below
+         ("mlopt._composites", "_rebuild"): _composites._rebuild}
+# NumPy's array and scalar reconstruction, from these modules only (importing
+# any other numpy module could run its code).
+_NUMPY = ({"numpy", "numpy.core.multiarray", "numpy._core.multiarray", "numpy.core.numeric",
+           "numpy._core.numeric"}, {"_reconstruct", "ndarray", "dtype", "scalar", "_frombuffer"})
+# Where load() puts tensors saved on a GPU: None (where they were) or a
+# device kind ("cpu", "cuda"), for the load in progress on this thread.
+_target = threading.local()
 
 
 def _on_device(tensor, device):
-    """A saved tensor, back on the device it was saved from."""
+    """A saved tensor, back on the device it was saved from (or the one
+    load()'s map_location names)."""
+    device = _mapped(device, getattr(_target, "location", None))
     return tensor if device == "cpu" else tensor.to(device)
+
+
+def _mapped(device, location):
+    if location is None:
+        return device
+    if isinstance(location, dict):
+        for key in (device, device + ":0"):
+            if key in location:
+                return str(location[key]).split(":")[0]
+        return device
+    return str(location).split(":")[0]
 
 
 _SAFE[("mlopt.serialization", "_on_device")] = _on_device
@@ -38,8 +58,10 @@ class _WeightsOnly(pickle.Unpickler):
     def find_class(self, module, name):
         if (module, name) in _SAFE:
             return _SAFE[(module, name)]
-        if module.split(".")[0] == "numpy" and name in (
-                "_reconstruct", "ndarray", "dtype", "scalar", "_frombuffer"):
+        if module == "mlopt.nn.modules" and name == "Parameter":
+            from .nn.modules import Parameter
+            return Parameter
+        if module in _NUMPY[0] and name in _NUMPY[1]:
             return super().find_class(module, name)
         raise pickle.UnpicklingError(
             f"weights_only load: {module}.{name} is not allowed (load(..., weights_only=False) "
@@ -56,16 +78,26 @@ def save(obj, f):
 
 
 def load(f, map_location=None, weights_only=True):
-    """Reads what save() wrote. map_location ("cpu", "cuda" or a
-    mlopt.device) moves every tensor there."""
+    """Reads what save() wrote. map_location: "cpu", "cuda", a mlopt.device
+    or a dict from saved to new location ({"cuda:0": "cpu"}); tensors saved
+    on a GPU are placed there as they are read, so a CPU-only machine loads
+    a GPU checkpoint with map_location="cpu"."""
+    if callable(map_location):
+        raise TypeError("map_location: a device, a string or a dict (not a function)")
     if isinstance(f, (str, os.PathLike)):
         with open(f, "rb") as file:
             data = file.read()
     else:
         data = f.read()
     unpickler = (_WeightsOnly if weights_only else pickle.Unpickler)(io.BytesIO(data))
-    obj = unpickler.load()
-    return obj if map_location is None else _move(obj, str(map_location).split(":")[0])
+    saved, _target.location = getattr(_target, "location", None), map_location
+    try:
+        obj = unpickler.load()
+    finally:
+        _target.location = saved
+    if map_location is None or isinstance(map_location, dict):
+        return obj
+    return _move(obj, str(map_location).split(":")[0])  # (CPU-saved tensors too)
 
 
 def _move(obj, device):

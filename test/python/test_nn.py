@@ -112,7 +112,9 @@ def test_train_eval_dropout_and_losses():
 def test_state_dict_round_trip_and_errors():
     a, b = Block(), Block()
     state = a.state_dict()
-    assert list(state)[-1] == "steps" and "shared.weight" not in state
+    # Module by module, own parameters then buffers; a shared module under both names.
+    assert list(state) == ["scale", "steps", "norm.weight", "norm.bias", "mlp.0.weight",
+                           "mlp.0.bias", "mlp.2.weight", "shared.weight", "shared.bias"]
     b.load_state_dict(state)
     x = mlopt.randn(2, 6)
     np.testing.assert_array_equal(a(x).detach().numpy(), b(x).detach().numpy())
@@ -150,9 +152,17 @@ def test_a_compiled_module_follows_train_and_eval():
     model.eval()
     np.testing.assert_allclose(compiled(x).detach().numpy(), model(x).detach().numpy(),
                                rtol=1e-6, atol=1e-6)  # dropout off, without a stale trace
-    compiled.train()  # attributes reach the module
+    assert compiled.train() is compiled  # methods reach the module, and return the wrapper
     assert model.training and (compiled(x).detach().numpy() == 0).mean() > 0.3
     assert len(list(compiled.parameters())) == 2 and "Linear" in repr(compiled)
+    compiled.eval()
+    model[0].weight = nn.Parameter(mlopt.ones(8, 8))  # a new parameter: traced again
+    np.testing.assert_allclose(compiled(x).detach().numpy(), model(x).detach().numpy(),
+                               rtol=1e-5, atol=1e-5)
+    import copy
+    twin = copy.deepcopy(compiled)
+    assert twin._orig_mod is not model
+    np.testing.assert_allclose(twin(x).detach().numpy(), model(x).detach().numpy(), rtol=1e-6)
 
 
 def test_a_compiled_module_matches_eager_and_trains():
@@ -265,13 +275,16 @@ def test_optimizer_groups_state_dict_and_errors():
     again = mlopt.optim.SGD([{"params": [w]}, {"params": b}], lr=0.1, momentum=0.9)
     again.load_state_dict(saved)
     assert again.param_groups[1]["lr"] == 0.5
-    np.testing.assert_array_equal(again.state[id(b)]["momentum_buffer"].numpy(), np.full(2, 2.0))
+    np.testing.assert_array_equal(again.state[b]["momentum_buffer"].numpy(), np.full(2, 2.0))
     with pytest.raises(ValueError, match="empty parameter list"):
         mlopt.optim.Adam([])
     with pytest.raises(ValueError, match="more than one parameter group"):
         mlopt.optim.SGD([{"params": [w]}, {"params": [w]}], lr=0.1)
-    with pytest.raises(ValueError, match="doesn't require gradients"):
-        mlopt.optim.SGD([mlopt.ones(2)], lr=0.1)
+    with pytest.raises(ValueError, match="non-leaf"):
+        mlopt.optim.SGD([w * 2], lr=0.1)
+    frozen = nn.Parameter(mlopt.ones(2), requires_grad=False)  # frozen: kept, never updated
+    mlopt.optim.SGD([frozen, w], lr=0.1).step()
+    np.testing.assert_array_equal(frozen.detach().numpy(), np.ones(2, np.float32))
     with pytest.raises(ValueError, match="Nesterov"):
         mlopt.optim.SGD([w], lr=0.1, nesterov=True)
     w.grad = None
@@ -370,10 +383,10 @@ def test_save_and_load_state_dicts(tmp_path):
     opt2 = mlopt.optim.Adam(again.parameters(), lr=0.5)
     opt2.load_state_dict(loaded["opt"])
     assert opt2.param_groups[0]["lr"] == 0.1
-    state = opt2.state[id(again.scale)]
+    state = opt2.state[again.scale]
     assert state["step"] == 1
     np.testing.assert_array_equal(state["exp_avg"].numpy(),
-                                  opt.state[id(model.scale)]["exp_avg"].numpy())
+                                  opt.state[model.scale]["exp_avg"].numpy())
     buffer = io.BytesIO()
     mlopt.save([mlopt.ones(2, dtype=mlopt.bfloat16), (1, "a")], buffer)
     buffer.seek(0)
@@ -437,3 +450,82 @@ def test_lr_schedulers(name, kw):
         topt.step()
         tsched.step()
     np.testing.assert_allclose(seen, torch_seen, rtol=1e-12)
+
+
+def test_two_schedulers_on_one_optimizer_compose():
+    w = nn.Parameter(mlopt.ones(1))
+    opt = mlopt.optim.SGD([w], lr=1.0)
+    warmup = mlopt.optim.lr_scheduler.LinearLR(opt, start_factor=0.5, total_iters=2)
+    decay = mlopt.optim.lr_scheduler.ExponentialLR(opt, gamma=0.5)
+    seen = []
+    for _ in range(4):
+        seen.append(opt.param_groups[0]["lr"])
+        opt.step()
+        warmup.step()
+        decay.step()
+    np.testing.assert_allclose(seen, [0.5, 0.375, 0.25, 0.125])  # PyTorch's values
+
+
+def test_module_edge_cases_as_pytorch():
+    import copy
+    import io
+    import pickle
+    calls = []
+
+    class Child(nn.Linear):
+        def train(self, mode=True):
+            calls.append(mode)
+            return super().train(mode)
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a, self.b = Child(2, 2), nn.Linear(2, 2)
+            self.register_buffer("cache", mlopt.zeros(2), persistent=False)
+            self.register_buffer("count", mlopt.zeros(1))
+
+    net = Net()
+    net.eval()
+    assert calls == [False] and not net.a.training
+    assert "cache" not in net.state_dict() and "count" in net.state_dict()
+    net.b = None  # unregisters the child
+    assert [n for n, _ in net.named_parameters()] == ["a.weight", "a.bias"] and net.b is None
+    with pytest.raises(TypeError, match="child module 'b'"):
+        net.b = 3
+    net.count = nn.Parameter(mlopt.ones(1))  # a parameter replaces the buffer
+    assert "count" in dict(net.named_parameters()) and "count" not in dict(net.named_buffers())
+    plain = nn.Sequential(nn.Linear(2, 2))  # (a local class does not pickle)
+    for original, clone in ((net.a, copy.deepcopy(net).a),
+                            (plain[0], pickle.loads(pickle.dumps(plain))[0])):
+        assert isinstance(clone.weight, nn.Parameter) and clone.weight.requires_grad
+        assert clone.weight is not original.weight
+        np.testing.assert_array_equal(clone.weight.detach().numpy(),
+                                      original.weight.detach().numpy())
+    buffer = io.BytesIO()
+    mlopt.save(net.a.weight, buffer)
+    assert isinstance(mlopt.load(io.BytesIO(buffer.getvalue())), nn.Parameter)
+
+
+def test_collation_of_namedtuples_floats_and_dataset_subclasses():
+    import collections
+    from mlopt.utils.data import DataLoader, TensorDataset
+    Pair = collections.namedtuple("Pair", "x y")
+    batch = next(iter(DataLoader([Pair(1.5, 2), Pair(2.5, 3)], batch_size=2)))
+    assert type(batch) is Pair and batch.x.dtype == mlopt.float64
+    np.testing.assert_array_equal(batch.y.numpy(), [2, 3])
+
+    class Doubled(TensorDataset):  # its own __getitem__ is used, not the gather
+        def __getitem__(self, i):
+            (x,) = super().__getitem__(i)
+            return (x * 2,)
+
+    (x,) = next(iter(DataLoader(Doubled(mlopt.arange(4.0)), batch_size=4)))
+    np.testing.assert_array_equal(x.numpy(), [0.0, 2.0, 4.0, 6.0])
+
+
+def test_weights_only_refuses_other_numpy_modules():
+    import io
+    import pickle
+    crafted = b"\x80\x04cnumpy.f2py.__main__\ndtype\n."
+    with pytest.raises(pickle.UnpicklingError, match="not allowed"):
+        mlopt.load(io.BytesIO(crafted))

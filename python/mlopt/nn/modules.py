@@ -3,6 +3,7 @@ Parameters and Modules assigned to it, and its forward is mlopt.nn.functional
 (so `mlopt.compile(model)` traces it like any function)."""
 
 import collections
+import copy
 import math
 
 from .. import _dtype as dt
@@ -23,6 +24,16 @@ class Parameter(Tensor):
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
 
+    def __deepcopy__(self, memo):
+        out = Parameter(self.detach().clone(), self.requires_grad)
+        if self.grad is not None:
+            out.grad = copy.deepcopy(self.grad, memo)
+        memo[id(self)] = out
+        return out
+
+    def __reduce_ex__(self, protocol):
+        return Parameter, (self.detach(), self.requires_grad)
+
 
 def _move(t, args, kwargs):
     """t.to(*args, **kwargs) keeping the tensor object (as `p.data = ...`)."""
@@ -39,28 +50,31 @@ class Module:
         object.__setattr__(self, "_parameters", collections.OrderedDict())
         object.__setattr__(self, "_buffers", collections.OrderedDict())
         object.__setattr__(self, "_modules", collections.OrderedDict())
+        object.__setattr__(self, "_non_persistent", set())
         object.__setattr__(self, "training", True)
 
     # ---- registration ---------------------------------------------------------
     def __setattr__(self, name, value):
         params = self.__dict__.get("_parameters")
-        if isinstance(value, Parameter):
+        if isinstance(value, (Parameter, Module)):
             if params is None:
-                raise AttributeError("cannot assign parameters before Module.__init__() call")
+                raise AttributeError(f"cannot assign {type(value).__name__} before "
+                                     "Module.__init__() call")
             self.__dict__.pop(name, None)
-            self._modules.pop(name, None)
-            params[name] = value
-        elif isinstance(value, Module):
-            if params is None:
-                raise AttributeError("cannot assign module before Module.__init__() call")
-            self.__dict__.pop(name, None)
-            params.pop(name, None)
-            self._modules[name] = value
+            for store in (self._parameters, self._buffers, self._modules):
+                store.pop(name, None)
+            self._non_persistent.discard(name)
+            (params if isinstance(value, Parameter) else self._modules)[name] = value
         elif params is not None and name in params:
             if value is not None:
                 raise TypeError(f"cannot assign '{type(value).__name__}' as parameter "
                                 f"'{name}' (mlopt.nn.Parameter or None expected)")
             params[name] = None
+        elif params is not None and name in self._modules:
+            if value is not None:
+                raise TypeError(f"cannot assign '{type(value).__name__}' as child module "
+                                f"'{name}' (mlopt.nn.Module or None expected)")
+            self._modules[name] = None
         elif params is not None and name in self._buffers:
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' "
@@ -94,6 +108,7 @@ class Module:
             raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer "
                             f"'{name}' (mlopt.Tensor or None required)")
         self._buffers[name] = tensor
+        (self._non_persistent.discard if persistent else self._non_persistent.add)(name)
 
     def add_module(self, name, module):
         if module is not None and not isinstance(module, Module):
@@ -156,8 +171,9 @@ class Module:
     def train(self, mode=True):
         if not isinstance(mode, bool):
             raise ValueError("training mode is expected to be boolean")
-        for module in self.modules():
-            object.__setattr__(module, "training", mode)
+        object.__setattr__(self, "training", mode)
+        for child in self.children():
+            child.train(mode)  # (a subclass's own train() runs too)
         return self
 
     def eval(self):
@@ -173,13 +189,20 @@ class Module:
             if p.grad is not None:
                 p.grad = None if set_to_none else T.zeros_like(p.grad)
 
-    def state_dict(self, prefix=""):
+    def state_dict(self, destination=None, prefix=""):
         """name -> tensor (detached, sharing storage) of every parameter and
-        buffer, in registration order."""
-        out = collections.OrderedDict()
-        for store in ("_parameters", "_buffers"):
-            for name, value in self._named(store, prefix.rstrip("."), True):
-                out[name] = value.detach()
+        persistent buffer, module by module as PyTorch's (a tensor two
+        modules share appears under both names)."""
+        out = collections.OrderedDict() if destination is None else destination
+        for name, p in self._parameters.items():
+            if p is not None:
+                out[prefix + name] = p.detach()
+        for name, b in self._buffers.items():
+            if b is not None and name not in self._non_persistent:
+                out[prefix + name] = b.detach()
+        for name, module in self._modules.items():
+            if module is not None:
+                module.state_dict(out, prefix + name + ".")
         return out
 
     def load_state_dict(self, state_dict, strict=True):

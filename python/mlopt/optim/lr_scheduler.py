@@ -1,8 +1,9 @@
 """Learning-rate schedulers, as torch.optim.lr_scheduler: each step() sets
-every parameter group's lr from its initial lr and the epoch count (the
-closed forms of PyTorch's schedules)."""
+every parameter group's lr from its current one (PyTorch's chainable forms,
+so two schedulers on one optimizer compose as there; LambdaLR from the
+initial lr)."""
 
-import bisect
+import collections
 import math
 
 
@@ -17,22 +18,28 @@ class LRScheduler:
                            "resuming an optimizer")
         self.base_lrs = [g["initial_lr"] for g in optimizer.param_groups]
         self.last_epoch = last_epoch
-        self.step()  # epoch 0 (or the one after last_epoch): its lr
+        self._step_count = 0
+        self.step()  # the lr of epoch last_epoch + 1
 
-    def lr_at(self, base_lr, epoch):
+    def get_lr(self):
         raise NotImplementedError
 
     def get_last_lr(self):
         return list(self._last_lr)
 
+    def _lrs(self):
+        return [g["lr"] for g in self.optimizer.param_groups]
+
     def step(self):
+        self._step_count += 1
         self.last_epoch += 1
-        for group, base in zip(self.optimizer.param_groups, self.base_lrs):
-            group["lr"] = self.lr_at(base, self.last_epoch)
-        self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
+        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+            group["lr"] = lr
+        self._last_lr = self._lrs()
 
     def state_dict(self):
-        return {k: v for k, v in self.__dict__.items() if k != "optimizer" and not callable(v)}
+        return {k: v for k, v in self.__dict__.items()
+                if k not in ("optimizer", "lr_lambdas") and not callable(v)}
 
     def load_state_dict(self, state_dict):
         self.__dict__.update(state_dict)
@@ -43,17 +50,21 @@ class StepLR(LRScheduler):
         self.step_size, self.gamma = step_size, gamma
         super().__init__(optimizer, last_epoch)
 
-    def lr_at(self, base_lr, epoch):
-        return base_lr * self.gamma ** (epoch // self.step_size)
+    def get_lr(self):
+        if self.last_epoch == 0 or self.last_epoch % self.step_size:
+            return self._lrs()
+        return [lr * self.gamma for lr in self._lrs()]
 
 
 class MultiStepLR(LRScheduler):
     def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
-        self.milestones, self.gamma = sorted(milestones), gamma
+        self.milestones, self.gamma = collections.Counter(milestones), gamma
         super().__init__(optimizer, last_epoch)
 
-    def lr_at(self, base_lr, epoch):
-        return base_lr * self.gamma ** bisect.bisect_right(self.milestones, epoch)
+    def get_lr(self):
+        if self.last_epoch not in self.milestones:
+            return self._lrs()
+        return [lr * self.gamma ** self.milestones[self.last_epoch] for lr in self._lrs()]
 
 
 class ExponentialLR(LRScheduler):
@@ -61,8 +72,10 @@ class ExponentialLR(LRScheduler):
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
-    def lr_at(self, base_lr, epoch):
-        return base_lr * self.gamma ** epoch
+    def get_lr(self):
+        if self.last_epoch == 0:
+            return self._lrs()
+        return [lr * self.gamma for lr in self._lrs()]
 
 
 class CosineAnnealingLR(LRScheduler):
@@ -70,9 +83,18 @@ class CosineAnnealingLR(LRScheduler):
         self.T_max, self.eta_min = T_max, eta_min
         super().__init__(optimizer, last_epoch)
 
-    def lr_at(self, base_lr, epoch):
-        return self.eta_min + (base_lr - self.eta_min) * (
-            1 + math.cos(math.pi * epoch / self.T_max)) / 2
+    def get_lr(self):
+        epoch, t, low = self.last_epoch, self.T_max, self.eta_min
+        if epoch == 0:
+            return self._lrs()
+        if self._step_count == 1 and epoch > 0:  # resumed: the closed form
+            return [low + (base - low) * (1 + math.cos(epoch * math.pi / t)) / 2
+                    for base in self.base_lrs]
+        if (epoch - 1 - t) % (2 * t) == 0:
+            return [lr + (base - low) * (1 - math.cos(math.pi / t)) / 2
+                    for lr, base in zip(self._lrs(), self.base_lrs)]
+        ratio = (1 + math.cos(math.pi * epoch / t)) / (1 + math.cos(math.pi * (epoch - 1) / t))
+        return [ratio * (lr - low) + low for lr in self._lrs()]
 
 
 class LinearLR(LRScheduler):
@@ -84,9 +106,14 @@ class LinearLR(LRScheduler):
         self.total_iters = total_iters
         super().__init__(optimizer, last_epoch)
 
-    def lr_at(self, base_lr, epoch):
-        done = min(epoch, self.total_iters) / self.total_iters
-        return base_lr * (self.start_factor + (self.end_factor - self.start_factor) * done)
+    def get_lr(self):
+        if self.last_epoch == 0:
+            return [lr * self.start_factor for lr in self._lrs()]
+        if self.last_epoch > self.total_iters:
+            return self._lrs()
+        span = self.end_factor - self.start_factor
+        factor = 1 + span / (self.total_iters * self.start_factor + (self.last_epoch - 1) * span)
+        return [lr * factor for lr in self._lrs()]
 
 
 class LambdaLR(LRScheduler):
@@ -98,12 +125,5 @@ class LambdaLR(LRScheduler):
             raise ValueError(f"Expected {groups} lr_lambdas, but got {len(self.lr_lambdas)}")
         super().__init__(optimizer, last_epoch)
 
-    def step(self):
-        self.last_epoch += 1
-        for group, base, fn in zip(self.optimizer.param_groups, self.base_lrs,
-                                   self.lr_lambdas):
-            group["lr"] = base * fn(self.last_epoch)
-        self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
-
-    def state_dict(self):
-        return {k: v for k, v in super().state_dict().items() if k != "lr_lambdas"}
+    def get_lr(self):
+        return [base * fn(self.last_epoch) for base, fn in zip(self.base_lrs, self.lr_lambdas)]

@@ -11,7 +11,7 @@ from .._autograd import no_grad
 class Optimizer:
     def __init__(self, params, defaults):
         self.defaults = dict(defaults)
-        self.state = {}  # id(param) -> its state (momentum, moments, step)
+        self.state = {}  # param -> its state (momentum, moments, step)
         params = list(params)
         if not params:
             raise ValueError("optimizer got an empty parameter list")
@@ -28,8 +28,8 @@ class Optimizer:
             if not isinstance(p, T.Tensor):
                 raise TypeError(f"optimizer can only optimize Tensors, but one of the params "
                                 f"is {type(p).__name__}")
-            if not p.requires_grad:
-                raise ValueError("optimizing a parameter that doesn't require gradients")
+            if p._node is not None:
+                raise ValueError("can't optimize a non-leaf Tensor")
         seen = {id(p) for g in self.param_groups for p in g["params"]}
         if any(id(p) in seen for p in group["params"]):
             raise ValueError("some parameters appear in more than one parameter group")
@@ -53,8 +53,7 @@ class Optimizer:
             for group in self.param_groups:
                 for p in group["params"]:
                     if p.grad is not None:
-                        self._update(p, p.grad.detach(), group,
-                                     self.state.setdefault(id(p), {}))
+                        self._update(p, p.grad.detach(), group, self.state.setdefault(p, {}))
         return loss
 
     def _update(self, p, grad, group, state):
@@ -65,7 +64,7 @@ class Optimizer:
                                                  for p in g["params"])}
         groups = [{**{k: v for k, v in g.items() if k != "params"},
                    "params": [index[id(p)] for p in g["params"]]} for g in self.param_groups]
-        state = {index[k]: dict(v) for k, v in self.state.items() if k in index}
+        state = {index[id(p)]: dict(v) for p, v in self.state.items() if id(p) in index}
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict):
@@ -77,8 +76,8 @@ class Optimizer:
                              "or parameters")
         for group, saved in zip(self.param_groups, groups):
             group.update({k: v for k, v in saved.items() if k != "params"})
-        self.state = {id(params[i]): {k: (v.to(params[i].device) if isinstance(v, T.Tensor)
-                                          else v) for k, v in s.items()}
+        self.state = {params[i]: {k: (v.to(params[i].device) if isinstance(v, T.Tensor)
+                                      else v) for k, v in s.items()}
                       for i, s in state_dict["state"].items()}
 
     def __repr__(self):

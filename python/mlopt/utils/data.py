@@ -7,6 +7,7 @@ import numbers
 
 import numpy as np
 
+from .. import _dtype as dt
 from .. import _tensor as T
 
 
@@ -72,6 +73,8 @@ def default_collate(batch):
         return T.stack(list(batch))
     if isinstance(first, np.ndarray):
         return T.tensor(np.stack(batch))
+    if isinstance(first, float):  # Python floats: float64, as PyTorch's
+        return T.tensor(list(batch), dtype=dt.float64)
     if isinstance(first, (bool, numbers.Number)):
         return T.tensor(list(batch))
     if isinstance(first, dict):
@@ -80,7 +83,9 @@ def default_collate(batch):
         if any(len(b) != len(first) for b in batch):
             raise RuntimeError("each element in list of batch should be of equal size")
         fields = [default_collate(list(f)) for f in zip(*batch)]
-        return fields if isinstance(first, list) else tuple(fields)
+        if isinstance(first, list):
+            return fields
+        return type(first)(*fields) if hasattr(first, "_fields") else tuple(fields)
     return batch
 
 
@@ -114,10 +119,9 @@ class DataLoader:
             indices = order[start:start + self.batch_size]
             if len(indices) < self.batch_size and self.drop_last:
                 return
-            tensors = getattr(self.dataset, "tensors", None)
-            if tensors is not None and self.collate_fn is default_collate:
-                # A TensorDataset: one gather per tensor, not a stack of rows.
+            if type(self.dataset) is TensorDataset and self.collate_fn is default_collate:
+                # One gather per tensor, not a stack of rows.
                 index = T.tensor(indices)
-                yield tuple(t[index] for t in tensors)
+                yield tuple(t[index] for t in self.dataset.tensors)
             else:
                 yield self.collate_fn([self.dataset[i] for i in indices])
