@@ -497,3 +497,67 @@ def test_pool_padding_limit_counts_dilation_and_one_hot_checks_negatives():
     assert out.shape == (1, 1, 2, 2)
     with pytest.raises(RuntimeError, match="non-negative"):
         F.one_hot(mlopt.tensor([-1, 2]))
+
+
+def _np_reference(name, x, t):
+    if name == "leaky_relu":
+        return np.where(x > 0, x, 0.2 * x), np.where(x > 0, 1.0, 0.2)
+    if name == "elu":
+        return np.where(x > 0, x, 1.5 * np.expm1(x)), np.where(x > 0, 1.0, 1.5 * np.exp(x))
+    if name == "softplus":
+        z = 2 * x
+        sig = 1 / (1 + np.exp(-np.minimum(z, 5)))
+        return (np.where(z > 5, x, np.log1p(np.exp(np.minimum(z, 5))) / 2),
+                np.where(z > 5, 1.0, sig))
+    if name == "bce_with_logits":
+        loss = np.maximum(x, 0) - x * t + np.log1p(np.exp(-np.abs(x)))
+        return loss, 1 / (1 + np.exp(-x)) - t
+    raise KeyError(name)
+
+
+@pytest.mark.parametrize("name", ["leaky_relu", "elu", "softplus", "bce_with_logits"])
+def test_more_activations_and_losses_match_numpy_with_gradients(name):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((5, 6)) * 4
+    x[0, :3] = [0.0, 2.5, -1e-9]  # the kink, the softplus threshold, near zero
+    t = rng.uniform(0, 1, (5, 6))
+    fn = {"leaky_relu": lambda v: F.leaky_relu(v, 0.2), "elu": lambda v: F.elu(v, 1.5),
+          "softplus": lambda v: F.softplus(v, 2.0, 5.0),
+          "bce_with_logits": lambda v: F.binary_cross_entropy_with_logits(
+              v, mlopt.tensor(t), reduction="none")}[name]
+    mx = mlopt.tensor(x).requires_grad_()
+    out = fn(mx)
+    out.sum().backward()
+    want, grad = _np_reference(name, x, t)
+    np.testing.assert_allclose(out.detach().numpy(), want, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(mx.grad.numpy(), grad, rtol=1e-12, atol=1e-12)
+    compiled = mlopt.compile(fn)(mlopt.tensor(x))
+    np.testing.assert_allclose(compiled.numpy(), want, rtol=1e-12, atol=1e-12)
+
+
+def test_normalize_and_binary_cross_entropy():
+    x = np.array([[3.0, 4.0], [0.0, 0.0], [-1.0, 2.0]])
+    mx = mlopt.tensor(x).requires_grad_()
+    out = F.normalize(mx, dim=1)
+    out.sum().backward()
+    norms = np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    np.testing.assert_allclose(out.detach().numpy(), x / norms, rtol=1e-12)
+    # A zero row: x / eps, so its gradient is 1 / eps (PyTorch's), finite.
+    np.testing.assert_allclose(mx.grad.numpy()[1], [1e12, 1e12], rtol=1e-12)
+    np.testing.assert_allclose(F.normalize(mlopt.tensor(x), p=1, dim=0).numpy(),
+                               x / np.abs(x).sum(0), rtol=1e-12)
+    p = np.array([0.0, 1.0, 0.25, 0.9])
+    t = np.array([1.0, 0.0, 1.0, 0.0])
+    with np.errstate(divide="ignore"):  # log(0) = -inf, then -100
+        want = -(t * np.maximum(np.log(p), -100) + (1 - t) * np.maximum(np.log1p(-p), -100))
+    got = F.binary_cross_entropy(mlopt.tensor(p), mlopt.tensor(t), reduction="none")
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-12)  # log(0) counts as -100
+    w = np.array([1.0, 2.0, 0.5, 1.0])
+    np.testing.assert_allclose(
+        float(F.binary_cross_entropy(mlopt.tensor(p), mlopt.tensor(t), mlopt.tensor(w))),
+        (want * w).mean(), rtol=1e-12)
+    pos = F.binary_cross_entropy_with_logits(mlopt.tensor([2.0]), mlopt.tensor([1.0]),
+                                             pos_weight=mlopt.tensor([3.0]))
+    assert float(pos) == pytest.approx(3 * np.log1p(np.exp(-2.0)), rel=1e-6)
+    with pytest.raises(ValueError, match="target size"):
+        F.binary_cross_entropy(mlopt.tensor(p), mlopt.tensor(t[:3]))

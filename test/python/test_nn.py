@@ -529,3 +529,16 @@ def test_weights_only_refuses_other_numpy_modules():
     crafted = b"\x80\x04cnumpy.f2py.__main__\ndtype\n."
     with pytest.raises(pickle.UnpicklingError, match="not allowed"):
         mlopt.load(io.BytesIO(crafted))
+
+
+def test_more_activation_and_loss_modules():
+    x, t = mlopt.randn(4, 5), mlopt.rand(4, 5)
+    np.testing.assert_array_equal(nn.LeakyReLU(0.3)(x).numpy(), F.leaky_relu(x, 0.3).numpy())
+    np.testing.assert_array_equal(nn.ELU(alpha=2.0)(x).numpy(), F.elu(x, 2.0).numpy())
+    np.testing.assert_array_equal(nn.Softplus(beta=3)(x).numpy(), F.softplus(x, 3).numpy())
+    assert float(nn.BCELoss()(mlopt.sigmoid(x), t)) == pytest.approx(
+        float(F.binary_cross_entropy(mlopt.sigmoid(x), t)))
+    pw = mlopt.full((5,), 2.0)
+    assert float(nn.BCEWithLogitsLoss(pos_weight=pw)(x, t)) == pytest.approx(
+        float(F.binary_cross_entropy_with_logits(x, t, pos_weight=pw)))
+    assert repr(nn.LeakyReLU()) == "LeakyReLU(negative_slope=0.01, inplace=False)"

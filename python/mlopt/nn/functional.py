@@ -50,6 +50,73 @@ def sigmoid(input):
     return T.sigmoid(input)
 
 
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    x = _as_tensor(input)
+    out = T.where(T.gt(x, 0), x, x * negative_slope)
+    return input._assign(out) if inplace else out
+
+
+def elu(input, alpha=1.0, inplace=False):
+    x = _float(input)
+    # (where, not minimum: a tie at 0 would split the gradient; PyTorch's is alpha)
+    out = T.where(T.gt(x, 0), x, alpha * T.expm1(T.where(T.gt(x, 0), 0.0, x)))
+    return input._assign(out) if inplace else out
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    """log(1 + exp(beta x)) / beta, x itself where beta x > threshold (as
+    PyTorch). The exp reads beta x capped at the threshold, so the branch
+    not taken neither overflows nor gives the gradient a NaN."""
+    x = _float(input)
+    scaled = x * beta
+    capped = T.where(T.gt(scaled, threshold), float(threshold), scaled)
+    soft = T.log1p(T.exp(capped)) / beta
+    return T.where(T.gt(scaled, threshold), x, soft)
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12):
+    """x / max(||x||_p, eps) along `dim`; the max is taken before the root
+    (the same value), so an all-zero row's gradient is 1 / eps, as
+    PyTorch's, not NaN."""
+    x = _float(input)
+    total = T.sum(T.abs(x) ** p if p != 2 else x * x, dim, keepdim=True)
+    return x / T.maximum(total, float(eps) ** p) ** (1.0 / p)
+
+
+def binary_cross_entropy(input, target, weight=None, reduction="mean"):
+    """-(t log x + (1 - t) log(1 - x)), each log at least -100 (as PyTorch)."""
+    _check_reduction(reduction)
+    x = _float(input)
+    target = _as_tensor(target)
+    if tuple(target.shape) != tuple(x.shape):
+        raise ValueError(f"Using a target size ({list(target.shape)}) that is different to "
+                         f"the input size ({list(x.shape)}) is deprecated. Please ensure they "
+                         "have the same size.")
+    losses = -(target * T.clamp(T.log(x), min=-100.0)
+               + (1 - target) * T.clamp(T.log(1 - x), min=-100.0))
+    if weight is not None:
+        losses = losses * weight
+    return _reduce_loss(losses, reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean",
+                                     pos_weight=None):
+    """PyTorch's stable form: (1 - t) x + (1 + (pw - 1) t) (log1p(exp(-|x|)) +
+    max(-x, 0))."""
+    _check_reduction(reduction)
+    x = _float(input)
+    target = _as_tensor(target)
+    if tuple(target.shape) != tuple(x.shape):
+        raise ValueError(f"Target size ({list(target.shape)}) must be the same as input size "
+                         f"({list(x.shape)})")
+    softplus_neg = T.log1p(T.exp(-T.abs(x))) + T.maximum(-x, 0.0)
+    scale = 1 if pos_weight is None else 1 + (pos_weight - 1) * target
+    losses = (1 - target) * x + scale * softplus_neg
+    if weight is not None:
+        losses = losses * weight
+    return _reduce_loss(losses, reduction)
+
+
 def tanh(input):
     return T.tanh(input)
 

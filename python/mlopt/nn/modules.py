@@ -489,7 +489,10 @@ def _activation(name, fn, *fields):
 
 
 DEFAULTS = {"GELU": {"approximate": "none"}, "Softmax": {"dim": None},
-            "LogSoftmax": {"dim": None}, "ReLU": {"inplace": False}}
+            "LogSoftmax": {"dim": None}, "ReLU": {"inplace": False},
+            "LeakyReLU": {"negative_slope": 0.01, "inplace": False},
+            "ELU": {"alpha": 1.0, "inplace": False},
+            "Softplus": {"beta": 1.0, "threshold": 20.0}}
 ReLU = _activation("ReLU", lambda x, inplace: F.relu(x, inplace), "inplace")
 GELU = _activation("GELU", lambda x, approximate: F.gelu(x, approximate=approximate),
                    "approximate")
@@ -497,6 +500,9 @@ SiLU = _activation("SiLU", F.silu)
 Sigmoid = _activation("Sigmoid", F.sigmoid)
 Tanh = _activation("Tanh", F.tanh)
 Identity = _activation("Identity", lambda x: x)
+LeakyReLU = _activation("LeakyReLU", F.leaky_relu, "negative_slope", "inplace")
+ELU = _activation("ELU", F.elu, "alpha", "inplace")
+Softplus = _activation("Softplus", F.softplus, "beta", "threshold")
 Softmax = _activation("Softmax", F.softmax, "dim")
 LogSoftmax = _activation("LogSoftmax", F.log_softmax, "dim")
 
@@ -518,6 +524,28 @@ class MSELoss(Module):
 
     def forward(self, input, target):
         return F.mse_loss(input, target, reduction=self.reduction)
+
+
+class BCELoss(Module):
+    def __init__(self, weight=None, reduction="mean"):
+        super().__init__()
+        self.register_buffer("weight", weight)
+        self.reduction = reduction
+
+    def forward(self, input, target):
+        return F.binary_cross_entropy(input, target, self.weight, self.reduction)
+
+
+class BCEWithLogitsLoss(Module):
+    def __init__(self, weight=None, reduction="mean", pos_weight=None):
+        super().__init__()
+        self.register_buffer("weight", weight)
+        self.register_buffer("pos_weight", pos_weight)
+        self.reduction = reduction
+
+    def forward(self, input, target):
+        return F.binary_cross_entropy_with_logits(input, target, self.weight, self.reduction,
+                                                  self.pos_weight)
 
 
 class CrossEntropyLoss(Module):
