@@ -542,3 +542,30 @@ def test_more_activation_and_loss_modules():
     assert float(nn.BCEWithLogitsLoss(pos_weight=pw)(x, t)) == pytest.approx(
         float(F.binary_cross_entropy_with_logits(x, t, pos_weight=pw)))
     assert repr(nn.LeakyReLU()) == "LeakyReLU(negative_slope=0.01, inplace=False)"
+
+
+def test_init_functions_fill_in_place_with_pytorchs_scales():
+    from mlopt.nn import init
+    mlopt.manual_seed(0)
+    w = nn.Parameter(mlopt.empty(200, 300))
+    fan_in, fan_out = 300, 200
+    assert init.xavier_uniform_(w) is w and w.requires_grad
+    bound = math.sqrt(6 / (fan_in + fan_out))
+    values = w.detach().numpy()
+    assert np.abs(values).max() <= bound and np.abs(values).max() > 0.98 * bound
+    init.kaiming_normal_(w, nonlinearity="relu")
+    assert w.detach().numpy().std() == pytest.approx(math.sqrt(2 / fan_in), rel=0.02)
+    init.kaiming_uniform_(w, a=math.sqrt(5))  # Linear's default: bound 1 / sqrt(fan_in)
+    assert np.abs(w.detach().numpy()).max() <= 1 / math.sqrt(fan_in) + 1e-7
+    init.trunc_normal_(w, std=0.02, a=-0.03, b=0.03)
+    assert np.abs(w.detach().numpy()).max() <= 0.03
+    init.normal_(w, 1.0, 0.5)
+    assert w.detach().numpy().mean() == pytest.approx(1.0, abs=0.01)
+    init.zeros_(w)
+    assert not w.detach().numpy().any()
+    conv = mlopt.empty(8, 4, 3, 3)
+    init.xavier_normal_(conv)
+    assert conv.numpy().std() == pytest.approx(math.sqrt(2 / (4 * 9 + 8 * 9)), rel=0.1)
+    assert init.calculate_gain("leaky_relu", 0.2) == pytest.approx(math.sqrt(2 / 1.04))
+    with pytest.raises(ValueError, match="fewer than 2 dimensions"):
+        init.xavier_uniform_(mlopt.empty(5))

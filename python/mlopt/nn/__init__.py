@@ -1,7 +1,7 @@
 """mlopt.nn: neural-network building blocks: the functional forms
 (mlopt.nn.functional) and Module with the common layers and losses."""
 
-from . import functional  # noqa: F401
+from . import functional, init  # noqa: F401
 from .modules import (ELU, GELU, AvgPool2d, BCELoss, BCEWithLogitsLoss,  # noqa: F401
                       Conv2d, CrossEntropyLoss, Dropout, Embedding, Flatten, Identity,
                       LayerNorm, LeakyReLU, Linear, LogSoftmax, MaxPool2d, Module, ModuleList,
