@@ -24,8 +24,11 @@ from ._tensor import (Size, Tensor, device, broadcast_shapes,  # noqa: F401
                       sub, sum, tanh, tensor, true_divide, trunc, var, where, zeros,
                       zeros_like)
 from . import _indexing  # noqa: F401  (installs Tensor.__getitem__ helpers)
-from ._composites import (chunk, einsum, eye, gather, index_select,  # noqa: F401
-                          masked_fill, reshape, split, tril, triu)
+from ._composites import (addcdiv, addcmul, allclose, bernoulli, chunk,  # noqa: F401
+                          count_nonzero, dist, einsum, equal, eye, flip, frac, gather,
+                          index_select, isclose, lerp, masked_fill, meshgrid, movedim,
+                          nan_to_num, narrow, norm, normal, outer, randperm, reshape, roll,
+                          split, std_mean, tile, tril, triu, unbind, var_mean)
 from . import cuda  # noqa: F401
 from . import memory  # noqa: F401
 from ._compile import compile, explain  # noqa: F401
@@ -50,6 +53,29 @@ def result_type(a, b):
 
 def is_floating_point(t):
     return t.dtype.is_floating_point
+
+
+# Functions PyTorch also has as Tensor methods: the methods, called on the input.
+def _method(name):
+    def fn(input, *args, **kwargs):
+        return getattr(input, name)(*args, **kwargs)
+    fn.__name__ = name
+    return fn
+
+
+flatten, squeeze, unsqueeze, transpose, t, clone, permute = map(
+    _method, ["flatten", "squeeze", "unsqueeze", "transpose", "t", "clone", "permute"])
+swapaxes = swapdims = transpose
+softmax, log_softmax, relu = map(_method, ["softmax", "log_softmax", "relu"])
+
+
+def broadcast_to(input, size):
+    return input.expand(*size)
+
+
+def inference_mode(mode=True):
+    """no_grad (mlopt has no separate inference tensors)."""
+    return no_grad() if mode else enable_grad()
 
 
 __version__ = "0.1.0"

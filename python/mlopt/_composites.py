@@ -368,3 +368,242 @@ def einsum(equation, *operands):
     if letters != output:
         x = x.permute([letters.index(c) for c in output])
     return x
+
+
+# ---- more of PyTorch's functions and methods, as compositions ------------------
+
+def _dims_of(x, dims):
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    return [T._norm_dim(d, x.ndim) for d in dims]
+
+
+def flip(input, dims):
+    """Reversed along each of `dims` (an index_select per dim)."""
+    out = input
+    for d in _dims_of(input, dims):
+        n = input.shape[d]
+        out = index_select(out, d, T.arange(n - 1, -1, -1, device=input.device))
+    return out
+
+
+def roll(input, shifts, dims=None):
+    """Elements shifted cyclically along dims (flattened first without dims)."""
+    if dims is None:
+        return roll(input.reshape(-1), shifts, 0).reshape(tuple(input.shape))
+    shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+    dims = _dims_of(input, dims)
+    if len(shifts) != len(dims):
+        raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, "
+                           f"dims:{len(dims)}")
+    out = input
+    for shift, d in zip(shifts, dims):
+        n = input.shape[d]
+        if n:
+            order = (np.arange(n) - shift) % n
+            out = index_select(out, d, T.tensor(order, device=input.device))
+    return out
+
+
+def repeat(self, *sizes):
+    """Tensor.repeat: each dim tiled sizes[i] times (leading dims added)."""
+    sizes = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) \
+        else sizes
+    if len(sizes) < self.ndim:
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than "
+                           "number of dimensions of tensor")
+    shape = (1,) * (len(sizes) - self.ndim) + tuple(self.shape)
+    spread = []
+    for r, s in zip(sizes, shape):
+        spread += [1, s]
+    tiled = self.reshape(tuple(spread)).expand(
+        tuple(v for r, s in zip(sizes, shape) for v in (r, s)))
+    return tiled.reshape(tuple(r * s for r, s in zip(sizes, shape)))
+
+
+def tile(input, dims):
+    dims = tuple(dims)
+    return repeat(input, (1,) * (input.ndim - len(dims)) + dims)
+
+
+def unbind(input, dim=0):
+    d = T._norm_dim(dim, input.ndim)
+    return tuple(input[(slice(None),) * d + (i,)] for i in range(input.shape[d]))
+
+
+def narrow(input, dim, start, length):
+    d = T._norm_dim(dim, input.ndim)
+    start = start + input.shape[d] if start < 0 else start
+    if not 0 <= start <= start + length <= input.shape[d]:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size "
+                           f"({input.shape[d]}).")
+    return input[(slice(None),) * d + (slice(start, start + length),)]
+
+
+def movedim(input, source, destination):
+    src, dst = _dims_of(input, source), _dims_of(input, destination)
+    rest = [d for d in range(input.ndim) if d not in src]
+    order = [None] * input.ndim
+    for s, d in zip(src, dst):
+        order[d] = s
+    fill = iter(rest)
+    return input.permute(*[o if o is not None else next(fill) for o in order])
+
+
+def norm(input, p="fro", dim=None, keepdim=False):
+    """Vector norms: p = 2 or "fro" (the default), any number, inf, -inf."""
+    x = input if input.dtype.is_floating_point else input.float()
+    if p in ("fro", 2):
+        return T.sqrt(T.sum(x * x, dim, keepdim=keepdim))
+    if p == math.inf:
+        return T.amax(T.abs(x), () if dim is None else dim, keepdim=keepdim)
+    if p == -math.inf:
+        return T.amin(T.abs(x), () if dim is None else dim, keepdim=keepdim)
+    if p == 0:
+        return T.sum(T.ne(x, 0).to(x.dtype), dim, keepdim=keepdim)
+    return T.sum(T.abs(x) ** p, dim, keepdim=keepdim) ** (1.0 / p)
+
+
+def dist(input, other, p=2):
+    return norm(input - other, p)
+
+
+def lerp(input, end, weight):
+    return input + weight * (end - input)
+
+
+def addcmul(input, tensor1, tensor2, value=1):
+    return input + value * tensor1 * tensor2
+
+
+def addcdiv(input, tensor1, tensor2, value=1):
+    return input + value * tensor1 / tensor2
+
+
+def frac(input):
+    return input - T.trunc(input)
+
+
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+    if not input.dtype.is_floating_point:
+        return input.clone()
+    info = np.finfo(np.float32 if input.dtype is dt.bfloat16 else input.dtype.numpy)
+    big = float(info.max) if input.dtype is not dt.bfloat16 else 3.3895313892515355e38
+    out = T.where(T.isnan(input), nan, input)
+    out = T.where(T.eq(out, math.inf), big if posinf is None else posinf, out)
+    return T.where(T.eq(out, -math.inf), -big if neginf is None else neginf, out)
+
+
+def count_nonzero(input, dim=None):
+    return T.sum(T.ne(input, 0).to(dt.int64), dim)
+
+
+def var_mean(input, dim=None, *, correction=1, keepdim=False, unbiased=None):
+    return (T.var(input, dim, correction=correction, keepdim=keepdim, unbiased=unbiased),
+            T.mean(input, dim, keepdim=keepdim))
+
+
+def std_mean(input, dim=None, *, correction=1, keepdim=False, unbiased=None):
+    return (T.std(input, dim, correction=correction, keepdim=keepdim, unbiased=unbiased),
+            T.mean(input, dim, keepdim=keepdim))
+
+
+def outer(input, vec2):
+    return input.reshape(-1, 1) * vec2.reshape(1, -1)
+
+
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    other = T._as_tensor(other)
+    close = T.le(T.abs(input - other), atol + rtol * T.abs(other))
+    close = T.logical_or(close, T.eq(input, other))  # infinities of one sign
+    if equal_nan:
+        close = T.logical_or(close, T.logical_and(T.isnan(input), T.isnan(other)))
+    return close
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return bool(T.all(isclose(input, other, rtol, atol, equal_nan)))
+
+
+def equal(input, other):
+    return tuple(input.shape) == tuple(other.shape) and bool(T.all(T.eq(input, other)))
+
+
+def meshgrid(*tensors, indexing="ij"):
+    tensors = tensors[0] if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)) \
+        else tensors
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+    flat = [t.reshape(-1) for t in tensors]
+    shape = tuple(t.shape[0] for t in flat)
+    grids = [t.reshape(tuple(-1 if i == k else 1 for i in range(len(flat)))).expand(shape)
+             for k, t in enumerate(flat)]
+    if indexing == "xy" and len(grids) >= 2:  # "xy": the first two dims swapped
+        grids = [g.transpose(0, 1) for g in grids]
+    return tuple(grids)
+
+
+def randperm(n, dtype=None, device=None, requires_grad=False):
+    return T._random((n,), dtype or dt.int64, device, lambda g, s: g.permutation(s[0]))
+
+
+def bernoulli(input, p=None):
+    prob = input if p is None else T.full_like(input, p)
+    return T.lt(T.rand_like(prob), prob).to(input.dtype)
+
+
+def normal(mean, std, size=None):
+    if size is not None:
+        return T.randn(*size) * std + mean
+    shape = T.broadcast_shapes(*(x.shape for x in (mean, std) if isinstance(x, Tensor)))
+    like = mean if isinstance(mean, Tensor) else std
+    return T.randn(*shape, dtype=like.dtype, device=like.device) * std + mean
+
+
+def _mm(self, other):
+    if self.ndim != 2 or other.ndim != 2:
+        raise RuntimeError(f"self must be a matrix (mm: {list(self.shape)} and "
+                           f"{list(other.shape)})")
+    return T.matmul(self, other)
+
+
+def _bmm(self, other):
+    if self.ndim != 3 or other.ndim != 3:
+        raise RuntimeError(f"batch1 and batch2 must be 3D tensors (bmm: {list(self.shape)} "
+                           f"and {list(other.shape)})")
+    return T.matmul(self, other)
+
+
+def _new(factory):
+    def method(self, *size, dtype=None, device=None, requires_grad=False, **kwargs):
+        size = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) \
+            else size
+        return factory(size, dtype=dtype or self.dtype, device=device or self.device,
+                       requires_grad=requires_grad, **kwargs)
+    return method
+
+
+def _install_more():
+    for name, fn in {"flip": flip, "roll": roll, "repeat": repeat, "tile": tile,
+                     "unbind": unbind, "narrow": narrow, "movedim": movedim, "norm": norm,
+                     "dist": dist, "lerp": lerp, "addcmul": addcmul, "addcdiv": addcdiv,
+                     "frac": frac, "nan_to_num": nan_to_num, "count_nonzero": count_nonzero,
+                     "outer": outer, "isclose": isclose, "allclose": allclose,
+                     "equal": equal, "mm": _mm, "bmm": _bmm,
+                     "type_as": lambda self, other: self.to(other.dtype),
+                     "nelement": lambda self: self.numel(),
+                     "new_zeros": _new(lambda s, **k: T.zeros(*s, **k)),
+                     "new_ones": _new(lambda s, **k: T.ones(*s, **k)),
+                     "new_empty": _new(lambda s, **k: T.empty(*s, **k)),
+                     "new_full": lambda self, size, fill_value, dtype=None, device=None,
+                     requires_grad=False: T.full(tuple(size), fill_value,
+                                                 dtype=dtype or self.dtype,
+                                                 device=device or self.device,
+                                                 requires_grad=requires_grad),
+                     "new_tensor": lambda self, data, dtype=None, device=None,
+                     requires_grad=False: T.tensor(data, dtype=dtype or self.dtype,
+                                                   device=device or self.device,
+                                                   requires_grad=requires_grad)}.items():
+        setattr(Tensor, name, fn)
+
+
+_install_more()
