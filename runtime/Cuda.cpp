@@ -729,16 +729,20 @@ static cublasHandle_t boundBlasHandle(std::string &error) {
   const Cublas &blas = cublas();
   thread_local cublasHandle_t handle = nullptr;
   thread_local void *workspace = nullptr;
+  thread_local size_t bytes = 0;
   thread_local void *bound = nullptr; // the stream the handle queues on
-  size_t bytes = computeCapability() >= 90 ? size_t(32) << 20 : (size_t(4) << 20) + (128 << 10);
   if (!handle) {
     cublasHandle_t created = nullptr;
     if (!checkBlas(blas, blas.cublasCreate(&created), "cublasCreate", error))
       return nullptr;
     handle = created;
   }
-  if (!workspace && !(workspace = deviceAlloc(bytes, error)))
-    return nullptr;
+  if (!workspace) {
+    size_t size = computeCapability() >= 90 ? size_t(32) << 20 : (size_t(4) << 20) + (128 << 10);
+    if (!(workspace = deviceAlloc(size, error)))
+      return nullptr;
+    bytes = size;
+  }
   if (bound != stream()) {
     if (!checkBlas(blas, blas.cublasSetStream(handle, static_cast<CUstream>(stream())),
                    "cublasSetStream", error) ||

@@ -116,6 +116,22 @@ bool copyOnDevice(const Buffer &src, const Buffer &dst, std::string &error) {
   return launch(kernel, blocks, 1, 1, 256, 0, args, error);
 }
 
+/// Output `o` as a view of `input` (an input the function returns) or else
+/// of the storage of its slot.
+Buffer outputView(const Output &o, const Buffer *input, const std::shared_ptr<void> &slot) {
+  Buffer view = input ? *input : Buffer();
+  if (!input) {
+    view.storage = slot;
+    view.data = slot.get();
+    view.dtype = o.dtype;
+    view.device = Device::CUDA;
+  }
+  view.shape = o.shape;
+  view.strides = o.strides;
+  view.offset += o.offset;
+  return view;
+}
+
 } // namespace
 
 bool allocate(DType dtype, const std::vector<int64_t> &shape, Buffer &out, std::string &error) {
@@ -403,24 +419,14 @@ bool Program::run(const std::vector<Buffer> &inputs, std::vector<Buffer> &output
     return false;
   outputs.clear();
   for (const Output &o : plan.outputs) {
-    Buffer b;
-    if (o.slot < static_cast<int>(inputs.size())) { // an input returned: copy it
-      Buffer view = *dense[o.slot];
-      view.shape = o.shape;
-      view.strides = o.strides;
-      view.offset = dense[o.slot]->offset + o.offset;
-      if (!allocate(o.dtype, o.shape, b, error) || !copyOnDevice(view, b, error))
+    bool input = o.slot < static_cast<int>(inputs.size());
+    outputs.push_back(outputView(o, input ? dense[o.slot] : nullptr, slots[o.slot]));
+    if (input) { // an input returned: a copy of it
+      Buffer copy;
+      if (!allocate(o.dtype, o.shape, copy, error) || !copyOnDevice(outputs.back(), copy, error))
         return false;
-    } else {
-      b.storage = slots[o.slot];
-      b.data = slots[o.slot].get();
-      b.dtype = o.dtype;
-      b.shape = o.shape;
-      b.strides = o.strides;
-      b.offset = o.offset;
-      b.device = Device::CUDA;
+      outputs.back() = std::move(copy);
     }
-    outputs.push_back(std::move(b));
   }
   return true;
 }
@@ -493,16 +499,7 @@ bool Program::launchCaptured(const Graph &g, const std::vector<Buffer> &inputs,
   outputs.clear();
   for (const Output &o : plan.outputs) {
     bool input = o.slot < static_cast<int>(inputs.size());
-    Buffer view = input ? g.inputs[o.slot] : Buffer();
-    if (!input) {
-      view.storage = g.slots[o.slot];
-      view.data = view.storage.get();
-      view.dtype = o.dtype;
-      view.device = Device::CUDA;
-    }
-    view.shape = o.shape;
-    view.strides = o.strides;
-    view.offset += o.offset;
+    Buffer view = outputView(o, input ? &g.inputs[o.slot] : nullptr, g.slots[o.slot]);
     outputs.emplace_back();
     if (!allocate(o.dtype, o.shape, outputs.back(), error) ||
         !copyOnDevice(view, outputs.back(), error))

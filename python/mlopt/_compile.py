@@ -1005,12 +1005,12 @@ class CompiledModule:
         object.__setattr__(self, "_by_state", {})
 
     def _compiled(self):
-        module = self._orig_mod
-        state = (tuple(m.training for m in module.modules()),
-                 tuple(map(id, module.parameters())), tuple(map(id, module.buffers())))
+        # One walk over the submodules: each one's mode and tensor objects.
+        state = tuple((m.training, *map(id, m._parameters.values()), *map(id, m._buffers.values()))
+                      for m in self._orig_mod.modules())
         fn = self._by_state.get(state)
         if fn is None:
-            fn = self._by_state[state] = CompiledFunction(module, *self._options)
+            fn = self._by_state[state] = CompiledFunction(self._orig_mod, *self._options)
         return fn
 
     def __call__(self, *args, **kwargs):

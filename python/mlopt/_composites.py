@@ -412,11 +412,9 @@ def repeat(self, *sizes):
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than "
                            "number of dimensions of tensor")
     shape = (1,) * (len(sizes) - self.ndim) + tuple(self.shape)
-    spread = []
-    for r, s in zip(sizes, shape):
-        spread += [1, s]
-    tiled = self.reshape(tuple(spread)).expand(
-        tuple(v for r, s in zip(sizes, shape) for v in (r, s)))
+    # (1, s0, 1, s1, ...) expanded to (r0, s0, r1, s1, ...), then merged pairwise
+    spread = tuple(v for s in shape for v in (1, s))
+    tiled = self.reshape(spread).expand(tuple(v for r, s in zip(sizes, shape) for v in (r, s)))
     return tiled.reshape(tuple(r * s for r, s in zip(sizes, shape)))
 
 

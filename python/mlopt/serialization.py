@@ -13,16 +13,12 @@ import threading
 from . import _composites
 from . import _tensor as T
 
-# What a weights_only load may construct, besides the built-in containers
-# and scalars that pickle makes without a global.
-_SAFE = {("collections", "OrderedDict"): collections.OrderedDict,
-         ("mlopt._composites", "_rebuild"): _composites._rebuild}
 # NumPy's array and scalar reconstruction, from these modules only (importing
 # any other numpy module could run its code).
 _NUMPY = ({"numpy", "numpy.core.multiarray", "numpy._core.multiarray", "numpy.core.numeric",
            "numpy._core.numeric"}, {"_reconstruct", "ndarray", "dtype", "scalar", "_frombuffer"})
-# Where load() puts tensors saved on a GPU: None (where they were) or a
-# device kind ("cpu", "cuda"), for the load in progress on this thread.
+# The map_location of the load in progress on this thread (None: tensors go
+# back where they were saved).
 _target = threading.local()
 
 
@@ -44,7 +40,11 @@ def _mapped(device, location):
     return str(location).split(":")[0]
 
 
-_SAFE[("mlopt.serialization", "_on_device")] = _on_device
+# What a weights_only load may construct, besides the built-in containers
+# and scalars that pickle makes without a global.
+_SAFE = {("collections", "OrderedDict"): collections.OrderedDict,
+         ("mlopt._composites", "_rebuild"): _composites._rebuild,
+         ("mlopt.serialization", "_on_device"): _on_device}
 
 
 class _Pickler(pickle.Pickler):

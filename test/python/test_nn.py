@@ -423,16 +423,21 @@ def schedule_reference(name, kw, base, epoch):
     return base / (1 + epoch)
 
 
+def _learning_rates(opt, sched, epochs=8):
+    """get_last_lr() of each epoch, stepping the optimizer and the schedule."""
+    seen = []
+    for _ in range(epochs):
+        seen.append(sched.get_last_lr())
+        opt.step()
+        sched.step()
+    return seen
+
+
 @pytest.mark.parametrize("name,kw", SCHEDULES, ids=[n for n, _ in SCHEDULES])
 def test_lr_schedulers(name, kw):
     w, b = nn.Parameter(mlopt.ones(2)), nn.Parameter(mlopt.ones(1))
     opt = mlopt.optim.SGD([{"params": [w]}, {"params": [b], "lr": 0.2}], lr=1.0)
-    sched = getattr(mlopt.optim.lr_scheduler, name)(opt, **kw)
-    seen = []
-    for _ in range(8):
-        seen.append(sched.get_last_lr())
-        opt.step()
-        sched.step()
+    seen = _learning_rates(opt, getattr(mlopt.optim.lr_scheduler, name)(opt, **kw))
     want = [[schedule_reference(name, kw, base, e) for base in (1.0, 0.2)] for e in range(8)]
     np.testing.assert_allclose(seen, want, rtol=1e-12)
     assert opt.param_groups[0]["lr"] == pytest.approx(schedule_reference(name, kw, 1.0, 8))
@@ -443,12 +448,7 @@ def test_lr_schedulers(name, kw):
     tw = torch.nn.Parameter(torch.ones(2))
     tb = torch.nn.Parameter(torch.ones(1))
     topt = torch.optim.SGD([{"params": [tw]}, {"params": [tb], "lr": 0.2}], lr=1.0)
-    tsched = getattr(torch.optim.lr_scheduler, name)(topt, **kw)
-    torch_seen = []
-    for _ in range(8):
-        torch_seen.append(tsched.get_last_lr())
-        topt.step()
-        tsched.step()
+    torch_seen = _learning_rates(topt, getattr(torch.optim.lr_scheduler, name)(topt, **kw))
     np.testing.assert_allclose(seen, torch_seen, rtol=1e-12)
 
 

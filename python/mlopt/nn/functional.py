@@ -58,8 +58,9 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
 
 def elu(input, alpha=1.0, inplace=False):
     x = _float(input)
+    positive = T.gt(x, 0)
     # (where, not minimum: a tie at 0 would split the gradient; PyTorch's is alpha)
-    out = T.where(T.gt(x, 0), x, alpha * T.expm1(T.where(T.gt(x, 0), 0.0, x)))
+    out = T.where(positive, x, alpha * T.expm1(T.where(positive, 0.0, x)))
     return input._assign(out) if inplace else out
 
 

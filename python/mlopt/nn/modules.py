@@ -470,13 +470,16 @@ class Dropout(Module):
         return f"p={self.p}, inplace={self.inplace}"
 
 
-def _activation(name, fn, *fields):
-    """A Module class whose forward is fn(input, *its fields)."""
+def _activation(name, fn, **defaults):
+    """A Module class whose forward is fn(input, *its fields): the keyword
+    arguments, in order, with their defaults."""
+    fields = tuple(defaults)
+
     def __init__(self, *args, **kwargs):
         Module.__init__(self)
-        values = dict(zip(fields, args)) | kwargs
+        values = defaults | dict(zip(fields, args)) | kwargs
         for field in fields:
-            object.__setattr__(self, field, values.get(field, DEFAULTS[name][field]))
+            object.__setattr__(self, field, values[field])
 
     def forward(self, input):
         return fn(input, *(getattr(self, f) for f in fields))
@@ -488,23 +491,18 @@ def _activation(name, fn, *fields):
                                   "extra_repr": extra_repr})
 
 
-DEFAULTS = {"GELU": {"approximate": "none"}, "Softmax": {"dim": None},
-            "LogSoftmax": {"dim": None}, "ReLU": {"inplace": False},
-            "LeakyReLU": {"negative_slope": 0.01, "inplace": False},
-            "ELU": {"alpha": 1.0, "inplace": False},
-            "Softplus": {"beta": 1.0, "threshold": 20.0}}
-ReLU = _activation("ReLU", lambda x, inplace: F.relu(x, inplace), "inplace")
+ReLU = _activation("ReLU", lambda x, inplace: F.relu(x, inplace), inplace=False)
 GELU = _activation("GELU", lambda x, approximate: F.gelu(x, approximate=approximate),
-                   "approximate")
+                   approximate="none")
 SiLU = _activation("SiLU", F.silu)
 Sigmoid = _activation("Sigmoid", F.sigmoid)
 Tanh = _activation("Tanh", F.tanh)
 Identity = _activation("Identity", lambda x: x)
-LeakyReLU = _activation("LeakyReLU", F.leaky_relu, "negative_slope", "inplace")
-ELU = _activation("ELU", F.elu, "alpha", "inplace")
-Softplus = _activation("Softplus", F.softplus, "beta", "threshold")
-Softmax = _activation("Softmax", F.softmax, "dim")
-LogSoftmax = _activation("LogSoftmax", F.log_softmax, "dim")
+LeakyReLU = _activation("LeakyReLU", F.leaky_relu, negative_slope=0.01, inplace=False)
+ELU = _activation("ELU", F.elu, alpha=1.0, inplace=False)
+Softplus = _activation("Softplus", F.softplus, beta=1.0, threshold=20.0)
+Softmax = _activation("Softmax", F.softmax, dim=None)
+LogSoftmax = _activation("LogSoftmax", F.log_softmax, dim=None)
 
 
 class Flatten(Module):
