@@ -4,9 +4,10 @@
 Per workload: NumPy, PyTorch eager and torch.compile (only when `torch` is
 installed), mlopt eager, mlopt compiled (`@mlopt.compile`); the fraction of
 this machine's memory-copy bandwidth the compiled version reaches (bytes the
-workload must move over its time); the cold compile time (first call minus a
-warm call, with an empty compile cache); the compiled call overhead on tiny
-inputs. Usage: python3 bench/run.py [--sizes 4096,8192] [--quick] [--only NAME]
+workload must move over its time); the cold start (first call minus a warm
+call, with an empty compile cache: the first call may run op by op while the
+compile waits for it, see docs/performance.md) and the compile's own time;
+the compiled call overhead on tiny inputs. Usage: python3 bench/run.py [--sizes 4096,8192] [--quick] [--only NAME]
 """
 import argparse
 import math
@@ -175,6 +176,8 @@ def run_workload(name, spec, rng, repeats, copy_gbs, nbytes):
     start = time.perf_counter()
     result = mlopt_sync(compiled(*margs))
     first = (time.perf_counter() - start) * 1e3
+    stats = next(iter(compiled.cache.values())).trace.compile_stats  # (waits for it)
+    row["compile"] = sum(stats[k] for k in ("mlir_ms", "translate_ms", "llvm_ms", "load_ms"))
     # The columns the targets compare take the best of 10: on this shared
     # machine the best of 3 moved 10-20% between runs.
     fast = max(repeats, 10)
@@ -228,7 +231,7 @@ def main():
           f"torch: {torch.__version__ if torch else 'not installed'}")
     cols = ["numpy", "torch", "torch.compile", "eager", "compiled"]
     print(f"{'workload':<28}" + "".join(f"{c + ' ms':>17}" for c in cols)
-          + f"{'%copy bw':>9}{'cold ms':>9}{'max err':>9}")
+          + f"{'%copy bw':>9}{'cold ms':>9}{'compile':>9}{'max err':>9}")
     workloads = {}
     for n in sizes:
         workloads.update(memory_bound(n))
@@ -241,7 +244,8 @@ def main():
         row = run_workload(name, spec, rng, args.repeats, copy_gbs, 4 * n * n)
         cells = "".join(f"{row[c]:17.2f}" if c in row else f"{'-':>17}" for c in cols)
         bw = f"{100 * row['bw']:8.0f}%" if "bw" in row else f"{'-':>9}"
-        print(f"{name:<28}{cells}{bw}{row['cold']:9.1f}{row['error']:9.1e}", flush=True)
+        print(f"{name:<28}{cells}{bw}{row['cold']:9.1f}{row['compile']:9.1f}"
+              f"{row['error']:9.1e}", flush=True)
     print(f"compiled call overhead (3 ops, 8 floats): {tiny_overhead_us():.2f} us")
 
 

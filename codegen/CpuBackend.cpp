@@ -47,6 +47,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <pthread.h>
 #include <thread>
 #include <unordered_map>
 
@@ -264,12 +265,23 @@ std::unique_ptr<llvm::TargetMachine> createHostMachine(std::string &error) {
   return std::move(*machine);
 }
 
+std::mutex cacheMutex;
+// LLVM's TargetMachine is shared and not thread-safe: one compile at a time.
+std::mutex llvmMutex;
+
 /// The shared host machine (used under llvmMutex).
 llvm::TargetMachine *hostTargetMachine(std::string &error) {
   static std::once_flag once;
   static std::unique_ptr<llvm::TargetMachine> machine;
   static std::string machineError;
   std::call_once(once, [] {
+    // fork waits for a compile in another thread: the child would inherit
+    // its locks held, and deadlock at its first compile. (Registered before
+    // Trace's handler, which joins background compiles: prepare handlers
+    // run last-registered first, so those are joined before these locks.)
+    pthread_atfork([] { llvmMutex.lock(); cacheMutex.lock(); },
+                   [] { cacheMutex.unlock(); llvmMutex.unlock(); },
+                   [] { cacheMutex.unlock(); llvmMutex.unlock(); });
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
     machine = createHostMachine(machineError);
@@ -633,9 +645,6 @@ std::string cacheKey(ModuleOp module, const CpuCompileOptions &options,
   return llvm::toHex(digest, /*LowerCase=*/true);
 }
 
-std::mutex cacheMutex;
-// LLVM's TargetMachine is shared and not thread-safe: one compile at a time.
-std::mutex llvmMutex;
 std::unordered_map<std::string, std::shared_ptr<CompiledModule>> &memoryCache() {
   static std::unordered_map<std::string, std::shared_ptr<CompiledModule>> cache;
   return cache;
@@ -664,6 +673,26 @@ bool CpuBackend::emitLLVMIR(ModuleOp module, const CpuCompileOptions &options,
 bool CpuBackend::fitsInMemory(Type type) {
   std::optional<uint64_t> bytes = staticBytes(type);
   return bytes && *bytes <= machineMemory();
+}
+
+bool CpuBackend::validate(ModuleOp module, std::string &error) {
+  std::vector<std::pair<std::string, rt::Signature>> signatures;
+  return checkTensorSizes(module, error) && collectSignatures(module, signatures, error);
+}
+
+bool CpuBackend::isCached(ModuleOp module, const CpuCompileOptions &options) {
+  std::string error;
+  llvm::TargetMachine *machine = hostTargetMachine(error);
+  if (!machine)
+    return false;
+  std::string key = cacheKey(module, options, machine);
+  {
+    std::lock_guard<std::mutex> lock(cacheMutex);
+    if (memoryCache().count(key))
+      return true;
+  }
+  return options.useDiskCache &&
+         rt::ObjectCache(rt::ObjectCache::defaultDirectory()).load(key).has_value();
 }
 
 void CpuBackend::clearMemoryCache() {
@@ -700,6 +729,10 @@ std::shared_ptr<CompiledModule> CpuBackend::compile(ModuleOp module,
   if (options.useDiskCache)
     object = disk.load(key);
   s.diskCacheHit = object.has_value();
+  if (!object && options.cachedOnly) {
+    error = kNotCached;
+    return nullptr;
+  }
   if (!object) {
     std::lock_guard<std::mutex> lock(llvmMutex);
     llvm::LLVMContext llvmContext;

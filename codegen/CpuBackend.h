@@ -26,6 +26,9 @@ struct CpuCompileOptions {
   /// Generate machine code for parts of the module on several threads (the
   /// result is then several objects; --emit-object wants one).
   bool parallelCodegen = true;
+  /// Only take the module from the caches: no LLVM (the error is then
+  /// CpuBackend::kNotCached).
+  bool cachedOnly = false;
 };
 
 class JitLibrary;
@@ -53,6 +56,14 @@ private:
 
 class CpuBackend {
 public:
+  /// The error of a cachedOnly compile that missed both caches.
+  static constexpr const char *kNotCached = "not in the compile caches";
+  /// The checks compile() makes before any work: every tensor fits in
+  /// memory and every public function has a runtime signature.
+  static bool validate(ModuleOp module, std::string &error);
+  /// Whether `module` is in the memory or the disk cache (compile() then
+  /// only loads it).
+  static bool isCached(ModuleOp module, const CpuCompileOptions &options);
   /// Whether a static tensor of `type` fits in this machine's memory (its
   /// byte count neither overflows nor exceeds physical memory); dynamic
   /// and non-tensor types do.

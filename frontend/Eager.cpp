@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <pthread.h>
 #include <unordered_map>
 
 using namespace mlir;
@@ -52,6 +53,23 @@ SmallVector<NamedAttribute> mlir::mlopt::attributesOf(Builder &b, const EagerOp 
 
 
 namespace {
+
+// The eager caches' locks. fork holds them, so a child never inherits one
+// locked by a thread that does not exist there (a DataLoader worker forked
+// while another thread runs an op).
+std::mutex kernelsMutex, verdictsMutex, cudaProgramsMutex;
+void holdAcrossFork() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    auto lock = [] { kernelsMutex.lock(); verdictsMutex.lock(); cudaProgramsMutex.lock(); };
+    auto unlock = [] {
+      cudaProgramsMutex.unlock();
+      verdictsMutex.unlock();
+      kernelsMutex.unlock();
+    };
+    pthread_atfork(lock, unlock, unlock);
+  });
+}
 
 struct Kernel {
   std::shared_ptr<CompiledModule> module;
@@ -157,13 +175,16 @@ bool splitsWhenStatic(const EagerOp &op, const std::vector<rt::Buffer> &inputs) 
 
 std::shared_ptr<CompiledModule> compileKernel(const EagerOp &op,
                                               const std::vector<rt::Buffer> &inputs,
-                                              bool staticShapes, std::string &error) {
+                                              bool staticShapes, bool cachedOnly,
+                                              std::string &error) {
   MLIRContext context;
   FailureOr<OwningOpRef<ModuleOp>> module =
       buildKernel(context, op, inputs, staticShapes, error);
   if (failed(module))
     return nullptr;
-  return CpuBackend::compile(**module, CpuCompileOptions(), error);
+  CpuCompileOptions options;
+  options.cachedOnly = cachedOnly;
+  return CpuBackend::compile(**module, options, error);
 }
 
 /// Eager ops on CUDA tensors: one program per (op, attributes, dtypes,
@@ -190,11 +211,10 @@ bool runEagerCuda(const EagerOp &op, const std::string &key, std::vector<rt::Buf
     in = moved;
   }
   std::string shapes = shapeKey(key, inputs);
-  static std::mutex mutex;
   static std::unordered_map<std::string, std::shared_ptr<rt::cuda::Program>> programs;
   std::shared_ptr<rt::cuda::Program> program;
   {
-    std::lock_guard<std::mutex> lock(mutex);
+    std::lock_guard<std::mutex> lock(cudaProgramsMutex);
     auto hit = programs.find(shapes);
     if (hit != programs.end())
       program = hit->second;
@@ -209,7 +229,7 @@ bool runEagerCuda(const EagerOp &op, const std::string &key, std::vector<rt::Buf
     program = CudaBackend::compile(**module, "kernel", CudaCompileOptions(), error);
     if (!program)
       return false;
-    std::lock_guard<std::mutex> lock(mutex);
+    std::lock_guard<std::mutex> lock(cudaProgramsMutex);
     programs.emplace(shapes, program);
   }
   return program->run(inputs, results, error);
@@ -222,9 +242,8 @@ bool runEagerCuda(const EagerOp &op, const std::string &key, std::vector<rt::Buf
 bool checkShapes(const EagerOp &op, const std::string &key,
                  const std::vector<rt::Buffer> &inputs, std::string &error) {
   std::string shapes = shapeKey(key, inputs);
-  static std::mutex mutex;
   static std::unordered_map<std::string, std::string> verdicts;
-  std::lock_guard<std::mutex> lock(mutex);
+  std::lock_guard<std::mutex> lock(verdictsMutex);
   auto hit = verdicts.find(shapes);
   if (hit == verdicts.end()) {
     static MLIRContext context; // types of checked shapes live here
@@ -249,7 +268,6 @@ bool checkShapes(const EagerOp &op, const std::string &key,
   return error.empty();
 }
 
-std::mutex kernelsMutex;
 std::unordered_map<std::string, Kernel> &kernels() {
   static std::unordered_map<std::string, Kernel> cache;
   return cache;
@@ -258,7 +276,9 @@ std::unordered_map<std::string, Kernel> &kernels() {
 } // namespace
 
 bool mlir::mlopt::runEager(const EagerOp &op, const std::vector<rt::Buffer> &inputs,
-                           std::vector<rt::Buffer> &results, std::string &error) {
+                           std::vector<rt::Buffer> &results, std::string &error,
+                           bool *uncached) {
+  holdAcrossFork();
   std::string key = keyOf(op, inputs);
   for (const rt::Buffer &in : inputs)
     if (in.device == rt::Device::CUDA)
@@ -276,9 +296,13 @@ bool mlir::mlopt::runEager(const EagerOp &op, const std::vector<rt::Buffer> &inp
       kernel = hit->second;
   }
   if (!kernel.entry) {
-    std::shared_ptr<CompiledModule> module = compileKernel(op, inputs, staticShapes, error);
-    if (!module)
+    std::shared_ptr<CompiledModule> module =
+        compileKernel(op, inputs, staticShapes, uncached != nullptr, error);
+    if (!module) {
+      if (uncached && error == CpuBackend::kNotCached)
+        *uncached = true;
       return false;
+    }
     kernel = {module, module->entry("kernel"), module->signature("kernel")};
     std::lock_guard<std::mutex> lock(kernelsMutex);
     kernels().emplace(kernelKey, kernel);

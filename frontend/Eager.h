@@ -33,9 +33,12 @@ struct EagerOp {
 };
 
 /// Runs `op` on `inputs` and returns its results. Shape and dtype errors
-/// come back as false with `error` naming the shapes; never an abort.
+/// come back as false with `error` naming the shapes; never an abort. With
+/// `uncached`, a kernel that is neither in memory nor in the disk cache is
+/// not compiled: false, with *uncached set.
 bool runEager(const EagerOp &op, const std::vector<::mlopt::rt::Buffer> &inputs,
-              std::vector<::mlopt::rt::Buffer> &results, std::string &error);
+              std::vector<::mlopt::rt::Buffer> &results, std::string &error,
+              bool *uncached = nullptr);
 
 /// Copies `src` into the (possibly strided) view `dst` of the same shape and
 /// element type: in-place updates through views.

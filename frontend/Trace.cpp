@@ -4,13 +4,23 @@
 #include "codegen/CpuBackend.h"
 #include "codegen/CudaBackend.h"
 #include "frontend/GraphBuilder.h"
+#include "frontend/Interpreter.h"
 #include "frontend/OpAttributes.h"
 #include "ir/MloptDialect.h"
 #include "ir/MloptOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <pthread.h>
+#include <thread>
 
 using namespace mlir;
 using namespace mlir::mlopt;
@@ -52,12 +62,146 @@ SmallVector<int64_t> mlirShape(const std::vector<int64_t> &shape) {
 
 } // namespace
 
+/// A compile deferred by finish(background): the first run interprets the
+/// function, then the compile runs on a thread of its own; its results
+/// live here until then.
+struct Trace::Background {
+  OwningOpRef<ModuleOp> module; // in the Trace's context: ~Trace joins, then drops it
+  std::unique_ptr<InterpretedFunction> interpreted;
+  std::mutex mutex;
+  std::condition_variable changed;
+  bool interpretedOnce = false, started = false, done = false, ok = false;
+  std::atomic<bool> interpretedOk{false}; // a run was interpreted to its end
+  std::string error;
+  std::atomic<bool> ready{false}; // done and ok: the program can run
+  std::shared_ptr<CompiledModule> compiled;
+  rt::Program program;
+  CompileStats stats;
+  std::mutex joinMutex; // one joiner at a time: ~Trace, exit or fork
+  std::thread thread;
+};
+
+namespace {
+
+/// Every started background compile, process-wide: exit and fork join
+/// them (LLVM must not be torn down under a compile, and a child must not
+/// inherit a lock a compile holds, or a thread it cannot join). The lock is
+/// held across fork, so none starts in between. Never destroyed.
+struct CompileThreads {
+  std::mutex mutex;
+  std::vector<std::weak_ptr<Trace::Background>> started;
+};
+CompileThreads &compileThreads() {
+  static CompileThreads *threads = [] {
+    pthread_atfork([] { Trace::joinBackgroundCompiles(/*keepLocked=*/true); },
+                   [] { compileThreads().mutex.unlock(); },
+                   [] { compileThreads().mutex.unlock(); });
+    return new CompileThreads();
+  }();
+  return *threads;
+}
+
+void join(Trace::Background &bg) {
+  std::lock_guard<std::mutex> lock(bg.joinMutex);
+  if (bg.thread.joinable())
+    bg.thread.join();
+}
+
+bool logsCompiles() {
+  const char *log = std::getenv("MLOPT_LOG");
+  return log && ("," + std::string(log) + ",").find(",compile,") != std::string::npos;
+}
+
+} // namespace
+
+void Trace::joinBackgroundCompiles(bool keepLocked) {
+  CompileThreads &threads = compileThreads();
+  threads.mutex.lock();
+  std::vector<std::shared_ptr<Background>> live;
+  for (const std::weak_ptr<Background> &weak : threads.started)
+    if (std::shared_ptr<Background> bg = weak.lock())
+      live.push_back(std::move(bg));
+  threads.started.clear(); // all joined below
+  for (const std::shared_ptr<Background> &bg : live)
+    join(*bg);
+  if (!keepLocked)
+    threads.mutex.unlock();
+}
+
 Trace::Trace() : context(std::make_unique<MLIRContext>()) {
   builder = std::make_unique<GraphBuilder>(*context, "traced");
   prober = std::make_unique<GraphBuilder>(*context, "probe");
 }
 
-Trace::~Trace() = default;
+Trace::~Trace() {
+  if (!background)
+    return;
+  join(*background);
+  background->module = nullptr; // its IR lives in this trace's context
+}
+
+void Trace::startCompile() const {
+  std::shared_ptr<Background> bg = background;
+  std::lock_guard<std::mutex> lock(bg->mutex);
+  if (bg->started)
+    return;
+  bg->started = true;
+  CompileThreads &threads = compileThreads();
+  std::lock_guard<std::mutex> registry(threads.mutex);
+  threads.started.push_back(bg);
+  bg->thread = std::thread([bg = bg.get()] {
+    std::string error;
+    CompileStats stats;
+    std::shared_ptr<CompiledModule> compiled =
+        CpuBackend::compile(*bg->module, CpuCompileOptions(), error, &stats);
+    rt::Program program;
+    bool ok = compiled && compiled->program("traced", program);
+    if (compiled && !ok)
+      error = "the compiled module has no traced function";
+    if (logsCompiles())
+      std::fprintf(stderr, "[mlopt] background compile %s: %zu kernels, mlir %.1f, translate "
+                   "%.1f, llvm %.1f, load %.1f ms%s%s\n", ok ? "done" : "failed",
+                   program.launches.size(), stats.lowerMs, stats.translateMs, stats.llvmMs,
+                   stats.loadMs, ok ? "" : ": ", ok ? "" : error.c_str());
+    {
+      std::lock_guard<std::mutex> lock(bg->mutex);
+      bg->compiled = std::move(compiled);
+      bg->program = std::move(program);
+      bg->stats = stats;
+      bg->ok = ok;
+      bg->error = error;
+      bg->done = true;
+      bg->ready.store(ok, std::memory_order_release);
+    }
+    bg->changed.notify_all();
+  });
+}
+
+bool Trace::waitCompiled(std::string &error) const {
+  if (!background)
+    return true;
+  startCompile();
+  std::unique_lock<std::mutex> lock(background->mutex);
+  background->changed.wait(lock, [&] { return background->done; });
+  if (!background->ok)
+    error = "the background compile failed: " + background->error;
+  return background->ok;
+}
+
+bool Trace::interpretedARun() const {
+  return background && background->interpretedOk.load();
+}
+
+std::string Trace::compileState() const {
+  if (!background)
+    return compiled || cudaProgram ? "compiled" : "none";
+  std::lock_guard<std::mutex> lock(background->mutex);
+  if (!background->started)
+    return "interpreting";
+  if (!background->done)
+    return "compiling";
+  return background->ok ? "compiled" : "failed: " + background->error;
+}
 
 TracedValue Trace::describe(int id) const {
   auto type = cast<RankedTensorType>(Value::getFromOpaquePointer(values[id]).getType());
@@ -246,7 +390,8 @@ bool Trace::gradients(const std::vector<int> &outputs, const std::vector<int> &c
   return true;
 }
 
-bool Trace::finish(const std::vector<int> &results, std::string &error, bool cuda) {
+bool Trace::finish(const std::vector<int> &results, std::string &error, bool cuda,
+                   bool wantBackground) {
   SmallVector<Value> outs;
   for (int id : results) {
     if (id < 0 || id >= static_cast<int>(values.size())) {
@@ -265,6 +410,24 @@ bool Trace::finish(const std::vector<int> &results, std::string &error, bool cud
   if (cuda) {
     cudaProgram = CudaBackend::compile(**module, "traced", CudaCompileOptions(), error, &stats);
     return cudaProgram != nullptr;
+  }
+  if (wantBackground) {
+    // Interpret the first call when that should be quicker than compiling
+    // cold and running; a cached program only needs loading.
+    std::string why;
+    auto func = (**module).lookupSymbol<func::FuncOp>("traced");
+    std::unique_ptr<InterpretedFunction> plan =
+        func ? InterpretedFunction::build(func, why) : nullptr;
+    if (plan && plan->interpretMs() < plan->compileMs() + plan->compiledRunMs()) {
+      if (!CpuBackend::validate(**module, error))
+        return false; // (a tensor too big for memory: report it now)
+      if (!CpuBackend::isCached(**module, CpuCompileOptions())) {
+        background = std::make_shared<Background>();
+        background->module = std::move(*module);
+        background->interpreted = std::move(plan);
+        return true;
+      }
+    }
   }
   compiled = CpuBackend::compile(**module, CpuCompileOptions(), error, &stats);
   return compiled && compiled->program("traced", program);
@@ -294,7 +457,17 @@ bool Trace::cudaSpec(::mlopt::rt::cuda::ProgramSpec &spec, std::string &error) c
 }
 
 size_t Trace::kernelCount() const {
+  std::string error;
+  if (background)
+    return waitCompiled(error) ? background->program.launches.size() : 0;
   return cudaProgram ? cudaProgram->launchCount() : program.launches.size();
+}
+
+const CompileStats &Trace::compileStats() const {
+  std::string error;
+  if (background && waitCompiled(error))
+    return background->stats;
+  return stats;
 }
 
 std::string Trace::cudaGraphState() const {
@@ -306,14 +479,43 @@ bool Trace::run(const std::vector<rt::Buffer> &inputs, std::vector<rt::Buffer> &
   if (cudaProgram)
     return graph ? cudaProgram->replay(inputs, outputs, error)
                  : cudaProgram->run(inputs, outputs, error);
-  if (!compiled) {
-    error = "the trace was not compiled";
-    return false;
-  }
   for (const rt::Buffer &b : inputs)
     if (b.device != rt::Device::CPU) {
       error = "a CPU-compiled function got a CUDA tensor";
       return false;
     }
+  if (background) {
+    Background &bg = *background;
+    if (!bg.ready.load(std::memory_order_acquire)) {
+      bool interpret = false;
+      {
+        std::lock_guard<std::mutex> lock(bg.mutex);
+        interpret = !bg.interpretedOnce && !bg.started;
+        bg.interpretedOnce = true;
+      }
+      if (interpret) {
+        // Interpreting fails only where the program would (it then says
+        // why) or where an eager kernel is not cached yet.
+        bool uncached = false;
+        std::string why;
+        bool ok = bg.interpreted->run(inputs, outputs, why, uncached);
+        startCompile();
+        if (ok) {
+          bg.interpretedOk.store(true);
+          return true;
+        }
+        if (logsCompiles())
+          std::fprintf(stderr, "[mlopt] the first call waits for the compile: %s\n",
+                       why.c_str());
+      }
+      if (!waitCompiled(error))
+        return false;
+    }
+    return bg.program.run(inputs, outputs, error);
+  }
+  if (!compiled) {
+    error = "the trace was not compiled";
+    return false;
+  }
   return program.run(inputs, outputs, error);
 }

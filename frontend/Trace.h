@@ -66,8 +66,21 @@ public:
                  const std::vector<int> &wrt, std::vector<TracedValue> &result,
                  std::string &error);
   /// Ends the function with `results` and compiles it for the CPU, or with
-  /// `cuda` for the GPU (static shapes only).
-  bool finish(const std::vector<int> &results, std::string &error, bool cuda = false);
+  /// `cuda` for the GPU (static shapes only). With `background` (CPU), a
+  /// function that is not in the compile caches and should run faster op
+  /// by op than compiled cold is not compiled yet: the first run()
+  /// interprets it (InterpretedFunction), then starts the compile on a
+  /// thread; later runs wait for the program.
+  bool finish(const std::vector<int> &results, std::string &error, bool cuda = false,
+              bool background = false);
+  /// "compiled", "interpreting" (the first run interprets), "compiling"
+  /// (in the background) or "failed: <why>".
+  std::string compileState() const;
+  /// Whether a run was interpreted (tier 0) instead of compiled.
+  bool interpretedARun() const;
+  /// Waits for a background compile (starting it if no run did); false
+  /// with its error if it failed.
+  bool waitCompiled(std::string &error) const;
   /// The CUDA C and host plan the function compiles to (no driver needed).
   bool cudaSource(std::string &source, std::string &error) const;
   /// The same as a program spec: kernels, compile units and host plan.
@@ -83,8 +96,13 @@ public:
   std::string ir() const { return text; }
   /// The launches of the compiled program (fused kernels and library calls).
   size_t kernelCount() const;
-  /// Where compile time went (zeros for a cache hit).
-  const CompileStats &compileStats() const { return stats; }
+  /// Where compile time went (zeros for a cache hit; waits for a
+  /// background compile).
+  const CompileStats &compileStats() const;
+  /// Joins every background compile of the process (at exit, and before
+  /// fork, which keeps their registry locked until it returns).
+  static void joinBackgroundCompiles(bool keepLocked = false);
+  struct Background; // (public for the process-wide registry of compiles)
 
 private:
   std::unique_ptr<MLIRContext> context;
@@ -100,6 +118,8 @@ private:
                                const std::vector<std::pair<int, int>> &sizeSources,
                                Value result);
   TracedValue describe(int id) const;
+  void startCompile() const;
+  std::shared_ptr<Background> background; // set when the compile was deferred
   std::shared_ptr<CompiledModule> compiled;
   CompileStats stats;
   ::mlopt::rt::Program program;

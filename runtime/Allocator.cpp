@@ -7,6 +7,7 @@
 #include <map>
 #include <mutex>
 #include <new>
+#include <pthread.h>
 #include <sys/mman.h>
 #include <unistd.h>
 #include <unordered_map>
@@ -160,8 +161,11 @@ public:
       std::free(ptr);
   }
 
-private:
+  /// Held across fork: a child must not inherit it locked by a thread
+  /// that does not exist there.
   std::mutex mutex;
+
+private:
   std::multimap<size_t, void *> free;      // cached blocks by size
   std::unordered_map<void *, size_t> live; // large blocks handed out
   AllocatorStats stats;
@@ -170,7 +174,12 @@ private:
 
 // Never destroyed: buffers may be freed during static destruction.
 BlockCache &cache() {
-  static BlockCache *instance = new BlockCache();
+  static BlockCache *instance = [] {
+    auto *blocks = new BlockCache();
+    pthread_atfork([] { cache().mutex.lock(); }, [] { cache().mutex.unlock(); },
+                   [] { cache().mutex.unlock(); });
+    return blocks;
+  }();
   return *instance;
 }
 

@@ -8,6 +8,7 @@ the function reaches that are not arguments (closures, globals, `self`) become
 extra inputs, read again on every call, not frozen constants.
 """
 
+import atexit
 import copy
 import functools
 import os
@@ -28,6 +29,19 @@ from . import _tensor as T
 from ._tensor import Tensor
 
 RECOMPILE_LIMIT = 8
+
+# Tier 0: a CPU function that is not in the compile caches, and that should
+# run faster op by op than compiled cold, has its first call interpreted on
+# the eager kernels; the compile starts after it. MLOPT_COMPILE_BACKGROUND=0
+# (or MLOPT_DUMP_IR) compiles before the first call instead.
+atexit.register(_C.join_background_compiles)  # (LLVM outlives every compile)
+
+
+def _background_compiles():
+    # (MLOPT_DUMP_IR: the stages are on disk when the call returns)
+    return (os.environ.get("MLOPT_COMPILE_BACKGROUND", "1") != "0"
+            and not os.environ.get("MLOPT_DUMP_IR"))
+
 class _State(threading.local):
     tracer = None  # the tracer recording on this thread (a class default: no getattr)
 
@@ -769,16 +783,9 @@ class CompiledFunction:
         start = time.perf_counter()
         cuda = tracer.device == "cuda" or any(  # captured CUDA tensors (random makers: no)
             isinstance(x, Tensor) and x._buf.device == "cuda" for x in tracer.lifted)
-        tracer.trace.finish(ids, cuda=cuda)
-        stats = tracer.trace.compile_stats
-        where = ("cache hit" if stats["cache"] != "miss" else
-                 f"mlir {stats['mlir_ms']:.1f}, translate {stats['translate_ms']:.1f}, "
-                 f"{'nvrtc' if cuda else 'llvm'} {stats['llvm_ms']:.1f}, "
-                 f"load {stats['load_ms']:.1f} ms")
-        _log(f"compiled {self.name}"
-             f"{' with dynamic dims ' + str(sorted(dynamic)) if dynamic else ''}: "
-             f"{tracer.trace.kernel_count} kernels, {len(tracer.lifted)} captured tensors, "
-             f"{(time.perf_counter() - start) * 1e3:.1f} ms ({where})")
+        tracer.trace.finish(ids, cuda=cuda, background=not cuda and _background_compiles())
+        if "compile" in os.environ.get("MLOPT_LOG", "").split(","):
+            self._log_compile(tracer, dynamic, start, cuda)
         _dump(self.name, tracer.trace.ir)
         alias = [o._origin if isinstance(o, _Traced) else None for o in outs]
         entry = _Entry(tracer.trace, tracer.lifted, out_spec, len(outs), written=written,
@@ -786,6 +793,21 @@ class CompiledFunction:
         entry.grad_targets = [(p, g is not None) for p, g in grads]
         entry.grad_state = list(tracer.grad_state.values())
         return entry
+
+    def _log_compile(self, tracer, dynamic, start, cuda):
+        trace = tracer.trace
+        what = f"{self.name}{' with dynamic dims ' + str(sorted(dynamic)) if dynamic else ''}"
+        if trace.compile_state == "interpreting":
+            _log(f"{what}: the first call runs op by op on the eager kernels; the compile "
+                 f"starts after it ({len(tracer.lifted)} captured tensors)")
+            return
+        stats = trace.compile_stats
+        where = ("cache hit" if stats["cache"] != "miss" else
+                 f"mlir {stats['mlir_ms']:.1f}, translate {stats['translate_ms']:.1f}, "
+                 f"{'nvrtc' if cuda else 'llvm'} {stats['llvm_ms']:.1f}, "
+                 f"load {stats['load_ms']:.1f} ms")
+        _log(f"compiled {what}: {trace.kernel_count} kernels, {len(tracer.lifted)} captured "
+             f"tensors, {(time.perf_counter() - start) * 1e3:.1f} ms ({where})")
 
     def _lookup(self, spec, leaves):
         """The cached entry for these arguments, the key to store a new one
@@ -1056,6 +1078,7 @@ def explain(fn, *args, **kwargs):
     leaves = []
     _flatten((args, kwargs), leaves)
     inputs = [t._buf for t in leaves] + [_lifted_value(x, leaves)._buf for x in entry.lifted]
+    entry.trace.wait_compiled()  # (the program, not the interpreted first call)
     _C.reset_peak_memory_stats()
     base = _C.memory_stats()["live_bytes"]
     outs = entry.trace.run(inputs)

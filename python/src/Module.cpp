@@ -305,9 +305,15 @@ PYBIND11_MODULE(_C, m) {
           throw std::runtime_error(error);
         return result;
       })
-      .def("finish", [](Trace &t, const std::vector<int> &results, bool cuda) {
-        releasedOrRaise([&](std::string &error) { return t.finish(results, error, cuda); });
-      }, py::arg("results"), py::arg("cuda") = false)
+      .def("finish", [](Trace &t, const std::vector<int> &results, bool cuda, bool background) {
+        releasedOrRaise(
+            [&](std::string &error) { return t.finish(results, error, cuda, background); });
+      }, py::arg("results"), py::arg("cuda") = false, py::arg("background") = false)
+      .def_property_readonly("compile_state", &Trace::compileState)
+      .def_property_readonly("interpreted", &Trace::interpretedARun)
+      .def("wait_compiled", [](const Trace &t) {
+        releasedOrRaise([&](std::string &error) { return t.waitCompiled(error); });
+      })
       .def_property_readonly("cuda_source", [](const Trace &t) {
         std::string source, error;
         if (!t.cudaSource(source, error))
@@ -373,9 +379,17 @@ PYBIND11_MODULE(_C, m) {
       }, py::arg("inputs"), py::arg("graph") = false)
       .def_property_readonly("cuda_graph", &Trace::cudaGraphState)
       .def_property_readonly("ir", &Trace::ir)
-      .def_property_readonly("kernel_count", &Trace::kernelCount)
+      .def_property_readonly("kernel_count", [](const Trace &t) {
+        py::gil_scoped_release release; // (waits for a background compile)
+        return t.kernelCount();
+      })
       .def_property_readonly("compile_stats", [](const Trace &t) {
-        const mlir::mlopt::CompileStats &s = t.compileStats();
+        const mlir::mlopt::CompileStats *stats;
+        {
+          py::gil_scoped_release release; // (waits for a background compile)
+          stats = &t.compileStats();
+        }
+        const mlir::mlopt::CompileStats &s = *stats;
         py::dict d;
         d["cache"] = s.memoryCacheHit ? "memory" : s.diskCacheHit ? "disk" : "miss";
         d["mlir_ms"] = s.lowerMs;
@@ -384,6 +398,8 @@ PYBIND11_MODULE(_C, m) {
         d["load_ms"] = s.loadMs;
         return d;
       });
+  m.def("join_background_compiles", [] { Trace::joinBackgroundCompiles(); },
+        py::call_guard<py::gil_scoped_release>());
   m.def("num_threads", &rt::numThreads);
   m.def("memory_stats", [] {
     rt::AllocatorStats s = rt::allocatorStats();
