@@ -275,13 +275,7 @@ llvm::TargetMachine *hostTargetMachine(std::string &error) {
   static std::unique_ptr<llvm::TargetMachine> machine;
   static std::string machineError;
   std::call_once(once, [] {
-    // fork waits for a compile in another thread: the child would inherit
-    // its locks held, and deadlock at its first compile. (Registered before
-    // Trace's handler, which joins background compiles: prepare handlers
-    // run last-registered first, so those are joined before these locks.)
-    pthread_atfork([] { llvmMutex.lock(); cacheMutex.lock(); },
-                   [] { cacheMutex.unlock(); llvmMutex.unlock(); },
-                   [] { cacheMutex.unlock(); llvmMutex.unlock(); });
+    CpuBackend::holdLocksAcrossFork();
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
     machine = createHostMachine(machineError);
@@ -673,6 +667,17 @@ bool CpuBackend::emitLLVMIR(ModuleOp module, const CpuCompileOptions &options,
 bool CpuBackend::fitsInMemory(Type type) {
   std::optional<uint64_t> bytes = staticBytes(type);
   return bytes && *bytes <= machineMemory();
+}
+
+void CpuBackend::holdLocksAcrossFork() {
+  // A child would inherit the locks held by a compile in another thread,
+  // and deadlock at its first compile.
+  static std::once_flag once;
+  std::call_once(once, [] {
+    pthread_atfork([] { llvmMutex.lock(); cacheMutex.lock(); },
+                   [] { cacheMutex.unlock(); llvmMutex.unlock(); },
+                   [] { cacheMutex.unlock(); llvmMutex.unlock(); });
+  });
 }
 
 bool CpuBackend::validate(ModuleOp module, std::string &error) {

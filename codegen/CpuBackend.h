@@ -58,6 +58,9 @@ class CpuBackend {
 public:
   /// The error of a cachedOnly compile that missed both caches.
   static constexpr const char *kNotCached = "not in the compile caches";
+  /// Holds the compile locks across fork (once per process; before any
+  /// handler that joins compiles is registered: see Trace.cpp).
+  static void holdLocksAcrossFork();
   /// The checks compile() makes before any work: every tensor fits in
   /// memory and every public function has a runtime signature.
   static bool validate(ModuleOp module, std::string &error);

@@ -56,34 +56,34 @@ int64_t countOf(const std::vector<int64_t> &shape) {
   return n;
 }
 
-/// A dense constant's elements in a fresh buffer (null for other kinds).
+/// A dense constant's elements in a buffer (null for other kinds); a splat
+/// is one element viewed with stride 0 (autodiff makes full-size zeros).
 std::optional<rt::Buffer> constantBuffer(Attribute value, const std::vector<int64_t> &shape,
                                          rt::DType dtype) {
   auto dense = dyn_cast<DenseElementsAttr>(value);
   if (!dense)
     return std::nullopt;
-  rt::Buffer out = rt::Buffer::allocate(dtype, shape);
+  bool splat = dense.isSplat();
+  rt::Buffer out = rt::Buffer::allocate(dtype, splat ? std::vector<int64_t>{1} : shape);
   size_t size = rt::byteSize(dtype);
   char *data = static_cast<char *>(out.data);
-  auto bitsOf = [&](int64_t i) -> uint64_t {
-    Type element = dense.getElementType();
-    if (isa<FloatType>(element))
-      return (dense.isSplat() ? dense.getSplatValue<APFloat>()
-                              : dense.getValues<APFloat>()[i])
-          .bitcastToAPInt()
-          .getZExtValue();
-    APInt v = dense.isSplat() ? dense.getSplatValue<APInt>() : dense.getValues<APInt>()[i];
-    return element.isInteger(1) ? (v.isZero() ? 0 : 1) : v.getSExtValue();
-  };
+  bool isFloat = isa<FloatType>(dense.getElementType());
+  bool isBool = dense.getElementType().isInteger(1);
   int64_t n = out.numElements();
   for (int64_t i = 0; i < n; ++i) {
-    uint64_t bits = bitsOf(dense.isSplat() ? 0 : i);
-    std::memcpy(data + i * size, &bits, size); // little-endian: the low bytes
-    if (dense.isSplat() && n > 1) {               // the rest are copies of the first
-      for (int64_t j = 1; j < n; ++j)
-        std::memcpy(data + j * size, data, size);
-      break;
+    uint64_t bits;
+    if (isFloat) {
+      APFloat v = splat ? dense.getSplatValue<APFloat>() : dense.getValues<APFloat>()[i];
+      bits = v.bitcastToAPInt().getZExtValue();
+    } else {
+      APInt v = splat ? dense.getSplatValue<APInt>() : dense.getValues<APInt>()[i];
+      bits = isBool ? !v.isZero() : v.getSExtValue();
     }
+    std::memcpy(data + i * size, &bits, size); // little-endian: the low bytes
+  }
+  if (splat) {
+    out.shape = shape;
+    out.strides.assign(shape.size(), 0);
   }
   return out;
 }
@@ -272,8 +272,9 @@ std::unique_ptr<InterpretedFunction> InterpretedFunction::build(func::FuncOp fun
 
 bool InterpretedFunction::run(const std::vector<rt::Buffer> &inputs,
                               std::vector<rt::Buffer> &outputs, std::string &error,
-                              bool &uncached) const {
-  uncached = false;
+                              bool *uncached) const {
+  if (uncached)
+    *uncached = false;
   if (inputs.size() != argShapes.size()) {
     error = "expected " + std::to_string(argShapes.size()) + " inputs, got " +
             std::to_string(inputs.size());
@@ -346,7 +347,7 @@ bool InterpretedFunction::run(const std::vector<rt::Buffer> &inputs,
       if (!direct) {
         std::vector<rt::Buffer> converted;
         EagerOp convert{"mlopt.convert", {}, rt::mlirName(step.dtype)};
-        if (!runEager(convert, {result}, converted, error, &uncached))
+        if (!runEager(convert, {result}, converted, error, uncached))
           return false;
         result = converted.at(0);
       }
@@ -356,8 +357,8 @@ bool InterpretedFunction::run(const std::vector<rt::Buffer> &inputs,
       std::vector<rt::Buffer> operands, results;
       for (int slot : step.operands)
         operands.push_back(slots[slot]);
-      if (!runEager(step.op, operands, results, error, &uncached)) {
-        if (uncached)
+      if (!runEager(step.op, operands, results, error, uncached)) {
+        if (uncached && *uncached)
           error = "the eager kernel of '" + step.op.name + "' is not compiled yet";
         return false;
       }
@@ -388,7 +389,13 @@ bool InterpretedFunction::run(const std::vector<rt::Buffer> &inputs,
     if (step.kind == Step::Constant)
       taken.push_back(step.constant.storage.get());
   outputs.clear();
-  for (int slot : resultSlots) {
+  for (size_t k = 0; k < resultSlots.size(); ++k) {
+    int slot = resultSlots[k];
+    auto earlier = std::find(resultSlots.begin(), resultSlots.begin() + k, slot);
+    if (earlier != resultSlots.begin() + k) { // the same value again: the same buffer
+      outputs.push_back(outputs[earlier - resultSlots.begin()]);
+      continue;
+    }
     rt::Buffer out = slots[slot];
     if (!out.isContiguous() || out.offset != 0 ||
         std::find(taken.begin(), taken.end(), out.storage.get()) != taken.end()) {

@@ -30,13 +30,14 @@ public:
   /// `why` naming what it cannot run.
   static std::unique_ptr<InterpretedFunction> build(func::FuncOp func, std::string &why);
 
-  /// Runs the function. False with `error` on failure; `uncached` is set
-  /// when an op's eager kernel would need LLVM (not in memory or on disk):
-  /// the caller then waits for the compiled program instead. Results are
-  /// fresh contiguous buffers, as the compiled program's are.
+  /// Runs the function. False with `error` on failure. With `uncached`,
+  /// an op whose eager kernel would need LLVM (in neither compile cache)
+  /// stops the run with *uncached set: the caller then waits for the
+  /// compiled program instead. Results are fresh contiguous buffers, as the
+  /// compiled program's are (one value returned twice is one buffer).
   bool run(const std::vector<::mlopt::rt::Buffer> &inputs,
            std::vector<::mlopt::rt::Buffer> &outputs, std::string &error,
-           bool &uncached) const;
+           bool *uncached) const;
 
   /// Rough costs in ms on this machine, to choose between interpreting the
   /// first call and waiting for the compile: the ops one by one (every

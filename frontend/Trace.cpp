@@ -63,36 +63,57 @@ SmallVector<int64_t> mlirShape(const std::vector<int64_t> &shape) {
 } // namespace
 
 /// A compile deferred by finish(background): the first run interprets the
-/// function, then the compile runs on a thread of its own; its results
-/// live here until then.
+/// function, then the compile runs on a thread of its own. This owns what
+/// the compile needs (the trace's context and module), so a trace dropped
+/// mid-compile does not wait for it; the process-wide registry below keeps
+/// it until its thread is joined.
 struct Trace::Background {
-  OwningOpRef<ModuleOp> module; // in the Trace's context: ~Trace joins, then drops it
-  std::unique_ptr<InterpretedFunction> interpreted;
+  std::unique_ptr<MLIRContext> context; // (first: destroyed after the module)
+  OwningOpRef<ModuleOp> module;         // dropped once compiled
+  std::shared_ptr<const InterpretedFunction> interpreted; // dropped once compiled
   std::mutex mutex;
   std::condition_variable changed;
-  bool interpretedOnce = false, started = false, done = false, ok = false;
+  bool interpretedOnce = false, started = false, done = false, ok = false, warned = false;
   std::atomic<bool> interpretedOk{false}; // a run was interpreted to its end
   std::string error;
   std::atomic<bool> ready{false}; // done and ok: the program can run
   std::shared_ptr<CompiledModule> compiled;
   rt::Program program;
   CompileStats stats;
-  std::mutex joinMutex; // one joiner at a time: ~Trace, exit or fork
-  std::thread thread;
+  std::thread thread; // joined by the registry, never by itself
+
+  void finished(bool success, std::string why) {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      ok = success;
+      error = std::move(why);
+      done = true;
+      if (ok)
+        interpreted.reset();
+      ready.store(ok, std::memory_order_release);
+    }
+    changed.notify_all();
+  }
 };
 
 namespace {
 
-/// Every started background compile, process-wide: exit and fork join
-/// them (LLVM must not be torn down under a compile, and a child must not
-/// inherit a lock a compile holds, or a thread it cannot join). The lock is
-/// held across fork, so none starts in between. Never destroyed.
+/// Every started background compile, process-wide: new starts join the
+/// finished ones, and exit and fork join them all (LLVM must not be torn
+/// down under a compile; a child must not inherit a lock a compile holds,
+/// or a thread it cannot join). The lock is held across fork, so none
+/// starts in between. Never destroyed.
 struct CompileThreads {
   std::mutex mutex;
-  std::vector<std::weak_ptr<Trace::Background>> started;
+  std::vector<std::shared_ptr<Trace::Background>> started;
+  bool exiting = false; // joined at exit: no more compiles start
 };
 CompileThreads &compileThreads() {
   static CompileThreads *threads = [] {
+    // (After the compile locks' handlers: prepare handlers run in reverse
+    // order of registration, so the compiles are joined before those
+    // locks are taken.)
+    CpuBackend::holdLocksAcrossFork();
     pthread_atfork([] { Trace::joinBackgroundCompiles(/*keepLocked=*/true); },
                    [] { compileThreads().mutex.unlock(); },
                    [] { compileThreads().mutex.unlock(); });
@@ -101,15 +122,40 @@ CompileThreads &compileThreads() {
   return *threads;
 }
 
-void join(Trace::Background &bg) {
-  std::lock_guard<std::mutex> lock(bg.joinMutex);
-  if (bg.thread.joinable())
-    bg.thread.join();
-}
-
 bool logsCompiles() {
   const char *log = std::getenv("MLOPT_LOG");
   return log && ("," + std::string(log) + ",").find(",compile,") != std::string::npos;
+}
+
+/// The compile of a background: on its own thread.
+void compileInBackground(Trace::Background *bg) {
+  std::string error;
+  CompileStats stats;
+  rt::Program program;
+  std::shared_ptr<CompiledModule> compiled;
+  bool ok = false;
+  try { // (an exception must not leave the thread: it would end the process)
+    compiled = CpuBackend::compile(*bg->module, CpuCompileOptions(), error, &stats);
+    ok = compiled && compiled->program("traced", program);
+    if (compiled && !ok)
+      error = "the compiled module has no traced function";
+  } catch (const std::exception &e) {
+    ok = false;
+    error = e.what();
+  }
+  if (logsCompiles())
+    std::fprintf(stderr, "[mlopt] background compile %s: %zu kernels, mlir %.1f, translate "
+                 "%.1f, llvm %.1f, load %.1f ms%s%s\n", ok ? "done" : "failed",
+                 program.launches.size(), stats.lowerMs, stats.translateMs, stats.llvmMs,
+                 stats.loadMs, ok ? "" : ": ", ok ? "" : error.c_str());
+  bg->module = nullptr; // (only this thread uses it)
+  {
+    std::lock_guard<std::mutex> lock(bg->mutex);
+    bg->compiled = std::move(compiled);
+    bg->program = std::move(program);
+    bg->stats = stats;
+  }
+  bg->finished(ok, error);
 }
 
 } // namespace
@@ -117,15 +163,14 @@ bool logsCompiles() {
 void Trace::joinBackgroundCompiles(bool keepLocked) {
   CompileThreads &threads = compileThreads();
   threads.mutex.lock();
-  std::vector<std::shared_ptr<Background>> live;
-  for (const std::weak_ptr<Background> &weak : threads.started)
-    if (std::shared_ptr<Background> bg = weak.lock())
-      live.push_back(std::move(bg));
-  threads.started.clear(); // all joined below
-  for (const std::shared_ptr<Background> &bg : live)
-    join(*bg);
-  if (!keepLocked)
+  for (const std::shared_ptr<Background> &bg : threads.started)
+    if (bg->thread.joinable())
+      bg->thread.join();
+  threads.started.clear();
+  if (!keepLocked) {
+    threads.exiting = true; // (the only other caller is exit)
     threads.mutex.unlock();
+  }
 }
 
 Trace::Trace() : context(std::make_unique<MLIRContext>()) {
@@ -133,48 +178,39 @@ Trace::Trace() : context(std::make_unique<MLIRContext>()) {
   prober = std::make_unique<GraphBuilder>(*context, "probe");
 }
 
-Trace::~Trace() {
-  if (!background)
-    return;
-  join(*background);
-  background->module = nullptr; // its IR lives in this trace's context
-}
+Trace::~Trace() = default;
 
 void Trace::startCompile() const {
-  std::shared_ptr<Background> bg = background;
-  std::lock_guard<std::mutex> lock(bg->mutex);
-  if (bg->started)
-    return;
-  bg->started = true;
+  const std::shared_ptr<Background> &bg = background;
   CompileThreads &threads = compileThreads();
-  std::lock_guard<std::mutex> registry(threads.mutex);
-  threads.started.push_back(bg);
-  bg->thread = std::thread([bg = bg.get()] {
-    std::string error;
-    CompileStats stats;
-    std::shared_ptr<CompiledModule> compiled =
-        CpuBackend::compile(*bg->module, CpuCompileOptions(), error, &stats);
-    rt::Program program;
-    bool ok = compiled && compiled->program("traced", program);
-    if (compiled && !ok)
-      error = "the compiled module has no traced function";
-    if (logsCompiles())
-      std::fprintf(stderr, "[mlopt] background compile %s: %zu kernels, mlir %.1f, translate "
-                   "%.1f, llvm %.1f, load %.1f ms%s%s\n", ok ? "done" : "failed",
-                   program.launches.size(), stats.lowerMs, stats.translateMs, stats.llvmMs,
-                   stats.loadMs, ok ? "" : ": ", ok ? "" : error.c_str());
+  std::lock_guard<std::mutex> registry(threads.mutex); // (before bg->mutex, as fork's)
+  // Join the compiles that have ended (their results stay with their traces).
+  llvm::erase_if(threads.started, [](const std::shared_ptr<Background> &other) {
     {
-      std::lock_guard<std::mutex> lock(bg->mutex);
-      bg->compiled = std::move(compiled);
-      bg->program = std::move(program);
-      bg->stats = stats;
-      bg->ok = ok;
-      bg->error = error;
-      bg->done = true;
-      bg->ready.store(ok, std::memory_order_release);
+      std::lock_guard<std::mutex> lock(other->mutex);
+      if (!other->done)
+        return false;
     }
-    bg->changed.notify_all();
+    other->thread.join(); // (it has ended, or is about to)
+    return true;
   });
+  {
+    std::lock_guard<std::mutex> lock(bg->mutex);
+    if (bg->started)
+      return;
+    bg->started = true;
+  }
+  if (threads.exiting) {
+    bg->finished(false, "the process is exiting");
+    return;
+  }
+  try {
+    bg->thread = std::thread(compileInBackground, bg.get());
+  } catch (const std::system_error &e) {
+    bg->finished(false, std::string("no thread for the compile: ") + e.what());
+    return;
+  }
+  threads.started.push_back(bg);
 }
 
 bool Trace::waitCompiled(std::string &error) const {
@@ -233,6 +269,10 @@ TracedValue Trace::addInput(const std::vector<int64_t> &shape, const std::string
 
 bool Trace::scalar(double value, int64_t integer, const std::string &dtype,
                    TracedValue &result, std::string &error) {
+  if (!builder) {
+    error = "the trace is finished";
+    return false;
+  }
   Type element = elementTypeNamed(*context, dtype);
   if (!element) {
     error = "bad dtype '" + dtype + "'";
@@ -296,6 +336,10 @@ bool Trace::record(const EagerOp &op, const std::vector<int> &operands,
                    const std::vector<int64_t> *resultShape,
                    const std::vector<std::pair<int, int>> &sizeSources, TracedValue &result,
                    std::string &error) {
+  if (!builder) {
+    error = "the trace is finished";
+    return false;
+  }
   Builder b(context.get());
   auto known = [&](int id) { return id >= 0 && id < static_cast<int>(values.size()); };
   SmallVector<Value> args;
@@ -349,6 +393,10 @@ bool Trace::record(const EagerOp &op, const std::vector<int> &operands,
 bool Trace::gradients(const std::vector<int> &outputs, const std::vector<int> &cotangents,
                       const std::vector<int> &wrt, std::vector<TracedValue> &result,
                       std::string &error) {
+  if (!builder) {
+    error = "the trace is finished";
+    return false;
+  }
   auto valueOf = [&](int id, Value &value) {
     if (id < 0 || id >= static_cast<int>(values.size())) {
       error = "unknown traced value";
@@ -392,6 +440,10 @@ bool Trace::gradients(const std::vector<int> &outputs, const std::vector<int> &c
 
 bool Trace::finish(const std::vector<int> &results, std::string &error, bool cuda,
                    bool wantBackground) {
+  if (!builder) {
+    error = "the trace is finished";
+    return false;
+  }
   SmallVector<Value> outs;
   for (int id : results) {
     if (id < 0 || id >= static_cast<int>(values.size())) {
@@ -414,19 +466,22 @@ bool Trace::finish(const std::vector<int> &results, std::string &error, bool cud
   if (wantBackground) {
     // Interpret the first call when that should be quicker than compiling
     // cold and running; a cached program only needs loading.
+    if (!CpuBackend::validate(**module, error))
+      return false; // (a tensor too big for memory: said now, as compile() would)
     std::string why;
     auto func = (**module).lookupSymbol<func::FuncOp>("traced");
     std::unique_ptr<InterpretedFunction> plan =
-        func ? InterpretedFunction::build(func, why) : nullptr;
+        func && !CpuBackend::isCached(**module, CpuCompileOptions())
+            ? InterpretedFunction::build(func, why)
+            : nullptr;
     if (plan && plan->interpretMs() < plan->compileMs() + plan->compiledRunMs()) {
-      if (!CpuBackend::validate(**module, error))
-        return false; // (a tensor too big for memory: report it now)
-      if (!CpuBackend::isCached(**module, CpuCompileOptions())) {
-        background = std::make_shared<Background>();
-        background->module = std::move(*module);
-        background->interpreted = std::move(plan);
-        return true;
-      }
+      background = std::make_shared<Background>();
+      builder.reset(); // (the trace is finished: nothing records any more)
+      prober.reset();
+      background->context = std::move(context);
+      background->module = std::move(*module);
+      background->interpreted = std::move(plan);
+      return true;
     }
   }
   compiled = CpuBackend::compile(**module, CpuCompileOptions(), error, &stats);
@@ -486,32 +541,47 @@ bool Trace::run(const std::vector<rt::Buffer> &inputs, std::vector<rt::Buffer> &
     }
   if (background) {
     Background &bg = *background;
-    if (!bg.ready.load(std::memory_order_acquire)) {
-      bool interpret = false;
-      {
-        std::lock_guard<std::mutex> lock(bg.mutex);
-        interpret = !bg.interpretedOnce && !bg.started;
-        bg.interpretedOnce = true;
-      }
-      if (interpret) {
-        // Interpreting fails only where the program would (it then says
-        // why) or where an eager kernel is not cached yet.
-        bool uncached = false;
-        std::string why;
-        bool ok = bg.interpreted->run(inputs, outputs, why, uncached);
-        startCompile();
-        if (ok) {
-          bg.interpretedOk.store(true);
-          return true;
-        }
-        if (logsCompiles())
-          std::fprintf(stderr, "[mlopt] the first call waits for the compile: %s\n",
-                       why.c_str());
-      }
-      if (!waitCompiled(error))
-        return false;
+    if (bg.ready.load(std::memory_order_acquire))
+      return bg.program.run(inputs, outputs, error);
+    std::shared_ptr<const InterpretedFunction> plan;
+    {
+      std::lock_guard<std::mutex> lock(bg.mutex);
+      if (!bg.interpretedOnce && !bg.started)
+        plan = bg.interpreted;
+      bg.interpretedOnce = true;
     }
-    return bg.program.run(inputs, outputs, error);
+    if (plan) {
+      // Interpreting fails only where the program would (it then says
+      // why) or where an eager kernel is not cached yet.
+      bool uncached = false;
+      std::string why;
+      bool ok = plan->run(inputs, outputs, why, &uncached);
+      startCompile();
+      if (ok) {
+        bg.interpretedOk.store(true);
+        return true;
+      }
+      if (logsCompiles())
+        std::fprintf(stderr, "[mlopt] the first call waits for the compile: %s\n", why.c_str());
+    }
+    if (waitCompiled(error))
+      return bg.program.run(inputs, outputs, error);
+    // The compile failed (an mlopt bug): the traced function is still
+    // right, so it keeps running op by op, compiling eager kernels as needed.
+    {
+      std::lock_guard<std::mutex> lock(bg.mutex);
+      plan = bg.interpreted;
+      if (plan && !bg.warned)
+        std::fprintf(stderr, "[mlopt] warning: %s; the function runs op by op\n",
+                     error.c_str());
+      bg.warned = true;
+    }
+    std::string why;
+    if (plan && plan->run(inputs, outputs, why, nullptr))
+      return true;
+    if (plan)
+      error += "; running it op by op failed too: " + why;
+    return false;
   }
   if (!compiled) {
     error = "the trace was not compiled";

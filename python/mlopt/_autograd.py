@@ -536,8 +536,9 @@ def _replay(loss, gradient):
         for cache in tracer.replay_caches:  # compiled calls' shared replays
             cache.clear()
     inputs = leaves + [x() if callable(x) else x for x in tracer.lifted]
-    tracer.trace.finish([g._value.id for g in grads],
-                        cuda=any(t._buf.device == "cuda" for t in inputs))
+    cuda = any(t._buf.device == "cuda" for t in inputs)
+    tracer.trace.finish([g._value.id for g in grads], cuda=cuda,
+                        background=not cuda and _compile._background_compiles())
     return tracer.trace, leaves + retained, inputs
 
 

@@ -89,19 +89,31 @@ def test_views_constants_iota_and_casts_run_op_by_op():
     assert first[5].dtype == mlopt.float64
 
 
-def test_results_never_share_memory_with_inputs_or_each_other():
-    x = mlopt.arange(6, dtype=mlopt.float32)
-
+def test_results_share_memory_as_the_program_does():
     def fn(x):
-        y = x.reshape(2, 3)
-        return y, y, x.detach(), x * 0 + 7.0
+        z = x * 2
+        return x.reshape(2, 3).t(), z, z, x.detach() * 1, x * 0 + 7.0
 
-    (a, b, c, d), _, _ = first_call(fn, x)
-    a.add_(100)
-    c.add_(1000)
-    np.testing.assert_array_equal(x.numpy(), np.arange(6))   # the input is untouched
-    np.testing.assert_array_equal(b.numpy(), np.arange(6).reshape(2, 3))
-    np.testing.assert_array_equal(d.numpy(), np.full(6, 7.0))
+    def mutated(call):
+        """Results and input after writing into some results."""
+        x = mlopt.arange(6, dtype=mlopt.float32)
+        outs = call(x)
+        outs[0].add_(100)   # a copy of the input, transposed: the input keeps its values
+        outs[1].add_(1000)  # one value returned twice is one tensor, as in eager
+        outs[3].add_(-50)   # a fresh result
+        return [x.numpy().copy()] + [o.numpy().copy() for o in outs]
+
+    x = mlopt.arange(6, dtype=mlopt.float32)
+    fn(x)
+    f = mlopt.compile(fn)
+    interpreted = mutated(f)
+    assert entry_of(f).trace.interpreted
+    compiled = mutated(f)
+    r = np.arange(6.0)
+    expected = [r, r.reshape(2, 3).T + 100, r * 2 + 1000, r * 2 + 1000, r - 50, np.full(6, 7.0)]
+    for got in (interpreted, compiled):
+        for a, b in zip(got, expected):
+            np.testing.assert_array_equal(a, b)
 
 
 def test_writes_to_inputs_and_gradients_of_an_interpreted_call():
@@ -243,3 +255,14 @@ def test_an_uncompiled_eager_kernel_makes_the_first_call_wait(tmp_path):
     """, tmp_path, env={"MLOPT_LOG": "compile"})
     assert out.returncode == 0, out.stderr
     assert "waits for the compile: the eager kernel of" in out.stderr
+
+
+def test_eager_backward_gradient_traces_take_tier_0_too():
+    rng = np.random.default_rng(4)
+    xn, wn = rng.standard_normal((3, 7)), rng.standard_normal((7, 2))
+    for _ in range(2):  # the first backward may run op by op, the second compiled
+        x = mlopt.tensor(xn, dtype=mlopt.float64)
+        w = mlopt.tensor(wn, dtype=mlopt.float64, requires_grad=True)
+        ((x @ w).sigmoid() * 2).sum().backward()
+        s = 1 / (1 + np.exp(-(xn @ wn)))
+        np.testing.assert_allclose(w.grad.numpy(), xn.T @ (2 * s * (1 - s)), rtol=1e-12)
