@@ -275,6 +275,34 @@ std::unordered_map<std::string, Kernel> &kernels() {
 
 } // namespace
 
+namespace {
+
+/// The kernel of `op` for inputs like these: from memory, else compiled
+/// (only taken from the disk cache with `cachedOnly`).
+bool kernelFor(const EagerOp &op, const std::string &key, const std::vector<rt::Buffer> &inputs,
+               bool cachedOnly, Kernel &kernel, std::string &error) {
+  bool staticShapes = splitsWhenStatic(op, inputs);
+  std::string kernelKey = staticShapes ? shapeKey(key, inputs) : key;
+  {
+    std::lock_guard<std::mutex> lock(kernelsMutex);
+    auto hit = kernels().find(kernelKey);
+    if (hit != kernels().end()) {
+      kernel = hit->second;
+      return true;
+    }
+  }
+  std::shared_ptr<CompiledModule> module =
+      compileKernel(op, inputs, staticShapes, cachedOnly, error);
+  if (!module)
+    return false;
+  kernel = {module, module->entry("kernel"), module->signature("kernel")};
+  std::lock_guard<std::mutex> lock(kernelsMutex);
+  kernels().emplace(kernelKey, kernel);
+  return true;
+}
+
+} // namespace
+
 bool mlir::mlopt::runEager(const EagerOp &op, const std::vector<rt::Buffer> &inputs,
                            std::vector<rt::Buffer> &results, std::string &error,
                            bool *uncached) {
@@ -286,28 +314,21 @@ bool mlir::mlopt::runEager(const EagerOp &op, const std::vector<rt::Buffer> &inp
   // Shape errors first: a kernel of static shapes would not build.
   if (!checkShapes(op, key, inputs, error))
     return false;
-  bool staticShapes = splitsWhenStatic(op, inputs);
-  std::string kernelKey = staticShapes ? shapeKey(key, inputs) : key;
   Kernel kernel;
-  {
-    std::lock_guard<std::mutex> lock(kernelsMutex);
-    auto hit = kernels().find(kernelKey);
-    if (hit != kernels().end())
-      kernel = hit->second;
-  }
-  if (!kernel.entry) {
-    std::shared_ptr<CompiledModule> module =
-        compileKernel(op, inputs, staticShapes, uncached != nullptr, error);
-    if (!module) {
-      if (uncached && error == CpuBackend::kNotCached)
-        *uncached = true;
-      return false;
-    }
-    kernel = {module, module->entry("kernel"), module->signature("kernel")};
-    std::lock_guard<std::mutex> lock(kernelsMutex);
-    kernels().emplace(kernelKey, kernel);
+  if (!kernelFor(op, key, inputs, uncached != nullptr, kernel, error)) {
+    if (uncached && error == CpuBackend::kNotCached)
+      *uncached = true;
+    return false;
   }
   return rt::invoke(kernel.entry, *kernel.signature, inputs, results, error);
+}
+
+bool mlir::mlopt::eagerKernelCached(const EagerOp &op, const std::vector<rt::Buffer> &inputs) {
+  holdAcrossFork();
+  std::string key = keyOf(op, inputs), error;
+  Kernel kernel;
+  return checkShapes(op, key, inputs, error) &&
+         kernelFor(op, key, inputs, /*cachedOnly=*/true, kernel, error);
 }
 
 size_t mlir::mlopt::eagerKernelCount() {

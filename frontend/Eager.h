@@ -40,6 +40,11 @@ bool runEager(const EagerOp &op, const std::vector<::mlopt::rt::Buffer> &inputs,
               std::vector<::mlopt::rt::Buffer> &results, std::string &error,
               bool *uncached = nullptr);
 
+/// Whether runEager has `op`'s kernel for CPU inputs of these dtypes and
+/// shapes (their data is not read) without LLVM: in memory, or loaded now
+/// from the disk cache. False also for a shape error.
+bool eagerKernelCached(const EagerOp &op, const std::vector<::mlopt::rt::Buffer> &inputs);
+
 /// Copies `src` into the (possibly strided) view `dst` of the same shape and
 /// element type: in-place updates through views.
 bool copyInto(const ::mlopt::rt::Buffer &src, ::mlopt::rt::Buffer &dst, std::string &error);

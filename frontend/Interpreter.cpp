@@ -88,6 +88,12 @@ std::optional<rt::Buffer> constantBuffer(Attribute value, const std::vector<int6
   return out;
 }
 
+/// The dtypes an iota is filled in directly (others: i64, then converted).
+bool iotaIsDirect(rt::DType dtype) {
+  return dtype == rt::DType::F32 || dtype == rt::DType::F64 || dtype == rt::DType::I32 ||
+         dtype == rt::DType::I64;
+}
+
 template <typename T>
 void fillIota(rt::Buffer &out, int dim) {
   T *data = static_cast<T *>(out.data);
@@ -197,6 +203,16 @@ std::unique_ptr<InterpretedFunction> InterpretedFunction::build(func::FuncOp fun
     } else if (auto iota = dyn_cast<IotaOp>(op)) {
       step.kind = Step::Iota;
       step.dim = iota.getDim();
+      if (!iotaIsDirect(step.dtype)) { // (filled as i64, then converted)
+        rt::Buffer like;
+        like.dtype = rt::DType::I64;
+        like.shape = step.shape;
+        like.strides = rt::rowMajorStrides(step.shape);
+        if (!eagerKernelCached({"mlopt.convert", {}, rt::mlirName(step.dtype)}, {like})) {
+          why = "the eager kernel of 'mlopt.convert' is not compiled yet";
+          return nullptr;
+        }
+      }
     } else {
       step.op.name = op.getName().getStringRef().str();
       if (isa<ConvertOp>(op))
@@ -214,6 +230,19 @@ std::unique_ptr<InterpretedFunction> InterpretedFunction::build(func::FuncOp fun
           return nullptr;
         }
         step.op.attributes.push_back(std::move(attr));
+      }
+      // Its kernel must be at hand (in memory, or now loaded from disk):
+      // interpreting up to a missing one would be time lost.
+      std::vector<rt::Buffer> like; // dtypes and shapes only
+      for (Value v : op.getOperands()) {
+        rt::Buffer b;
+        specOf(v.getType(), b.shape, b.dtype);
+        b.strides = rt::rowMajorStrides(b.shape);
+        like.push_back(std::move(b));
+      }
+      if (!eagerKernelCached(step.op, like)) {
+        why = "the eager kernel of '" + step.op.name + "' is not compiled yet";
+        return nullptr;
       }
       // Costs: every operand read and the result written, once per op.
       double bytes = double(countOf(step.shape)) * rt::byteSize(step.dtype);
@@ -334,8 +363,7 @@ bool InterpretedFunction::run(const std::vector<rt::Buffer> &inputs,
       result = slots[step.operands[0]];
       break;
     case Step::Iota: {
-      bool direct = step.dtype == rt::DType::F32 || step.dtype == rt::DType::F64 ||
-                    step.dtype == rt::DType::I32 || step.dtype == rt::DType::I64;
+      bool direct = iotaIsDirect(step.dtype);
       result = rt::Buffer::allocate(direct ? step.dtype : rt::DType::I64, step.shape);
       int dim = static_cast<int>(step.dim);
       switch (result.dtype) {

@@ -474,7 +474,17 @@ bool Trace::finish(const std::vector<int> &results, std::string &error, bool cud
         func && !CpuBackend::isCached(**module, CpuCompileOptions())
             ? InterpretedFunction::build(func, why)
             : nullptr;
-    if (plan && plan->interpretMs() < plan->compileMs() + plan->compiledRunMs()) {
+    if (plan && plan->interpretMs() >= plan->compileMs() + plan->compiledRunMs()) {
+      char costs[160];
+      std::snprintf(costs, sizeof(costs), "op by op would take ~%.0f ms, compiling ~%.0f ms "
+                    "and running ~%.0f ms", plan->interpretMs(), plan->compileMs(),
+                    plan->compiledRunMs());
+      why = costs;
+      plan.reset();
+    }
+    if (!plan && !why.empty() && logsCompiles())
+      std::fprintf(stderr, "[mlopt] compiling before the first call: %s\n", why.c_str());
+    if (plan) {
       background = std::make_shared<Background>();
       builder.reset(); // (the trace is finished: nothing records any more)
       prober.reset();

@@ -243,9 +243,9 @@ def test_fork_during_a_background_compile(tmp_path):
     assert out.stdout.strip() == "done"
 
 
-def test_an_uncompiled_eager_kernel_makes_the_first_call_wait(tmp_path):
+def test_an_uncompiled_eager_kernel_means_compiling_first(tmp_path):
     # A fresh process and cache: the eager kernels do not exist yet, and
-    # tier 0 does not compile them (the compile itself is what it waits for).
+    # tier 0 does not compile them: the program compiles first.
     out = run_script("""
         g = mlopt.compile(lambda x: (x.exp() - x.floor()).amax(0))
         y = g(x)
@@ -254,7 +254,7 @@ def test_an_uncompiled_eager_kernel_makes_the_first_call_wait(tmp_path):
         print("done", flush=True)
     """, tmp_path, env={"MLOPT_LOG": "compile"})
     assert out.returncode == 0, out.stderr
-    assert "waits for the compile: the eager kernel of" in out.stderr
+    assert "compiling before the first call: the eager kernel of" in out.stderr
 
 
 def test_eager_backward_gradient_traces_take_tier_0_too():
