@@ -266,3 +266,31 @@ def test_eager_backward_gradient_traces_take_tier_0_too():
         ((x @ w).sigmoid() * 2).sum().backward()
         s = 1 / (1 + np.exp(-(xn @ wn)))
         np.testing.assert_allclose(w.grad.numpy(), xn.T @ (2 * s * (1 - s)), rtol=1e-12)
+
+
+ODD_CASES = {
+    "zero-size": (lambda x: (x * 2).sum(0), lambda: [mlopt.zeros(0, 5)]),
+    "0-d": (lambda x: x * 3 + 1, lambda: [mlopt.tensor(2.0)]),
+    "constant only": (lambda x: mlopt.ones(3) * 2, lambda: [mlopt.zeros(1)]),
+    "integers": (lambda x: (x * 3) // 2 + x.sum(), lambda: [mlopt.arange(6)]),
+    "bools": (lambda x: (x > 2) & (x < 5), lambda: [mlopt.arange(8)]),
+    "f16": (lambda x: (x.half() * 2).float().exp(), lambda: [mlopt.randn(4, 4)]),
+    "bf16": (lambda x: (x.to(mlopt.bfloat16) + 1).sum(1), lambda: [mlopt.randn(4, 4)]),
+    "cat": (lambda x: mlopt.cat([x, x * 2], 0).t(), lambda: [mlopt.randn(2, 3)]),
+    "broadcast": (lambda x, y: x + y, lambda: [mlopt.randn(4, 1), mlopt.randn(1, 6)]),
+    "tril": (lambda x: mlopt.tril(x), lambda: [mlopt.randn(5, 5)]),
+}
+
+
+@pytest.mark.parametrize("name", ODD_CASES)
+def test_odd_shapes_and_dtypes_interpret_as_eager(name):
+    fn, make = ODD_CASES[name]
+    args = make()
+    expected = fn(*args)
+    first, second, _ = first_call(fn, *args)
+    for got in (first, second):
+        assert got.dtype == expected.dtype and tuple(got.shape) == tuple(expected.shape)
+        tol = 1e-2 if expected.dtype in (mlopt.float16, mlopt.bfloat16) else 1e-6
+        as_f64 = lambda t: np.asarray((t.double() if t.is_floating_point() else t).numpy(),  # noqa: E731
+                                      dtype=np.float64)
+        np.testing.assert_allclose(as_f64(got), as_f64(expected), rtol=tol, atol=tol)
