@@ -587,6 +587,21 @@ def _write_slice(base, start, limit, step, value):
     return T.where(T.tensor(mask), full, base)
 
 
+def _view_of_input(t):
+    """(input index, the view steps from it) when traced output `t` is a view
+    of an input (reshape, permute, expand, slices, detach and their chains);
+    else None. The steps run on real tensors too (Tensor._reshaped, ...)."""
+    if not isinstance(t, _Traced):
+        return None
+    steps = []
+    while t._base is not None:
+        steps.append(t._regen)
+        t = t._base
+    if not steps or t._origin is None:
+        return None
+    return t._origin, steps[::-1]
+
+
 def _flatten(obj, leaves):
     """The structure of obj with tensors replaced by leaf indices. Lists and
     tuples are "list"/"tuple"; their subclasses (namedtuples such as the
@@ -672,10 +687,13 @@ class _Entry:
     """A compiled trace with what calling it needs; no trace: run eagerly."""
 
     def __init__(self, trace=None, lifted=(), out_spec=None, n_out=0, written=(),
-                 out_alias=()):
+                 out_alias=(), out_views=()):
         self.trace, self.lifted, self.out_spec = trace, list(lifted), out_spec
         self.n_out, self.written = n_out, list(written)
         self.out_alias = list(out_alias)
+        # Outputs that are views of an input: (input index, the view's steps
+        # from the input), rebuilt on the real input after each call.
+        self.out_views = list(out_views) or [None] * len(self.out_alias)
         self.grad_targets = []  # (parameter, not None): the .grad the call sets
         self.grad_state = []    # (parameter, .grad was set): traced for that; else retrace
         # Captured tensors (read on every call): autograd through a call
@@ -686,7 +704,8 @@ class _Entry:
     def plain(self):
         """Outputs are the results as they are: no write-backs, .grad, aliases."""
         return (self.trace is not None and not self.written and not self.grad_targets
-                and not any(a is not None for a in self.out_alias))
+                and not any(a is not None for a in self.out_alias)
+                and not any(v is not None for v in self.out_views))
 
 
 class CompiledFunction:
@@ -730,7 +749,8 @@ class CompiledFunction:
             autograd = _autograd()
             shared = {}  # one replay per gradient trace serves every output
             for k, out in enumerate(results):
-                if out.dtype.is_floating_point and entry.out_alias[k] is None:
+                if (out.dtype.is_floating_point and entry.out_alias[k] is None
+                        and entry.out_views[k] is None):  # (views: eager's own nodes)
                     autograd.record(out, functools.partial(_replay_output, self.fn, k, drawn,
                                                            shared),
                                     (args, kwargs, entry.captured))
@@ -788,8 +808,10 @@ class CompiledFunction:
             self._log_compile(tracer, dynamic, start, cuda)
         _dump(self.name, tracer.trace.ir)
         alias = [o._origin if isinstance(o, _Traced) else None for o in outs]
+        views = [_view_of_input(o) if a is None and not dynamic else None
+                 for o, a in zip(outs, alias)]
         entry = _Entry(tracer.trace, tracer.lifted, out_spec, len(outs), written=written,
-                       out_alias=alias)
+                       out_alias=alias, out_views=views)
         entry.grad_targets = [(p, g is not None) for p, g in grads]
         entry.grad_state = list(tracer.grad_state.values())
         return entry
@@ -908,10 +930,15 @@ class CompiledFunction:
         for ref, has_value in entry.grad_targets:
             _resolve(ref, leaves).grad = next(grads) if has_value else None
         results = outs[:entry.n_out]
-        # An output that is an updated input is that input, as in eager.
+        # An output that is an updated input is that input, and a view of an
+        # input is that view (after the write-backs), as in eager.
         for k, out in enumerate(entry.out_alias):
             if out is not None:
                 results[k] = inputs[out]
+        for k, view in enumerate(entry.out_views):
+            if view is not None:
+                index, steps = view
+                results[k] = functools.reduce(lambda t, step: step(t), steps, inputs[index])
         if self._needs_grad(entry, leaves):
             return self._with_grad(entry, args, kwargs, results, inputs[len(leaves):])
         return _unflatten(entry.out_spec, results)

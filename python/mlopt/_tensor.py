@@ -255,6 +255,14 @@ class Tensor:
     def contiguous(self):
         return self if self.is_contiguous() else self.clone()
 
+    # The view steps tracing records (_compile._Traced), on real tensors:
+    # a compiled call rebuilds an output that views an input with them.
+    def _reshaped(self, shape):
+        return self.reshape(shape)
+
+    def _stopped(self):
+        return self.detach()
+
     def detach(self):
         out = Tensor(self._buf)
         # Shares memory and version counter; updates through it are not

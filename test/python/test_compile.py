@@ -730,3 +730,43 @@ def test_compile_modes_and_options_as_torch():
                                rtol=1e-6)
     with pytest.raises(TypeError):
         mlopt.compile(fn, fullgrahp=True)  # a misspelt option is an error, as in torch
+
+
+VIEW_OUTPUTS = {
+    "reshape": lambda x: x.reshape(2, 3),
+    "transpose of a reshape": lambda x: x.reshape(2, 3).t(),
+    "slice": lambda x: x[1:5:2],
+    "detach": lambda x: x.detach(),
+    "expand": lambda x: x[:1].expand(3),
+    "unsqueeze, with a computed result": lambda x: (x.unsqueeze(0), x * 2),
+    "view of an input updated in place": lambda x: x.add_(1).view(2, 3),
+    "update through the view": lambda x: x.view(2, 3).mul_(2),
+}
+
+
+@pytest.mark.parametrize("name", VIEW_OUTPUTS)
+def test_outputs_that_view_an_input_are_views_as_in_eager(name):
+    fn = VIEW_OUTPUTS[name]
+
+    def run(f):
+        x = mlopt.arange(6, dtype=mlopt.float32)
+        out = f(x)
+        first = out[0] if isinstance(out, tuple) else out
+        first.add_(100)  # writes the input too where the output views it
+        return x.numpy().tolist(), first.numpy().tolist()
+
+    compiled = mlopt.compile(fn)
+    expected = run(fn)
+    assert run(compiled) == expected
+    assert run(compiled) == expected  # (the cached program too)
+
+
+def test_gradients_reach_an_input_through_a_view_output():
+    xn = np.arange(6.0)
+    x = mlopt.tensor(xn, requires_grad=True)
+    out = mlopt.compile(lambda x: (x.reshape(2, 3), (x * x).sum()))(x)
+    (out[0].t() * 3).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.full(6, 3.0))
+    x.grad = None
+    out[1].backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * xn)
