@@ -108,18 +108,32 @@ struct CompileThreads {
   std::vector<std::shared_ptr<Trace::Background>> started;
   bool exiting = false; // joined at exit: no more compiles start
 };
+void joinAll(bool keepLocked);
 CompileThreads &compileThreads() {
   static CompileThreads *threads = [] {
     // (After the compile locks' handlers: prepare handlers run in reverse
     // order of registration, so the compiles are joined before those
     // locks are taken.)
     CpuBackend::holdLocksAcrossFork();
-    pthread_atfork([] { Trace::joinBackgroundCompiles(/*keepLocked=*/true); },
+    pthread_atfork([] { joinAll(/*keepLocked=*/true); },
                    [] { compileThreads().mutex.unlock(); },
                    [] { compileThreads().mutex.unlock(); });
     return new CompileThreads();
   }();
   return *threads;
+}
+
+/// Joins every started compile; `keepLocked` (before fork) leaves the
+/// registry locked, so none starts until the fork is done.
+void joinAll(bool keepLocked) {
+  CompileThreads &threads = compileThreads();
+  threads.mutex.lock();
+  for (const std::shared_ptr<Trace::Background> &bg : threads.started)
+    if (bg->thread.joinable())
+      bg->thread.join();
+  threads.started.clear();
+  if (!keepLocked)
+    threads.mutex.unlock();
 }
 
 bool logsCompiles() {
@@ -160,17 +174,13 @@ void compileInBackground(Trace::Background *bg) {
 
 } // namespace
 
-void Trace::joinBackgroundCompiles(bool keepLocked) {
+void Trace::joinBackgroundCompilesAtExit() {
   CompileThreads &threads = compileThreads();
-  threads.mutex.lock();
-  for (const std::shared_ptr<Background> &bg : threads.started)
-    if (bg->thread.joinable())
-      bg->thread.join();
-  threads.started.clear();
-  if (!keepLocked) {
-    threads.exiting = true; // (the only other caller is exit)
-    threads.mutex.unlock();
+  {
+    std::lock_guard<std::mutex> lock(threads.mutex);
+    threads.exiting = true; // (first: none starts after the join)
   }
+  joinAll(/*keepLocked=*/false);
 }
 
 Trace::Trace() : context(std::make_unique<MLIRContext>()) {

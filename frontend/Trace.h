@@ -99,9 +99,10 @@ public:
   /// Where compile time went (zeros for a cache hit; waits for a
   /// background compile).
   const CompileStats &compileStats() const;
-  /// Joins every background compile of the process (at exit, and before
-  /// fork, which keeps their registry locked until it returns).
-  static void joinBackgroundCompiles(bool keepLocked = false);
+  /// Joins every background compile of the process, and starts no more
+  /// (later first calls then wait as for a failed compile: run op by op).
+  /// Python's atexit calls it; fork joins them too, by itself.
+  static void joinBackgroundCompilesAtExit();
   struct Background; // (public for the process-wide registry of compiles)
 
 private:

@@ -34,7 +34,7 @@ RECOMPILE_LIMIT = 8
 # run faster op by op than compiled cold, has its first call interpreted on
 # the eager kernels; the compile starts after it. MLOPT_COMPILE_BACKGROUND=0
 # (or MLOPT_DUMP_IR) compiles before the first call instead.
-atexit.register(_C.join_background_compiles)  # (LLVM outlives every compile)
+atexit.register(_C.join_background_compiles_at_exit)  # (LLVM outlives every compile)
 
 
 def _background_compiles():

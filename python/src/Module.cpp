@@ -398,7 +398,7 @@ PYBIND11_MODULE(_C, m) {
         d["load_ms"] = s.loadMs;
         return d;
       });
-  m.def("join_background_compiles", [] { Trace::joinBackgroundCompiles(); },
+  m.def("join_background_compiles_at_exit", &Trace::joinBackgroundCompilesAtExit,
         py::call_guard<py::gil_scoped_release>());
   m.def("num_threads", &rt::numThreads);
   m.def("memory_stats", [] {
