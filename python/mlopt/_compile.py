@@ -923,6 +923,16 @@ class CompiledFunction:
                 self.fast.clear()
             self.fast[fast] = (entry, entry.out_spec == ("T", 0), any(k[1] for k in fast))
         inputs = leaves + [_lifted_value(x, leaves) for x in entry.lifted]
+        needs_grad = self._needs_grad(entry, leaves)
+        replay = (args, kwargs)
+        if needs_grad and entry.written:
+            # backward() replays the function on its arguments: one this call
+            # updates in place is replayed as it was before (a copy; one
+            # that requires grad stays itself, gradients must reach it).
+            before = {i: T._raw_clone(inputs[i]) for i in entry.written
+                      if i < len(leaves) and not inputs[i].requires_grad}
+            if before:
+                replay = _unflatten(spec, [before.get(i, t) for i, t in enumerate(leaves)])
         outs = [Tensor(b) for b in entry.trace.run([t._buf for t in inputs], self.cuda_graphs)]
         for index, value in zip(entry.written, outs[entry.n_out:]):
             _C.copy_into(value._buf, inputs[index]._buf)
@@ -939,8 +949,8 @@ class CompiledFunction:
             if view is not None:
                 index, steps = view
                 results[k] = functools.reduce(lambda t, step: step(t), steps, inputs[index])
-        if self._needs_grad(entry, leaves):
-            return self._with_grad(entry, args, kwargs, results, inputs[len(leaves):])
+        if needs_grad:
+            return self._with_grad(entry, *replay, results, inputs[len(leaves):])
         return _unflatten(entry.out_spec, results)
 
     def _compile(self, args, kwargs, dynamic):

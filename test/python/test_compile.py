@@ -770,3 +770,24 @@ def test_gradients_reach_an_input_through_a_view_output():
     x.grad = None
     out[1].backward()
     np.testing.assert_allclose(x.grad.numpy(), 2 * xn)
+
+
+def test_gradients_of_a_call_that_updates_an_argument_in_place():
+    # backward() replays the function: on the argument as it was before the
+    # call, not as the call left it. (Eager raises here, as PyTorch does: x
+    # was saved for the product's gradient and then changed.)
+    xn = np.linspace(-1, 1, 5)
+
+    def step(x, w):
+        loss = ((x * w).tanh() ** 2).sum()
+        x.add_(1.0)
+        return loss
+
+    compiled = mlopt.compile(step)
+    for f in (compiled, compiled):  # traced and compiled, then the cached program
+        x = mlopt.tensor(xn, dtype=mlopt.float64)
+        w = mlopt.tensor(np.full(5, 0.5), dtype=mlopt.float64, requires_grad=True)
+        f(x, w).backward()
+        t = np.tanh(xn * 0.5)
+        np.testing.assert_allclose(w.grad.numpy(), 2 * t * (1 - t ** 2) * xn, rtol=1e-12)
+        np.testing.assert_allclose(x.numpy(), xn + 1)
