@@ -74,6 +74,7 @@ struct Trace::Background {
   std::mutex mutex;
   std::condition_variable changed;
   bool interpretedOnce = false, started = false, done = false, ok = false, warned = false;
+  bool exiting = false; // not compiled: the process is exiting
   std::atomic<bool> interpretedOk{false}; // a run was interpreted to its end
   std::string error;
   std::atomic<bool> ready{false}; // done and ok: the program can run
@@ -211,6 +212,10 @@ void Trace::startCompile() const {
     bg->started = true;
   }
   if (threads.exiting) {
+    {
+      std::lock_guard<std::mutex> lock(bg->mutex);
+      bg->exiting = true;
+    }
     bg->finished(false, "the process is exiting");
     return;
   }
@@ -587,17 +592,21 @@ bool Trace::run(const std::vector<rt::Buffer> &inputs, std::vector<rt::Buffer> &
     if (waitCompiled(error))
       return bg.program.run(inputs, outputs, error);
     // The compile failed (an mlopt bug): the traced function is still
-    // right, so it keeps running op by op, compiling eager kernels as needed.
+    // right, so it keeps running op by op, compiling eager kernels as needed
+    // (not while the process exits: then only cached ones, and no warning).
+    bool exiting;
     {
       std::lock_guard<std::mutex> lock(bg.mutex);
       plan = bg.interpreted;
-      if (plan && !bg.warned)
+      exiting = bg.exiting;
+      if (plan && !bg.warned && !exiting)
         std::fprintf(stderr, "[mlopt] warning: %s; the function runs op by op\n",
                      error.c_str());
       bg.warned = true;
     }
     std::string why;
-    if (plan && plan->run(inputs, outputs, why, nullptr))
+    bool uncached = false;
+    if (plan && plan->run(inputs, outputs, why, exiting ? &uncached : nullptr))
       return true;
     if (plan)
       error += "; running it op by op failed too: " + why;

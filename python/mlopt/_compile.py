@@ -301,12 +301,14 @@ class _Traced(Tensor):
         self._base = None
         self._regen = None
         self._scatter = None
+        self._no_grad = False  # a view made under no_grad
         self._views = []
 
     def _as_view_of(self, base, regen, scatter):
         if self is base:
             return self
         self._base, self._regen, self._scatter = base, regen, scatter
+        self._no_grad = not _autograd().is_grad_enabled()  # (rebuilt detached)
         base._views.append(weakref.ref(self))
         return self
 
@@ -369,7 +371,16 @@ class _Traced(Tensor):
         return True
 
     def contiguous(self):
-        return self
+        # Of a view: a step of its own, so an output rebuilt on a real input
+        # is contiguous as eager's (a copy where the view is not).
+        return self._identity_step(lambda base: base.contiguous())
+
+    def _identity_step(self, regen):
+        """This value as a step after a view (same elements): how the output
+        is rebuilt on real tensors (docs: compiled outputs that view an input)."""
+        if self._base is None:
+            return self
+        return self._alias()._as_view_of(self, regen, lambda base, view: view)
 
     def _alias(self):
         out = _Traced(self._tracer, self._value)
@@ -434,7 +445,7 @@ class _Traced(Tensor):
     def _reshaped(self, shape):
         shape = tuple(shape)
         if shape == tuple(self.shape):
-            return self
+            return self._identity_step(lambda base: base._reshaped(shape))
         out = self._tracer.record("mlopt.reshape", [self], result_shape=shape)
         return out._as_view_of(self, lambda base: base._reshaped(shape),
                                lambda base, view: view._reshaped(base.shape))
@@ -459,11 +470,18 @@ class _Traced(Tensor):
         d = T._norm_dim(dim, self.ndim, allow_end=True)
         shape = list(self.shape)
         shape.insert(d, 1)
-        return self._reshaped(shape)
+        out = self._reshaped(shape)
+        if out._base is self:  # rebuilt as eager's view, not a reshape (which copies)
+            out._regen = lambda base: base.unsqueeze(d)
+        return out
 
     def squeeze(self, dim=None):
         dims = range(self.ndim) if dim is None else T._dims_arg(dim, self.ndim)
-        return self._reshaped([s for i, s in enumerate(self.shape) if not (i in dims and s == 1)])
+        out = self._reshaped([s for i, s in enumerate(self.shape)
+                              if not (i in dims and s == 1)])
+        if out._base is self:
+            out._regen = lambda base: base.squeeze(dim)
+        return out
 
     def expand(self, *sizes):
         sizes = T._shape_args(sizes)
@@ -595,7 +613,8 @@ def _view_of_input(t):
         return None
     steps = []
     while t._base is not None:
-        steps.append(t._regen)
+        regen = t._regen
+        steps.append((lambda r: lambda base: r(base).detach())(regen) if t._no_grad else regen)
         t = t._base
     if not steps or t._origin is None:
         return None
@@ -925,14 +944,16 @@ class CompiledFunction:
         inputs = leaves + [_lifted_value(x, leaves) for x in entry.lifted]
         needs_grad = self._needs_grad(entry, leaves)
         replay = (args, kwargs)
-        if needs_grad and entry.written:
+        if needs_grad and entry.written and not entry.grad_targets:
             # backward() replays the function on its arguments: one this call
             # updates in place is replayed as it was before (a copy; one
             # that requires grad stays itself, gradients must reach it).
-            before = {i: T._raw_clone(inputs[i]) for i in entry.written
-                      if i < len(leaves) and not inputs[i].requires_grad}
-            if before:
-                replay = _unflatten(spec, [before.get(i, t) for i, t in enumerate(leaves)])
+            # (Captured tensors updated in place are replayed as updated.)
+            updated = {id(inputs[i]) for i in entry.written
+                       if i < len(leaves) and not inputs[i].requires_grad}
+            if updated:
+                before = {id(t): T._raw_clone(t) for t in leaves if id(t) in updated}
+                replay = _unflatten(spec, [before.get(id(t), t) for t in leaves])
         outs = [Tensor(b) for b in entry.trace.run([t._buf for t in inputs], self.cuda_graphs)]
         for index, value in zip(entry.written, outs[entry.n_out:]):
             _C.copy_into(value._buf, inputs[index]._buf)

@@ -741,6 +741,11 @@ VIEW_OUTPUTS = {
     "unsqueeze, with a computed result": lambda x: (x.unsqueeze(0), x * 2),
     "view of an input updated in place": lambda x: x.add_(1).view(2, 3),
     "update through the view": lambda x: x.view(2, 3).mul_(2),
+    "contiguous of a transpose (a copy)": lambda x: x.reshape(2, 3).t().contiguous(),
+    "contiguous of a contiguous view": lambda x: x.view(2, 3).contiguous(),
+    "same-shape reshape of a transpose (a copy)": lambda x: x.reshape(2, 3).t().reshape(3, 2),
+    "unsqueeze of a transpose": lambda x: x.reshape(2, 3).t().unsqueeze(0),
+    "squeeze": lambda x: x.reshape(1, 6).squeeze(0),
 }
 
 
@@ -753,7 +758,7 @@ def test_outputs_that_view_an_input_are_views_as_in_eager(name):
         out = f(x)
         first = out[0] if isinstance(out, tuple) else out
         first.add_(100)  # writes the input too where the output views it
-        return x.numpy().tolist(), first.numpy().tolist()
+        return x.numpy().tolist(), first.numpy().tolist(), first.is_contiguous()
 
     compiled = mlopt.compile(fn)
     expected = run(fn)
@@ -791,3 +796,25 @@ def test_gradients_of_a_call_that_updates_an_argument_in_place():
         t = np.tanh(xn * 0.5)
         np.testing.assert_allclose(w.grad.numpy(), 2 * t * (1 - t ** 2) * xn, rtol=1e-12)
         np.testing.assert_allclose(x.numpy(), xn + 1)
+
+
+def test_a_view_made_under_no_grad_comes_back_without_grad():
+    def fn(x):
+        with mlopt.no_grad():
+            return x.view(-1)
+
+    x = mlopt.ones(2, 3, requires_grad=True)
+    assert not fn(x).requires_grad
+    assert not mlopt.compile(fn)(x).requires_grad
+
+
+def test_replay_of_an_argument_passed_twice_and_updated():
+    def fn(a, b):
+        b.mul_(2)  # a is b: the product reads the doubled values
+        return (a * w).sum()
+
+    w = mlopt.ones(3, requires_grad=True)
+    x = mlopt.tensor([1.0, 2.0, 3.0])
+    mlopt.compile(fn)(x, x).backward()
+    np.testing.assert_allclose(w.grad.numpy(), [2.0, 4.0, 6.0])
+    np.testing.assert_allclose(x.numpy(), [2.0, 4.0, 6.0])
