@@ -81,7 +81,17 @@ std::string keyOf(const EagerOp &op, const std::vector<rt::Buffer> &inputs) {
   std::string key = op.name + "|" + op.resultElementType;
   for (const rt::Buffer &b : inputs)
     key += std::string("|") + rt::mlirName(b.dtype) + "r" + std::to_string(b.shape.size());
-  for (const EagerAttribute &a : op.attributes) {
+  // Canonical: by name, false bools left out (they are absent unit
+  // attributes), so the front end's and a trace's spellings of one op meet.
+  llvm::SmallVector<const EagerAttribute *, 4> attributes;
+  for (const EagerAttribute &a : op.attributes)
+    if (auto *flag = std::get_if<bool>(&a.value); !flag || *flag)
+      attributes.push_back(&a);
+  llvm::sort(attributes, [](const EagerAttribute *a, const EagerAttribute *b) {
+    return a->name < b->name;
+  });
+  for (const EagerAttribute *attribute : attributes) {
+    const EagerAttribute &a = *attribute;
     key += "|" + a.name + "=";
     if (auto *i = std::get_if<int64_t>(&a.value))
       key += std::to_string(*i);

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "frontend/Eager.h"
+#include "codegen/CpuBackend.h"
 #include "frontend/Trace.h"
 #include "runtime/Allocator.h"
 #include "runtime/Cuda.h"
@@ -400,6 +401,8 @@ PYBIND11_MODULE(_C, m) {
       });
   m.def("join_background_compiles_at_exit", &Trace::joinBackgroundCompilesAtExit,
         py::call_guard<py::gil_scoped_release>());
+  // Tests: programs compile cold again (eager kernels stay loaded).
+  m.def("clear_compile_memory_cache", &mlir::mlopt::CpuBackend::clearMemoryCache);
   m.def("num_threads", &rt::numThreads);
   m.def("memory_stats", [] {
     rt::AllocatorStats s = rt::allocatorStats();

@@ -22,6 +22,7 @@ def fresh_compile_cache(tmp_path, monkeypatch):
     """Programs compile cold (a cached one would only load: no tier 0); the
     eager kernels stay in memory."""
     monkeypatch.setenv("MLOPT_CACHE_DIR", str(tmp_path / "cache"))
+    mlopt._C.clear_compile_memory_cache()
 
 
 def entry_of(f):
