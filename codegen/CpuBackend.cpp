@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/CpuBackend.h"
+#include "codegen/RuntimeTypes.h"
 #include "codegen/Passes.h"
 #include "ir/MloptDialect.h"
 #include "ir/MloptOps.h"
@@ -207,21 +208,6 @@ double msSince(std::chrono::steady_clock::time_point start) {
       .count();
 }
 
-std::optional<rt::TensorSpec> specOf(Type type) {
-  auto tensor = dyn_cast<RankedTensorType>(type);
-  if (!tensor)
-    return std::nullopt;
-  std::string name;
-  llvm::raw_string_ostream os(name);
-  tensor.getElementType().print(os);
-  std::optional<rt::DType> dtype = rt::fromMlirName(os.str());
-  if (!dtype)
-    return std::nullopt;
-  rt::TensorSpec spec{*dtype, {}};
-  for (int64_t d : tensor.getShape())
-    spec.shape.push_back(ShapedType::isDynamic(d) ? rt::kDynamicSize : d);
-  return spec;
-}
 
 /// The public functions the runtime can call, with their signatures.
 bool collectSignatures(ModuleOp module,
@@ -234,7 +220,7 @@ bool collectSignatures(ModuleOp module,
     for (auto [types, specs] : {std::make_pair(func.getArgumentTypes(), &signature.inputs),
                                 std::make_pair(func.getResultTypes(), &signature.results)})
       for (Type type : types) {
-        std::optional<rt::TensorSpec> spec = specOf(type);
+        std::optional<rt::TensorSpec> spec = runtimeSpec(type);
         if (!spec) {
           llvm::raw_string_ostream os(error);
           os << "function @" << func.getName() << ": " << type

@@ -26,6 +26,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/CudaEmitter.h"
+#include "codegen/RuntimeTypes.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -235,11 +236,7 @@ int64_t byteCount(MemRefType type) {
 }
 
 std::optional<rt::DType> dtypeOf(Type type) {
-  if (type.isIndex())
-    return rt::DType::I64;
-  std::string name;
-  llvm::raw_string_ostream(name) << type;
-  return rt::fromMlirName(name);
+  return type.isIndex() ? std::optional(rt::DType::I64) : mlir::mlopt::runtimeDType(type);
 }
 
 // ---- affine expressions -----------------------------------------------------------
@@ -1657,14 +1654,7 @@ LogicalResult Emitter::run(func::FuncOp func) {
       rt::cuda::Step step;
       step.kind = rt::cuda::Step::Upload;
       step.slot = v.slot;
-      size_t itemBytes = (global.getType().getElementTypeBitWidth() + 7) / 8;
-      for (int64_t i = 0, n = global.getType().getNumElements(); i < n; ++i) {
-        APInt bits = isa<FloatType>(v.element)
-                         ? data.getValues<APFloat>()[data.isSplat() ? 0 : i].bitcastToAPInt()
-                         : data.getValues<APInt>()[data.isSplat() ? 0 : i];
-        uint64_t word = bits.getZExtValue();
-        step.data.append(reinterpret_cast<const char *>(&word), itemBytes);
-      }
+      step.data = mlir::mlopt::elementBytes(data, global.getType().getNumElements());
       spec.steps.push_back(step);
       continue;
     }

@@ -1,6 +1,7 @@
 //===- Interpreter.cpp - a traced function run op by op -------------------===//
 
 #include "frontend/Interpreter.h"
+#include "codegen/RuntimeTypes.h"
 #include "ir/MloptDialect.h"
 #include "ir/MloptOps.h"
 #include "runtime/Invoke.h"
@@ -29,23 +30,13 @@ constexpr double kFusedBytesPerMs = 20e6;
 constexpr double kFlopsPerMsPerCore = 75e6;
 constexpr double kCompileBaseMs = 15, kCompileMsPerOp = 1.5;
 
-std::optional<rt::DType> dtypeOf(Type type) {
-  std::string name;
-  llvm::raw_string_ostream os(name);
-  type.print(os);
-  return rt::fromMlirName(name);
-}
-
 /// The static shape and element type of a ranked tensor value.
 bool specOf(Type type, std::vector<int64_t> &shape, rt::DType &dtype) {
-  auto tensor = dyn_cast<RankedTensorType>(type);
-  if (!tensor || !tensor.hasStaticShape())
+  std::optional<rt::TensorSpec> spec = runtimeSpec(type);
+  if (!spec || llvm::is_contained(spec->shape, rt::kDynamicSize))
     return false;
-  std::optional<rt::DType> element = dtypeOf(tensor.getElementType());
-  if (!element)
-    return false;
-  shape.assign(tensor.getShape().begin(), tensor.getShape().end());
-  dtype = *element;
+  shape = spec->shape;
+  dtype = spec->dtype;
   return true;
 }
 
@@ -65,22 +56,8 @@ std::optional<rt::Buffer> constantBuffer(Attribute value, const std::vector<int6
     return std::nullopt;
   bool splat = dense.isSplat();
   rt::Buffer out = rt::Buffer::allocate(dtype, splat ? std::vector<int64_t>{1} : shape);
-  size_t size = rt::byteSize(dtype);
-  char *data = static_cast<char *>(out.data);
-  bool isFloat = isa<FloatType>(dense.getElementType());
-  bool isBool = dense.getElementType().isInteger(1);
-  int64_t n = out.numElements();
-  for (int64_t i = 0; i < n; ++i) {
-    uint64_t bits;
-    if (isFloat) {
-      APFloat v = splat ? dense.getSplatValue<APFloat>() : dense.getValues<APFloat>()[i];
-      bits = v.bitcastToAPInt().getZExtValue();
-    } else {
-      APInt v = splat ? dense.getSplatValue<APInt>() : dense.getValues<APInt>()[i];
-      bits = isBool ? !v.isZero() : v.getSExtValue();
-    }
-    std::memcpy(data + i * size, &bits, size); // little-endian: the low bytes
-  }
+  std::string bytes = elementBytes(dense, out.numElements());
+  std::memcpy(out.data, bytes.data(), bytes.size());
   if (splat) {
     out.shape = shape;
     out.strides.assign(shape.size(), 0);
