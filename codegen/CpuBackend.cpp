@@ -666,26 +666,6 @@ void CpuBackend::holdLocksAcrossFork() {
   });
 }
 
-bool CpuBackend::validate(ModuleOp module, std::string &error) {
-  std::vector<std::pair<std::string, rt::Signature>> signatures;
-  return checkTensorSizes(module, error) && collectSignatures(module, signatures, error);
-}
-
-bool CpuBackend::isCached(ModuleOp module, const CpuCompileOptions &options) {
-  std::string error;
-  llvm::TargetMachine *machine = hostTargetMachine(error);
-  if (!machine)
-    return false;
-  std::string key = cacheKey(module, options, machine);
-  {
-    std::lock_guard<std::mutex> lock(cacheMutex);
-    if (memoryCache().count(key))
-      return true;
-  }
-  return options.useDiskCache &&
-         rt::ObjectCache(rt::ObjectCache::defaultDirectory()).load(key).has_value();
-}
-
 void CpuBackend::clearMemoryCache() {
   std::lock_guard<std::mutex> lock(cacheMutex);
   memoryCache().clear();

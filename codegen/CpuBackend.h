@@ -61,12 +61,6 @@ public:
   /// Holds the compile locks across fork (once per process; before any
   /// handler that joins compiles is registered: see Trace.cpp).
   static void holdLocksAcrossFork();
-  /// The checks compile() makes before any work: every tensor fits in
-  /// memory and every public function has a runtime signature.
-  static bool validate(ModuleOp module, std::string &error);
-  /// Whether `module` is in the memory or the disk cache (compile() then
-  /// only loads it).
-  static bool isCached(ModuleOp module, const CpuCompileOptions &options);
   /// Whether a static tensor of `type` fits in this machine's memory (its
   /// byte count neither overflows nor exceeds physical memory); dynamic
   /// and non-tensor types do.

@@ -479,16 +479,20 @@ bool Trace::finish(const std::vector<int> &results, std::string &error, bool cud
     return cudaProgram != nullptr;
   }
   if (wantBackground) {
-    // Interpret the first call when that should be quicker than compiling
-    // cold and running; a cached program only needs loading.
-    if (!CpuBackend::validate(**module, error))
-      return false; // (a tensor too big for memory: said now, as compile() would)
+    // A cached program only needs loading; else interpret the first call
+    // when that should be quicker than compiling cold and running.
+    CpuCompileOptions fromCaches;
+    fromCaches.cachedOnly = true;
+    compiled = CpuBackend::compile(**module, fromCaches, error, &stats);
+    if (compiled)
+      return compiled->program("traced", program);
+    if (error != CpuBackend::kNotCached)
+      return false; // (a tensor too big for memory: said now, as always)
+    error.clear();
     std::string why;
     auto func = (**module).lookupSymbol<func::FuncOp>("traced");
     std::unique_ptr<InterpretedFunction> plan =
-        func && !CpuBackend::isCached(**module, CpuCompileOptions())
-            ? InterpretedFunction::build(func, why)
-            : nullptr;
+        func ? InterpretedFunction::build(func, why) : nullptr;
     if (plan && plan->interpretMs() >= plan->compileMs() + plan->compiledRunMs()) {
       char costs[160];
       std::snprintf(costs, sizeof(costs), "op by op would take ~%.0f ms, compiling ~%.0f ms "
