@@ -13,6 +13,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/Passes.h"
+#include "codegen/RowLoops.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -28,121 +29,13 @@ namespace mlir::mlopt {
 } // namespace mlir::mlopt
 
 using namespace mlir;
+using namespace mlir::mlopt;
 
 namespace {
 
 /// Elements per chunk: a chunk stays in L1 between its two loops, and the
 /// per-chunk work (two horizontal reductions, one exp) stays small.
 constexpr int64_t kChunk = 2048;
-
-/// A reduction loop `scf.for %j iter_args(%acc)` whose body is pure
-/// computation and loads, yielding `combine(value, %acc)`.
-struct RowReduction {
-  scf::ForOp loop;
-  Operation *combine; // arith.maximumf or arith.addf
-  Value value;        // the other operand of `combine`
-};
-
-std::optional<RowReduction> asRowReduction(scf::ForOp loop) {
-  if (loop.getNumRegionIterArgs() != 1 || !getConstantIntValue(loop.getStep()))
-    return std::nullopt;
-  for (Operation &op : loop.getBody()->without_terminator())
-    if (!isMemoryEffectFree(&op) && !isa<memref::LoadOp>(op))
-      return std::nullopt;
-  Value yielded = loop.getBody()->getTerminator()->getOperand(0);
-  Operation *combine = yielded.getDefiningOp();
-  if (!combine || !isa<arith::MaximumFOp, arith::AddFOp>(combine) ||
-      combine->getBlock() != loop.getBody())
-    return std::nullopt;
-  Value acc = loop.getRegionIterArgs()[0];
-  Value lhs = combine->getOperand(0), rhs = combine->getOperand(1);
-  if (rhs == acc && lhs != acc)
-    return RowReduction{loop, combine, lhs};
-  if (lhs == acc && rhs != acc)
-    return RowReduction{loop, combine, rhs};
-  return std::nullopt;
-}
-
-/// `a` (in the body of one loop) computes what `b` (in another) does, given
-/// the values of a's loops known to correspond to b's (`pairs`: the loops'
-/// indices). `seen` remembers pairs already compared (shared subexpressions).
-bool sameValue(Value a, Value b, const DenseMap<Value, Value> &pairs,
-               DenseMap<std::pair<Value, Value>, bool> &seen) {
-  if (auto it = pairs.find(a); it != pairs.end())
-    return it->second == b;
-  if (a == b) // defined outside both (values inside are never shared)
-    return true;
-  if (auto it = seen.find({a, b}); it != seen.end())
-    return it->second;
-  Operation *opA = a.getDefiningOp(), *opB = b.getDefiningOp();
-  bool same = opA && opB && opA->getName() == opB->getName() &&
-              opA->getAttrDictionary() == opB->getAttrDictionary() &&
-              opA->getResultTypes() == opB->getResultTypes() &&
-              opA->getNumOperands() == opB->getNumOperands() && !opA->getNumRegions() &&
-              cast<OpResult>(a).getResultNumber() == cast<OpResult>(b).getResultNumber() &&
-              (isMemoryEffectFree(opA) || isa<memref::LoadOp>(opA));
-  for (unsigned i = 0; same && i < opA->getNumOperands(); ++i)
-    same = sameValue(opA->getOperand(i), opB->getOperand(i), pairs, seen);
-  seen[{a, b}] = same;
-  return same;
-}
-
-bool sameValue(Value a, Value b, const DenseMap<Value, Value> &pairs) {
-  DenseMap<std::pair<Value, Value>, bool> seen;
-  return sameValue(a, b, pairs, seen);
-}
-
-/// The buffer `view` is a view of.
-Value baseOf(Value view) {
-  while (auto op = view.getDefiningOp<ViewLikeOpInterface>())
-    view = op.getViewSource();
-  return view;
-}
-
-/// `buffer` is allocated here and only loaded, stored, copied, freed and
-/// viewed (through ops that say they are views): no other name can reach it.
-bool isLocal(Value buffer) {
-  if (!buffer.getDefiningOp<memref::AllocOp>() && !buffer.getDefiningOp<memref::AllocaOp>())
-    return false;
-  SmallVector<Value> pending = {buffer};
-  while (!pending.empty()) {
-    Value v = pending.pop_back_val();
-    for (OpOperand &use : v.getUses()) {
-      Operation *user = use.getOwner();
-      if (isa<memref::LoadOp, memref::DeallocOp, memref::CopyOp>(user) ||
-          (isa<memref::StoreOp>(user) && use.getOperandNumber() == 1))
-        continue;
-      auto view = dyn_cast<ViewLikeOpInterface>(user);
-      if (!view || view.getViewSource() != v)
-        return false;
-      llvm::append_range(pending, user->getResults());
-    }
-  }
-  return true;
-}
-
-/// Two buffers are distinct if either is local (isLocal) and they differ;
-/// anything else may alias.
-bool mayAlias(Value a, Value b) {
-  a = baseOf(a), b = baseOf(b);
-  return a == b || (!isLocal(a) && !isLocal(b));
-}
-
-/// Whether `op` (or an op nested in it) may write one of `buffers`, or
-/// writes in a way this pass does not follow.
-bool mayWrite(Operation *op, ArrayRef<Value> buffers) {
-  WalkResult result = op->walk([&](Operation *inner) {
-    if (auto store = dyn_cast<memref::StoreOp>(inner))
-      return llvm::any_of(buffers, [&](Value b) { return mayAlias(b, store.getMemRef()); })
-                 ? WalkResult::interrupt()
-                 : WalkResult::advance();
-    if (isMemoryEffectFree(inner) || inner->hasTrait<OpTrait::HasRecursiveMemoryEffects>() ||
-        isa<memref::LoadOp, memref::AllocOp, memref::AllocaOp, memref::DeallocOp>(inner))
-      return WalkResult::advance();
-    return WalkResult::interrupt();
-  });
-  return result.wasInterrupted();
-}
 
 /// A row max `%m = max_j v(j)` stored to a buffer M, then, in a later loop
 /// nest over the same rows, `%s = sum_j exp(v(j) - shift(M[i]))`.
@@ -154,27 +47,6 @@ struct MaxThenExpSum {
   Operation *sumNest;       // the outermost loop of the sum's nest
   IRMapping rows;           // the sum's row indices to the max's
 };
-
-/// The row loops around `loop` (a row's reduction): the scf.for ops that
-/// enclose it up to `stop`'s block, innermost first; empty if another op
-/// is in the way.
-SmallVector<scf::ForOp> rowLoops(scf::ForOp loop, Block *stop) {
-  SmallVector<scf::ForOp> loops;
-  for (Operation *op = loop->getParentOp(); op; op = op->getParentOp()) {
-    auto row = dyn_cast<scf::ForOp>(op);
-    if (!row)
-      return {};
-    loops.push_back(row);
-    if (row->getBlock() == stop)
-      return loops;
-  }
-  return {};
-}
-
-bool sameBounds(scf::ForOp a, scf::ForOp b) {
-  return a.getLowerBound() == b.getLowerBound() && a.getUpperBound() == b.getUpperBound() &&
-         a.getStep() == b.getStep();
-}
 
 /// The value of `v` when `max` is `at`, for a condition built of float
 /// compares, absf and i1 logic over `max` and constants; nullopt otherwise.
@@ -238,24 +110,6 @@ bool isSafeShiftOf(Value shift, Value max) {
   APFloat minusInf = APFloat::getInf(replacement.getValue().getSemantics(), /*Negative=*/true);
   std::optional<bool> cond = evaluateCondition(select.getCondition(), max, minusInf);
   return cond && *cond == constantIfTrue;
-}
-
-/// Whether an op of either nest but the two reductions and the max's store,
-/// or an op between the nests, may write what they read. (An op before the
-/// max in its nest runs again for later rows; one after the sum ran for
-/// earlier rows: both are between some row's max and its sum.)
-bool clobbered(scf::ForOp maxLoop, memref::StoreOp maxStore, Operation *maxNest,
-               scf::ForOp sumLoop, Operation *sumNest, ArrayRef<Value> read) {
-  for (auto [loop, nest] : {std::pair<Operation *, Operation *>{maxLoop, maxNest},
-                            std::pair<Operation *, Operation *>{sumLoop, sumNest}})
-    for (Operation *op = loop; op != nest; op = op->getParentOp())
-      for (Operation &sibling : *op->getBlock())
-        if (&sibling != op && &sibling != maxStore && mayWrite(&sibling, read))
-          return true;
-  for (Operation *op = maxNest->getNextNode(); op != sumNest; op = op->getNextNode())
-    if (mayWrite(op, read))
-      return true;
-  return false;
 }
 
 std::optional<MaxThenExpSum> match(scf::ForOp maxLoop, DominanceInfo &dominance) {

@@ -147,6 +147,55 @@ def MloptPromoteAccumulators : Pass<"mlopt-promote-accumulators"> {
   let dependentDialects = ["memref::MemRefDialect", "scf::SCFDialect"];
 }
 
+def MloptStoreRowSummands : Pass<"mlopt-store-row-summands"> {
+  let summary = "Stores a row sum's summands where a later loop would compute them again";
+  let description = [{
+    Softmax sums `exp(x - shift(max))` over a row and a later loop nest over
+    the same rows computes `exp(x - shift(max))` again to scale it. The
+    exps, not memory, set softmax's time on wide vector units, so this pass
+    has the sum's loop store each summand where the later loop writes that
+    element's result, and the later loop load it back instead of computing
+    it:
+
+    ```mlir
+    %s = scf.for %j = %c0 to %c4096 step %c1 iter_args(%a = %zero) -> (f32) {
+      %e = math.exp ...(%in[%i, %j], %max[%i, %c0])
+      %r = arith.addf %e, %a fastmath<reassoc> : f32
+      scf.yield %r : f32
+    }
+    ...
+    scf.for %j = %c0 to %c4096 step %c1 {         // the later loop
+      %e2 = math.exp ...(%in[%i, %j], %max[%i, %c0])
+      %y = arith.mulf %e2, %inv : f32
+      memref.store %y, %out[%i, %j] : memref<8x4096xf32>
+    }
+    // becomes
+    %s = scf.for ... {
+      %e = math.exp ...
+      memref.store %e, %out[%i, %j] : memref<8x4096xf32>
+      ...
+    }
+    scf.for %j = ... {
+      %e2 = memref.load %out[%i, %j] : memref<8x4096xf32>
+      %y = arith.mulf %e2, %inv : f32
+      memref.store %y, %out[%i, %j] : memref<8x4096xf32>
+    }
+    ```
+
+    Only when the summand takes a transcendental function or a division;
+    the later nest's loops have the sum's nest's bounds, its inner loop
+    stores one result per element (every loop index indexes the store
+    once) into unit-stride views of a buffer allocated here that no other
+    op touches inside the op holding both nests (or, in a function's body,
+    between them); its results fit in 512 KiB (static bounds), so they are
+    still in cache when the later loop reads them; and nothing in either
+    nest or between them writes what the summand reads. The values are the
+    same bits as before. Runs before mlopt-online-softmax, which then
+    leaves such a sum as it is (its loop now stores).
+  }];
+  let dependentDialects = ["memref::MemRefDialect"];
+}
+
 def MloptOnlineSoftmax : Pass<"mlopt-online-softmax"> {
   let summary = "Computes a row's max and its sum of exp(x - max) in one pass";
   let description = [{

@@ -168,6 +168,7 @@ void mlopt::buildLowerToLLVMPipeline(OpPassManager &pm) {
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
   pm.addPass(mlopt::createMloptParallelizeOuterLoops());
   pm.addPass(mlopt::createMloptPromoteAccumulators()); // reductions vectorize
+  pm.addPass(mlopt::createMloptStoreRowSummands()); // softmax's exp once per element
   pm.addPass(mlopt::createMloptOnlineSoftmax()); // max and sum of exp in one pass
   pm.addPass(mlopt::createMloptExpandMath()); // also ceil/floor div, bf16 casts
   pm.addPass(createCanonicalizerPass());
