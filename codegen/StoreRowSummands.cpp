@@ -176,8 +176,10 @@ std::optional<SummandReuse> match(scf::ForOp use, ArrayRef<RowReduction> sums,
       std::optional<int64_t> trips = tripCount(loop);
       elements = trips ? elements * *trips : kMaxBlockBytes + 1;
     }
+    // Stored as it is (a summand in f32 for f16 results would be rounded).
     Type type = sum.value.getType();
-    if (!type.isIntOrFloat() || elements * type.getIntOrFloatBitWidth() / 8 > kMaxBlockBytes)
+    if (type != store.getMemRefType().getElementType() ||
+        elements * type.getIntOrFloatBitWidth() / 8 > kMaxBlockBytes)
       continue;
     IRMapping indices;
     for (auto [useRow, sumRow] : llvm::zip(useRows, sumRows))
