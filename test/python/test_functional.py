@@ -61,10 +61,12 @@ def _softmax_ref(x, axis):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape", [(6, 2048), (6, 2049), (5, 5000), (5, 2, 4097), (7, 1)])
 def test_long_softmax_rows_match_float64(shape, dtype):
-    """Compiled softmax, log_softmax and logsumexp take a row's max and sum
-    of exp in one pass over chunks of 2048 (mlopt-online-softmax). Rows longer than a chunk: the
-    max rises in the last chunk (the sum so far is rescaled), rows of -inf,
-    +inf and NaN, a chunk of -inf then values exp(150) away."""
+    """Compiled log_softmax and logsumexp take a row's max and sum of exp in
+    one pass over chunks of 2048 (mlopt-online-softmax); compiled softmax
+    stores each exp of its sum where its result goes and scales it there
+    (mlopt-store-row-summands). Rows longer than a chunk: the max rises in
+    the last chunk (the sum so far is rescaled), rows of -inf, +inf and NaN,
+    a chunk of -inf then values exp(150) away."""
     x = RNG.standard_normal(shape) * 8
     n = shape[-1]
     x[0, ..., n - 1] = 87.0                  # the max in the last chunk
