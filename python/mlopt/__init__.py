@@ -25,7 +25,7 @@ from ._tensor import (Size, Tensor, device, broadcast_shapes,  # noqa: F401
                       zeros_like)
 from . import _indexing  # noqa: F401  (installs Tensor.__getitem__ helpers)
 from ._composites import (addcdiv, addcmul, allclose, bernoulli, chunk,  # noqa: F401
-                          count_nonzero, dist, einsum, equal, eye, flip, frac, gather,
+                          count_nonzero, cumsum, dist, einsum, equal, eye, flip, frac, gather,
                           index_select, isclose, lerp, masked_fill, meshgrid, movedim,
                           nan_to_num, narrow, norm, normal, outer, randperm, reshape, roll,
                           split, std_mean, tile, tril, triu, unbind, var_mean)

@@ -386,6 +386,29 @@ def flip(input, dims):
     return out
 
 
+def cumsum(input, dim, *, dtype=None):
+    """Running sums along `dim` as a scan of log2(n) shifted adds
+    (Hillis-Steele), so eager, compiled and autograd all see plain adds.
+    Integers and bools sum in int64, as PyTorch does."""
+    x = T._as_tensor(input)
+    if dtype is not None:
+        x = x.to(dtype)
+    elif not x.dtype.is_floating_point:
+        x = x.to(dt.int64)
+    if x.ndim == 0:
+        T._norm_dim(dim, 1)  # (PyTorch accepts dim 0 or -1 here)
+        return x.clone()
+    d = T._norm_dim(dim, x.ndim)
+    n, out, step = x.shape[d], x, 1
+    while step < n:
+        shape = list(x.shape)
+        shape[d] = step
+        zeros = T.zeros(*shape, dtype=x.dtype, device=x.device)
+        out = out + T.cat([zeros, narrow(out, d, 0, n - step)], d)
+        step *= 2
+    return out if out is not input else out.clone()
+
+
 def roll(input, shifts, dims=None):
     """Elements shifted cyclically along dims (flattened first without dims)."""
     if dims is None:
@@ -582,7 +605,7 @@ def _new(factory):
 
 def _install_more():
     for name, fn in {"flip": flip, "roll": roll, "repeat": repeat, "tile": tile,
-                     "unbind": unbind, "narrow": narrow, "movedim": movedim, "norm": norm,
+                     "unbind": unbind, "narrow": narrow, "cumsum": cumsum, "movedim": movedim, "norm": norm,
                      "dist": dist, "lerp": lerp, "addcmul": addcmul, "addcdiv": addcdiv,
                      "frac": frac, "nan_to_num": nan_to_num, "count_nonzero": count_nonzero,
                      "outer": outer, "isclose": isclose, "allclose": allclose,

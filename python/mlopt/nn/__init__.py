@@ -2,8 +2,8 @@
 (mlopt.nn.functional) and Module with the common layers and losses."""
 
 from . import functional, init  # noqa: F401
-from .modules import (ELU, GELU, AvgPool2d, BCELoss, BCEWithLogitsLoss,  # noqa: F401
-                      Conv2d, CrossEntropyLoss, Dropout, Embedding, Flatten, Identity,
-                      LayerNorm, LeakyReLU, Linear, LogSoftmax, MaxPool2d, Module, ModuleList,
+from .modules import (ELU, GELU, AvgPool2d, BatchNorm1d, BatchNorm2d,  # noqa: F401
+                      BatchNorm3d, BCELoss, BCEWithLogitsLoss, Conv2d, CrossEntropyLoss,
+                      Dropout, Embedding, Flatten, GroupNorm, Identity, LayerNorm, LeakyReLU, Linear, LogSoftmax, MaxPool2d, Module, ModuleList,
                       MSELoss, Parameter, ReLU, Sequential, Sigmoid, SiLU, Softmax, Softplus,
                       Tanh)

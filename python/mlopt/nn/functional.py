@@ -12,6 +12,7 @@ from .. import _compile
 from .._composites import one_hot, pad  # noqa: F401  (composites of other ops)
 from .. import _dtype as dt
 from .. import _tensor as T
+from .._autograd import no_grad
 from .._tensor import _as_tensor, _run
 
 
@@ -198,6 +199,80 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         out = out * weight
     if bias is not None:
         out = out + bias
+    return out.to(out_dtype)
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
+               momentum=0.1, eps=1e-5):
+    """PyTorch's batch_norm over (N, C, *): statistics per channel C. In
+    training, the batch's mean and biased variance normalize, and running
+    statistics given are updated in place with the unbiased variance."""
+    x = _float(input)
+    if x.ndim < 2:
+        raise ValueError(f"batch_norm expects an input of at least 2 dimensions (N, C, *), "
+                         f"got shape {tuple(x.shape)}")
+    channels = x.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != (channels,):
+            raise RuntimeError(f"batch_norm: {name} should have shape ({channels},) for an "
+                               f"input of shape {tuple(x.shape)}, got {tuple(t.shape)}")
+    dims = [0] + list(range(2, x.ndim))
+    shape = [1, channels] + [1] * (x.ndim - 2)
+    out_dtype, x = x.dtype, x.to(T._opmath(x.dtype))
+    if training:
+        count = x.numel() // channels if channels else 0
+        if count <= 1:
+            raise ValueError("Expected more than 1 value per channel when training, got input "
+                             f"size {tuple(input.shape)}")
+        mean = T.mean(x, dims, keepdim=True)
+        centered = x - mean
+        var = T.mean(centered * centered, dims, keepdim=True)
+        with no_grad():
+            if running_mean is not None:
+                running_mean.mul_(1 - momentum).add_(
+                    (mean.reshape(channels) * momentum).to(running_mean.dtype))
+            if running_var is not None:
+                unbiased = var.reshape(channels) * (count / (count - 1))
+                running_var.mul_(1 - momentum).add_((unbiased * momentum).to(running_var.dtype))
+    else:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("batch_norm: running_mean and running_var must be given when "
+                               "not training")
+        mean = running_mean.to(x.dtype).reshape(shape)
+        var = running_var.to(x.dtype).reshape(shape)
+        centered = x - mean
+    out = centered * T.rsqrt(var + eps)
+    if weight is not None:
+        out = out * weight.to(x.dtype).reshape(shape)
+    if bias is not None:
+        out = out + bias.to(x.dtype).reshape(shape)
+    return out.to(out_dtype)
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """PyTorch's group_norm over (N, C, *): the C channels in num_groups
+    groups, each group of each sample normalized on its own."""
+    x = _float(input)
+    if x.ndim < 2:
+        raise ValueError(f"group_norm expects an input of at least 2 dimensions (N, C, *), "
+                         f"got shape {tuple(x.shape)}")
+    n, channels = x.shape[0], x.shape[1]
+    if num_groups <= 0 or channels % num_groups:
+        raise RuntimeError(f"Expected number of channels in input to be divisible by "
+                           f"num_groups, but got input of shape {tuple(x.shape)} and "
+                           f"num_groups={num_groups}")
+    shape = [1, channels] + [1] * (x.ndim - 2)
+    out_dtype, x = x.dtype, x.to(T._opmath(x.dtype))
+    grouped = x.reshape(n, num_groups, -1)
+    mean = T.mean(grouped, [2], keepdim=True)
+    centered = grouped - mean
+    var = T.mean(centered * centered, [2], keepdim=True)
+    out = (centered * T.rsqrt(var + eps)).reshape(x.shape)
+    if weight is not None:
+        out = out * weight.to(x.dtype).reshape(shape)
+    if bias is not None:
+        out = out + bias.to(x.dtype).reshape(shape)
     return out.to(out_dtype)
 
 
