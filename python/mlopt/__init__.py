@@ -29,6 +29,8 @@ from ._composites import (addcdiv, addcmul, allclose, bernoulli, chunk,  # noqa:
                           index_select, isclose, lerp, masked_fill, meshgrid, movedim,
                           nan_to_num, narrow, norm, normal, outer, randperm, reshape, roll,
                           split, std_mean, tile, tril, triu, unbind, var_mean)
+from ._data_dependent import (argsort, argwhere, masked_select, nonzero,  # noqa: F401
+                              sort, topk, unique)
 from . import cuda  # noqa: F401
 from . import memory  # noqa: F401
 from ._compile import compile, explain  # noqa: F401

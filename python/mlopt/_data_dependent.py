@@ -1,0 +1,135 @@
+"""Ops whose result order or shape depends on the values: sort, argsort,
+topk, nonzero, unique, masked_select.
+
+The order (or the positions) is found on the host with NumPy; values are
+then read with `gather` or indexing, so gradients flow as in PyTorch. Under
+`@mlopt.compile` they end tracing (the call runs eagerly, with the reason).
+"""
+
+import numpy as np
+
+from . import _dtype as dt
+from . import _tensor as T
+from ._composites import gather
+from ._tensor import Tensor, _as_tensor
+
+
+class _ValuesIndices(tuple):
+    """torch.return_types.sort / topk: (values, indices)."""
+
+    @property
+    def values(self):
+        return self[0]
+
+    @property
+    def indices(self):
+        return self[1]
+
+
+def _host(x, what):
+    """x's values as a NumPy array (through the host for CUDA tensors)."""
+    concrete = getattr(x, "_concrete", None)
+    if concrete is not None:  # a traced tensor: no values yet
+        concrete(what)
+    x = x.detach()
+    if x.dtype is dt.bfloat16 or x.dtype is dt.float16:
+        x = x.to(dt.float32)  # (same order)
+    return np.asarray(x.cpu().numpy())
+
+
+def _order(values, axis, descending):
+    """Stable sorting order along axis; NaN sorts above everything (last
+    ascending, first descending), ties keep their order, as PyTorch."""
+    if not descending:
+        return np.argsort(values, axis=axis, kind="stable")
+    n = values.shape[axis]
+    flipped = np.flip(values, axis)  # later equal elements first, then reversed
+    return n - 1 - np.flip(np.argsort(flipped, axis=axis, kind="stable"), axis)
+
+
+def _index(array, like):
+    return T.tensor(np.ascontiguousarray(array, dtype=np.int64), device=like.device)
+
+
+def sort(input, dim=-1, descending=False, *, stable=False):
+    x = _as_tensor(input)
+    if x.ndim == 0:
+        return _ValuesIndices((x.clone(), T.zeros((), dtype=dt.int64, device=x.device)))
+    d = T._norm_dim(dim, x.ndim)
+    index = _index(_order(_host(x, "sort"), d, descending), x)
+    return _ValuesIndices((gather(x, d, index), index))
+
+
+def argsort(input, dim=-1, descending=False, *, stable=False):
+    return sort(input, dim, descending, stable=stable)[1]
+
+
+def topk(input, k, dim=-1, largest=True, sorted=True):
+    x = _as_tensor(input)
+    d = T._norm_dim(dim, max(x.ndim, 1))
+    size = x.shape[d] if x.ndim else 1
+    if not 0 <= k <= size:
+        raise RuntimeError(f"topk: selected index k={k} out of range for dimension {d} of "
+                           f"size {size} (input shape {tuple(x.shape)})")
+    if x.ndim == 0:
+        return sort(x) if k else _ValuesIndices((x.reshape(0), T.zeros(0, dtype=dt.int64)))
+    order = _order(_host(x, "topk"), d, largest)
+    index = _index(np.take(order, np.arange(k), axis=d), x)
+    return _ValuesIndices((gather(x, d, index), index))
+
+
+def nonzero(input, *, as_tuple=False):
+    x = _as_tensor(input)
+    found = np.nonzero(np.atleast_1d(_host(x, "nonzero")))
+    if as_tuple:
+        return tuple(_index(i, x) for i in found)
+    positions = np.stack(found, 1)  # (count, ndim); a 0-d input has no coordinates
+    return _index(positions if x.ndim else positions[:, :0], x)
+
+
+def argwhere(input):
+    return nonzero(input)
+
+
+def masked_select(input, mask):
+    x, mask = _as_tensor(input), _as_tensor(mask)
+    if mask.dtype is not dt.bool_:
+        raise RuntimeError(f"masked_select: expected a bool mask, got {mask.dtype}")
+    shape = np.broadcast_shapes(tuple(x.shape), tuple(mask.shape))
+    positions = np.flatnonzero(np.broadcast_to(_host(mask, "masked_select"), shape))
+    flat = x.expand(*shape).reshape(-1)
+    return gather(flat, 0, _index(positions, x))
+
+
+def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    """Sorted distinct values (no gradient, as PyTorch); along `dim`, the
+    distinct slices."""
+    x = _as_tensor(input)
+    values = _host(x, "unique")
+    if dim is None:
+        found = np.unique(values.reshape(-1), return_inverse=True, return_counts=True)
+        inverse = found[1].reshape(values.shape)
+    else:
+        d = T._norm_dim(dim, x.ndim)
+        found = np.unique(values, return_inverse=True, return_counts=True, axis=d)
+        inverse = found[1].reshape(-1)
+    out = T.tensor(found[0], device=x.device).to(x.dtype)
+    extra = ([_index(inverse, x)] if return_inverse else []) + \
+        ([_index(found[2], x)] if return_counts else [])
+    return (out, *extra) if extra else out
+
+
+def _install():
+    Tensor.sort = lambda self, dim=-1, descending=False, *, stable=False: \
+        sort(self, dim, descending, stable=stable)
+    Tensor.argsort = lambda self, dim=-1, descending=False, *, stable=False: \
+        argsort(self, dim, descending, stable=stable)
+    Tensor.topk = lambda self, k, dim=-1, largest=True, sorted=True: \
+        topk(self, k, dim, largest, sorted)
+    Tensor.nonzero = lambda self, *, as_tuple=False: nonzero(self, as_tuple=as_tuple)
+    Tensor.argwhere = argwhere
+    Tensor.masked_select = masked_select
+    Tensor.unique = unique
+
+
+_install()
