@@ -11,19 +11,7 @@ import numpy as np
 from . import _dtype as dt
 from . import _tensor as T
 from ._composites import gather
-from ._tensor import Tensor, _as_tensor
-
-
-class _ValuesIndices(tuple):
-    """torch.return_types.sort / topk: (values, indices)."""
-
-    @property
-    def values(self):
-        return self[0]
-
-    @property
-    def indices(self):
-        return self[1]
+from ._tensor import Tensor, _ValuesIndices, _as_tensor
 
 
 def _host(x, what):

@@ -1282,8 +1282,8 @@ def argmin(input, dim=None, keepdim=False):
     return _arg("mlopt.argmin", input, dim, keepdim)
 
 
-class _MinMax(tuple):
-    """torch.return_types.max / min: (values, indices)."""
+class _ValuesIndices(tuple):
+    """torch.return_types.max / min / sort / topk: (values, indices)."""
 
     @property
     def values(self):
@@ -1302,13 +1302,13 @@ def _minmax_dim(name, x, dim, keepdim):
     arg = argmax if name == "max" else argmin
     if x.ndim == 0 or not x.dtype.is_floating_point:  # no gradient to route
         reduce = amax if name == "max" else amin
-        return _MinMax((reduce(x, dim, keepdim), arg(x, dim, keepdim)))
+        return _ValuesIndices((reduce(x, dim, keepdim), arg(x, dim, keepdim)))
     d = _norm_dim(dim, x.ndim)
     index = arg(x, d, keepdim=True)
     values = _run("mlopt.gather", [x, index], {"dim": d})
     if not keepdim:
         values, index = values.squeeze(d), index.squeeze(d)
-    return _MinMax((values, index))
+    return _ValuesIndices((values, index))
 
 
 def max(input, dim=None, keepdim=False):
