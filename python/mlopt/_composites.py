@@ -106,8 +106,8 @@ def _triangle(input, diagonal, lower):
         raise RuntimeError(f"{'tril' if lower else 'triu'}: input tensor must have at least "
                            f"2 dimensions")
     rows, cols = input.shape[-2], input.shape[-1]
-    i = T.arange(rows).reshape(rows, 1)
-    j = T.arange(cols).reshape(1, cols)
+    i = T.arange(rows, device=input.device).reshape(rows, 1)
+    j = T.arange(cols, device=input.device).reshape(1, cols)
     keep = (j - i <= diagonal) if lower else (j - i >= diagonal)
     return T.where(keep, input, T.zeros([], dtype=input.dtype))
 
@@ -169,7 +169,7 @@ def pad(input, pad, mode="constant", value=None):
             raise RuntimeError(f"pad: padding {list(pad)} would give a negative size")
         place[d] = slice(max(0, before), max(0, before) + kept)
         shape[d] = size + before + after
-    out = T.full(shape, 0 if value is None else value, dtype=input.dtype)
+    out = T.full(shape, 0 if value is None else value, dtype=input.dtype, device=input.device)
     out[tuple(place)] = input[tuple(crop)]
     return out
 

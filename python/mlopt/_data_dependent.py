@@ -60,7 +60,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
         raise RuntimeError(f"topk: selected index k={k} out of range for dimension {d} of "
                            f"size {size} (input shape {tuple(x.shape)})")
     if x.ndim == 0:
-        return sort(x) if k else _ValuesIndices((x.reshape(0), T.zeros(0, dtype=dt.int64)))
+        return sort(x) if k else _ValuesIndices((x.reshape(0), _index(np.zeros(0), x)))
     order = _order(_host(x, "topk"), d, largest)
     index = _index(np.take(order, np.arange(k), axis=d), x)
     return _ValuesIndices((gather(x, d, index), index))

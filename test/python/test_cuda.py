@@ -320,6 +320,40 @@ def test_eager_and_compiled_on_cuda_match_cpu(name):
     assert_close(mlopt.compile(fn)(*on_gpu), want, dtype_of(inputs))
 
 
+# Functions that make tensors of their own (masks, paddings, indices, index
+# orders found on the host) next to their input: the results stay on CUDA.
+ON_DEVICE = {
+    "tril": (lambda x: mlopt.tril(x, 1), lambda: [mlopt.randn(5, 6)]),
+    "triu": (lambda x: mlopt.triu(x), lambda: [mlopt.randn(2, 4, 4)]),
+    "pad": (lambda x: F.pad(x, (1, 2, 0, 1), value=3.0), lambda: [mlopt.randn(3, 4)]),
+    "max_pool2d_padded": (lambda x: F.max_pool2d(x, 3, 1, padding=1),
+                          lambda: [mlopt.randn(1, 2, 5, 5)]),
+    "cumsum": (lambda x: x.cumsum(1), lambda: [mlopt.randn(3, 37)]),
+    "batch_norm": (lambda x, m, v: F.batch_norm(x, m, v, training=True),
+                   lambda: [mlopt.randn(4, 3, 5), mlopt.zeros(3), mlopt.ones(3)]),
+    "group_norm": (lambda x: F.group_norm(x, 2), lambda: [mlopt.randn(2, 4, 6)]),
+    "sort": (lambda x: x.sort(1, descending=True), lambda: [mlopt.randn(4, 9)]),
+    "topk": (lambda x: x.topk(3), lambda: [mlopt.randn(4, 9)]),
+    "masked_select": (lambda x: x.masked_select(x > 0), lambda: [mlopt.randn(4, 9)]),
+    "nonzero": (lambda x: (x > 0).nonzero(), lambda: [mlopt.randn(4, 9)]),
+    "unique": (lambda x: x.round().unique(return_counts=True), lambda: [mlopt.randn(4, 9)]),
+    "one_hot": (lambda i: F.one_hot(i, 5), lambda: [mlopt.randint(0, 5, (6,))]),
+}
+
+
+@gpu
+@pytest.mark.parametrize("name", sorted(ON_DEVICE))
+def test_functions_making_tensors_keep_cuda_inputs_on_cuda(name):
+    fn, make = ON_DEVICE[name]
+    inputs = make()
+    want = fn(*[x.clone() for x in inputs])
+    got = fn(*[x.cuda() for x in inputs])
+    for g, w in zip(got if isinstance(got, tuple) else (got,),
+                    want if isinstance(want, tuple) else (want,)):
+        assert g.device.type == "cuda" and g.shape == w.shape and g.dtype == w.dtype
+        np.testing.assert_allclose(to_numpy(g), to_numpy(w), rtol=1e-5, atol=1e-5)
+
+
 @gpu
 @pytest.mark.parametrize("name", sorted(TABLE))
 def test_backward_on_cuda_matches_cpu(name):

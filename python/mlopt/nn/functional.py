@@ -352,7 +352,8 @@ def _pool_windows(x, kernel_size, stride, padding, dilation, pad_value):
                            f"pad={list((ph, pw))}, kernel_size={list((kh, kw))}")
     n, c, h, w = x.shape
     if ph or pw:
-        padded = T.full((n, c, h + 2 * ph, w + 2 * pw), pad_value, dtype=x.dtype)
+        padded = T.full((n, c, h + 2 * ph, w + 2 * pw), pad_value, dtype=x.dtype,
+                        device=x.device)
         padded[:, :, ph:ph + h, pw:pw + w] = x
         x = padded
     oh = (x.shape[2] - dh * (kh - 1) - 1) // sh + 1
