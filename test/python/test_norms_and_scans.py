@@ -1,4 +1,4 @@
-"""BatchNorm, GroupNorm and cumsum (compositions of other ops): values
+"""BatchNorm, InstanceNorm, GroupNorm and cumsum (compositions of other ops): values
 against NumPy in float64, gradients against finite differences, running
 statistics and modules against PyTorch where it is installed."""
 import numpy as np
@@ -142,6 +142,31 @@ def test_group_norm_values_and_gradients():
     assert repr(module) == "GroupNorm(3, 6, eps=1e-05, affine=True)"
 
 
+def test_instance_norm_values_running_stats_and_unbatched_input():
+    x = RNG.standard_normal((3, 2, 5, 4)) * 2 + 1
+    mean, var = x.mean((2, 3), keepdims=True), x.var((2, 3), keepdims=True)
+    ref = (x - mean) / np.sqrt(var + 1e-5)
+    norm = nn.InstanceNorm2d(2, track_running_stats=True, momentum=0.5)
+    np.testing.assert_allclose(norm(mlopt.tensor(x)).numpy(), ref, atol=1e-12)
+    np.testing.assert_allclose(mlopt.compile(lambda a: F.instance_norm(a))(mlopt.tensor(x))
+                               .numpy(), ref, atol=1e-12)
+    np.testing.assert_allclose(norm.running_mean.numpy(), 0.5 * mean.mean(0).ravel(), atol=1e-6)
+    np.testing.assert_allclose(norm.running_var.numpy(), 0.5 + 0.5 * (
+        x.var((2, 3), ddof=1).mean(0)), atol=1e-6)
+    norm.eval()  # the running statistics normalize now
+    rm, rv = norm.running_mean.numpy(), norm.running_var.numpy()
+    np.testing.assert_allclose(norm(mlopt.tensor(x)).numpy(), (x - rm[:, None, None]) / np.sqrt(
+        rv[:, None, None] + 1e-5), atol=1e-6)
+    plain = nn.InstanceNorm1d(2)
+    assert list(plain.state_dict()) == [] and plain.weight is None
+    unbatched = x[0, :, :, 0]  # (C, L)
+    np.testing.assert_allclose(plain(mlopt.tensor(unbatched)).numpy(), (
+        unbatched - unbatched.mean(1, keepdims=True)) / np.sqrt(
+            unbatched.var(1, keepdims=True) + 1e-5), atol=1e-12)
+    with pytest.raises(ValueError, match=r"expected 3D or 4D input \(got 2D input\)"):
+        nn.InstanceNorm2d(2)(mlopt.ones(2, 3))
+
+
 @pytest.mark.parametrize("shape,dim", [((7,), 0), ((3, 5), 1), ((3, 5), 0), ((2, 33, 3), 1),
                                        ((2, 3, 64), -1), ((4, 0), 1), ((1,), -1)])
 def test_cumsum_matches_numpy_eager_compiled_and_in_gradients(shape, dim):
@@ -189,6 +214,15 @@ def test_modules_and_running_stats_match_pytorch():
         fresh = getattr(nn, name)(3)
         fresh.load_state_dict({k: mlopt.tensor(v.numpy()) for k, v in theirs.state_dict().items()})
         assert fresh.num_batches_tracked.item() == 3
+    for name, kw in [("InstanceNorm1d", {}), ("InstanceNorm2d", {"affine": True}),
+                     ("InstanceNorm2d", {"track_running_stats": True})]:
+        theirs, ours = getattr(torch.nn, name)(4, **kw), getattr(nn, name)(4, **kw)
+        x = (RNG.standard_normal((2, 4, 5, 3)[:4 if "2d" in name else 3]) * 2).astype(np.float32)
+        for mode in ("train", "eval"):
+            getattr(theirs, mode)(), getattr(ours, mode)()
+            np.testing.assert_allclose(ours(mlopt.tensor(x)).numpy(),
+                                       theirs(torch.tensor(x)).detach().numpy(), atol=2e-6)
+        assert list(ours.state_dict()) == list(theirs.state_dict())
     x = RNG.standard_normal((3, 4, 5, 5)).astype(np.float32)
     np.testing.assert_allclose(nn.GroupNorm(2, 4)(mlopt.tensor(x)).numpy(),
                                torch.nn.GroupNorm(2, 4)(torch.tensor(x)).detach().numpy(),

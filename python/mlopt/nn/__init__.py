@@ -4,6 +4,7 @@
 from . import functional, init  # noqa: F401
 from .modules import (ELU, GELU, AvgPool2d, BatchNorm1d, BatchNorm2d,  # noqa: F401
                       BatchNorm3d, BCELoss, BCEWithLogitsLoss, Conv2d, CrossEntropyLoss,
-                      Dropout, Embedding, Flatten, GroupNorm, Identity, LayerNorm, LeakyReLU, Linear, LogSoftmax, MaxPool2d, Module, ModuleList,
+                      Dropout, Embedding, Flatten, GroupNorm, Identity, InstanceNorm1d,
+                      InstanceNorm2d, InstanceNorm3d, LayerNorm, LeakyReLU, Linear, LogSoftmax, MaxPool2d, Module, ModuleList,
                       MSELoss, Parameter, ReLU, Sequential, Sigmoid, SiLU, Softmax, Softplus,
                       Tanh)

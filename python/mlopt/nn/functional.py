@@ -276,6 +276,39 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     return out.to(out_dtype)
 
 
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
+                  use_input_stats=True, momentum=0.1, eps=1e-5):
+    """PyTorch's instance_norm over (N, C, *): each channel of each sample
+    normalized on its own (running statistics given are updated with the
+    batch's average, and used instead when use_input_stats is False)."""
+    x = _float(input)
+    if x.ndim < 3:
+        raise ValueError(f"instance_norm expects an input of at least 3 dimensions (N, C, *), "
+                         f"got shape {tuple(x.shape)}")
+    if not use_input_stats:
+        return batch_norm(x, running_mean, running_var, weight, bias, False, momentum, eps)
+    n, channels = x.shape[0], x.shape[1]
+    if running_mean is not None or running_var is not None:
+        # The running statistics see the channels' statistics averaged over
+        # the samples: batch_norm's update on (1, N*C, *) folded back.
+        flat = x.reshape(1, n * channels, -1)
+        dims = [2]
+        mean = T.mean(flat, dims).reshape(n, channels).mean(0)
+        count = flat.shape[2]
+        if count <= 1:
+            raise ValueError("Expected more than 1 spatial element when training, got input "
+                             f"size {tuple(input.shape)}")
+        centered = flat - T.mean(flat, dims, keepdim=True)
+        var = (T.mean(centered * centered, dims) * (count / (count - 1))).reshape(
+            n, channels).mean(0)
+        with no_grad():
+            if running_mean is not None:
+                running_mean.mul_(1 - momentum).add_((mean * momentum).to(running_mean.dtype))
+            if running_var is not None:
+                running_var.mul_(1 - momentum).add_((var * momentum).to(running_var.dtype))
+    return group_norm(x, channels, weight, bias, eps)
+
+
 def rms_norm(input, normalized_shape, weight=None, eps=None):
     x = _float(input)
     dims = _normalized_dims(x, normalized_shape)
