@@ -3,6 +3,7 @@
 #include "frontend/Eager.h"
 #include "codegen/CpuBackend.h"
 #include "codegen/CudaBackend.h"
+#include "runtime/Blas.h"
 #include "runtime/CudaProgram.h"
 #include "frontend/GraphBuilder.h"
 #include "frontend/OpAttributes.h"
@@ -311,6 +312,33 @@ bool kernelFor(const EagerOp &op, const std::string &key, const std::vector<rt::
   return true;
 }
 
+/// f32/f64 matmul straight to BLAS: the compiled kernel would take
+/// row-major inputs only, so `x @ w.T` (nn.Linear) paid a copy of w first
+/// (30.5 against 21.3 ms for 512x1024 @ 1024x4096); BLAS reads transposed
+/// views as they are.
+bool runsOnBlas(const EagerOp &op, const std::vector<rt::Buffer> &inputs) {
+  if (op.name != "mlopt.matmul" || inputs.size() != 2)
+    return false;
+  const rt::Buffer &a = inputs[0], &b = inputs[1];
+  return a.shape.size() >= 2 && b.shape.size() == a.shape.size() && a.dtype == b.dtype &&
+         (a.dtype == rt::DType::F32 || a.dtype == rt::DType::F64) &&
+         a.device == rt::Device::CPU && b.device == rt::Device::CPU;
+}
+
+bool runMatmulOnBlas(const std::vector<rt::Buffer> &inputs, std::vector<rt::Buffer> &results,
+                     std::string &error) {
+  const rt::Buffer &a = inputs[0], &b = inputs[1];
+  std::vector<int64_t> shape(a.shape.begin(), a.shape.end() - 1);
+  shape.push_back(b.shape.back());
+  rt::Buffer c = rt::Buffer::allocate(a.dtype, shape);
+  if (!rt::matmulInto(a, b, c)) {
+    error = "matmul: these operands do not go to BLAS"; // (runsOnBlas said they would)
+    return false;
+  }
+  results = {c};
+  return true;
+}
+
 } // namespace
 
 bool mlir::mlopt::runEager(const EagerOp &op, const std::vector<rt::Buffer> &inputs,
@@ -324,6 +352,8 @@ bool mlir::mlopt::runEager(const EagerOp &op, const std::vector<rt::Buffer> &inp
   // Shape errors first: a kernel of static shapes would not build.
   if (!checkShapes(op, key, inputs, error))
     return false;
+  if (runsOnBlas(op, inputs))
+    return runMatmulOnBlas(inputs, results, error);
   Kernel kernel;
   if (!kernelFor(op, key, inputs, uncached != nullptr, kernel, error)) {
     if (uncached && error == CpuBackend::kNotCached)
@@ -338,7 +368,8 @@ bool mlir::mlopt::eagerKernelCached(const EagerOp &op, const std::vector<rt::Buf
   std::string key = keyOf(op, inputs), error;
   Kernel kernel;
   return checkShapes(op, key, inputs, error) &&
-         kernelFor(op, key, inputs, /*cachedOnly=*/true, kernel, error);
+         (runsOnBlas(op, inputs) ||
+          kernelFor(op, key, inputs, /*cachedOnly=*/true, kernel, error));
 }
 
 size_t mlir::mlopt::eagerKernelCount() {

@@ -57,12 +57,20 @@ Matrix<T> asMatrix(const T *base, int64_t rows, int64_t cols, int64_t rowStride,
   return m;
 }
 
+/// C += A @ B, or C = A @ B with `overwrite` (C's contents unread).
 template <typename T>
 void gemm(const T *a, int64_t aRowStride, int64_t aColStride, const T *b,
           int64_t bRowStride, int64_t bColStride, T *c, int64_t cRowStride,
-          int64_t cColStride, int64_t m, int64_t n, int64_t k) {
+          int64_t cColStride, int64_t m, int64_t n, int64_t k, bool overwrite = false) {
   if (m == 0 || n == 0)
     return;
+  if (k == 0) { // no product to add: BLAS may skip beta
+    if (overwrite)
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t j = 0; j < n; ++j)
+          c[i * cRowStride + j * cColStride] = T(0);
+    return;
+  }
   Matrix<T> A = asMatrix(a, m, k, aRowStride, aColStride);
   Matrix<T> B = asMatrix(b, k, n, bRowStride, bColStride);
   // C += A @ B (linalg.matmul accumulates into its output).
@@ -72,7 +80,7 @@ void gemm(const T *a, int64_t aRowStride, int64_t aColStride, const T *b,
   int64_t ldc = cRowStride;
   if (!cDirect) {
     scratch.resize(m * n);
-    for (int64_t i = 0; i < m; ++i)
+    for (int64_t i = 0; i < m && !overwrite; ++i)
       for (int64_t j = 0; j < n; ++j)
         scratch[i * n + j] = c[i * cRowStride + j * cColStride];
     out = scratch.data();
@@ -80,11 +88,12 @@ void gemm(const T *a, int64_t aRowStride, int64_t aColStride, const T *b,
   }
   auto ta = A.transposed ? CblasTrans : CblasNoTrans;
   auto tb = B.transposed ? CblasTrans : CblasNoTrans;
+  T beta = overwrite ? T(0) : T(1);
   if constexpr (std::is_same_v<T, float>)
-    cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1.0f, A.data, A.ld, B.data, B.ld, 1.0f,
-                out, ldc);
+    cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1.0f, A.data, A.ld, B.data, B.ld, beta, out,
+                ldc);
   else
-    cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, 1.0, A.data, A.ld, B.data, B.ld, 1.0, out,
+    cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, 1.0, A.data, A.ld, B.data, B.ld, beta, out,
                 ldc);
   if (!cDirect)
     for (int64_t i = 0; i < m; ++i)
@@ -108,6 +117,32 @@ void batchMatmul(Descriptor<T, 3> *a, Descriptor<T, 3> *b, Descriptor<T, 3> *c) 
             b->aligned + b->offset + i * b->strides[0], b->strides[1], b->strides[2],
             c->aligned + c->offset + i * c->strides[0], c->strides[1], c->strides[2],
             a->sizes[1], b->sizes[2], a->sizes[2]);
+}
+
+template <typename T>
+void matmulBuffers(const Buffer &a, const Buffer &b, Buffer &c) {
+  configureThreads();
+  size_t rank = c.shape.size();
+  int64_t batches = 1;
+  for (size_t d = 0; d + 2 < rank; ++d)
+    batches *= c.shape[d];
+  int64_t m = c.shape[rank - 2], n = c.shape[rank - 1], k = a.shape[rank - 1];
+  auto *aBase = static_cast<const T *>(a.data) + a.offset;
+  auto *bBase = static_cast<const T *>(b.data) + b.offset;
+  auto *cBase = static_cast<T *>(c.data) + c.offset;
+  for (int64_t batch = 0; batch < batches; ++batch) {
+    // The batch's offset in each buffer (strides 0 where a batch dim was
+    // broadcast).
+    int64_t rest = batch, aOff = 0, bOff = 0, cOff = 0;
+    for (size_t d = rank - 2; d-- > 0;) {
+      int64_t i = rest % c.shape[d];
+      rest /= c.shape[d];
+      aOff += i * a.strides[d], bOff += i * b.strides[d], cOff += i * c.strides[d];
+    }
+    gemm<T>(aBase + aOff, a.strides[rank - 2], a.strides[rank - 1], bBase + bOff,
+            b.strides[rank - 2], b.strides[rank - 1], cBase + cOff, c.strides[rank - 2],
+            c.strides[rank - 1], m, n, k, /*overwrite=*/true);
+  }
 }
 
 /// conv_2d_nchw_fchw on an already padded input: out[n, f, y, x] +=
@@ -193,6 +228,19 @@ extern "C" void mloptRtBatchMatmulF64(Descriptor<double, 3> *a, Descriptor<doubl
 }
 
 } // namespace
+
+bool matmulInto(const Buffer &a, const Buffer &b, Buffer &c) {
+  size_t rank = c.shape.size();
+  if (rank < 2 || a.shape.size() != rank || b.shape.size() != rank || a.dtype != c.dtype ||
+      b.dtype != c.dtype || (c.dtype != DType::F32 && c.dtype != DType::F64) ||
+      a.device != Device::CPU || b.device != Device::CPU || c.device != Device::CPU)
+    return false;
+  if (c.dtype == DType::F32)
+    matmulBuffers<float>(a, b, c);
+  else
+    matmulBuffers<double>(a, b, c);
+  return true;
+}
 
 std::vector<std::pair<const char *, void *>> blasSymbols() {
   return {

@@ -11,6 +11,14 @@ namespace mlopt::rt {
 /// memref descriptors, the functions mlopt-linalg-to-blas calls.
 std::vector<std::pair<const char *, void *>> blasSymbols();
 
+struct Buffer;
+
+/// C = A @ B over the last two dims of f32/f64 CPU buffers of equal rank,
+/// any strides (transposed views go to BLAS as a transpose flag, stride-0
+/// batch dims are broadcast); C's shape is the result's. False (nothing
+/// done) for other dtypes, devices or ranks.
+bool matmulInto(const Buffer &a, const Buffer &b, Buffer &c);
+
 } // namespace mlopt::rt
 
 #endif // MLOPT_RUNTIME_BLAS_H

@@ -1747,6 +1747,16 @@ def test_matmul_of_views():
     check_close(t[:, ::2] @ t.t()[::2], n[:, ::2] @ n.T[::2], F64)
     check_close(mlopt.mm(mlopt.ones(2, 3), mlopt.ones(3, 2)), np.full((2, 2), 3.0))
     check_close(mlopt.bmm(mlopt.ones(4, 2, 3), mlopt.ones(4, 3, 2)), np.full((4, 2, 2), 3.0))
+    # Views go to BLAS as they are (transposed: a flag; others packed).
+    r = rng(7)
+    x, w, v = r.standard_normal((4, 6, 5)), r.standard_normal((3, 5)), r.standard_normal(5)
+    xt, wt = mlopt.tensor(x), mlopt.tensor(w)
+    check_close(xt.permute(1, 0, 2)[:, 1:] @ wt.t(), x.transpose(1, 0, 2)[:, 1:] @ w.T, F64)
+    check_close(xt.mT @ xt, np.swapaxes(x, -1, -2) @ x, F64)
+    check_close(mlopt.tensor(v).expand(3, 5) @ wt.t(), np.broadcast_to(v, (3, 5)) @ w.T, F64)
+    check_close(xt[:, ::2, 1:4] @ wt[:, 1:4].t(), x[:, ::2, 1:4] @ w[:, 1:4].T, F64)
+    check_close(mlopt.tensor(x.astype(np.float32)).mT @ mlopt.tensor(x.astype(np.float32)),
+                np.swapaxes(x, -1, -2) @ x, F32, rtol=1e-5, atol=1e-5)
 
 
 def test_matmul_shape_errors():
