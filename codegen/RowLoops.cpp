@@ -32,7 +32,7 @@ std::optional<mlopt::RowReduction> mlopt::asRowReduction(scf::ForOp loop) {
 namespace {
 /// sameValue, with the pairs already compared (shared subexpressions).
 bool sameValueMemo(Value a, Value b, const DenseMap<Value, Value> &pairs,
-               DenseMap<std::pair<Value, Value>, bool> &seen) {
+                   DenseMap<std::pair<Value, Value>, bool> &seen) {
   if (auto it = pairs.find(a); it != pairs.end())
     return it->second == b;
   if (a == b) // defined outside both (values inside are never shared)

@@ -27,15 +27,21 @@ std::optional<rt::TensorSpec> mlir::mlopt::runtimeSpec(Type type) {
 }
 
 std::string mlir::mlopt::elementBytes(DenseElementsAttr data, int64_t count) {
+  unsigned width = data.getElementType().getIntOrFloatBitWidth();
+  size_t itemBytes = (width + 7) / 8;
   std::string bytes;
-  size_t itemBytes = (data.getElementType().getIntOrFloatBitWidth() + 7) / 8;
-  bool isFloat = isa<FloatType>(data.getElementType());
-  for (int64_t i = 0; i < count; ++i) {
-    int64_t at = data.isSplat() ? 0 : i;
-    APInt bits = isFloat ? data.getValues<APFloat>()[at].bitcastToAPInt()
-                         : data.getValues<APInt>()[at];
-    uint64_t word = bits.getZExtValue(); // little-endian: the low bytes
-    bytes.append(reinterpret_cast<const char *>(&word), itemBytes);
+  bytes.reserve(count * itemBytes);
+  if (width % 8 == 0) { // stored packed, little-endian: the bytes as they are
+    ArrayRef<char> raw = data.getRawData();
+    if (!data.isSplat())
+      return bytes.assign(raw.data(), std::min(raw.size(), size_t(count) * itemBytes));
+    for (int64_t i = 0; i < count; ++i)
+      bytes.append(raw.data(), itemBytes);
+    return bytes;
   }
+  // i1, stored a bit each: a byte per element.
+  auto values = data.getValues<APInt>();
+  for (int64_t i = 0; i < count; ++i)
+    bytes.push_back(char(values[data.isSplat() ? 0 : i].getZExtValue()));
   return bytes;
 }

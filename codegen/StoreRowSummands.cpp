@@ -17,6 +17,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/Dominance.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/FunctionInterfaces.h"
@@ -46,6 +47,7 @@ struct SummandReuse {
   scf::ForOp use;     // the later nest's inner loop
   Value recomputed;   // e(i, j) in its body
   memref::StoreOp store;
+  SmallVector<memref::SubViewOp> views; // the store's, from the allocation on
   IRMapping indices;  // the later nest's loop indices to the sum's
 };
 
@@ -82,21 +84,14 @@ SmallVector<Value> buffersRead(Value v, scf::ForOp loop) {
   return read;
 }
 
-std::optional<int64_t> tripCount(scf::ForOp loop) {
-  std::optional<int64_t> lower = getConstantIntValue(loop.getLowerBound());
-  std::optional<int64_t> upper = getConstantIntValue(loop.getUpperBound());
-  std::optional<int64_t> step = getConstantIntValue(loop.getStep());
-  if (!lower || !upper || !step || *step <= 0)
-    return std::nullopt;
-  return std::max<int64_t>(0, (*upper - *lower + *step - 1) / *step);
-}
-
 /// The allocation `view` reaches through unit-stride subviews (each element
-/// of the view is a distinct element of it); null otherwise.
-memref::AllocOp injectiveBase(Value view) {
+/// of the view is a distinct element of it), with those subviews in
+/// `chain`, the allocation's first; null otherwise.
+memref::AllocOp injectiveBase(Value view, SmallVector<memref::SubViewOp> &chain) {
   while (auto subview = view.getDefiningOp<memref::SubViewOp>()) {
     if (!llvm::all_of(subview.getStaticStrides(), [](int64_t s) { return s == 1; }))
       return {};
+    chain.insert(chain.begin(), subview);
     view = subview.getSource();
   }
   auto alloc = view.getDefiningOp<memref::AllocOp>();
@@ -131,6 +126,7 @@ bool touchedMeanwhile(Value buffer, memref::StoreOp store, Operation *sumNest,
   return false;
 }
 
+/// `use` as the later loop of one of `sums` (expensive sums of addf).
 std::optional<SummandReuse> match(scf::ForOp use, ArrayRef<RowReduction> sums,
                                   DominanceInfo &dominance) {
   if (use.getNumRegionIterArgs() != 0)
@@ -145,12 +141,12 @@ std::optional<SummandReuse> match(scf::ForOp use, ArrayRef<RowReduction> sums,
       return std::nullopt;
     }
   }
-  memref::AllocOp base = store ? injectiveBase(store.getMemRef()) : memref::AllocOp();
+  SmallVector<memref::SubViewOp> views;
+  memref::AllocOp base = store ? injectiveBase(store.getMemRef(), views) : memref::AllocOp();
   if (!base)
     return std::nullopt;
   for (RowReduction sum : sums) {
-    if (!isa<arith::AddFOp>(sum.combine) || !sameBounds(sum.loop, use) ||
-        !isExpensive(sum.value, sum.loop.getBody()))
+    if (!sameBounds(sum.loop, use))
       continue;
     // The block holding both nests: the sum's nest comes first in it.
     Operation *sumNest = nullptr, *useNest = nullptr;
@@ -173,7 +169,8 @@ std::optional<SummandReuse> match(scf::ForOp use, ArrayRef<RowReduction> sums,
     nest.push_back(use);
     int64_t elements = 1;
     for (scf::ForOp loop : nest) {
-      std::optional<int64_t> trips = tripCount(loop);
+      std::optional<int64_t> trips = constantTripCount(
+          loop.getLowerBound(), loop.getUpperBound(), loop.getStep());
       elements = trips ? elements * *trips : kMaxBlockBytes + 1;
     }
     // Stored as it is (a summand in f32 for f16 results would be rounded).
@@ -196,13 +193,11 @@ std::optional<SummandReuse> match(scf::ForOp use, ArrayRef<RowReduction> sums,
     if (!injective || seen.size() != useRows.size() + 1)
       continue;
     // Nor may the views of the result buffer need anything from the nests.
-    bool viewsHoist = true;
-    Value view = store.getMemRef();
-    while (auto subview = view.getDefiningOp<memref::SubViewOp>()) {
-      for (Value operand : subview->getOperands().drop_front())
-        viewsHoist &= dominance.properlyDominates(operand, sumNest);
-      view = subview.getSource();
-    }
+    bool viewsHoist = llvm::all_of(views, [&](memref::SubViewOp subview) {
+      return llvm::all_of(subview->getOperands().drop_front(), [&](Value operand) {
+        return dominance.properlyDominates(operand, sumNest);
+      });
+    });
     if (!viewsHoist || touchedMeanwhile(base.getResult(), store, sumNest, useNest))
       continue;
     // The summand again, in the later loop.
@@ -217,25 +212,19 @@ std::optional<SummandReuse> match(scf::ForOp use, ArrayRef<RowReduction> sums,
     // What the summand reads must not change in between.
     if (clobbered(sum.loop, nullptr, sumNest, use, useNest, buffersRead(sum.value, sum.loop)))
       continue;
-    return SummandReuse{sum, sumNest, use, recomputed, store, indices};
+    return SummandReuse{sum, sumNest, use, recomputed, store, views, indices};
   }
   return std::nullopt;
 }
 
-/// The chain of subviews from the allocation to `view`, cloned before `at`.
-Value cloneViews(OpBuilder &b, Value view) {
-  auto subview = view.getDefiningOp<memref::SubViewOp>();
-  if (!subview)
-    return view;
-  IRMapping map;
-  map.map(subview.getSource(), cloneViews(b, subview.getSource()));
-  return b.clone(*subview, map)->getResult(0);
-}
-
 void rewrite(SummandReuse r) {
   Location loc = r.store.getLoc();
+  // The store's views again, before the sum's nest.
   OpBuilder b(r.sumNest);
-  Value target = cloneViews(b, r.store.getMemRef());
+  IRMapping views;
+  for (memref::SubViewOp subview : r.views)
+    b.clone(*subview, views);
+  Value target = views.lookupOrDefault(r.store.getMemRef());
   SmallVector<Value> indices;
   for (Value index : r.store.getIndices())
     indices.push_back(r.indices.lookupOrDefault(index));
@@ -252,10 +241,11 @@ struct StoreRowSummandsPass
     SmallVector<RowReduction> sums;
     SmallVector<scf::ForOp> loops;
     getOperation()->walk([&](scf::ForOp loop) {
-      if (std::optional<RowReduction> sum = asRowReduction(loop))
-        sums.push_back(*sum);
-      else
+      std::optional<RowReduction> sum = asRowReduction(loop);
+      if (!sum)
         loops.push_back(loop);
+      else if (isa<arith::AddFOp>(sum->combine) && isExpensive(sum->value, loop.getBody()))
+        sums.push_back(*sum);
     });
     DominanceInfo dominance(getOperation());
     SmallVector<SummandReuse> found;

@@ -316,13 +316,17 @@ bool kernelFor(const EagerOp &op, const std::string &key, const std::vector<rt::
 /// row-major inputs only, so `x @ w.T` (nn.Linear) paid a copy of w first
 /// (30.5 against 21.3 ms for 512x1024 @ 1024x4096); BLAS reads transposed
 /// views as they are.
+/// Whether `op` is a matmul rt::matmulInto takes: f32/f64 on the CPU, one
+/// rank, the same batch dims (the front end expands broadcast ones).
 bool runsOnBlas(const EagerOp &op, const std::vector<rt::Buffer> &inputs) {
   if (op.name != "mlopt.matmul" || inputs.size() != 2)
     return false;
   const rt::Buffer &a = inputs[0], &b = inputs[1];
-  return a.shape.size() >= 2 && b.shape.size() == a.shape.size() && a.dtype == b.dtype &&
+  size_t rank = a.shape.size();
+  return rank >= 2 && b.shape.size() == rank && a.dtype == b.dtype &&
          (a.dtype == rt::DType::F32 || a.dtype == rt::DType::F64) &&
-         a.device == rt::Device::CPU && b.device == rt::Device::CPU;
+         a.device == rt::Device::CPU && b.device == rt::Device::CPU &&
+         std::equal(a.shape.begin(), a.shape.end() - 2, b.shape.begin());
 }
 
 bool runMatmulOnBlas(const std::vector<rt::Buffer> &inputs, std::vector<rt::Buffer> &results,

@@ -2,9 +2,11 @@
 
 #include "frontend/Interpreter.h"
 #include "codegen/RuntimeTypes.h"
+#include "frontend/Eager.h"
 #include "ir/MloptDialect.h"
 #include "ir/MloptOps.h"
 #include "runtime/Invoke.h"
+#include "runtime/Threads.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -13,7 +15,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <thread>
 
 using namespace mlir;
 using namespace mlir::mlopt;
@@ -40,11 +41,14 @@ bool specOf(Type type, std::vector<int64_t> &shape, rt::DType &dtype) {
   return true;
 }
 
-int64_t countOf(const std::vector<int64_t> &shape) {
-  int64_t n = 1;
-  for (int64_t d : shape)
-    n *= d;
-  return n;
+/// A buffer of this shape and dtype with no memory: what the eager kernel
+/// caches are asked about.
+rt::Buffer likeBuffer(std::vector<int64_t> shape, rt::DType dtype) {
+  rt::Buffer like;
+  like.dtype = dtype;
+  like.strides = rt::rowMajorStrides(shape);
+  like.shape = std::move(shape);
+  return like;
 }
 
 /// A dense constant's elements in a buffer (null for other kinds); a splat
@@ -181,11 +185,8 @@ std::unique_ptr<InterpretedFunction> InterpretedFunction::build(func::FuncOp fun
       step.kind = Step::Iota;
       step.dim = iota.getDim();
       if (!iotaIsDirect(step.dtype)) { // (filled as i64, then converted)
-        rt::Buffer like;
-        like.dtype = rt::DType::I64;
-        like.shape = step.shape;
-        like.strides = rt::rowMajorStrides(step.shape);
-        if (!eagerKernelCached({"mlopt.convert", {}, rt::mlirName(step.dtype)}, {like})) {
+        if (!eagerKernelCached({"mlopt.convert", {}, rt::mlirName(step.dtype)},
+                               {likeBuffer(step.shape, rt::DType::I64)})) {
           why = "the eager kernel of 'mlopt.convert' is not compiled yet";
           return nullptr;
         }
@@ -211,35 +212,32 @@ std::unique_ptr<InterpretedFunction> InterpretedFunction::build(func::FuncOp fun
       // Its kernel must be at hand (in memory, or now loaded from disk):
       // interpreting up to a missing one would be time lost.
       std::vector<rt::Buffer> like; // dtypes and shapes only
+      // Costs: every operand read and the result written, once per op.
+      double bytes = double(likeBuffer(step.shape, step.dtype).byteCount());
       for (Value v : op.getOperands()) {
-        rt::Buffer b;
-        specOf(v.getType(), b.shape, b.dtype);
-        b.strides = rt::rowMajorStrides(b.shape);
-        like.push_back(std::move(b));
+        std::vector<int64_t> shape;
+        rt::DType dtype;
+        specOf(v.getType(), shape, dtype);
+        like.push_back(likeBuffer(std::move(shape), dtype));
+        bytes += double(like.back().byteCount());
       }
       if (!eagerKernelCached(step.op, like)) {
         why = "the eager kernel of '" + step.op.name + "' is not compiled yet";
         return nullptr;
-      }
-      // Costs: every operand read and the result written, once per op.
-      double bytes = double(countOf(step.shape)) * rt::byteSize(step.dtype);
-      for (Value v : op.getOperands()) {
-        auto type = cast<RankedTensorType>(v.getType());
-        bytes += double(type.getNumElements()) * type.getElementTypeBitWidth() / 8;
       }
       eagerBytes += bytes;
       auto shapeOf = [&](unsigned i) {
         return cast<RankedTensorType>(op.getOperand(i).getType()).getShape();
       };
       if (isa<MatmulOp>(op)) // 2 m n k a batch: the result's count times k
-        flops += 2.0 * countOf(step.shape) * shapeOf(0).back();
+        flops += 2.0 * ShapedType::getNumElements(step.shape) * shapeOf(0).back();
       else if (isa<Conv2DOp>(op)) // a result element reads a filter's worth
       {
         ArrayRef<int64_t> filter = shapeOf(1);
         double perResult = 1;
         for (int64_t d : filter.drop_front())
           perResult *= d;
-        flops += 2.0 * countOf(step.shape) * perResult;
+        flops += 2.0 * ShapedType::getNumElements(step.shape) * perResult;
       }
     }
     ops += 1;
@@ -260,15 +258,15 @@ std::unique_ptr<InterpretedFunction> InterpretedFunction::build(func::FuncOp fun
     if (lastReader[slot] >= 0)
       plan->steps[lastReader[slot]].releases.push_back(slot);
 
-  double cores = std::max(1u, std::thread::hardware_concurrency());
+  double cores = std::max(1, rt::numThreads()); // (OpenBLAS runs on as many)
   double matmulMs = flops / (kFlopsPerMsPerCore * cores);
   double movedBytes = 0;
   for (size_t i = 0; i < plan->argShapes.size(); ++i)
-    movedBytes += double(countOf(plan->argShapes[i])) * rt::byteSize(plan->argTypes[i]);
+    movedBytes += double(ShapedType::getNumElements(plan->argShapes[i])) * rt::byteSize(plan->argTypes[i]);
   for (int slot : plan->resultSlots)
     if (slot >= static_cast<int>(plan->argShapes.size())) {
       const Step &producer = plan->steps[slot - plan->argShapes.size()];
-      movedBytes += double(countOf(producer.shape)) * rt::byteSize(producer.dtype);
+      movedBytes += double(ShapedType::getNumElements(producer.shape)) * rt::byteSize(producer.dtype);
     }
   plan->interpretCost = matmulMs + eagerBytes / kEagerBytesPerMs;
   plan->compileCost = kCompileBaseMs + kCompileMsPerOp * ops;
@@ -402,7 +400,7 @@ bool InterpretedFunction::run(const std::vector<rt::Buffer> &inputs,
       continue;
     }
     rt::Buffer out = slots[slot];
-    if (!out.isContiguous() || out.offset != 0 ||
+    if (!out.isContiguous() ||
         std::find(taken.begin(), taken.end(), out.storage.get()) != taken.end()) {
       rt::Buffer fresh = rt::Buffer::allocate(out.dtype, out.shape);
       rt::copyElements(out, fresh);

@@ -10,7 +10,6 @@
 #ifndef MLOPT_FRONTEND_INTERPRETER_H
 #define MLOPT_FRONTEND_INTERPRETER_H
 
-#include "frontend/Eager.h"
 #include "runtime/Buffer.h"
 
 #include <memory>

@@ -282,12 +282,17 @@ TracedValue Trace::addInput(const std::vector<int64_t> &shape, const std::string
   return describe(values.size() - 1);
 }
 
+bool Trace::recording(std::string &error) const {
+  if (builder)
+    return true;
+  error = "the trace is finished";
+  return false;
+}
+
 bool Trace::scalar(double value, int64_t integer, const std::string &dtype,
                    TracedValue &result, std::string &error) {
-  if (!builder) {
-    error = "the trace is finished";
+  if (!recording(error))
     return false;
-  }
   Type element = elementTypeNamed(*context, dtype);
   if (!element) {
     error = "bad dtype '" + dtype + "'";
@@ -351,10 +356,8 @@ bool Trace::record(const EagerOp &op, const std::vector<int> &operands,
                    const std::vector<int64_t> *resultShape,
                    const std::vector<std::pair<int, int>> &sizeSources, TracedValue &result,
                    std::string &error) {
-  if (!builder) {
-    error = "the trace is finished";
+  if (!recording(error))
     return false;
-  }
   Builder b(context.get());
   auto known = [&](int id) { return id >= 0 && id < static_cast<int>(values.size()); };
   SmallVector<Value> args;
@@ -408,10 +411,8 @@ bool Trace::record(const EagerOp &op, const std::vector<int> &operands,
 bool Trace::gradients(const std::vector<int> &outputs, const std::vector<int> &cotangents,
                       const std::vector<int> &wrt, std::vector<TracedValue> &result,
                       std::string &error) {
-  if (!builder) {
-    error = "the trace is finished";
+  if (!recording(error))
     return false;
-  }
   auto valueOf = [&](int id, Value &value) {
     if (id < 0 || id >= static_cast<int>(values.size())) {
       error = "unknown traced value";
@@ -455,10 +456,8 @@ bool Trace::gradients(const std::vector<int> &outputs, const std::vector<int> &c
 
 bool Trace::finish(const std::vector<int> &results, std::string &error, bool cuda,
                    bool wantBackground) {
-  if (!builder) {
-    error = "the trace is finished";
+  if (!recording(error))
     return false;
-  }
   SmallVector<Value> outs;
   for (int id : results) {
     if (id < 0 || id >= static_cast<int>(values.size())) {

@@ -106,6 +106,9 @@ public:
   struct Background; // (public for the process-wide registry of compiles)
 
 private:
+  /// False, with the reason, once `finish` handed the IR on.
+  bool recording(std::string &error) const;
+
   std::unique_ptr<MLIRContext> context;
   std::unique_ptr<GraphBuilder> builder;
   std::vector<void *> values; // mlir::Value opaque pointers, by id

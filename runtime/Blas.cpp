@@ -101,48 +101,43 @@ void gemm(const T *a, int64_t aRowStride, int64_t aColStride, const T *b,
         c[i * cRowStride + j * cColStride] = scratch[i * n + j];
 }
 
+/// C (+)= A @ B over the last two dims, for every index of the leading
+/// (batch) dims of C; strides are per operand, 0 where a batch dim is
+/// broadcast.
 template <typename T>
-void matmul(Descriptor<T, 2> *a, Descriptor<T, 2> *b, Descriptor<T, 2> *c) {
+void batchedGemm(const T *a, const int64_t *aStrides, const T *b, const int64_t *bStrides, T *c,
+                 const int64_t *cStrides, const int64_t *cShape, size_t rank, int64_t k,
+                 bool overwrite) {
   configureThreads();
-  gemm<T>(a->aligned + a->offset, a->strides[0], a->strides[1], b->aligned + b->offset,
-          b->strides[0], b->strides[1], c->aligned + c->offset, c->strides[0],
-          c->strides[1], a->sizes[0], b->sizes[1], a->sizes[1]);
-}
-
-template <typename T>
-void batchMatmul(Descriptor<T, 3> *a, Descriptor<T, 3> *b, Descriptor<T, 3> *c) {
-  configureThreads();
-  for (int64_t i = 0; i < a->sizes[0]; ++i)
-    gemm<T>(a->aligned + a->offset + i * a->strides[0], a->strides[1], a->strides[2],
-            b->aligned + b->offset + i * b->strides[0], b->strides[1], b->strides[2],
-            c->aligned + c->offset + i * c->strides[0], c->strides[1], c->strides[2],
-            a->sizes[1], b->sizes[2], a->sizes[2]);
-}
-
-template <typename T>
-void matmulBuffers(const Buffer &a, const Buffer &b, Buffer &c) {
-  configureThreads();
-  size_t rank = c.shape.size();
   int64_t batches = 1;
   for (size_t d = 0; d + 2 < rank; ++d)
-    batches *= c.shape[d];
-  int64_t m = c.shape[rank - 2], n = c.shape[rank - 1], k = a.shape[rank - 1];
-  auto *aBase = static_cast<const T *>(a.data) + a.offset;
-  auto *bBase = static_cast<const T *>(b.data) + b.offset;
-  auto *cBase = static_cast<T *>(c.data) + c.offset;
+    batches *= cShape[d];
   for (int64_t batch = 0; batch < batches; ++batch) {
-    // The batch's offset in each buffer (strides 0 where a batch dim was
-    // broadcast).
     int64_t rest = batch, aOff = 0, bOff = 0, cOff = 0;
     for (size_t d = rank - 2; d-- > 0;) {
-      int64_t i = rest % c.shape[d];
-      rest /= c.shape[d];
-      aOff += i * a.strides[d], bOff += i * b.strides[d], cOff += i * c.strides[d];
+      int64_t i = rest % cShape[d];
+      rest /= cShape[d];
+      aOff += i * aStrides[d], bOff += i * bStrides[d], cOff += i * cStrides[d];
     }
-    gemm<T>(aBase + aOff, a.strides[rank - 2], a.strides[rank - 1], bBase + bOff,
-            b.strides[rank - 2], b.strides[rank - 1], cBase + cOff, c.strides[rank - 2],
-            c.strides[rank - 1], m, n, k, /*overwrite=*/true);
+    gemm<T>(a + aOff, aStrides[rank - 2], aStrides[rank - 1], b + bOff, bStrides[rank - 2],
+            bStrides[rank - 1], c + cOff, cStrides[rank - 2], cStrides[rank - 1],
+            cShape[rank - 2], cShape[rank - 1], k, overwrite);
   }
+}
+
+/// What mlopt-linalg-to-blas calls: C += A @ B on memref descriptors.
+template <typename T, int Rank>
+void matmulDescriptors(Descriptor<T, Rank> *a, Descriptor<T, Rank> *b, Descriptor<T, Rank> *c) {
+  batchedGemm<T>(a->aligned + a->offset, a->strides, b->aligned + b->offset, b->strides,
+                 c->aligned + c->offset, c->strides, c->sizes, Rank, a->sizes[Rank - 1],
+                 /*overwrite=*/false);
+}
+
+template <typename T> void matmulBuffers(const Buffer &a, const Buffer &b, Buffer &c) {
+  batchedGemm<T>(static_cast<const T *>(a.data) + a.offset, a.strides.data(),
+                 static_cast<const T *>(b.data) + b.offset, b.strides.data(),
+                 static_cast<T *>(c.data) + c.offset, c.strides.data(), c.shape.data(),
+                 c.shape.size(), a.shape.back(), /*overwrite=*/true);
 }
 
 /// conv_2d_nchw_fchw on an already padded input: out[n, f, y, x] +=
@@ -212,19 +207,19 @@ extern "C" void mloptRtConv2dF64(Descriptor<double, 4> *in, Descriptor<double, 4
 
 extern "C" void mloptRtMatmulF32(Descriptor<float, 2> *a, Descriptor<float, 2> *b,
                                  Descriptor<float, 2> *c) {
-  matmul(a, b, c);
+  matmulDescriptors(a, b, c);
 }
 extern "C" void mloptRtMatmulF64(Descriptor<double, 2> *a, Descriptor<double, 2> *b,
                                  Descriptor<double, 2> *c) {
-  matmul(a, b, c);
+  matmulDescriptors(a, b, c);
 }
 extern "C" void mloptRtBatchMatmulF32(Descriptor<float, 3> *a, Descriptor<float, 3> *b,
                                       Descriptor<float, 3> *c) {
-  batchMatmul(a, b, c);
+  matmulDescriptors(a, b, c);
 }
 extern "C" void mloptRtBatchMatmulF64(Descriptor<double, 3> *a, Descriptor<double, 3> *b,
                                       Descriptor<double, 3> *c) {
-  batchMatmul(a, b, c);
+  matmulDescriptors(a, b, c);
 }
 
 } // namespace
@@ -234,6 +229,14 @@ bool matmulInto(const Buffer &a, const Buffer &b, Buffer &c) {
   if (rank < 2 || a.shape.size() != rank || b.shape.size() != rank || a.dtype != c.dtype ||
       b.dtype != c.dtype || (c.dtype != DType::F32 && c.dtype != DType::F64) ||
       a.device != Device::CPU || b.device != Device::CPU || c.device != Device::CPU)
+    return false;
+  // Batch dims as C's (broadcast ones were expanded, stride 0), and
+  // [M, K] @ [K, N] -> [M, N].
+  for (size_t d = 0; d + 2 < rank; ++d)
+    if (a.shape[d] != c.shape[d] || b.shape[d] != c.shape[d])
+      return false;
+  if (a.shape[rank - 2] != c.shape[rank - 2] || b.shape[rank - 1] != c.shape[rank - 1] ||
+      a.shape[rank - 1] != b.shape[rank - 2])
     return false;
   if (c.dtype == DType::F32)
     matmulBuffers<float>(a, b, c);

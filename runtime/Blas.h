@@ -13,10 +13,10 @@ std::vector<std::pair<const char *, void *>> blasSymbols();
 
 struct Buffer;
 
-/// C = A @ B over the last two dims of f32/f64 CPU buffers of equal rank,
-/// any strides (transposed views go to BLAS as a transpose flag, stride-0
-/// batch dims are broadcast); C's shape is the result's. False (nothing
-/// done) for other dtypes, devices or ranks.
+/// C = A @ B over the last two dims of f32/f64 CPU buffers of equal rank
+/// and equal batch dims (broadcast ones expanded: stride 0), any strides
+/// (transposed views go to BLAS as a transpose flag). False (nothing done)
+/// for other dtypes, devices or shapes.
 bool matmulInto(const Buffer &a, const Buffer &b, Buffer &c);
 
 } // namespace mlopt::rt
