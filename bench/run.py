@@ -11,16 +11,20 @@ each the median of three cold starts;
 the compiled call overhead on tiny inputs. Usage: python3 bench/run.py [--sizes 4096,8192] [--quick] [--only NAME]
 """
 import argparse
+import atexit
 import math
 import os
+import shutil
 import statistics
 import tempfile
 import time
 
 import numpy as np
 
-# An empty compile cache, so cold compile times are cold.
-os.environ.setdefault("MLOPT_CACHE_DIR", tempfile.mkdtemp(prefix="mlopt-bench-"))
+# A compile cache of its own, so cold compile times are cold (and
+# empty_compile_caches never touches a user's).
+os.environ["MLOPT_CACHE_DIR"] = tempfile.mkdtemp(prefix="mlopt-bench-")
+atexit.register(shutil.rmtree, os.environ["MLOPT_CACHE_DIR"], True)
 
 import mlopt  # noqa: E402
 import mlopt.nn.functional as F  # noqa: E402

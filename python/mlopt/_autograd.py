@@ -538,7 +538,7 @@ def _replay(loss, gradient):
     inputs = leaves + [x() if callable(x) else x for x in tracer.lifted]
     cuda = any(t._buf.device == "cuda" for t in inputs)
     tracer.trace.finish([g._value.id for g in grads], cuda=cuda,
-                        background=not cuda and _compile._background_compiles())
+                        background=_compile._background_compiles(cuda))
     return tracer.trace, leaves + retained, inputs
 
 

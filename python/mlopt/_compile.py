@@ -37,9 +37,10 @@ RECOMPILE_LIMIT = 8
 atexit.register(_C.join_background_compiles_at_exit)  # (LLVM outlives every compile)
 
 
-def _background_compiles():
-    # (MLOPT_DUMP_IR: the stages are on disk when the call returns)
-    return (os.environ.get("MLOPT_COMPILE_BACKGROUND", "1") != "0"
+def _background_compiles(cuda):
+    """Whether a first call may run op by op while the program compiles:
+    CPU only; MLOPT_DUMP_IR wants the stages on disk when the call returns."""
+    return (not cuda and os.environ.get("MLOPT_COMPILE_BACKGROUND", "1") != "0"
             and not os.environ.get("MLOPT_DUMP_IR"))
 
 class _State(threading.local):
@@ -110,8 +111,12 @@ def _user_frame():
     return "<unknown>"
 
 
+def _logging():
+    return "compile" in os.environ.get("MLOPT_LOG", "").split(",")
+
+
 def _log(message):
-    if "compile" in os.environ.get("MLOPT_LOG", "").split(","):
+    if _logging():
         print(f"[mlopt] {message}", file=sys.stderr)
 
 
@@ -442,13 +447,15 @@ class _Traced(Tensor):
         return self
 
     # Views become shape ops.
-    def _reshaped(self, shape):
+    def _reshaped(self, shape, regen=None):
+        """`regen`: how an output view is rebuilt on real tensors (default:
+        this reshape; unsqueeze/squeeze pass eager's own view)."""
         shape = tuple(shape)
+        regen = regen or (lambda base: base._reshaped(shape))
         if shape == tuple(self.shape):
-            return self._identity_step(lambda base: base._reshaped(shape))
+            return self._identity_step(regen)
         out = self._tracer.record("mlopt.reshape", [self], result_shape=shape)
-        return out._as_view_of(self, lambda base: base._reshaped(shape),
-                               lambda base, view: view._reshaped(base.shape))
+        return out._as_view_of(self, regen, lambda base, view: view._reshaped(base.shape))
 
     def view(self, *shape):
         return self._reshaped(T._infer_shape(T._shape_args(shape), self.numel()))
@@ -470,18 +477,13 @@ class _Traced(Tensor):
         d = T._norm_dim(dim, self.ndim, allow_end=True)
         shape = list(self.shape)
         shape.insert(d, 1)
-        out = self._reshaped(shape)
-        if out._base is self:  # rebuilt as eager's view, not a reshape (which copies)
-            out._regen = lambda base: base.unsqueeze(d)
-        return out
+        # (rebuilt as eager's view, not a reshape, which may copy)
+        return self._reshaped(shape, lambda base: base.unsqueeze(d))
 
     def squeeze(self, dim=None):
         dims = range(self.ndim) if dim is None else T._dims_arg(dim, self.ndim)
-        out = self._reshaped([s for i, s in enumerate(self.shape)
-                              if not (i in dims and s == 1)])
-        if out._base is self:
-            out._regen = lambda base: base.squeeze(dim)
-        return out
+        return self._reshaped([s for i, s in enumerate(self.shape)
+                               if not (i in dims and s == 1)], lambda base: base.squeeze(dim))
 
     def expand(self, *sizes):
         sizes = T._shape_args(sizes)
@@ -706,13 +708,13 @@ class _Entry:
     """A compiled trace with what calling it needs; no trace: run eagerly."""
 
     def __init__(self, trace=None, lifted=(), out_spec=None, n_out=0, written=(),
-                 out_alias=(), out_views=()):
+                 out_sources=()):
         self.trace, self.lifted, self.out_spec = trace, list(lifted), out_spec
         self.n_out, self.written = n_out, list(written)
-        self.out_alias = list(out_alias)
-        # Outputs that are views of an input: (input index, the view's steps
-        # from the input), rebuilt on the real input after each call.
-        self.out_views = list(out_views) or [None] * len(self.out_alias)
+        # Outputs that are an input or a view of one: (input index, the view's
+        # steps from it; none for the input itself), rebuilt on the real
+        # input after each call; None for the others.
+        self.out_sources = list(out_sources)
         self.grad_targets = []  # (parameter, not None): the .grad the call sets
         self.grad_state = []    # (parameter, .grad was set): traced for that; else retrace
         # Captured tensors (read on every call): autograd through a call
@@ -723,8 +725,7 @@ class _Entry:
     def plain(self):
         """Outputs are the results as they are: no write-backs, .grad, aliases."""
         return (self.trace is not None and not self.written and not self.grad_targets
-                and not any(a is not None for a in self.out_alias)
-                and not any(v is not None for v in self.out_views))
+                and not any(self.out_sources))
 
 
 class CompiledFunction:
@@ -768,8 +769,8 @@ class CompiledFunction:
             autograd = _autograd()
             shared = {}  # one replay per gradient trace serves every output
             for k, out in enumerate(results):
-                if (out.dtype.is_floating_point and entry.out_alias[k] is None
-                        and entry.out_views[k] is None):  # (views: eager's own nodes)
+                # (inputs and their views: eager's own nodes)
+                if out.dtype.is_floating_point and entry.out_sources[k] is None:
                     autograd.record(out, functools.partial(_replay_output, self.fn, k, drawn,
                                                            shared),
                                     (args, kwargs, entry.captured))
@@ -822,15 +823,14 @@ class CompiledFunction:
         start = time.perf_counter()
         cuda = tracer.device == "cuda" or any(  # captured CUDA tensors (random makers: no)
             isinstance(x, Tensor) and x._buf.device == "cuda" for x in tracer.lifted)
-        tracer.trace.finish(ids, cuda=cuda, background=not cuda and _background_compiles())
-        if "compile" in os.environ.get("MLOPT_LOG", "").split(","):
+        tracer.trace.finish(ids, cuda=cuda, background=_background_compiles(cuda))
+        if _logging():
             self._log_compile(tracer, dynamic, start, cuda)
         _dump(self.name, tracer.trace.ir)
-        alias = [o._origin if isinstance(o, _Traced) else None for o in outs]
-        views = [_view_of_input(o) if a is None and not dynamic else None
-                 for o, a in zip(outs, alias)]
+        sources = [(o._origin, []) if isinstance(o, _Traced) and o._origin is not None
+                   else None if dynamic else _view_of_input(o) for o in outs]
         entry = _Entry(tracer.trace, tracer.lifted, out_spec, len(outs), written=written,
-                       out_alias=alias, out_views=views)
+                       out_sources=sources)
         entry.grad_targets = [(p, g is not None) for p, g in grads]
         entry.grad_state = list(tracer.grad_state.values())
         return entry
@@ -963,12 +963,9 @@ class CompiledFunction:
         results = outs[:entry.n_out]
         # An output that is an updated input is that input, and a view of an
         # input is that view (after the write-backs), as in eager.
-        for k, out in enumerate(entry.out_alias):
-            if out is not None:
-                results[k] = inputs[out]
-        for k, view in enumerate(entry.out_views):
-            if view is not None:
-                index, steps = view
+        for k, source in enumerate(entry.out_sources):
+            if source is not None:
+                index, steps = source
                 results[k] = functools.reduce(lambda t, step: step(t), steps, inputs[index])
         if needs_grad:
             return self._with_grad(entry, *replay, results, inputs[len(leaves):])

@@ -169,7 +169,7 @@ def pad(input, pad, mode="constant", value=None):
             raise RuntimeError(f"pad: padding {list(pad)} would give a negative size")
         place[d] = slice(max(0, before), max(0, before) + kept)
         shape[d] = size + before + after
-    out = T.full(shape, 0 if value is None else value, dtype=input.dtype, device=input.device)
+    out = input.new_full(shape, 0 if value is None else value)
     out[tuple(place)] = input[tuple(crop)]
     return out
 
@@ -403,8 +403,7 @@ def cumsum(input, dim, *, dtype=None):
     while step < n:
         shape = list(x.shape)
         shape[d] = step
-        zeros = T.zeros(*shape, dtype=x.dtype, device=x.device)
-        out = out + T.cat([zeros, narrow(out, d, 0, n - step)], d)
+        out = out + T.cat([x.new_zeros(shape), narrow(out, d, 0, n - step)], d)
         step *= 2
     return out if out is not input else out.clone()
 

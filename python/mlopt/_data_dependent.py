@@ -15,14 +15,12 @@ from ._tensor import Tensor, _ValuesIndices, _as_tensor
 
 
 def _host(x, what):
-    """x's values as a NumPy array (through the host for CUDA tensors)."""
+    """x's values as a NumPy array (Tensor.__array__: through the host for
+    CUDA tensors, bfloat16 as float32)."""
     concrete = getattr(x, "_concrete", None)
     if concrete is not None:  # a traced tensor: no values yet
         concrete(what)
-    x = x.detach()
-    if x.dtype is dt.bfloat16 or x.dtype is dt.float16:
-        x = x.to(dt.float32)  # (same order)
-    return np.asarray(x.cpu().numpy())
+    return np.asarray(x.detach())
 
 
 def _order(values, axis, descending):
@@ -39,17 +37,27 @@ def _index(array, like):
     return T.tensor(np.ascontiguousarray(array, dtype=np.int64), device=like.device)
 
 
+def _sorted_index(x, dim, descending, what, k=None):
+    """The (first k of the) sorting order of x along dim, as an index tensor
+    on x's device; 0-d: index 0."""
+    if x.ndim == 0:
+        return _index(np.zeros(()) if k is None else np.zeros(k), x)
+    order = _order(_host(x, what), dim, descending)
+    return _index(order if k is None else np.take(order, np.arange(k), axis=dim), x)
+
+
 def sort(input, dim=-1, descending=False, *, stable=False):
     x = _as_tensor(input)
     if x.ndim == 0:
-        return _ValuesIndices((x.clone(), T.zeros((), dtype=dt.int64, device=x.device)))
+        return _ValuesIndices((x.clone(), _sorted_index(x, 0, descending, "sort")))
     d = T._norm_dim(dim, x.ndim)
-    index = _index(_order(_host(x, "sort"), d, descending), x)
+    index = _sorted_index(x, d, descending, "sort")
     return _ValuesIndices((gather(x, d, index), index))
 
 
 def argsort(input, dim=-1, descending=False, *, stable=False):
-    return sort(input, dim, descending, stable=stable)[1]
+    x = _as_tensor(input)
+    return _sorted_index(x, T._norm_dim(dim, max(x.ndim, 1)), descending, "argsort")
 
 
 def topk(input, k, dim=-1, largest=True, sorted=True):
@@ -60,9 +68,9 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
         raise RuntimeError(f"topk: selected index k={k} out of range for dimension {d} of "
                            f"size {size} (input shape {tuple(x.shape)})")
     if x.ndim == 0:
-        return sort(x) if k else _ValuesIndices((x.reshape(0), _index(np.zeros(0), x)))
-    order = _order(_host(x, "topk"), d, largest)
-    index = _index(np.take(order, np.arange(k), axis=d), x)
+        return sort(x) if k else _ValuesIndices((x.reshape(0), _sorted_index(x, d, largest,
+                                                                             "topk", 0)))
+    index = _sorted_index(x, d, largest, "topk", k)
     return _ValuesIndices((gather(x, d, index), index))
 
 
@@ -84,9 +92,7 @@ def masked_select(input, mask):
     if mask.dtype is not dt.bool_:
         raise RuntimeError(f"masked_select: expected a bool mask, got {mask.dtype}")
     shape = np.broadcast_shapes(tuple(x.shape), tuple(mask.shape))
-    positions = np.flatnonzero(np.broadcast_to(_host(mask, "masked_select"), shape))
-    flat = x.expand(*shape).reshape(-1)
-    return gather(flat, 0, _index(positions, x))
+    return x.expand(*shape)[mask.expand(*shape)]  # (bool-mask indexing)
 
 
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):

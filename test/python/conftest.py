@@ -2,6 +2,7 @@
 import os
 import pathlib
 import subprocess
+import threading
 
 import pytest
 
@@ -47,3 +48,22 @@ def pytest_collection_modifyitems(config, items):
         raise pytest.UsageError(f"MLOPT_TEST_SHARD={shard}: want i/n with 0 <= i < n")
     config.hook.pytest_deselected(items=[t for k, t in enumerate(items) if k % count != index])
     items[:] = [t for k, t in enumerate(items) if k % count == index]
+
+
+def run_in_threads(work, arg_tuples):
+    """Calls work(*args) for each tuple, each on a thread of its own, all at
+    once; returns (args, exception) for each call that raised."""
+    errors = []
+
+    def call(args):
+        try:
+            work(*args)
+        except Exception as e:  # noqa: BLE001 - returned to the test
+            errors.append((args, e))
+
+    threads = [threading.Thread(target=call, args=(args,)) for args in arg_tuples]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return errors

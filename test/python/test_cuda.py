@@ -21,6 +21,7 @@ import mlopt.nn.functional as F
 from mlopt import _C
 
 import cuda_emulator
+from conftest import run_in_threads
 from mlopt._compile import _lifted_value
 from test_autograd import COMPOSITES, PRIMITIVES
 
@@ -532,30 +533,22 @@ def test_cuda_graphs_replay_with_new_inputs_and_keep_old_results(name):
 
 @gpu
 def test_cuda_graphs_from_threads_and_beside_eager_work():
-    import threading
     compiled = mlopt.compile(lambda x: (x * 2 + 1).exp().sum(-1), mode="reduce-overhead")
     base = mlopt.randn(64, 100, device="cuda")
     compiled(base), compiled(base)
     assert _graph_state(compiled) == ["captured"]
-    errors, sums = [], {}
+    sums = {}
 
     def work(k):
-        try:
-            for i in range(20):
-                x = base + (k * 20 + i)
-                eager = (x * 3).sum()  # eager launches on the stream meanwhile
-                got = compiled(x * 0.01)
-                want = (((x * 0.01) * 2 + 1).exp()).sum(-1)
-                np.testing.assert_allclose(got.cpu().numpy(), want.cpu().numpy(), rtol=1e-5)
-                sums[k, i] = float(eager)
-        except Exception as exc:  # noqa: BLE001
-            errors.append(exc)
+        for i in range(20):
+            x = base + (k * 20 + i)
+            eager = (x * 3).sum()  # eager launches on the stream meanwhile
+            got = compiled(x * 0.01)
+            want = (((x * 0.01) * 2 + 1).exp()).sum(-1)
+            np.testing.assert_allclose(got.cpu().numpy(), want.cpu().numpy(), rtol=1e-5)
+            sums[k, i] = float(eager)
 
-    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    errors = run_in_threads(work, [(k,) for k in range(4)])
     assert not errors, errors
     assert len(sums) == 80
 

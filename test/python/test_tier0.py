@@ -8,13 +8,13 @@ import os
 import subprocess
 import sys
 import textwrap
-import threading
 
 import numpy as np
 import pytest
 
 import mlopt
 import mlopt.nn.functional as F
+from conftest import run_in_threads
 
 
 @pytest.fixture(autouse=True)
@@ -44,7 +44,7 @@ def first_call(fn, *args):
 
 
 def numpy_of(t):
-    return np.asarray(t.numpy(), dtype=np.float64)
+    return np.asarray((t.double() if t.is_floating_point() else t).numpy(), dtype=np.float64)
 
 
 def test_first_call_is_interpreted_and_matches_the_program_and_numpy():
@@ -173,19 +173,12 @@ def test_threads_share_one_first_call():
     fn = lambda x: (x @ x).relu().sum(0)  # noqa: E731
     expected = numpy_of(fn(x))
     f = mlopt.compile(fn)
-    results, errors = [None] * 6, []
+    results = [None] * 6
 
     def call(k):
-        try:
-            results[k] = numpy_of(f(x))
-        except Exception as e:  # noqa: BLE001
-            errors.append(e)
+        results[k] = numpy_of(f(x))
 
-    threads = [threading.Thread(target=call, args=(k,)) for k in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    errors = run_in_threads(call, [(k,) for k in range(6)])
     assert not errors
     for r in results:
         np.testing.assert_allclose(r, expected, rtol=1e-5, atol=1e-5)
@@ -293,6 +286,4 @@ def test_odd_shapes_and_dtypes_interpret_as_eager(name):
     for got in (first, second):
         assert got.dtype == expected.dtype and tuple(got.shape) == tuple(expected.shape)
         tol = 1e-2 if expected.dtype in (mlopt.float16, mlopt.bfloat16) else 1e-6
-        as_f64 = lambda t: np.asarray((t.double() if t.is_floating_point() else t).numpy(),  # noqa: E731
-                                      dtype=np.float64)
-        np.testing.assert_allclose(as_f64(got), as_f64(expected), rtol=tol, atol=tol)
+        np.testing.assert_allclose(numpy_of(got), numpy_of(expected), rtol=tol, atol=tol)

@@ -186,14 +186,30 @@ def _normalized_dims(x, normalized_shape):
     return list(range(x.ndim - len(normalized_shape), x.ndim))
 
 
+def _moments(x, dims):
+    """(mean, x - mean, biased variance) over dims, kept as size-1 dims: what
+    the normalization layers share."""
+    mean = T.mean(x, dims, keepdim=True)
+    centered = x - mean
+    return mean, centered, T.mean(centered * centered, dims, keepdim=True)
+
+
+def _channel_affine(out, weight, bias, shape):
+    """out * weight + bias for per-channel weight and bias (either may be
+    None), viewed as `shape` and in out's dtype."""
+    if weight is not None:
+        out = out * weight.to(out.dtype).reshape(shape)
+    if bias is not None:
+        out = out + bias.to(out.dtype).reshape(shape)
+    return out
+
+
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     x = _float(input)
     dims = _normalized_dims(x, normalized_shape)
     # float16/bfloat16 are normalized in float32 and rounded, as PyTorch does.
     out_dtype, x = x.dtype, x.to(T._opmath(x.dtype))
-    mean = T.mean(x, dims, keepdim=True)
-    centered = x - mean
-    var = T.mean(centered * centered, dims, keepdim=True)
+    _, centered, var = _moments(x, dims)
     out = centered * T.rsqrt(var + eps)
     if weight is not None:
         out = out * weight
@@ -225,9 +241,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         if count <= 1:
             raise ValueError("Expected more than 1 value per channel when training, got input "
                              f"size {tuple(input.shape)}")
-        mean = T.mean(x, dims, keepdim=True)
-        centered = x - mean
-        var = T.mean(centered * centered, dims, keepdim=True)
+        mean, centered, var = _moments(x, dims)
         with no_grad():
             if running_mean is not None:
                 running_mean.mul_(1 - momentum).add_(
@@ -242,11 +256,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         mean = running_mean.to(x.dtype).reshape(shape)
         var = running_var.to(x.dtype).reshape(shape)
         centered = x - mean
-    out = centered * T.rsqrt(var + eps)
-    if weight is not None:
-        out = out * weight.to(x.dtype).reshape(shape)
-    if bias is not None:
-        out = out + bias.to(x.dtype).reshape(shape)
+    out = _channel_affine(centered * T.rsqrt(var + eps), weight, bias, shape)
     return out.to(out_dtype)
 
 
@@ -264,16 +274,9 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
                            f"num_groups={num_groups}")
     shape = [1, channels] + [1] * (x.ndim - 2)
     out_dtype, x = x.dtype, x.to(T._opmath(x.dtype))
-    grouped = x.reshape(n, num_groups, -1)
-    mean = T.mean(grouped, [2], keepdim=True)
-    centered = grouped - mean
-    var = T.mean(centered * centered, [2], keepdim=True)
+    _, centered, var = _moments(x.reshape(n, num_groups, -1), [2])
     out = (centered * T.rsqrt(var + eps)).reshape(x.shape)
-    if weight is not None:
-        out = out * weight.to(x.dtype).reshape(shape)
-    if bias is not None:
-        out = out + bias.to(x.dtype).reshape(shape)
-    return out.to(out_dtype)
+    return _channel_affine(out, weight, bias, shape).to(out_dtype)
 
 
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
@@ -288,25 +291,23 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     if not use_input_stats:
         return batch_norm(x, running_mean, running_var, weight, bias, False, momentum, eps)
     n, channels = x.shape[0], x.shape[1]
-    if running_mean is not None or running_var is not None:
-        # The running statistics see the channels' statistics averaged over
-        # the samples: batch_norm's update on (1, N*C, *) folded back.
-        flat = x.reshape(1, n * channels, -1)
-        dims = [2]
-        mean = T.mean(flat, dims).reshape(n, channels).mean(0)
-        count = flat.shape[2]
-        if count <= 1:
-            raise ValueError("Expected more than 1 spatial element when training, got input "
-                             f"size {tuple(input.shape)}")
-        centered = flat - T.mean(flat, dims, keepdim=True)
-        var = (T.mean(centered * centered, dims) * (count / (count - 1))).reshape(
-            n, channels).mean(0)
-        with no_grad():
-            if running_mean is not None:
-                running_mean.mul_(1 - momentum).add_((mean * momentum).to(running_mean.dtype))
-            if running_var is not None:
-                running_var.mul_(1 - momentum).add_((var * momentum).to(running_var.dtype))
-    return group_norm(x, channels, weight, bias, eps)
+    if running_mean is None and running_var is None:
+        return group_norm(x, channels, weight, bias, eps)
+    if x[0, 0].numel() <= 1:
+        raise ValueError("Expected more than 1 spatial element when training, got input "
+                         f"size {tuple(input.shape)}")
+    # As PyTorch: batch_norm of the (1, N*C, *) view, its running statistics
+    # (repeated per sample) averaged back over the samples.
+    def per_sample(t):
+        return None if t is None else t.repeat(n)
+    means, variances = per_sample(running_mean), per_sample(running_var)
+    out = batch_norm(x.reshape(1, n * channels, -1), means, variances, per_sample(weight),
+                     per_sample(bias), True, momentum, eps)
+    with no_grad():
+        for running, updated in ((running_mean, means), (running_var, variances)):
+            if running is not None:
+                running.copy_(updated.reshape(n, channels).mean(0))
+    return out.reshape(x.shape)
 
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):
@@ -385,8 +386,7 @@ def _pool_windows(x, kernel_size, stride, padding, dilation, pad_value):
                            f"pad={list((ph, pw))}, kernel_size={list((kh, kw))}")
     n, c, h, w = x.shape
     if ph or pw:
-        padded = T.full((n, c, h + 2 * ph, w + 2 * pw), pad_value, dtype=x.dtype,
-                        device=x.device)
+        padded = x.new_full((n, c, h + 2 * ph, w + 2 * pw), pad_value)
         padded[:, :, ph:ph + h, pw:pw + w] = x
         x = padded
     oh = (x.shape[2] - dh * (kh - 1) - 1) // sh + 1

@@ -410,6 +410,15 @@ class AvgPool2d(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
+def _affine_parameters(module, shape, weight, bias, device, dtype):
+    """The normalization layers' weight (ones) and bias (zeros) of `shape`,
+    each registered as None when not asked for."""
+    module.register_parameter(
+        "weight", Parameter(T.ones(*shape, dtype=dtype, device=device)) if weight else None)
+    module.register_parameter(
+        "bias", Parameter(T.zeros(*shape, dtype=dtype, device=device)) if bias else None)
+
+
 class LayerNorm(Module):
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True,
                  device=None, dtype=None):
@@ -418,15 +427,8 @@ class LayerNorm(Module):
             tuple(normalized_shape)
         self.normalized_shape, self.eps = shape, eps
         self.elementwise_affine = elementwise_affine
-        if elementwise_affine:
-            self.weight = Parameter(T.ones(*shape, dtype=dtype, device=device))
-            if bias:
-                self.bias = Parameter(T.zeros(*shape, dtype=dtype, device=device))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, shape, elementwise_affine, elementwise_affine and bias,
+                           device, dtype)
 
     def forward(self, input):
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -446,12 +448,7 @@ class _BatchNorm(Module):
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        if affine:
-            self.weight = Parameter(T.ones(num_features, dtype=dtype, device=device))
-            self.bias = Parameter(T.zeros(num_features, dtype=dtype, device=device))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, (num_features,), affine, affine, device, dtype)
         if track_running_stats:
             self.register_buffer("running_mean",
                                  T.zeros(num_features, dtype=dtype, device=device))
@@ -477,10 +474,13 @@ class _BatchNorm(Module):
                 self.weight.fill_(1)
                 self.bias.zero_()
 
-    def forward(self, input):
+    def _check_input_dim(self, input):
         if input.ndim not in self._dims:
             expected = " or ".join(f"{d}D" for d in self._dims)
             raise ValueError(f"expected {expected} input (got {input.ndim}D input)")
+
+    def forward(self, input):
+        self._check_input_dim(input)
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             with no_grad():
@@ -520,9 +520,7 @@ class _InstanceNorm(_BatchNorm):
                          dtype)
 
     def forward(self, input):
-        if input.ndim not in self._dims:
-            expected = " or ".join(f"{d}D" for d in self._dims)
-            raise ValueError(f"expected {expected} input (got {input.ndim}D input)")
+        self._check_input_dim(input)
         if input.ndim == self._dims[0]:  # unbatched (C, *)
             return self.forward(input.unsqueeze(0)).squeeze(0)
         use_input_stats = self.training or not self.track_running_stats
@@ -551,12 +549,7 @@ class GroupNorm(Module):
             raise ValueError("num_channels must be divisible by num_groups")
         self.num_groups, self.num_channels, self.eps, self.affine = \
             num_groups, num_channels, eps, affine
-        if affine:
-            self.weight = Parameter(T.ones(num_channels, dtype=dtype, device=device))
-            self.bias = Parameter(T.zeros(num_channels, dtype=dtype, device=device))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, (num_channels,), affine, affine, device, dtype)
 
     def forward(self, input):
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
