@@ -52,6 +52,23 @@ SmallVector<NamedAttribute> mlir::mlopt::attributesOf(Builder &b, const EagerOp 
   return attributes;
 }
 
+bool mlir::mlopt::eagerAttributesOf(ArrayRef<NamedAttribute> attributes,
+                                    std::vector<EagerAttribute> &result) {
+  for (NamedAttribute a : attributes) {
+    EagerAttribute attribute{a.getName().str(), int64_t(0)};
+    if (auto i = dyn_cast<IntegerAttr>(a.getValue()))
+      attribute.value = i.getInt();
+    else if (isa<UnitAttr>(a.getValue()))
+      attribute.value = true;
+    else if (auto array = dyn_cast<DenseI64ArrayAttr>(a.getValue()))
+      attribute.value = std::vector<int64_t>(array.asArrayRef().begin(), array.asArrayRef().end());
+    else
+      return false;
+    result.push_back(std::move(attribute));
+  }
+  return true;
+}
+
 
 namespace {
 

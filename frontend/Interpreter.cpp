@@ -3,6 +3,7 @@
 #include "frontend/Interpreter.h"
 #include "codegen/RuntimeTypes.h"
 #include "frontend/Eager.h"
+#include "frontend/OpAttributes.h"
 #include "ir/MloptDialect.h"
 #include "ir/MloptOps.h"
 #include "runtime/Invoke.h"
@@ -195,19 +196,9 @@ std::unique_ptr<InterpretedFunction> InterpretedFunction::build(func::FuncOp fun
       step.op.name = op.getName().getStringRef().str();
       if (isa<ConvertOp>(op))
         step.op.resultElementType = rt::mlirName(step.dtype);
-      for (NamedAttribute a : op.getAttrs()) {
-        EagerAttribute attr{a.getName().str(), int64_t(0)};
-        if (auto i = dyn_cast<IntegerAttr>(a.getValue()))
-          attr.value = i.getInt();
-        else if (isa<UnitAttr>(a.getValue()))
-          attr.value = true;
-        else if (auto array = dyn_cast<DenseI64ArrayAttr>(a.getValue()))
-          attr.value = std::vector<int64_t>(array.asArrayRef().begin(), array.asArrayRef().end());
-        else {
-          why = "'" + step.op.name + "' has an attribute eager ops do not take";
-          return nullptr;
-        }
-        step.op.attributes.push_back(std::move(attr));
+      if (!eagerAttributesOf(op.getAttrs(), step.op.attributes)) {
+        why = "'" + step.op.name + "' has an attribute eager ops do not take";
+        return nullptr;
       }
       // Its kernel must be at hand (in memory, or now loaded from disk):
       // interpreting up to a missing one would be time lost.

@@ -19,6 +19,11 @@ Type elementTypeNamed(MLIRContext &context, const std::string &name);
 /// The op's attributes (false bools are absent unit attributes).
 SmallVector<NamedAttribute> attributesOf(Builder &b, const EagerOp &op);
 
+/// The other way: an op's MLIR attributes as EagerOp attributes; false for
+/// a kind eager ops do not take.
+bool eagerAttributesOf(ArrayRef<NamedAttribute> attributes,
+                       std::vector<EagerAttribute> &result);
+
 } // namespace mlir::mlopt
 
 #endif // MLOPT_FRONTEND_OPATTRIBUTES_H
