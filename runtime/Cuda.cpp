@@ -20,6 +20,9 @@
 #include <cstdlib>
 #include <dlfcn.h>
 #include <initializer_list>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <mutex>
 #include <pthread.h>
 #include <sstream>
@@ -532,6 +535,29 @@ bool memsetZero(void *dst, size_t bytes, std::string &error) {
 }
 
 // ---- NVRTC ------------------------------------------------------------------
+// Whether the user set glibc's malloc thresholds (read when the library
+// loads: threads started later must not read an environment Python writes).
+static const bool userTunesMalloc = [] {
+  const char *tunables = std::getenv("GLIBC_TUNABLES");
+  return std::getenv("MALLOC_MMAP_THRESHOLD_") || std::getenv("MALLOC_TRIM_THRESHOLD_") ||
+         (tunables && std::string(tunables).find("malloc.") != std::string::npos);
+}();
+
+/// NVRTC allocates and frees some 10 MiB per compile in blocks above glibc's
+/// initial mmap threshold, so each compile faults ~2400 fresh pages in: 10-15%
+/// of its time on the build machine, and page faults are what slowed cold
+/// compiles on GPU VMs after memory was freed (docs/gpu.md). These are the
+/// thresholds glibc's own dynamic tuning stops at (DEFAULT_MMAP_THRESHOLD_MAX
+/// and twice it), fixed from NVRTC's first use so its memory stays mapped.
+static void keepNvrtcMemoryMapped() {
+#ifdef __GLIBC__
+  if (userTunesMalloc)
+    return;
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 64 << 20);
+#endif
+}
+
 static const Nvrtc &nvrtc() {
   static Nvrtc *n = new Nvrtc();
   static std::once_flag once;
@@ -541,6 +567,7 @@ static const Nvrtc &nvrtc() {
       n->reason = "libnvrtc.so not found (no CUDA toolkit)";
       return;
     }
+    keepNvrtcMemoryMapped();
     const char *so = "libnvrtc";
     std::string &r = n->reason;
     n->available = resolve(lib, so, "nvrtcCreateProgram", n->nvrtcCreateProgram, r) &&
