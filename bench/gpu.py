@@ -23,6 +23,7 @@ result differs. Usage:
 import argparse
 import atexit
 import os
+import resource
 import shutil
 import sys
 import tempfile
@@ -172,6 +173,10 @@ def make_inputs(n, mlopt, names):
     return m, t
 
 
+def process_faults():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
 def mlopt_compiled(mlopt, fn, margs, nbytes, copy_gbs, env=None):
     """A fresh mlopt.compile of fn (under `env`, restored after): its cold
     compile (first call minus a warm one) with the compiler's own split of
@@ -181,10 +186,15 @@ def mlopt_compiled(mlopt, fn, margs, nbytes, copy_gbs, env=None):
     os.environ.update(env or {})
     try:
         compiled = mlopt.compile(fn)
+        faults, cpu = process_faults(), time.process_time()
         start = time.perf_counter()
         result = compiled(*margs)
         sync_m()
         first = (time.perf_counter() - start) * 1e3
+        # The process's page faults and CPU time (compiles may run on other
+        # threads) in the cold call: whether a slow cold compile faulted
+        # memory in or lost its CPU (docs/gpu.md).
+        faults, cpu = process_faults() - faults, (time.process_time() - cpu) * 1e3
     finally:
         for k, v in saved.items():
             if v is None:
@@ -192,7 +202,7 @@ def mlopt_compiled(mlopt, fn, margs, nbytes, copy_gbs, env=None):
             else:
                 os.environ[k] = v
     warm = single_call_ms(lambda: compiled(*margs), sync_m)
-    row = {"cold": max(first - warm, 0.0)}
+    row = {"cold": max(first - warm, 0.0), "cold_faults": faults, "cold_cpu": cpu}
     stats = [e.trace.compile_stats for e in compiled.cache.values() if e.trace is not None]
     if stats:  # the rest of the cold time is tracing in Python
         row["mlir"] = sum(s["mlir_ms"] for s in stats)
@@ -468,6 +478,7 @@ def main():
             print(f"  {name:<20} cold {row['cold']:6.1f} ms: mlir {row['mlir']:5.1f}, nvrtc "
                   f"{row['nvrtc']:5.1f}, load {row['load']:4.1f}, tracing and the rest "
                   f"{row['cold'] - row['mlir'] - row['nvrtc'] - row['load']:5.1f}; "
+                  f"{row['cold_faults']} page faults, {row['cold_cpu']:.0f} ms CPU; "
                   f"NVRTC again {row.get('nvrtc_again', float('nan')):5.1f} (the text "
                   f"edited: {row.get('nvrtc_again_edited', float('nan')):5.1f})")
     if any("variants" in row for row in rows.values()):
