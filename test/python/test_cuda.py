@@ -361,6 +361,26 @@ ON_DEVICE = {
 }
 
 
+# The ones that compile whole (the rest find an order or positions on the
+# host), forward and gradient, through the emulator.
+TRACEABLE_ON_DEVICE = ["batch_norm", "cumsum", "group_norm", "max_pool2d_padded", "one_hot",
+                       "pad", "tril", "triu"]
+
+
+@emulator
+@pytest.mark.parametrize("name", TRACEABLE_ON_DEVICE)
+def test_functions_making_tensors_emulated_on_cpu_match_cpu(name):
+    fn, make = ON_DEVICE[name]
+    inputs = make()
+    programs = [fn]
+    if inputs[0].dtype.is_floating_point:
+        programs.append(_grad_of(lambda *xs: (fn(*xs) * fn(*xs)).sum()))
+    for program in programs:
+        compiled = mlopt.compile(program, fullgraph=True)
+        compiled(*inputs)
+        _emulate(compiled, inputs)
+
+
 @gpu
 @pytest.mark.parametrize("name", sorted(ON_DEVICE))
 def test_functions_making_tensors_keep_cuda_inputs_on_cuda(name):
