@@ -157,6 +157,10 @@ def test_instance_norm_values_running_stats_and_unbatched_input():
     rm, rv = norm.running_mean.numpy(), norm.running_var.numpy()
     np.testing.assert_allclose(norm(mlopt.tensor(x)).numpy(), (x - rm[:, None, None]) / np.sqrt(
         rv[:, None, None] + 1e-5), atol=1e-6)
+    frozen = nn.InstanceNorm2d(2, track_running_stats=True, momentum=None)
+    frozen(mlopt.tensor(x))  # PyTorch's InstanceNorm: momentum=None leaves them
+    np.testing.assert_array_equal(frozen.running_mean.numpy(), np.zeros(2))
+    np.testing.assert_array_equal(frozen.running_var.numpy(), np.ones(2))
     plain = nn.InstanceNorm1d(2)
     assert list(plain.state_dict()) == [] and plain.weight is None
     unbatched = x[0, :, :, 0]  # (C, L)

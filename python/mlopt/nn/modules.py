@@ -526,7 +526,7 @@ class _InstanceNorm(_BatchNorm):
         use_input_stats = self.training or not self.track_running_stats
         return F.instance_norm(input, self.running_mean, self.running_var, self.weight,
                                self.bias, use_input_stats,
-                               0.1 if self.momentum is None else self.momentum, self.eps)
+                               0.0 if self.momentum is None else self.momentum, self.eps)
 
 
 class InstanceNorm1d(_InstanceNorm):
