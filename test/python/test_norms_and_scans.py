@@ -7,6 +7,7 @@ import pytest
 import mlopt
 import mlopt.nn as nn
 import mlopt.nn.functional as F
+from mlopt.testing import gradcheck
 
 RNG = np.random.default_rng(7)
 
@@ -15,16 +16,6 @@ def batch_norm_ref(x, mean, var, w, b, eps=1e-5):
     shape = [1, -1] + [1] * (x.ndim - 2)
     return (x - mean.reshape(shape)) / np.sqrt(var.reshape(shape) + eps) * w.reshape(shape) \
         + b.reshape(shape)
-
-
-def numeric_grad(f, x, h=1e-6):
-    g = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        up, down = x.copy(), x.copy()
-        up[i] += h
-        down[i] -= h
-        g[i] = (f(up) - f(down)) / (2 * h)
-    return g
 
 
 @pytest.mark.parametrize("shape", [(5, 3), (4, 3, 6), (2, 3, 4, 5), (2, 3, 2, 2, 3)])
@@ -58,19 +49,10 @@ def test_batch_norm_gradients_match_finite_differences(training):
     x = RNG.standard_normal((4, 3, 2))
     w, b = RNG.standard_normal(3), RNG.standard_normal(3)
     rm, rv = RNG.standard_normal(3), RNG.random(3) + 0.5
-    weights = RNG.standard_normal((4, 3, 2))
 
-    def loss(x, w, b):
-        out = F.batch_norm(x, mlopt.tensor(rm), mlopt.tensor(rv), w, b, training=training)
-        return (out * mlopt.tensor(weights)).sum()
-    args = [mlopt.tensor(a, requires_grad=True) for a in (x, w, b)]
-    loss(*args).backward()
-    for i, a in enumerate((x, w, b)):
-        def scalar(v, i=i):
-            vals = [x, w, b]
-            vals[i] = v
-            return loss(*map(mlopt.tensor, vals)).item()
-        np.testing.assert_allclose(args[i].grad.numpy(), numeric_grad(scalar, a), atol=1e-6)
+    def f(x, w, b):
+        return F.batch_norm(x, mlopt.tensor(rm), mlopt.tensor(rv), w, b, training=training)
+    gradcheck(f, [mlopt.tensor(a) for a in (x, w, b)], atol=1e-6)
 
 
 def test_batch_norm_errors_name_the_shapes():
@@ -131,12 +113,8 @@ def test_group_norm_values_and_gradients():
     for f in (F.group_norm, mlopt.compile(F.group_norm)):
         np.testing.assert_allclose(f(mlopt.tensor(x), 3, mlopt.tensor(w), mlopt.tensor(b))
                                    .numpy(), ref, atol=1e-12)
-    weights = RNG.standard_normal(x.shape)
-    a = mlopt.tensor(x, requires_grad=True)
-    (F.group_norm(a, 3) * mlopt.tensor(weights)).sum().backward()
-    fd = numeric_grad(lambda v: float((F.group_norm(mlopt.tensor(v), 3).numpy() * weights)
-                                      .sum()), x)
-    np.testing.assert_allclose(a.grad.numpy(), fd, atol=1e-6)
+    gradcheck(lambda a, w, b: F.group_norm(a, 3, w, b),
+              [mlopt.tensor(a) for a in (x, w, b)], atol=1e-6)
     module = nn.GroupNorm(3, 6)
     assert [n for n, _ in module.named_parameters()] == ["weight", "bias"]
     assert repr(module) == "GroupNorm(3, 6, eps=1e-05, affine=True)"
