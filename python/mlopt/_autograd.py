@@ -581,8 +581,7 @@ def _traced_backward(loss, gradient):
     grads = tracer.gradients([loss], [gradient], [traced for _, traced in params])
     for (p, _), g in zip(params, grads):
         holder = tracer.holders.get(id(p), p)  # what the function reads .grad from
-        if id(p) not in tracer.grads:
-            tracer.grads[id(p)] = (p, p._grad, holder)  # p's .grad restored after tracing
+        tracer.write_grad(p)  # p's .grad restored after tracing
         current = holder.grad  # a captured one's .grad is read on every call
         if current is not None:
             g = g + current  # accumulates, as eager

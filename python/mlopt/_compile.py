@@ -9,6 +9,7 @@ extra inputs, read again on every call, not frozen constants.
 """
 
 import atexit
+import contextlib
 import copy
 import functools
 import os
@@ -138,6 +139,9 @@ class _Tracer:
         self.replayed_random = []  # random tensors a replayed call drew, in order
         self.refuse_leaf_updates = False  # @compile traces: as eager, see input()
         self.replay_caches = []  # compiled calls' replays shared by outputs: cleared at the end
+        self.value_guards = []  # (getter, value): Python state the trace depends on
+        self.call_hooks = []    # Python state updates, made again on every call
+        self.numbers = {}       # key -> a 0-d input made from a Python number on every call
 
     def input(self, t, dynamic=(), leaf=None):
         """A traced input; dims in `dynamic` (>= 2) get a symbol shared by
@@ -216,6 +220,32 @@ class _Tracer:
         self.grad_reads[id(p)] = traced
         return traced
 
+    def guard(self, getter):
+        """The trace holds while getter() gives what it gives now (compared
+        with ==); else the call traces again."""
+        self.value_guards.append((getter, getter()))
+
+    def on_call(self, hook):
+        """hook() updates Python state as the traced function did (an
+        optimizer's step count): it runs before every call of the compiled
+        program, this one included, and not when the call runs eagerly."""
+        self.call_hooks.append(hook)
+
+    def number(self, key, getter, dtype, device="cpu"):
+        """A number from Python state that changes between calls (an lr a
+        scheduler sets): a 0-d input made from getter() on every call, after
+        the call hooks; one per key."""
+        if key not in self.numbers:
+            self.numbers[key] = self.random((), dtype, lambda: T.tensor(
+                getter(), dtype=dtype, device=device))
+        return self.numbers[key]
+
+    def write_grad(self, p):
+        """p.grad (p concrete) is assigned in the trace: the call sets it, and
+        tracing leaves it as it found it."""
+        if id(p) not in self.grads:
+            self.grads[id(p)] = (p, p._grad, self.holders.get(id(p), p))
+
     def lift(self, t):
         """t in the trace: a traced tensor as it is, a concrete one as an
         extra input (read again on every call)."""
@@ -258,6 +288,18 @@ class _Tracer:
 
 def _active():
     return _state.tracer
+
+
+@contextlib.contextmanager
+def untraced():
+    """Tensors made in here are concrete state that outlives the trace (an
+    optimizer's moments): the trace reads them as captured tensors, on every
+    call, rather than as the values they had while tracing."""
+    saved, _state.tracer = _state.tracer, None
+    try:
+        yield
+    finally:
+        _state.tracer = saved
 
 
 class _ArgRef:
@@ -717,6 +759,8 @@ class _Entry:
         self.out_sources = list(out_sources)
         self.grad_targets = []  # (parameter, not None): the .grad the call sets
         self.grad_state = []    # (parameter, .grad was set): traced for that; else retrace
+        self.value_guards = []  # (getter, value): Python state traced for; else retrace
+        self.call_hooks = []    # Python state updates the traced function made, per call
         # Captured tensors (read on every call): autograd through a call
         # reaches them.
         self.captured = [x for x in self.lifted if isinstance(x, Tensor)]
@@ -807,6 +851,9 @@ class CompiledFunction:
             sym_args, sym_kwargs = _unflatten(spec, symbolic)
             result = self.fn(*sym_args, **sym_kwargs)
             grads = [(tracer.ref_of(p), holder._grad) for p, _, holder in tracer.grads.values()]
+        except GraphBreak as brk:
+            brk.value_guards = tracer.value_guards  # the eager run may change them
+            raise
         finally:
             _state.tracer = previous
             for p, before, _ in tracer.grads.values():
@@ -833,6 +880,7 @@ class CompiledFunction:
                        out_sources=sources)
         entry.grad_targets = [(p, g is not None) for p, g in grads]
         entry.grad_state = list(tracer.grad_state.values())
+        entry.value_guards, entry.call_hooks = tracer.value_guards, tracer.call_hooks
         return entry
 
     def _log_compile(self, tracer, dynamic, start, cuda):
@@ -918,6 +966,11 @@ class CompiledFunction:
                  "tensor; tracing again")
             self.cache.pop(key)  # (entries with .grad state never take the fast path)
             entry = None
+        if entry is not None and any(getter() != value for getter, value in entry.value_guards):
+            _log(f"{self.name}: Python state it was traced for changed (an optimizer's "
+                 "settings or state); tracing again")
+            self.cache.pop(key)  # (nor do entries with guards or hooks)
+            entry = None
         if entry is None:
             if len(self.cache) >= RECOMPILE_LIMIT:
                 warnings.warn(f"mlopt.compile: {self.name} recompiled "
@@ -937,10 +990,13 @@ class CompiledFunction:
             self.fast.clear()
         if entry.trace is None:
             return self.fn(*args, **kwargs)
-        if fast is not None and entry.plain and not entry.grad_state:
+        if fast is not None and entry.plain and not entry.grad_state \
+                and not entry.value_guards and not entry.call_hooks:
             if len(self.fast) >= 256:  # dynamic dims: one key per size seen; keep it bounded
                 self.fast.clear()
             self.fast[fast] = (entry, entry.out_spec == ("T", 0), any(k[1] for k in fast))
+        for hook in entry.call_hooks:
+            hook()
         inputs = leaves + [_lifted_value(x, leaves) for x in entry.lifted]
         needs_grad = self._needs_grad(entry, leaves)
         replay = (args, kwargs)
@@ -995,7 +1051,9 @@ class CompiledFunction:
             if message not in self.reasons:
                 self.reasons.append(message)
                 _log(f"{self.name} runs eagerly: {message}")
-            return _Entry(), dynamic
+            entry = _Entry()
+            entry.value_guards = getattr(brk, "value_guards", [])
+            return entry, dynamic
 
 
 _autograd_module = None

@@ -297,8 +297,9 @@ class Tensor:
         tracer = _compile._active()
         # Read inside @compile: an input of the trace read on every call, not
         # the tensor of this moment (a later call sees the .grad of its time).
+        # (Once the traced function assigned it, what it assigned.)
         if tracer is not None and not isinstance(self, _compile._Traced) \
-                and not isinstance(g, _compile._Traced):
+                and id(self) not in tracer.grads:
             return tracer.read_grad(self)
         return g
 
@@ -308,6 +309,9 @@ class Tensor:
                 and value._buf.shape != self._buf.shape:
             raise RuntimeError(f"assigned grad has data of a different size: "
                                f"{list(value.shape)} for a tensor of size {list(self.shape)}")
+        tracer = _compile._active()
+        if tracer is not None and not isinstance(self, _compile._Traced):
+            tracer.write_grad(self)  # the compiled call sets it; restored after tracing
         self._grad = value
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False):

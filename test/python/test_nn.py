@@ -262,6 +262,51 @@ def test_optimizers_match_pytorch(name, kw):
         np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("name,kw", CASES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(CASES)])
+@pytest.mark.parametrize("set_to_none", [True, False])
+def test_compiled_training_steps_match_eager_with_a_scheduler(name, kw, set_to_none):
+    """zero_grad, backward, step and a scheduler changing the lr between
+    calls: the optimizer's state and step count carry over calls, the lr is
+    read on every call (docs/python.md, optim)."""
+    rng = np.random.default_rng(5)
+    init = [rng.standard_normal(s) * 0.5 for s in ((8, 4), (8,), (1, 8), (1,))]
+    x, y = rng.standard_normal((16, 4)), rng.standard_normal((16, 1))
+
+    def train(compiled):
+        model = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 1)).double()
+        with mlopt.no_grad():
+            for p, v in zip(model.parameters(), init):
+                p.copy_(mlopt.tensor(v))
+        opt = getattr(mlopt.optim, name)(model.parameters(), **kw)
+        sched = mlopt.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+
+        def step(x, y):
+            opt.zero_grad(set_to_none=set_to_none)
+            loss = ((model(x) - y) ** 2).mean()
+            loss.backward()
+            opt.step()
+            return loss
+        step = mlopt.compile(step) if compiled else step
+        losses = []
+        for _ in range(6):
+            losses.append(step(mlopt.tensor(x), mlopt.tensor(y)).item())
+            sched.step()
+        return losses, [p.detach().numpy() for p in model.parameters()], opt, step
+
+    want_losses, want, _, _ = train(False)
+    losses, got, opt, step = train(True)
+    np.testing.assert_allclose(losses, want_losses, rtol=1e-10)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-12)
+    first_step_eager = kw.get("dampening", 0) and kw.get("momentum")
+    assert len(step.reasons) == (1 if first_step_eager else 0), step.reasons
+    assert len(step.cache) <= 2  # (the first call may see no .grad, the second does)
+    for state in opt.state.values():  # concrete tensors, none of the trace's
+        assert all(type(v) in (mlopt.Tensor, int) for v in state.values()), state
+    if name != "SGD":
+        assert all(s["step"] == 6 for s in opt.state.values())
+
+
 def test_optimizer_groups_state_dict_and_errors():
     w, b = nn.Parameter(mlopt.ones(3)), nn.Parameter(mlopt.zeros(2))
     opt = mlopt.optim.SGD([{"params": [w]}, {"params": b, "lr": 0.5}], lr=0.1, momentum=0.9)

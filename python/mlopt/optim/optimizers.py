@@ -1,9 +1,17 @@
 """Optimizers with PyTorch's names, arguments and update rules (SGD, Adam,
 AdamW): `step()` updates each parameter with a .grad in place, under
-no_grad, in the parameter's own dtype and device."""
+no_grad, in the parameter's own dtype and device.
+
+step() inside @mlopt.compile: the state tensors are made before the first
+update (concrete, updated in place, so the compiled call writes them back),
+the lr is an input read on every call (schedulers change it), the step count
+advances on every call (a call hook), and the trace holds while the other
+settings and the set of state tensors stay as they were."""
 
 import math
 
+from .. import _compile
+from .. import _dtype as dt
 from .. import _tensor as T
 from .._autograd import no_grad
 
@@ -49,15 +57,42 @@ class Optimizer:
             from .._autograd import enable_grad
             with enable_grad():
                 loss = closure()
+        tracer = _compile._active()
         with no_grad():
-            for group in self.param_groups:
-                for p in group["params"]:
-                    if p.grad is not None:
-                        self._update(p, p.grad.detach(), group, self.state.setdefault(p, {}))
+            updates = [(p, group, self.state.setdefault(p, {})) for group in self.param_groups
+                       for p in group["params"] if p.grad is not None]
+            with _compile.untraced():  # state read on every call, not trace-time values
+                for p, group, state in updates:
+                    self._init_state(p, group, state, tracer)
+            if tracer is not None:
+                tracer.guard(self._traced_for)
+            for p, group, state in updates:
+                self._update(p, p.grad.detach(), group, state, self._lr(group, p, tracer))
         return loss
 
-    def _update(self, p, grad, group, state):
+    def _init_state(self, p, group, state, tracer):
+        """Makes what _update reads from `state` (before the first update)."""
+
+    def _update(self, p, grad, group, state, lr):
         raise NotImplementedError
+
+    @staticmethod
+    def _lr(group, p, tracer):
+        """group["lr"]: the number, or in a trace an input read on every call."""
+        if tracer is None:
+            return group["lr"]
+        dtype = dt.float64 if p.dtype is dt.float64 else dt.float32
+        return tracer.number(("lr", id(group), dtype), lambda: group["lr"], dtype, p.device)
+
+    def _traced_for(self):
+        """What a compiled step() depends on but tensor values: every setting
+        but the lr, and which state tensors there are (step counts advance
+        with the calls)."""
+        settings = [[(k, v) for k, v in g.items() if k not in ("params", "lr", "initial_lr")]
+                    for g in self.param_groups]
+        tensors = [sorted((k, id(v)) for k, v in s.items() if isinstance(v, T.Tensor))
+                   for s in self.state.values()]
+        return settings, tensors, [id(p) for p in self.state]
 
     def state_dict(self):
         index = {id(p): i for i, p in enumerate(p for g in self.param_groups
@@ -100,18 +135,27 @@ class SGD(Optimizer):
                                       weight_decay=weight_decay, nesterov=nesterov,
                                       maximize=maximize))
 
-    def _update(self, p, grad, group, state):
+    def _init_state(self, p, group, state, tracer):
+        # In a trace, a zero buffer: its first update is then the gradient, as
+        # eager's first step, where dampening is 0.
+        if tracer is not None and group["momentum"] and "momentum_buffer" not in state:
+            if group["dampening"]:
+                raise _compile.GraphBreak("SGD's first step with momentum and dampening "
+                                          "(it runs eagerly; later steps compile)")
+            state["momentum_buffer"] = T.zeros_like(p.detach())
+
+    def _update(self, p, grad, group, state, lr):
         g = -grad if group["maximize"] else grad
         if group["weight_decay"]:
             g = g + group["weight_decay"] * p.detach()
         if group["momentum"]:
             buf = state.get("momentum_buffer")
-            # The first step's buffer is the gradient itself (no dampening).
-            buf = g.clone() if buf is None else buf * group["momentum"] + \
-                (1 - group["dampening"]) * g
-            state["momentum_buffer"] = buf
+            if buf is None:  # the first step's buffer is the gradient itself (no dampening)
+                buf = state["momentum_buffer"] = g.clone()
+            else:
+                buf.mul_(group["momentum"]).add_((1 - group["dampening"]) * g)
             g = g + group["momentum"] * buf if group["nesterov"] else buf
-        p.sub_(group["lr"] * g)
+        p.sub_(lr * g)
 
 
 class Adam(Optimizer):
@@ -125,30 +169,45 @@ class Adam(Optimizer):
 
     decoupled = False  # AdamW: weight decay on the parameter, not in the gradient
 
-    def _update(self, p, grad, group, state):
+    def _init_state(self, p, group, state, tracer):
+        if not state:
+            state.update(step=0, exp_avg=T.zeros_like(p.detach()),
+                         exp_avg_sq=T.zeros_like(p.detach()))
+        if group["amsgrad"] and "max_exp_avg_sq" not in state:
+            state["max_exp_avg_sq"] = T.zeros_like(p.detach())
+        if isinstance(state["step"], T.Tensor):  # PyTorch's state dicts keep a tensor
+            state["step"] = int(state["step"].item())
+
+    def _update(self, p, grad, group, state, lr):
         beta1, beta2 = group["betas"]
         g = -grad if group["maximize"] else grad
         if group["weight_decay"]:
             if self.decoupled:
-                p.mul_(1 - group["lr"] * group["weight_decay"])
+                p.mul_(1 - lr * group["weight_decay"])
             else:
                 g = g + group["weight_decay"] * p.detach()
-        if not state:
-            state.update(step=0, exp_avg=T.zeros_like(p.detach()),
-                         exp_avg_sq=T.zeros_like(p.detach()))
-            if group["amsgrad"]:
-                state["max_exp_avg_sq"] = T.zeros_like(p.detach())
-        state["step"] += 1
-        step = state["step"]
-        state["exp_avg"] = state["exp_avg"] * beta1 + (1 - beta1) * g
-        state["exp_avg_sq"] = state["exp_avg_sq"] * beta2 + (1 - beta2) * (g * g)
-        second = state["exp_avg_sq"]
+        tracer = _compile._active()
+        if tracer is None:
+            state["step"] += 1
+            step = state["step"]
+            # PyTorch's form: lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+            correction1, correction2 = 1 - beta1 ** step, 1 / math.sqrt(1 - beta2 ** step)
+        else:  # the step advances on every call; the corrections are read then
+            tracer.on_call(lambda: state.__setitem__("step", state["step"] + 1))
+            dtype = dt.float64 if p.dtype is dt.float64 else dt.float32
+            correction1 = tracer.number(("correction1", id(state), dtype),
+                                        lambda: 1 - beta1 ** state["step"], dtype, p.device)
+            correction2 = tracer.number(("correction2", id(state), dtype),
+                                        lambda: 1 / math.sqrt(1 - beta2 ** state["step"]),
+                                        dtype, p.device)
+        exp_avg, second = state["exp_avg"], state["exp_avg_sq"]
+        exp_avg.mul_(beta1).add_((1 - beta1) * g)
+        second.mul_(beta2).add_((1 - beta2) * (g * g))
         if group["amsgrad"]:
-            state["max_exp_avg_sq"] = T.maximum(state["max_exp_avg_sq"], second)
+            state["max_exp_avg_sq"].copy_(T.maximum(state["max_exp_avg_sq"], second))
             second = state["max_exp_avg_sq"]
-        # PyTorch's form: lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
-        denom = T.sqrt(second) * (1 / math.sqrt(1 - beta2 ** step)) + group["eps"]
-        p.sub_((group["lr"] / (1 - beta1 ** step)) * (state["exp_avg"] / denom))
+        denom = T.sqrt(second) * correction2 + group["eps"]
+        p.sub_((lr / correction1) * (exp_avg / denom))
 
 
 class AdamW(Adam):
