@@ -27,6 +27,29 @@ def _row_major(shape):
     return tuple(reversed(strides))
 
 
+def _view_strides(shape, strides, new_shape):
+    """Strides that view a tensor of `shape` and `strides` as `new_shape`
+    without a copy, or None (PyTorch's computeStride): each run of dims that
+    is contiguous within itself must map onto whole dims of the new shape."""
+    if math.prod(shape) == 0 or not shape:
+        return _row_major(new_shape)
+    new_strides = [0] * len(new_shape)
+    view_d = len(new_shape) - 1
+    base, tensor_numel, view_numel = strides[-1], 1, 1
+    for d in range(len(shape) - 1, -1, -1):
+        tensor_numel *= shape[d]
+        if d == 0 or (shape[d - 1] != 1 and strides[d - 1] != tensor_numel * base):
+            while view_d >= 0 and (view_numel < tensor_numel or new_shape[view_d] == 1):
+                new_strides[view_d] = view_numel * base
+                view_numel *= new_shape[view_d]
+                view_d -= 1
+            if view_numel != tensor_numel:
+                return None
+            if d > 0:
+                base, tensor_numel, view_numel = strides[d - 1], 1, 1
+    return new_strides if view_d == -1 else None
+
+
 def _norm_dim(dim, ndim, allow_end=False):
     limit = ndim + 1 if allow_end else ndim
     if limit == 0 and dim in (0, -1):
@@ -369,16 +392,20 @@ class Tensor:
 
     def view(self, *shape):
         shape = _infer_shape(_shape_args(shape), self.numel())
-        if not self.is_contiguous():
+        strides = _view_strides(tuple(self.shape), self.stride(), shape)
+        if strides is None:
             raise RuntimeError(
                 "view size is not compatible with input tensor's size and stride (at least "
                 "one dimension spans across two contiguous subspaces). Use .reshape(...) "
                 "instead.")
-        return self._view(shape, _row_major(shape))
+        return self._view(shape, strides)
 
     def reshape(self, *shape):
+        """A view where one is possible (as view()), else a copy, as PyTorch."""
         shape = _infer_shape(_shape_args(shape), self.numel())
-        return self.contiguous().view(*shape)
+        if _view_strides(tuple(self.shape), self.stride(), shape) is None:
+            return self.contiguous().view(*shape)
+        return self.view(*shape)
 
     def view_as(self, other):
         return self.view(other.shape)

@@ -798,11 +798,58 @@ def test_view_on_non_contiguous_tensor_raises_and_reshape_copies():
     with pytest.raises(RuntimeError):
         t.view(-1)
     with pytest.raises(RuntimeError):
-        a[:, :, ::2].view(-1)
+        a[:, :, 1:].view(-1)
+    assert a[:, :, ::2].view(-1).stride() == (2,)  # evenly strided: a view, as PyTorch
     r = t.reshape(-1)
     check_equal(r, n.transpose(1, 0, 2).reshape(-1), I64)
     a.fill_(0)
     check_equal(r, n.transpose(1, 0, 2).reshape(-1), I64)   # a copy
+
+
+def test_view_of_non_contiguous_tensors_where_strides_allow():
+    """PyTorch's rule: a view needs no copy when each contiguous run of dims
+    maps onto whole dims (the heads of a split qkv, a selected row)."""
+    n = np.arange(240.0).reshape(2, 5, 24)
+    q = mlopt.tensor(n).split(8, -1)[1]  # (2, 5, 8), rows 24 apart
+    heads = q.view(2, 5, 2, 4)
+    assert heads.stride() == (120, 24, 4, 1)
+    np.testing.assert_array_equal(heads.numpy(), n[..., 8:16].reshape(2, 5, 2, 4))
+    last = mlopt.tensor(n)[:, -1, :]  # (2, 24), strides (120, 1)
+    np.testing.assert_array_equal(last.view(2, -1).numpy(), n[:, -1, :])
+    np.testing.assert_array_equal(last.view(2, 4, 6).numpy(), n[:, -1, :].reshape(2, 4, 6))
+    with pytest.raises(RuntimeError, match="view size is not compatible"):
+        q.view(-1)  # rows of 8 do not join
+    # A view writes its base; reshape returns one where it can (and copies
+    # where it cannot, as above).
+    a = mlopt.zeros(4, 6)
+    a[:, 2:].view(4, 2, 2)[:, 0] = 1
+    assert a.numpy()[:, 2:4].tolist() == [[1, 1]] * 4 and a.numpy()[:, 4:].sum() == 0
+    a[:, 2:].reshape(4, 2, 2)[:, 1] = 2
+    assert a.numpy()[:, 4:].tolist() == [[2, 2]] * 4
+
+
+def test_view_strides_match_pytorch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    views = [lambda t: t.transpose(0, -1), lambda t: t[..., 1:], lambda t: t[::2],
+             lambda t: t.permute(*reversed(range(t.ndim))), lambda t: t[:, -1],
+             lambda t: t.unsqueeze(0).expand(2, *t.shape)]
+    for shape in [(2, 5, 24), (4, 6), (3, 1, 4), (2, 3, 4, 5)]:
+        a = rng.standard_normal(shape)
+        for v in views:
+            tt, mt = v(torch.tensor(a)), v(mlopt.tensor(a))
+            n = tt.numel()
+            for s in [(-1,), (1, n), tuple(tt.shape) + (1,), (tt.shape[0], -1)] + [
+                    (x, n // x) for x in range(2, 7) if n % x == 0]:
+                try:
+                    want = tt.view(*s)
+                except RuntimeError:
+                    with pytest.raises(RuntimeError, match="view size is not compatible"):
+                        mt.view(*s)
+                    continue
+                got = mt.view(*s)
+                assert got.stride() == want.stride(), (shape, s)
+                np.testing.assert_array_equal(got.numpy(), want.numpy())
 
 
 def test_views_share_memory():
