@@ -25,10 +25,12 @@ from ._tensor import (Size, Tensor, device, broadcast_shapes,  # noqa: F401
                       zeros_like)
 from . import _indexing  # noqa: F401  (installs Tensor.__getitem__ helpers)
 from ._composites import (addcdiv, addcmul, allclose, bernoulli, chunk,  # noqa: F401
-                          count_nonzero, cumsum, dist, einsum, equal, eye, flip, frac, gather,
-                          index_select, isclose, lerp, masked_fill, meshgrid, movedim,
-                          nan_to_num, narrow, norm, normal, outer, randperm, reshape, roll,
-                          split, std_mean, tile, tril, triu, unbind, var_mean)
+                          count_nonzero, cumsum, diag, dist, einsum, equal, eye, flip, frac,
+                          gather, index_add, index_select, isclose, lerp, masked_fill, meshgrid,
+                          movedim, nan_to_num, narrow, norm, normal, outer, randperm,
+                          repeat_interleave, reshape, roll, scatter_add, split, std_mean, tile,
+                          tril, triu, unbind, unflatten, var_mean)
+moveaxis = movedim
 from ._data_dependent import (argsort, argwhere, masked_select, nonzero,  # noqa: F401
                               sort, topk, unique)
 from . import cuda  # noqa: F401

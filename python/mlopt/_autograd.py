@@ -30,9 +30,15 @@ def is_grad_enabled():
     return getattr(_mode, "enabled", True)
 
 
-class set_grad_enabled(contextlib.ContextDecorator):
+class _GradMode(contextlib.ContextDecorator):
+    """Sets grad mode on entry and restores it on exit; as a decorator, each
+    call gets its own restore point (recursion, threads)."""
+
     def __init__(self, mode):
         self.mode = bool(mode)
+
+    def _recreate_cm(self):
+        return _GradMode(self.mode)
 
     def __enter__(self):
         self.previous = is_grad_enabled()
@@ -43,14 +49,38 @@ class set_grad_enabled(contextlib.ContextDecorator):
         return False
 
 
-class no_grad(set_grad_enabled):
-    def __init__(self):
+class no_grad(_GradMode):
+    """As PyTorch's: a context manager, or a decorator with or without ()."""
+
+    def __new__(cls, orig_func=None):
+        if orig_func is None:
+            return super().__new__(cls)
+        return cls()(orig_func)  # @no_grad: not an instance, so no __init__
+
+    def __init__(self, orig_func=None):
         super().__init__(False)
 
 
-class enable_grad(set_grad_enabled):
-    def __init__(self):
-        super().__init__(True)
+class enable_grad(no_grad):
+    def __init__(self, orig_func=None):
+        _GradMode.__init__(self, True)
+
+
+class set_grad_enabled(_GradMode):
+    """As PyTorch's: sets the mode at once, so a plain call works too; `with`
+    restores it after, and a decorator sets it only while the function runs."""
+
+    def __init__(self, mode):
+        super().__init__(mode)
+        self.previous = is_grad_enabled()
+        _mode.enabled = self.mode
+
+    def __call__(self, fn):
+        _mode.enabled = self.previous  # decorating changes nothing by itself
+        return super().__call__(fn)
+
+    def __enter__(self):
+        pass  # (set when made)
 
 
 def _tensors(obj):
@@ -581,8 +611,8 @@ def _traced_backward(loss, gradient):
     grads = tracer.gradients([loss], [gradient], [traced for _, traced in params])
     for (p, _), g in zip(params, grads):
         holder = tracer.holders.get(id(p), p)  # what the function reads .grad from
-        tracer.write_grad(p)  # p's .grad restored after tracing
         current = holder.grad  # a captured one's .grad is read on every call
+        tracer.write_grad(p)  # p's .grad restored after tracing
         if current is not None:
             g = g + current  # accumulates, as eager
         holder.grad = g  # seen by the rest of the traced function

@@ -469,18 +469,93 @@ def movedim(input, source, destination):
     return input.permute(*[o if o is not None else next(fill) for o in order])
 
 
+def scatter_add(input, dim, index, src):
+    """input with src[i][j] added at [index[i][j]][j] (dim 0), as PyTorch's
+    (the dialect's mlopt.scatter_add, the gradient of gather)."""
+    d = T._norm_dim(dim, input.ndim)
+    if not index.ndim == src.ndim == input.ndim:
+        raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
+    if index.dtype not in (dt.int64, dt.int32):
+        raise RuntimeError("scatter_add(): Expected dtype int64 for index")
+    for k in range(input.ndim):
+        if index.shape[k] > src.shape[k] or (k != d and index.shape[k] > input.shape[k]):
+            raise RuntimeError(f"Expected index {list(index.shape)} to be smaller than self "
+                               f"{list(input.shape)} apart from dimension {d} and to be "
+                               f"smaller size than src {list(src.shape)}")
+    _check_indices(index, input.shape[d], "scatter_add()")
+    return T._run("mlopt.scatter_add", [input, index, src.to(input.dtype)], {"dim": d})
+
+
+def index_add(input, dim, index, source, alpha=1):
+    """input with source's slices added at the rows `index` names along dim."""
+    d = T._norm_dim(dim, input.ndim)
+    if index.ndim > 1 or index.numel() != (source.shape[d] if source.ndim else 1):
+        raise IndexError(f"index_add(): Number of indices ({index.numel()}) should be equal to "
+                         f"source.size(dim) ({source.shape[d] if source.ndim else 1})")
+    source = source if source.ndim else source.reshape(1)
+    shape = [1] * source.ndim
+    shape[d] = -1
+    spread = index.reshape(shape).expand(*source.shape)
+    return scatter_add(input, d, spread, source * alpha if alpha != 1 else source)
+
+
+def repeat_interleave(input, repeats, dim=None):
+    """Each element (or slice along dim) `repeats` times in a row; repeats an int."""
+    if isinstance(repeats, Tensor):
+        if repeats.numel() != 1:
+            raise NotImplementedError("repeat_interleave with a tensor of repeats per element")
+        repeats = int(repeats.item())
+    x = input.reshape(-1) if dim is None else input
+    d = 0 if dim is None else T._norm_dim(dim, x.ndim)
+    shape = list(x.shape)
+    grown = x.unsqueeze(d + 1).expand(*shape[:d + 1], repeats, *shape[d + 1:])
+    return grown.reshape(*shape[:d], shape[d] * repeats, *shape[d + 1:])
+
+
+def unflatten(input, dim, sizes):
+    d = T._norm_dim(dim, input.ndim)
+    return input.reshape(*input.shape[:d], *sizes, *input.shape[d + 1:])
+
+
+def diag(input, diagonal=0):
+    """A 1-D tensor's square matrix with it on a diagonal, or a matrix's
+    diagonal (a copy), as PyTorch's."""
+    k = diagonal
+    if input.ndim == 1:
+        n = input.shape[0] + abs(k)
+        i = T.arange(n, device=input.device).reshape(n, 1)
+        j = T.arange(n, device=input.device).reshape(1, n)
+        v = T.cat([input, T.zeros(abs(k), dtype=input.dtype, device=input.device)])
+        along = v.reshape(n, 1) if k >= 0 else v.reshape(1, n)  # by row i, or by column j
+        return T.where(T.eq(j - i, k), along, T.zeros_like(along))
+    if input.ndim != 2:
+        raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D")
+    rows, cols = input.shape
+    start = k if k >= 0 else -k * cols
+    n = max(0, min(rows, cols - k) if k >= 0 else min(rows + k, cols))
+    positions = T.arange(n, device=input.device) * (cols + 1) + start
+    return input.reshape(-1).index_select(0, positions)
+
+
 def norm(input, p="fro", dim=None, keepdim=False):
     """Vector norms: p = 2 or "fro" (the default), any number, inf, -inf."""
     x = input if input.dtype.is_floating_point else input.float()
     if p in ("fro", 2):
-        return T.sqrt(T.sum(x * x, dim, keepdim=keepdim))
+        return _root_of_sum(T.sum(x * x, dim, keepdim=keepdim), T.sqrt)
     if p == math.inf:
         return T.amax(T.abs(x), () if dim is None else dim, keepdim=keepdim)
     if p == -math.inf:
         return T.amin(T.abs(x), () if dim is None else dim, keepdim=keepdim)
     if p == 0:
         return T.sum(T.ne(x, 0).to(x.dtype), dim, keepdim=keepdim)
-    return T.sum(T.abs(x) ** p, dim, keepdim=keepdim) ** (1.0 / p)
+    return _root_of_sum(T.sum(T.abs(x) ** p, dim, keepdim=keepdim), lambda s: s ** (1.0 / p))
+
+
+def _root_of_sum(s, root):
+    """root(s), with gradient 0 where s is 0 (PyTorch's norm backward), not
+    the 0 * inf = NaN of the root's slope there."""
+    zero = T.eq(s, 0)
+    return T.where(zero, T.zeros_like(s), root(T.where(zero, T.ones_like(s), s)))
 
 
 def dist(input, other, p=2):
@@ -604,7 +679,16 @@ def _new(factory):
 
 def _install_more():
     for name, fn in {"flip": flip, "roll": roll, "repeat": repeat, "tile": tile,
-                     "unbind": unbind, "narrow": narrow, "cumsum": cumsum, "movedim": movedim, "norm": norm,
+                     "unbind": unbind, "narrow": narrow, "cumsum": cumsum, "movedim": movedim,
+                     "moveaxis": movedim, "norm": norm, "scatter_add": scatter_add,
+                     "index_add": index_add, "repeat_interleave": repeat_interleave,
+                     "unflatten": unflatten, "diag": diag,
+                     "scatter_add_": lambda self, dim, index, src: self._inplace(
+                         lambda: scatter_add(self, dim, index, src)),
+                     "index_add_": lambda self, dim, index, source, alpha=1: self._inplace(
+                         lambda: index_add(self, dim, index, source, alpha)),
+                     "swapaxes": lambda self, a, b: self.transpose(a, b),
+                     "swapdims": lambda self, a, b: self.transpose(a, b),
                      "dist": dist, "lerp": lerp, "addcmul": addcmul, "addcdiv": addcdiv,
                      "frac": frac, "nan_to_num": nan_to_num, "count_nonzero": count_nonzero,
                      "outer": outer, "isclose": isclose, "allclose": allclose,

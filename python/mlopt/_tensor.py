@@ -221,6 +221,12 @@ class Tensor:
         from ._format import format_tensor
         return format_tensor(self)
 
+    def __format__(self, spec):
+        # As PyTorch: f"{loss:.4f}" formats a 0-d tensor's number.
+        if self.ndim == 0 and spec:
+            return format(self.item(), spec)
+        return object.__format__(self, spec)
+
     def __dlpack__(self, stream=None):
         return self.numpy().__dlpack__()
 
@@ -657,6 +663,13 @@ class Tensor:
 
     def zero_(self):
         return self.fill_(0)
+
+    def uniform_(self, from_=0.0, to=1.0):
+        return self.copy_((rand(*self.shape, device=self.device) * (to - from_) + from_)
+                          .to(self.dtype))
+
+    def normal_(self, mean=0.0, std=1.0):
+        return self.copy_((randn(*self.shape, device=self.device) * std + mean).to(self.dtype))
 
     def add_(self, other, alpha=1):
         return self._inplace(lambda: add(self, other, alpha=alpha))

@@ -739,6 +739,48 @@ def test_retain_grad_gives_non_leaf_gradients():
         mlopt.ones(2).retain_grad()
 
 
+def test_grad_modes_as_pytorch():
+    x = mlopt.ones(2, requires_grad=True)
+    mlopt.set_grad_enabled(False)  # a plain call sets the mode
+    try:
+        assert not mlopt.is_grad_enabled() and not (x * 2).requires_grad
+    finally:
+        mlopt.set_grad_enabled(True)
+    with mlopt.set_grad_enabled(False):
+        assert not mlopt.is_grad_enabled()
+    assert mlopt.is_grad_enabled()
+
+    @mlopt.no_grad  # bare, as @torch.no_grad
+    def frozen(a):
+        return a * 2
+
+    @mlopt.set_grad_enabled(False)  # decorating alone changes nothing
+    def off():
+        return mlopt.is_grad_enabled()
+    assert mlopt.is_grad_enabled()
+    assert not frozen(x).requires_grad and not off() and mlopt.is_grad_enabled()
+
+    @mlopt.enable_grad
+    def on(a):
+        return a * 2
+    with mlopt.no_grad():
+        assert on(x).requires_grad and not mlopt.is_grad_enabled()
+
+
+@pytest.mark.parametrize("p", [2, "fro", 3, 1.5])
+def test_norm_gradient_is_zero_where_the_norm_is(p):
+    """PyTorch's norm backward: 0 at a zero vector (the root's slope is inf there)."""
+    a = np.array([[0.0, 0.0, 0.0], [1.0, -2.0, 2.0]])
+    for f in (lambda x: x.norm(p=p, dim=-1).sum(), mlopt.compile(lambda x: x.norm(p=p, dim=-1).sum())):
+        x = mlopt.tensor(a, requires_grad=True)
+        f(x).backward()
+        assert x.grad.numpy()[0].tolist() == [0.0, 0.0, 0.0]
+        pp = 2 if p == "fro" else p
+        norm = (np.abs(a[1]) ** pp).sum() ** (1 / pp)
+        np.testing.assert_allclose(x.grad.numpy()[1], np.sign(a[1]) * np.abs(a[1]) ** (pp - 1)
+                                   / norm ** (pp - 1), rtol=1e-12)
+
+
 def test_backward_under_no_grad_still_differentiates():
     x = mlopt.tensor([1.0, 2.0], requires_grad=True)
     loss = (x * x).sum()

@@ -282,6 +282,9 @@ def test_embedding_and_losses():
     table = RNG.standard_normal((10, 4)).astype(np.float32)
     ids = np.array([[1, 9], [0, 1]])
     np.testing.assert_array_equal(F.embedding(mlopt.tensor(ids), t(table)).numpy(), table[ids])
+    for bad in (-1, 10):  # no wrapping of negative ids, as PyTorch
+        with pytest.raises(IndexError, match=f"index {bad} is out of bounds"):
+            F.embedding(mlopt.tensor([[1, bad]]), t(table))
     logits = RNG.standard_normal((5, 10)).astype(np.float32)
     target = np.array([1, 0, 9, 3, 3])
     logp = log_softmax_ref(logits.astype(np.float64), 1)

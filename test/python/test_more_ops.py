@@ -44,7 +44,34 @@ CASES = {
     "swapaxes": (lambda x: mlopt.swapaxes(x, 0, 2), lambda x: x.swapaxes(0, 2)),
     "broadcast_to": (lambda x: mlopt.broadcast_to(x[0, 0], (2, 5)),
                      lambda x: np.broadcast_to(x[0, 0], (2, 5))),
+    "swapaxes_method": (lambda x: x.swapaxes(0, 2), lambda x: x.swapaxes(0, 2)),
+    "moveaxis": (lambda x: mlopt.moveaxis(x, 0, -1), lambda x: np.moveaxis(x, 0, -1)),
+    "unflatten": (lambda x: x.unflatten(2, (5, 1)), lambda x: x.reshape(3, 4, 5, 1)),
+    "repeat_interleave": (lambda x: x.repeat_interleave(2, dim=1), lambda x: np.repeat(x, 2, 1)),
+    "repeat_interleave_flat": (lambda x: mlopt.repeat_interleave(x, 3), lambda x: np.repeat(x, 3)),
+    "diag_of_vector": (lambda x: mlopt.diag(x[0, 0], 2), lambda x: np.diag(x[0, 0], 2)),
+    "diag_of_matrix": (lambda x: x[0].diag(-1), lambda x: np.diag(x[0], -1)),
+    # Scatters add at indices, repeated ones too (the gradient of gather).
+    "scatter_add": (lambda x: x[0].scatter_add(0, mlopt.tensor([[0, 1, 3, 3, 0]]), x[1, :1]),
+                    lambda x: _scatter_add_ref(x[0], [[0, 1, 3, 3, 0]], x[1, :1])),
+    "index_add": (lambda x: mlopt.index_add(x[0], 1, mlopt.tensor([4, 0, 4]), x[1, :, :3], alpha=2),
+                  lambda x: _index_add_ref(x[0], [4, 0, 4], 2 * x[1, :, :3])),
 }
+
+
+def _scatter_add_ref(base, index, src):
+    out = base.copy()
+    for i, row in enumerate(index):
+        for j, k in enumerate(row):
+            out[k, j] += src[i, j]
+    return out
+
+
+def _index_add_ref(base, index, src):
+    out = base.copy()
+    for j, k in enumerate(index):
+        out[:, k] += src[:, j]
+    return out
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -140,7 +167,14 @@ def test_composites_match_pytorch(name):
                 "std_mean": lambda x: torch.std_mean(x, (0, 2), keepdim=True)[0],
                 "flatten": lambda x: torch.flatten(x, 1),
                 "swapaxes": lambda x: torch.swapaxes(x, 0, 2),
-                "broadcast_to": lambda x: torch.broadcast_to(x[0, 0], (2, 5))}.get(name, fn)
+                "broadcast_to": lambda x: torch.broadcast_to(x[0, 0], (2, 5)),
+                "moveaxis": lambda x: torch.moveaxis(x, 0, -1),
+                "repeat_interleave_flat": lambda x: torch.repeat_interleave(x, 3),
+                "diag_of_vector": lambda x: torch.diag(x[0, 0], 2),
+                "scatter_add": lambda x: x[0].scatter_add(0, torch.tensor([[0, 1, 3, 3, 0]]),
+                                                          x[1, :1]),
+                "index_add": lambda x: torch.index_add(x[0], 1, torch.tensor([4, 0, 4]),
+                                                       x[1, :, :3], alpha=2)}.get(name, fn)
     want = torch_fn(torch.tensor(X))
     np.testing.assert_allclose(fn(mlopt.tensor(X)).numpy(), want.numpy(), rtol=1e-12,
                                atol=1e-12)

@@ -614,3 +614,97 @@ def test_init_functions_fill_in_place_with_pytorchs_scales():
     assert init.calculate_gain("leaky_relu", 0.2) == pytest.approx(math.sqrt(2 / 1.04))
     with pytest.raises(ValueError, match="fewer than 2 dimensions"):
         init.xavier_uniform_(mlopt.empty(5))
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, math.inf])
+def test_clip_grad_norm_and_value(norm_type):
+    rng = np.random.default_rng(6)
+    grads = [rng.standard_normal((3, 4)), rng.standard_normal(5)]
+    params = [nn.Parameter(mlopt.zeros(*g.shape).double()) for g in grads]
+    for p, g in zip(params, grads):
+        p.grad = mlopt.tensor(g)
+    flat = np.concatenate([g.ravel() for g in grads])
+    total = np.abs(flat).max() if norm_type == math.inf else (
+        (np.abs(flat) ** norm_type).sum() ** (1 / norm_type))
+    got = nn.utils.clip_grad_norm_(params, 1.5, norm_type=norm_type)
+    np.testing.assert_allclose(got.item(), total, rtol=1e-12)
+    scale = min(1.0, 1.5 / (total + 1e-6))
+    for p, g in zip(params, grads):
+        np.testing.assert_allclose(p.grad.numpy(), g * scale, rtol=1e-12)
+    nn.utils.clip_grad_value_(params, 0.1)
+    assert all(np.abs(p.grad.numpy()).max() <= 0.1 for p in params)
+    assert nn.utils.clip_grad_norm_([nn.Parameter(mlopt.ones(2))], 1.0).item() == 0.0  # no .grad
+
+
+def test_clip_grad_norm_inside_a_compiled_step():
+    w = mlopt.tensor([3.0, 4.0], requires_grad=True)
+
+    @mlopt.compile
+    def step(x):
+        w.grad = None
+        (w * x).sum().backward()
+        norm = nn.utils.clip_grad_norm_([w], 1.0)
+        with mlopt.no_grad():
+            w.sub_(0.5 * w.grad)
+        return norm
+    for expected in ([2.7, 3.6], [2.4, 3.2]):
+        assert abs(step(mlopt.tensor([3.0, 4.0])).item() - 5.0) < 1e-5
+        np.testing.assert_allclose(w.grad.numpy(), [0.6, 0.8], rtol=1e-5)
+        np.testing.assert_allclose(w.detach().numpy(), expected, rtol=1e-5)
+    assert not step.reasons
+
+
+def test_parameter_vectors_apply_and_containers():
+    torch_like = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    vec = nn.utils.parameters_to_vector(torch_like.parameters())
+    assert tuple(vec.shape) == (3 * 4 + 4 + 4 * 2 + 2,)
+    nn.utils.vector_to_parameters(mlopt.arange(vec.numel()).double(), torch_like.double().parameters())
+    assert torch_like[2].bias.tolist() == [vec.numel() - 2.0, vec.numel() - 1.0]
+    seen = []
+
+    def init(module):
+        seen.append(type(module).__name__)
+        if isinstance(module, nn.Linear):
+            nn.init.zeros_(module.bias)
+            module.weight.data.normal_(0.0, 0.02)
+    assert torch_like.apply(init) is torch_like
+    assert seen == ["Linear", "ReLU", "Linear", "Sequential"]  # children first
+    assert torch_like[0].bias.tolist() == [0.0] * 4
+    big = mlopt.empty(20000).normal_(1.0, 0.5)
+    assert abs(big.mean().item() - 1.0) < 0.02 and abs(big.std().item() - 0.5) < 0.02
+    u = mlopt.empty(20000).uniform_(-2.0, 3.0)
+    assert -2.0 <= u.min().item() and u.max().item() < 3.0 and abs(u.mean().item() - 0.5) < 0.05
+    with pytest.raises(RuntimeError, match="leaf Variable"):
+        nn.Linear(2, 2).weight.normal_()  # in place on a leaf that requires grad
+    heads = nn.ModuleDict({"a": nn.Linear(2, 2), "b": nn.ReLU()})
+    heads["c"] = nn.Linear(2, 1)
+    assert list(heads) == ["a", "b", "c"] and "b" in heads and len(heads) == 3
+    assert [n for n, _ in heads.named_parameters()] == ["a.weight", "a.bias", "c.weight", "c.bias"]
+    assert isinstance(heads.pop("b"), nn.ReLU) and list(heads.keys()) == ["a", "c"]
+    layers = nn.ModuleList([nn.ReLU(), nn.Tanh()])
+    layers.insert(1, nn.Sigmoid())
+    layers[0] = nn.GELU()
+    del layers[2]
+    assert [type(m).__name__ for m in layers] == ["GELU", "Sigmoid"]
+    assert list(layers._modules) == ["0", "1"]
+    assert torch_like.get_submodule("2") is torch_like[2]
+
+
+def test_l1_smooth_l1_and_nll_losses():
+    rng = np.random.default_rng(7)
+    a, b = rng.standard_normal((4, 5)), rng.standard_normal((4, 5))
+    d = np.abs(a - b)
+    for beta in (1.0, 0.5):
+        smooth = np.where(d < beta, 0.5 * d * d / beta, d - 0.5 * beta)
+        np.testing.assert_allclose(nn.SmoothL1Loss(beta=beta)(mlopt.tensor(a), mlopt.tensor(b))
+                                   .item(), smooth.mean(), rtol=1e-12)
+    np.testing.assert_allclose(F.l1_loss(mlopt.tensor(a), mlopt.tensor(b), reduction="none")
+                               .numpy(), d, rtol=1e-12)
+    np.testing.assert_allclose(nn.L1Loss(reduction="sum")(mlopt.tensor(a), mlopt.tensor(b))
+                               .item(), d.sum(), rtol=1e-12)
+    logp = a - np.log(np.exp(a).sum(1, keepdims=True))
+    target = np.array([1, 0, 4, 2])
+    np.testing.assert_allclose(nn.NLLLoss()(mlopt.tensor(logp), mlopt.tensor(target)).item(),
+                               -logp[np.arange(4), target].mean(), rtol=1e-12)
+    with pytest.raises(ValueError, match="not a valid value for reduction"):
+        F.l1_loss(mlopt.tensor(a), mlopt.tensor(b), reduction="avg")

@@ -852,6 +852,13 @@ def test_view_strides_match_pytorch():
                 np.testing.assert_array_equal(got.numpy(), want.numpy())
 
 
+def test_format_spec_formats_a_0d_tensors_number():
+    loss = mlopt.tensor(1.23456)
+    assert f"{loss:.3f}|{mlopt.tensor(7):>3d}|{loss}" == "1.235|  7|tensor(1.2346)"
+    with pytest.raises(TypeError, match="unsupported format string"):
+        f"{mlopt.ones(2):.2f}"
+
+
 def test_views_share_memory():
     b = mlopt.zeros(2, 3)
     flat = b.view(6)

@@ -445,7 +445,8 @@ def embedding(input, weight, padding_idx=None):
     if ids.dtype.category != 1:
         raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the "
                            f"following scalar types: Long, Int; but got {ids.dtype} instead")
-    out = weight[ids]
+    # index_select, not weight[ids]: a negative index raises, as PyTorch's.
+    out = weight.index_select(0, ids.reshape(-1)).reshape(*ids.shape, weight.shape[-1])
     if padding_idx is None:
         return out
     rows = weight.shape[0]
@@ -569,10 +570,26 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
 
 def mse_loss(input, target, reduction="mean"):
     diff = _float(input) - target
-    losses = diff * diff
+    return _pointwise_loss(diff * diff, reduction)
+
+
+def _pointwise_loss(losses, reduction):
+    _check_reduction(reduction)
     if reduction == "none":
         return losses
     return T.sum(losses) if reduction == "sum" else T.mean(losses)
+
+
+def l1_loss(input, target, reduction="mean"):
+    return _pointwise_loss(T.abs(_float(input) - target), reduction)
+
+
+def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
+    """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (PyTorch's)."""
+    d = T.abs(_float(input) - target)
+    if beta == 0:
+        return _pointwise_loss(d, reduction)
+    return _pointwise_loss(T.where(T.lt(d, beta), 0.5 * d * d / beta, d - 0.5 * beta), reduction)
 
 
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
