@@ -1208,15 +1208,16 @@ def isfinite(x):
 
 def clamp(input, min=None, max=None):
     # Selects, not maximum/minimum (whose ties split the gradient): the
-    # gradient passes where min <= x <= max, bounds included, as PyTorch's;
-    # NaN stays NaN and min > max gives max.
+    # gradient passes where min < x < max, bounds excluded, as PyTorch's
+    # (2.15; older versions included them); NaN stays NaN and min > max
+    # gives max.
     out = _as_tensor(input)
     if min is None and max is None:
         raise RuntimeError("clamp: At least one of 'min' or 'max' must not be None")
     if min is not None:
-        out = where(lt(out, min), min, out)
+        out = where(le(out, min), min, out)
     if max is not None:
-        out = where(gt(out, max), max, out)
+        out = where(ge(out, max), max, out)
     return out
 
 
