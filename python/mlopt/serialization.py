@@ -2,13 +2,19 @@
 (tensors, state_dicts, optimizer states); tensors come back on the device
 they were saved from unless map_location says another. load() is
 weights_only by default, as PyTorch's since 2.6: only tensors, NumPy
-arrays, numbers, strings and the built-in containers are unpickled."""
+arrays, numbers, strings and the built-in containers are unpickled. load()
+also reads what torch.save writes (its zip of a pickle and raw storages),
+without PyTorch, into mlopt tensors."""
 
 import collections
 import io
 import os
 import pickle
+import tempfile
 import threading
+import zipfile
+
+import numpy as np
 
 from . import _composites
 from . import _tensor as T
@@ -69,12 +75,22 @@ class _WeightsOnly(pickle.Unpickler):
 
 
 def save(obj, f):
-    """Writes obj to a path or a binary file object."""
-    if isinstance(f, (str, os.PathLike)):
-        with open(f, "wb") as file:
-            _Pickler(file, protocol=4).dump(obj)
-    else:
+    """Writes obj to a path or a binary file object. A path is written
+    whole or not at all: a file of that name stays as it was if pickling
+    fails (a temporary file beside it is renamed over it at the end)."""
+    if not isinstance(f, (str, os.PathLike)):
         _Pickler(f, protocol=4).dump(obj)
+        return
+    path = os.fspath(f)
+    handle, temporary = tempfile.mkstemp(prefix=".mlopt-save-",
+                                         dir=os.path.dirname(path) or ".")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            _Pickler(file, protocol=4).dump(obj)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
 
 
 def load(f, map_location=None, weights_only=True):
@@ -89,7 +105,10 @@ def load(f, map_location=None, weights_only=True):
             data = file.read()
     else:
         data = f.read()
-    unpickler = (_WeightsOnly if weights_only else pickle.Unpickler)(io.BytesIO(data))
+    if data[:4] == b"PK\x03\x04":  # torch.save's zip
+        unpickler = _torch_unpickler(data, weights_only)
+    else:
+        unpickler = (_WeightsOnly if weights_only else pickle.Unpickler)(io.BytesIO(data))
     saved, _target.location = getattr(_target, "location", None), map_location
     try:
         obj = unpickler.load()
@@ -98,6 +117,86 @@ def load(f, map_location=None, weights_only=True):
     if map_location is None or isinstance(map_location, dict):
         return obj
     return _move(obj, str(map_location).split(":")[0])  # (CPU-saved tensors too)
+
+
+# ---- PyTorch's checkpoints ----------------------------------------------------
+# torch.save: a zip of <name>/data.pkl, whose tensors are
+# torch._utils._rebuild_tensor_v2(storage, offset, size, stride, ...) of
+# persistent ids ("storage", torch.<Type>Storage, key, location, numel), and
+# <name>/data/<key>, each storage's raw little-endian bytes.
+_TORCH_STORAGES = {"FloatStorage": (np.float32, None), "DoubleStorage": (np.float64, None),
+                   "HalfStorage": (np.float16, None), "BFloat16Storage": (np.uint16, "bfloat16"),
+                   "LongStorage": (np.int64, None), "IntStorage": (np.int32, None),
+                   "ShortStorage": (np.int16, None), "CharStorage": (np.int8, None),
+                   "ByteStorage": (np.uint8, None), "BoolStorage": (np.bool_, None)}
+
+
+class _TorchStorage:
+    def __init__(self, name):
+        self.name = name
+
+
+def _rebuild_torch_tensor(storage, offset, size, stride, requires_grad=False, *_):
+    values, dtype, location = storage
+    if not size:
+        flat = values[offset:offset + 1]
+    else:
+        span = 1 + sum((n - 1) * s for n, s in zip(size, stride)) if all(size) else 0
+        flat = values[offset:offset + span]
+    array = np.lib.stride_tricks.as_strided(
+        flat, tuple(size), tuple(s * values.itemsize for s in stride)).copy() if all(size) \
+        else np.zeros(tuple(size), values.dtype)
+    if dtype == "bfloat16":  # the high half of the float32 with the same bits
+        tensor = T.tensor((array.astype(np.uint32) << 16).view(np.float32)).to(T.dt.bfloat16)
+    else:
+        tensor = T.tensor(array)
+    tensor = _on_device(tensor, location.split(":")[0])
+    return tensor.requires_grad_() if requires_grad else tensor
+
+
+def _rebuild_torch_parameter(data, requires_grad, *_):
+    from .nn.modules import Parameter
+    return Parameter(data, requires_grad)
+
+
+_TORCH_GLOBALS = {("torch._utils", "_rebuild_tensor_v2"): _rebuild_torch_tensor,
+                  ("torch._utils", "_rebuild_parameter"): _rebuild_torch_parameter,
+                  ("collections", "OrderedDict"): collections.OrderedDict}
+
+
+def _torch_unpickler(data, weights_only):
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    pickles = [n for n in archive.namelist() if n.endswith("/data.pkl") or n == "data.pkl"]
+    if not pickles:
+        raise pickle.UnpicklingError("a zip file without data.pkl: not a torch.save checkpoint")
+    prefix = pickles[0][:-len("data.pkl")]
+    storages = {}
+
+    class Unpickler(_WeightsOnly if weights_only else pickle.Unpickler):
+        def find_class(self, module, name):
+            if module == "torch" and name in _TORCH_STORAGES:
+                return _TorchStorage(name)
+            if (module, name) in _TORCH_GLOBALS:
+                return _TORCH_GLOBALS[(module, name)]
+            if module.startswith("torch"):
+                raise pickle.UnpicklingError(
+                    f"a PyTorch checkpoint with {module}.{name}: mlopt.load reads tensors, "
+                    "Parameters and the built-in containers of torch.save files")
+            return super().find_class(module, name)
+
+        def persistent_load(self, pid):
+            kind, storage, key, location, _ = pid
+            if kind != "storage" or not isinstance(storage, _TorchStorage):
+                raise pickle.UnpicklingError(f"unknown persistent id in a PyTorch checkpoint: "
+                                             f"{pid!r}")
+            if key not in storages:
+                dtype, special = _TORCH_STORAGES[storage.name]
+                raw = archive.read(f"{prefix}data/{key}")
+                storages[key] = (np.frombuffer(raw, dtype=np.dtype(dtype).newbyteorder("<")),
+                                 special, str(location))
+            return storages[key]
+
+    return Unpickler(io.BytesIO(archive.read(pickles[0])))
 
 
 def _move(obj, device):

@@ -1,6 +1,7 @@
 """mlopt.nn.Module, its layers and mlopt.optim, against NumPy in float64
 (and PyTorch where it is installed)."""
 import math
+import os
 
 import numpy as np
 import pytest
@@ -405,6 +406,38 @@ def test_a_training_script_as_in_pytorch():
 
 class _NotAWeight:
     pass
+
+
+DATA = os.path.join(os.path.dirname(__file__), "data")
+
+
+def test_load_reads_torch_save_checkpoints():
+    """data/torch_checkpoint.pt: torch.save (PyTorch 2.15) of a state dict
+    with every common dtype, a transposed view and a row of one storage, an
+    empty tensor, a Parameter and numbers; read without PyTorch."""
+    got = mlopt.load(os.path.join(DATA, "torch_checkpoint.pt"))
+    want = np.load(os.path.join(DATA, "torch_checkpoint_expected.npz"))
+    assert list(got["model"]) == ["w", "b", "h", "bf", "steps", "mask", "t", "row", "empty"]
+    dtypes = {"w": mlopt.float32, "b": mlopt.float64, "h": mlopt.float16, "bf": mlopt.bfloat16,
+              "steps": mlopt.int64, "mask": mlopt.bool, "t": mlopt.float32}
+    for name, tensor in got["model"].items():
+        assert tensor.dtype == dtypes.get(name, mlopt.float32) and tuple(tensor.shape) == \
+            want[name].shape, name
+        np.testing.assert_array_equal(tensor.float().numpy() if name == "bf" else tensor.numpy(),
+                                      want[name])
+    assert isinstance(got["param"], nn.Parameter) and got["param"].requires_grad
+    assert got["epoch"] == 3 and got["lr"] == 0.01
+
+
+def test_save_keeps_the_old_file_when_pickling_fails(tmp_path):
+    path = tmp_path / "model.pt"
+    mlopt.save({"w": mlopt.ones(3)}, path)
+    with pytest.raises(Exception):
+        mlopt.save({"w": mlopt.zeros(3), "bad": lambda: 0}, path)  # lambdas do not pickle
+    np.testing.assert_array_equal(mlopt.load(path)["w"].numpy(), np.ones(3))
+    assert [p.name for p in tmp_path.iterdir()] == ["model.pt"]  # no temporary left
+    with pytest.raises(FileNotFoundError):
+        mlopt.save({}, tmp_path / "missing" / "x.pt")
 
 
 def test_save_and_load_state_dicts(tmp_path):
