@@ -10,7 +10,7 @@ import collections
 import io
 import os
 import pickle
-import tempfile
+import secrets
 import threading
 import zipfile
 
@@ -81,9 +81,11 @@ def save(obj, f):
     if not isinstance(f, (str, os.PathLike)):
         _Pickler(f, protocol=4).dump(obj)
         return
-    path = os.fspath(f)
-    handle, temporary = tempfile.mkstemp(prefix=".mlopt-save-",
-                                         dir=os.path.dirname(path) or ".")
+    path = os.path.realpath(os.fspath(f))  # (through a symlink, as open() writes)
+    directory, name = os.path.split(path)
+    temporary = os.path.join(directory, f".{name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    # Created as open() would (0666 less the umask), not mkstemp's 0600.
+    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(handle, "wb") as file:
             _Pickler(file, protocol=4).dump(obj)
@@ -137,15 +139,25 @@ class _TorchStorage:
 
 
 def _rebuild_torch_tensor(storage, offset, size, stride, requires_grad=False, *_):
+    if not isinstance(storage, tuple) or len(storage) != 3:
+        raise pickle.UnpicklingError("a PyTorch tensor without a storage")
     values, dtype, location = storage
-    if not size:
-        flat = values[offset:offset + 1]
+    size, stride = tuple(size), tuple(stride)
+    numbers = (offset,) + size + stride
+    if len(size) != len(stride) or not all(type(n) is int and n >= 0 for n in numbers):
+        raise pickle.UnpicklingError(f"a PyTorch tensor of size {size}, stride {stride} and "
+                                     f"offset {offset}: not a valid view")
+    # The view must lie inside its storage (a corrupt file must not read past it).
+    span = 1 + sum((n - 1) * s for n, s in zip(size, stride)) if all(size) else 0
+    if offset + span > len(values):
+        raise pickle.UnpicklingError(f"a PyTorch tensor of size {size}, stride {stride} and "
+                                     f"offset {offset} reaches past its storage of "
+                                     f"{len(values)} elements")
+    if all(size):
+        array = np.lib.stride_tricks.as_strided(
+            values[offset:offset + span], size, tuple(s * values.itemsize for s in stride)).copy()
     else:
-        span = 1 + sum((n - 1) * s for n, s in zip(size, stride)) if all(size) else 0
-        flat = values[offset:offset + span]
-    array = np.lib.stride_tricks.as_strided(
-        flat, tuple(size), tuple(s * values.itemsize for s in stride)).copy() if all(size) \
-        else np.zeros(tuple(size), values.dtype)
+        array = np.zeros(size, values.dtype)
     if dtype == "bfloat16":  # the high half of the float32 with the same bits
         tensor = T.tensor((array.astype(np.uint32) << 16).view(np.float32)).to(T.dt.bfloat16)
     else:
@@ -185,13 +197,23 @@ def _torch_unpickler(data, weights_only):
             return super().find_class(module, name)
 
         def persistent_load(self, pid):
+            if not isinstance(pid, tuple) or len(pid) != 5:
+                raise pickle.UnpicklingError(f"unknown persistent id in a PyTorch checkpoint: "
+                                             f"{pid!r}")
             kind, storage, key, location, _ = pid
             if kind != "storage" or not isinstance(storage, _TorchStorage):
                 raise pickle.UnpicklingError(f"unknown persistent id in a PyTorch checkpoint: "
                                              f"{pid!r}")
             if key not in storages:
                 dtype, special = _TORCH_STORAGES[storage.name]
-                raw = archive.read(f"{prefix}data/{key}")
+                try:
+                    raw = archive.read(f"{prefix}data/{key}")
+                except KeyError:
+                    raise pickle.UnpicklingError(f"storage {key!r} is missing from the "
+                                                 "PyTorch checkpoint") from None
+                if len(raw) % np.dtype(dtype).itemsize:
+                    raise pickle.UnpicklingError(f"storage {key!r} of {len(raw)} bytes is not "
+                                                 f"a whole number of {storage.name} elements")
                 storages[key] = (np.frombuffer(raw, dtype=np.dtype(dtype).newbyteorder("<")),
                                  special, str(location))
             return storages[key]

@@ -2,6 +2,7 @@
 (and PyTorch where it is installed)."""
 import math
 import os
+import pickle
 
 import numpy as np
 import pytest
@@ -429,6 +430,43 @@ def test_load_reads_torch_save_checkpoints():
     assert got["epoch"] == 3 and got["lr"] == 0.01
 
 
+def _torch_zip(offset, size, stride, storage=b"\0" * 16):
+    """A torch.save file of {"w": a float tensor (offset, size, stride) over
+    `storage`}, written opcode by opcode (no PyTorch needed)."""
+    import io
+    import struct
+    import zipfile
+
+    def text(x):
+        return b"X" + struct.pack("<I", len(x)) + x.encode()
+
+    def ints(xs):
+        return b"(" + b"".join(b"J" + struct.pack("<i", n) for n in xs) + b"t"
+    pid = b"(" + text("storage") + b"ctorch\nFloatStorage\n" + text("0") + text("cpu") + \
+        b"K\x04tQ"
+    body = (b"\x80\x02}" + text("w") + b"ctorch._utils\n_rebuild_tensor_v2\n(" + pid +
+            b"J" + struct.pack("<i", offset) + ints(size) + ints(stride) + b"\x89}tRs.")
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("archive/data.pkl", body)
+        z.writestr("archive/data/0", storage)
+    out.seek(0)
+    return out
+
+
+def test_load_refuses_torch_tensors_outside_their_storage():
+    ok = mlopt.load(_torch_zip(1, (2,), (2,), np.arange(4, dtype="<f4").tobytes()))
+    assert ok["w"].tolist() == [1.0, 3.0]
+    for offset, size, stride, why in [(0, (64,), (1,), "reaches past its storage"),
+                                      (0, (4,), (1 << 28,), "reaches past its storage"),
+                                      (3, (4,), (-(1 << 26),), "not a valid view"),
+                                      (-1, (3,), (1,), "not a valid view")]:
+        with pytest.raises(pickle.UnpicklingError, match=why):
+            mlopt.load(_torch_zip(offset, size, stride))
+    with pytest.raises(pickle.UnpicklingError, match="not a whole number"):
+        mlopt.load(_torch_zip(0, (1,), (1,), b"\0" * 5))
+
+
 def test_save_keeps_the_old_file_when_pickling_fails(tmp_path):
     path = tmp_path / "model.pt"
     mlopt.save({"w": mlopt.ones(3)}, path)
@@ -438,6 +476,15 @@ def test_save_keeps_the_old_file_when_pickling_fails(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["model.pt"]  # no temporary left
     with pytest.raises(FileNotFoundError):
         mlopt.save({}, tmp_path / "missing" / "x.pt")
+    umask = os.umask(0o022)
+    try:
+        mlopt.save({}, tmp_path / "plain.pt")
+        assert (tmp_path / "plain.pt").stat().st_mode & 0o777 == 0o644  # as open() makes it
+    finally:
+        os.umask(umask)
+    (tmp_path / "link.pt").symlink_to(tmp_path / "model.pt")
+    mlopt.save({"w": mlopt.zeros(1)}, tmp_path / "link.pt")  # writes through the link
+    assert (tmp_path / "link.pt").is_symlink() and mlopt.load(tmp_path / "model.pt")["w"].tolist() == [0.0]
 
 
 def test_save_and_load_state_dicts(tmp_path):
