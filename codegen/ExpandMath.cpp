@@ -21,6 +21,8 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
+#include <cmath>
+
 namespace mlir::mlopt {
 #define GEN_PASS_DEF_MLOPTEXPANDMATH
 #include "codegen/Passes.h.inc"
@@ -59,6 +61,40 @@ struct RescaleSubnormalLog : OpRewritePattern<math::LogOp> {
     return success();
   }
 };
+
+/// fptosi of NaN or of a value out of the integer's range is poison to LLVM:
+/// where it can prove that (exp of a constant NaN, a cast of one), it drops
+/// the stores of the result, and the output keeps whatever memory held. Such
+/// a value becomes the integer type's minimum, what x86's conversions give
+/// at run time for every invalid input (so eager and compiled agree).
+void defineInvalidFloatToInt(Operation *root) {
+  SmallVector<arith::FPToSIOp> casts;
+  root->walk([&](arith::FPToSIOp op) { casts.push_back(op); });
+  for (arith::FPToSIOp op : casts) {
+    Type from = op.getIn().getType();
+    auto floatType = dyn_cast<FloatType>(getElementTypeOrSelf(from));
+    unsigned bits = getElementTypeOrSelf(op.getType()).getIntOrFloatBitWidth();
+    if (!floatType || bits < 2 || bits > 64)
+      continue;
+    OpBuilder b(op);
+    Location loc = op.getLoc();
+    auto constant = [&](double value) -> Value {
+      TypedAttr attr = b.getFloatAttr(floatType, value);
+      if (auto shaped = dyn_cast<ShapedType>(from))
+        attr = DenseElementsAttr::get(shaped, attr);
+      return b.create<arith::ConstantOp>(loc, attr);
+    };
+    double limit = std::ldexp(1.0, static_cast<int>(bits) - 1); // exact in every float type
+    Value x = op.getIn();
+    // ult/uge: true for NaN too.
+    Value lowest = constant(-limit);
+    Value low = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::ULT, x, lowest);
+    Value high = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::UGE, x, constant(limit));
+    Value invalid = b.create<arith::OrIOp>(loc, low, high);
+    Value safe = b.create<arith::SelectOp>(loc, invalid, lowest, x);
+    op.getInMutable().assign(safe);
+  }
+}
 
 struct MloptExpandMathPass : mlopt::impl::MloptExpandMathBase<MloptExpandMathPass> {
   void runOnOperation() override {
@@ -109,7 +145,8 @@ struct MloptExpandMathPass : mlopt::impl::MloptExpandMathBase<MloptExpandMathPas
     arith::populateCeilFloorDivExpandOpsPatterns(arith);
     arith::populateExpandBFloat16Patterns(arith);
     if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(arith))))
-      signalPassFailure();
+      return signalPassFailure();
+    defineInvalidFloatToInt(getOperation());
   }
 };
 
