@@ -32,6 +32,28 @@ inline const char *findTooDeepNesting(llvm::StringRef text) {
       if (++depth > kMaxNesting)
         return p;
       break;
+    case '-': {
+      // `->` closes nothing; a run of unary minus signs (`- - - d0` in an
+      // affine map) recurses in the parser once per sign.
+      if (p + 1 < end && p[1] == '>') {
+        ++p;
+        break;
+      }
+      int signs = 0;
+      const char *q = p;
+      for (; q < end; ++q) {
+        if (*q == '-') {
+          if (q + 1 < end && q[1] == '>')
+            break; // an arrow: the next round skips it
+          if (++signs + depth > kMaxNesting)
+            return q;
+        } else if (*q != ' ' && *q != '\t' && *q != '\n') {
+          break;
+        }
+      }
+      p = q - 1;
+      break;
+    }
     case ')': case ']': case '}': case '>':
       depth = depth > 0 ? depth - 1 : 0;
       break;

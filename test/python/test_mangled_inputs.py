@@ -95,6 +95,31 @@ def test_deep_nesting_is_refused_not_a_stack_overflow(run_mlopt, tmp_path, opene
 
 
 @pytest.mark.parametrize("text", [
+    b"!t = " + b"() -> (" * 200000 + b"i32" + b")" * 200000,  # arrows do not close brackets
+    b"#m = affine_map<(d0) -> (" + b"-" * 200000 + b"d0)>",  # unary minus recurses too
+    b"#m = affine_map<(d0) -> (" + b"- " * 200000 + b"d0)>",
+])
+def test_deep_function_types_and_minus_chains_are_refused(run_mlopt, tmp_path, text):
+    out = run_mlopt(text, filename=tmp_path / "deep.mlir")
+    assert out.returncode == 1 and LOCATED.search(out.stderr), out.stderr[-500:]
+
+
+def test_output_over_the_input_keeps_it_on_failure(run_mlopt, tmp_path):
+    """-o naming the input: read whole first (a mapped input truncated under
+    the parser was SIGBUS), output written only after success (a failure
+    deleted the input)."""
+    good = (REPO / "examples" / "mlp.mlir").read_bytes() + b"\n// " + b"x" * 20000 + b"\n"
+    path = tmp_path / "m.mlir"
+    for data, code in [(good + b"garbage {\n", 1), (good, 0)]:
+        out = run_mlopt(data, "-o", str(path), filename=path)
+        assert out.returncode == code, out.stderr[-500:]
+        if code:
+            assert path.read_bytes() == data and LOCATED.search(out.stderr)
+        else:
+            assert b"func.func" in path.read_bytes() and b"xxxx" not in path.read_bytes()
+
+
+@pytest.mark.parametrize("text", [
     b"",
     b"\x00\x00\x00",
     b"func.func",

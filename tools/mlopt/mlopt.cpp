@@ -49,12 +49,18 @@ int main(int argc, char **argv) {
       argc, argv, "mlopt compiler driver\n", registry);
   MlirOptMainConfig config = MlirOptMainConfig::createFromCLOptions();
 
-  std::string error;
-  std::unique_ptr<llvm::MemoryBuffer> input = openInputFile(inputFilename, &error);
-  if (!input) {
-    llvm::errs() << "mlopt: " << error << "\n";
+  // Read whole, not mapped: `-o` may name the input file itself.
+  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> read =
+      inputFilename == "-" ? llvm::MemoryBuffer::getSTDIN()
+                           : llvm::MemoryBuffer::getFile(inputFilename, /*IsText=*/false,
+                                                         /*RequiresNullTerminator=*/true,
+                                                         /*IsVolatile=*/true);
+  if (!read) {
+    llvm::errs() << "mlopt: cannot open input file '" << inputFilename
+                 << "': " << read.getError().message() << "\n";
     return 1;
   }
+  std::unique_ptr<llvm::MemoryBuffer> input = std::move(*read);
   if (const char *deep = mlir::mlopt::findTooDeepNesting(input->getBuffer())) {
     llvm::SourceMgr sourceMgr;
     sourceMgr.AddNewSourceBuffer(std::move(input), llvm::SMLoc());
@@ -64,19 +70,24 @@ int main(int argc, char **argv) {
                                llvm::Twine(mlir::mlopt::kMaxNesting) + " levels");
     return 1;
   }
+  // The output is opened once the run succeeded: a failed run leaves the
+  // file as it was, the input too where `-o` names it.
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  LogicalResult result = failure();
+  llvm::thread parser(std::optional<unsigned>(mlir::mlopt::kParserStackBytes), [&] {
+    result = MlirOptMain(os, std::move(input), registry, config);
+  });
+  parser.join();
+  if (failed(result))
+    return 1;
+  std::string error;
   std::unique_ptr<llvm::ToolOutputFile> output = openOutputFile(outputFilename, &error);
   if (!output) {
     llvm::errs() << "mlopt: " << error << "\n";
     return 1;
   }
-
-  LogicalResult result = failure();
-  llvm::thread parser(std::optional<unsigned>(mlir::mlopt::kParserStackBytes), [&] {
-    result = MlirOptMain(output->os(), std::move(input), registry, config);
-  });
-  parser.join();
-  if (failed(result))
-    return 1;
+  output->os() << text;
   output->keep();
   return 0;
 }
