@@ -203,11 +203,11 @@ void mlopt::registerCodegenPipelines() {
   PassRegistration<EmitCInterfacePass>();
   PassRegistration<ReadOnlyArgumentsPass>();
   PassRegistration<UnshareFillsPass>();
-  PassPipelineRegistration<>(
+  registerModulePipeline(
       "mlopt-lower-to-llvm",
       "Lowers an mlopt module to the LLVM dialect (linalg, bufferization, loops)",
       buildLowerToLLVMPipeline);
-  PassPipelineRegistration<>(
+  registerModulePipeline(
       "mlopt-lower-to-cuda",
       "Lowers an mlopt module to fused linalg on buffers, the form the CUDA C "
       "emitter prints (one kernel per top-level linalg op or row-tile loop)",

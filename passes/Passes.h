@@ -4,6 +4,8 @@
 
 #include "mlir/Pass/Pass.h"
 
+#include <functional>
+
 namespace mlir {
 class OpPassManager;
 
@@ -26,6 +28,11 @@ void buildSimplifyPipeline(OpPassManager &pm);
 /// Registers every mlopt pass (registerMloptPasses, generated) and every
 /// named pipeline with the global registry.
 void registerMloptPipelines();
+
+/// Registers a pipeline of module passes: nested under another op (where
+/// MLIR would stop with a fatal error) it fails with a diagnostic instead.
+void registerModulePipeline(StringRef argument, StringRef description,
+                            std::function<void(OpPassManager &)> build);
 
 /// Whether mlopt-split-reductions, at its default options, splits a
 /// reduction over `reduced` elements into `results` results.

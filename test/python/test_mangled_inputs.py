@@ -142,3 +142,16 @@ def test_hand_written_bad_inputs(run_mlopt, tmp_path, text):
     assert out.returncode in (0, 1), (out.returncode, out.stderr[-2000:])
     if out.returncode == 1:
         assert LOCATED.search(out.stderr) or b"error" in out.stderr, out.stderr[-2000:]
+
+
+@pytest.mark.parametrize("pipeline", ["mlopt-simplify", "mlopt-lower-to-llvm",
+                                      "mlopt-lower-to-cuda"])
+@pytest.mark.parametrize("anchor", ["func.func", "any"])
+def test_module_pipelines_nested_elsewhere_fail_cleanly(run_mlopt, tmp_path, pipeline, anchor):
+    """MLIR stops the process when module passes are added under another
+    anchor; the named pipelines fail with a located diagnostic instead."""
+    out = run_mlopt((REPO / "examples" / "mlp.mlir").read_bytes(),
+                    f"--pass-pipeline=builtin.module({anchor}({pipeline}))",
+                    filename=tmp_path / "m.mlir")
+    assert out.returncode == 1, out.stderr[-500:]
+    assert f"'{pipeline}' is a pipeline on builtin.module".encode() in out.stderr
