@@ -161,17 +161,25 @@ PYBIND11_MODULE(_C, m) {
                       int64_t offset) {
         if (shape.size() != strides.size())
           throw py::value_error("view: shape and strides differ in length");
+        // Element counts and offsets in int64, as every kernel computes them
+        // (an expand to 2^32 x 2^32 wrapped to 0 elements: kernels wrote
+        // past their buffers).
+        int64_t count = 1;
+        for (int64_t n : shape)
+          if (n < 0 || __builtin_mul_overflow(count, n, &count))
+            throw std::runtime_error(n < 0 ? "view: negative size"
+                                           : "numel: integer multiplication overflow");
         // A view stays inside the elements of the buffer it is taken from.
         auto extent = [](const std::vector<int64_t> &sh, const std::vector<int64_t> &st,
                          int64_t off) -> std::optional<std::pair<int64_t, int64_t>> {
           int64_t low = off, high = off;
           for (size_t i = 0; i < sh.size(); ++i) {
-            if (sh[i] < 0)
-              throw py::value_error("view: negative size");
             if (sh[i] == 0)
               return std::nullopt;
-            int64_t reach = (sh[i] - 1) * st[i];
-            (reach < 0 ? low : high) += reach;
+            int64_t reach;
+            if (__builtin_mul_overflow(sh[i] - 1, st[i], &reach) ||
+                __builtin_add_overflow(reach < 0 ? low : high, reach, reach < 0 ? &low : &high))
+              throw std::runtime_error("view: offset arithmetic overflows int64");
           }
           return std::make_pair(low, high);
         };

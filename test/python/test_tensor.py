@@ -859,6 +859,16 @@ def test_format_spec_formats_a_0d_tensors_number():
         f"{mlopt.ones(2):.2f}"
 
 
+def test_views_with_more_elements_than_int64_raise():
+    # (2^32 x 2^32 wrapped to 0 elements, and kernels wrote past their buffers)
+    for make in (lambda: mlopt.randn(1).expand(1 << 32, 1 << 32),
+                 lambda: mlopt.randn(2, 1).expand(2, 1 << 62)):
+        with pytest.raises(RuntimeError, match="numel: integer multiplication overflow"):
+            make()
+    with pytest.raises((RuntimeError, ValueError)):
+        mlopt.randn(1).expand(1 << 31, 1 << 31).exp()  # 2^62 elements: no result buffer
+
+
 def test_views_share_memory():
     b = mlopt.zeros(2, 3)
     flat = b.view(6)
