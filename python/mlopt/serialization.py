@@ -60,7 +60,33 @@ class _Pickler(pickle.Pickler):
         return NotImplemented
 
 
-class _WeightsOnly(pickle.Unpickler):
+def _checked_dtype_state(state):
+    """A plain NumPy dtype's pickled state, (3, byte order, None, None, None,
+    element size, alignment, flags); NumPy's __setstate__ crashes on some
+    malformed ones, so a weights_only load takes nothing else."""
+    plain = (isinstance(state, tuple) and len(state) == 8 and state[0] == 3 and
+             state[1] in ("<", ">", "|", "=") and state[2:5] == (None, None, None) and
+             all(type(n) is int and -1 <= n <= 1 << 16 for n in state[5:7]) and
+             type(state[7]) is int and 0 <= state[7] < 1 << 8)
+    if not plain:
+        raise pickle.UnpicklingError(f"weights_only load: a NumPy dtype state {state!r:.80} "
+                                     "that is not a plain dtype's")
+    return state
+
+
+class _WeightsOnly(pickle._Unpickler):
+    """The pure-Python unpickler, so BUILD can be checked (see
+    _checked_dtype_state)."""
+
+    dispatch = dict(pickle._Unpickler.dispatch)
+
+    def load_build(self):
+        if isinstance(self.stack[-2], np.dtype):
+            _checked_dtype_state(self.stack[-1])
+        pickle._Unpickler.load_build(self)
+
+    dispatch[pickle.BUILD[0]] = load_build
+
     def find_class(self, module, name):
         if (module, name) in _SAFE:
             return _SAFE[(module, name)]

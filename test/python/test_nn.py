@@ -467,6 +467,20 @@ def test_load_refuses_torch_tensors_outside_their_storage():
         mlopt.load(_torch_zip(0, (1,), (1,), b"\0" * 5))
 
 
+def test_weights_only_load_refuses_malformed_numpy_dtypes():
+    import io
+    # numpy.dtype("i8") with a BUILD state NumPy's __setstate__ crashed on (SIGSEGV)
+    bad = (b"\x80\x04\x8c\x05numpy\x94\x8c\x05dtype\x94\x93\x8c\x02i8\x89\x88\x87R"
+           b"(K\x03\x8c\x01<M\x4e\x4eJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb.")
+    with pytest.raises(pickle.UnpicklingError, match="not a plain dtype"):
+        mlopt.load(io.BytesIO(bad))
+    good = io.BytesIO()
+    mlopt.save({"d": np.dtype(">f4"), "a": np.arange(3, dtype=np.int16)}, good)
+    good.seek(0)
+    back = mlopt.load(good)
+    assert back["d"] == np.dtype(">f4") and back["a"].dtype == np.int16
+
+
 def test_save_keeps_the_old_file_when_pickling_fails(tmp_path):
     path = tmp_path / "model.pt"
     mlopt.save({"w": mlopt.ones(3)}, path)
