@@ -41,6 +41,8 @@ std::string nameOf(Type type) {
 // range; products of two overflow and fail the rule.
 constexpr int64_t kSentinelBase = int64_t(1) << 40, kSentinelStride = int64_t(1) << 30;
 constexpr int64_t kSentinelOffset = 7777, kMaxSymbols = 1024;
+// Traces with more ops than this run op by op, never compiled (see finish).
+constexpr int64_t kMaxCompiledOps = 10000;
 
 int64_t sentinel(int64_t symbol) {
   return kSentinelBase + symbol * kSentinelStride + kSentinelOffset;
@@ -74,6 +76,7 @@ struct Trace::Background {
   std::mutex mutex;
   std::condition_variable changed;
   bool interpretedOnce = false, started = false, done = false, ok = false, warned = false;
+  bool interpretOnly = false; // too large to compile: every run goes op by op
   bool exiting = false; // not compiled: the process is exiting
   std::atomic<bool> interpretedOk{false}; // a run was interpreted to its end
   std::string error;
@@ -231,6 +234,10 @@ void Trace::startCompile() const {
 bool Trace::waitCompiled(std::string &error) const {
   if (!background)
     return true;
+  if (background->interpretOnly) {
+    error = "too many ops to compile: the function runs op by op";
+    return false;
+  }
   startCompile();
   std::unique_lock<std::mutex> lock(background->mutex);
   background->changed.wait(lock, [&] { return background->done; });
@@ -247,6 +254,8 @@ std::string Trace::compileState() const {
   if (!background)
     return compiled || cudaProgram ? "compiled" : "none";
   std::lock_guard<std::mutex> lock(background->mutex);
+  if (background->interpretOnly)
+    return "op by op (too many ops to compile)";
   if (!background->started)
     return "interpreting";
   if (!background->done)
@@ -477,6 +486,27 @@ bool Trace::finish(const std::vector<int> &results, std::string &error, bool cud
     cudaProgram = CudaBackend::compile(**module, "traced", CudaCompileOptions(), error, &stats);
     return cudaProgram != nullptr;
   }
+  // A program this large compiles for minutes in gigabytes (a 20000-op
+  // eager chain's gradient grew past 24 GB): it runs op by op instead.
+  if (auto func = (**module).lookupSymbol<func::FuncOp>("traced")) {
+    int64_t ops = 0;
+    func.walk([&](Operation *) { ++ops; });
+    std::string why;
+    std::unique_ptr<InterpretedFunction> plan;
+    if (ops > kMaxCompiledOps && (plan = InterpretedFunction::build(func, why))) {
+      if (logsCompiles())
+        std::fprintf(stderr, "[mlopt] %lld ops: too many to compile, runs op by op\n",
+                     static_cast<long long>(ops));
+      background = std::make_shared<Background>();
+      builder.reset();
+      prober.reset();
+      background->context = std::move(context);
+      background->module = std::move(*module);
+      background->interpreted = std::move(plan);
+      background->interpretOnly = true;
+      return true;
+    }
+  }
   if (wantBackground) {
     // A cached program only needs loading; else interpret the first call
     // when that should be quicker than compiling cold and running.
@@ -571,6 +601,8 @@ bool Trace::run(const std::vector<rt::Buffer> &inputs, std::vector<rt::Buffer> &
     Background &bg = *background;
     if (bg.ready.load(std::memory_order_acquire))
       return bg.program.run(inputs, outputs, error);
+    if (bg.interpretOnly)
+      return bg.interpreted->run(inputs, outputs, error, /*uncached=*/nullptr);
     std::shared_ptr<const InterpretedFunction> plan;
     {
       std::lock_guard<std::mutex> lock(bg.mutex);

@@ -632,6 +632,22 @@ def test_results_llvm_can_prove_nan_are_written():
             assert np.isnan(mlopt.compile(f)(x).numpy()).all()
 
 
+def test_functions_too_large_to_compile_run_op_by_op():
+    """Over 10000 ops a compile takes minutes and gigabytes (fusion grows
+    faster than linearly; an eager chain's gradient of 20000 ops passed 24
+    GB): such traces run op by op on the eager kernels, never compiled."""
+    def chain(x):
+        for _ in range(1800):  # 6 ops each
+            x = x * 1.0001 + 0.0
+        return x
+    compiled = mlopt.compile(chain)
+    for scale in (1.0, 2.0):
+        got = compiled(mlopt.full((3,), scale, dtype=mlopt.float64))
+        np.testing.assert_allclose(got.numpy(), scale * 1.0001 ** 1800, rtol=1e-12)
+    trace = next(iter(compiled.cache.values())).trace
+    assert trace.compile_state == "op by op (too many ops to compile)"
+
+
 def test_long_eager_sums_are_accurate():
     """Eager reductions that split (long, few results) compile per shape."""
     a = np.full((2048, 2048), 0.1, np.float32)
