@@ -40,6 +40,20 @@ _RANK = {bool_: 0, int32: 1, int64: 2, float16: 3, bfloat16: 3, float32: 4, floa
 _default_float = float32
 
 
+_PYTHON_TYPES = {float: float64, int: int64, bool: bool_}  # as PyTorch's dtype=float
+
+
+def as_dtype(value, what="dtype"):
+    """An mlopt dtype from a dtype argument (Python's float, int and bool as
+    PyTorch takes them); anything else raises TypeError naming it."""
+    if isinstance(value, dtype):
+        return value
+    if value in _PYTHON_TYPES:
+        return _PYTHON_TYPES[value]
+    raise TypeError(f"argument '{what}' must be mlopt.dtype, not "
+                    f"{getattr(value, '__name__', type(value).__name__)}")
+
+
 def get_default_dtype():
     return _default_float
 

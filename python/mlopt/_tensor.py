@@ -236,13 +236,13 @@ class Tensor:
     # ---- dtype conversion ---------------------------------------------------
     def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False):
         for a in args:
-            if isinstance(a, dt.dtype):
-                dtype = a
-            elif isinstance(a, (str, globals()["device"])):
+            if isinstance(a, (str, globals()["device"])):
                 device = a
             elif isinstance(a, Tensor):
                 dtype = a.dtype
-        out = self if dtype is None else _convert(self, dtype)
+            elif not isinstance(a, bool):  # (positional non_blocking, copy)
+                dtype = dt.as_dtype(a)
+        out = self if dtype is None else _convert(self, dt.as_dtype(dtype))
         kind = _check_device(device) if device is not None else _device_kind(out)
         if kind != _device_kind(out):
             return _move(out, kind)
@@ -1530,6 +1530,7 @@ def from_numpy(array):
 
 
 def tensor(data, dtype=None, device=None, requires_grad=False):
+    dtype = dt.as_dtype(dtype) if dtype is not None else None
     if device is not None and _check_device(device) == "cuda":
         return tensor(data, dtype=dtype).to("cuda").requires_grad_(requires_grad)
     if isinstance(data, Tensor):
@@ -1562,7 +1563,7 @@ as_tensor = tensor
 
 def _factory(shape, dtype, device, fill, requires_grad=False):
     kind = _check_device(device) if device is not None else "cpu"
-    dtype = dtype or dt.get_default_dtype()
+    dtype = dt.as_dtype(dtype) if dtype is not None else dt.get_default_dtype()
     out = _empty(_shape_args(shape) if shape != () else (), dtype, kind)
     if fill is not None:
         out.fill_(fill)
@@ -1582,8 +1583,7 @@ def ones(*shape, dtype=None, device=None, requires_grad=False):
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
-    if dtype is None:
-        dtype = dt.scalar_dtype(fill_value)
+    dtype = dt.scalar_dtype(fill_value) if dtype is None else dt.as_dtype(dtype)
     kind = _check_device(device) if device is not None else "cpu"
     shape = _shape_args((size,)) if not isinstance(size, int) else (size,)
     value = np.array(fill_value, dtype=np.float32 if dtype is dt.bfloat16 else dtype.numpy)
@@ -1620,6 +1620,7 @@ def arange(start, end=None, step=1, dtype=None, device=None):
     if dtype is None:
         dtype = dt.int64 if builtins.all(isinstance(v, int) for v in values) \
             else dt.get_default_dtype()
+    dtype = dt.as_dtype(dtype)
     count = builtins.max(0, math.ceil((values[1] - values[0]) / values[2]))
     if dtype.category == 2:
         data = np.arange(count, dtype=np.float64) * values[2] + values[0]
@@ -1650,6 +1651,10 @@ def _random(shape, dtype, device, draw):
     """A tensor of draw(shape) from the global generator. Inside @compile the
     draw becomes an input made again on every call, in program order, so the
     stream of numbers and the seeding rules are eager's."""
+    for n in shape:
+        if isinstance(n, int) and n < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {n}: "
+                               f"{list(shape)}")
     make = lambda: tensor(draw(_generator, shape), dtype=dtype, device=device)  # noqa: E731
     tracer = _compile._active()
     if tracer is not None:

@@ -2133,3 +2133,18 @@ def test_einsum_differentiates_compiles_and_checks_its_subscripts():
         mlopt.einsum("ij,jk->ik", mlopt.ones(2, 3))
     with pytest.raises(NotImplementedError, match="diagonal"):
         mlopt.einsum("ii->i", mlopt.ones(3, 3))
+
+
+def test_dtype_arguments_as_pytorch():
+    assert mlopt.zeros(2, dtype=float).dtype == mlopt.float64  # Python types, as PyTorch
+    assert mlopt.ones(2).to(int).dtype == mlopt.int64
+    assert mlopt.full((2,), 1, dtype=bool).dtype == mlopt.bool
+    for make in (lambda: mlopt.zeros(2, dtype=np.float32), lambda: mlopt.ones(2).to(np.float32),
+                 lambda: mlopt.tensor([1.0], dtype="float32"), lambda: mlopt.arange(3, dtype=np.int64)):
+        with pytest.raises(TypeError, match="must be mlopt.dtype"):
+            make()
+    with pytest.raises(RuntimeError, match="negative dimension -3"):
+        mlopt.randperm(-3)
+    for kernel, stride in ((0, None), (2, 0)):
+        with pytest.raises(RuntimeError, match="should"):
+            mlopt.nn.functional.max_pool2d(mlopt.ones(1, 1, 4, 4), kernel, stride)

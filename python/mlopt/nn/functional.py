@@ -381,6 +381,12 @@ def _pool_windows(x, kernel_size, stride, padding, dilation, pad_value):
     sh, sw = _pair(stride if stride not in (None, []) else kernel_size)
     ph, pw = _pair(padding)
     dh, dw = _pair(dilation)
+    if min(sh, sw) <= 0:
+        raise RuntimeError("stride should not be zero" if 0 in (sh, sw) else
+                           f"stride should be greater than zero, but got {[sh, sw]}")
+    if min(kh, kw, dh, dw) <= 0:
+        raise RuntimeError(f"kernel size and dilation should be greater than zero, but got "
+                           f"kernel_size={[kh, kw]}, dilation={[dh, dw]}")
     if ph > ((kh - 1) * dh + 1) // 2 or pw > ((kw - 1) * dw + 1) // 2 or min(ph, pw) < 0:
         raise RuntimeError(f"pad should be at most half of effective kernel size, but got "
                            f"pad={list((ph, pw))}, kernel_size={list((kh, kw))}")
