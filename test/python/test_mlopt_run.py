@@ -53,6 +53,8 @@ def test_wrong_input_shape_names_both_types(run, tmp_path):
     (["--input=random:3x4", "--input=random:3xq"], "bad shape"),
     (["--input=/nonexistent.npy", "--input=random:3x4"], "cannot open"),
     (["--function=nope", "--input=random:3x4", "--input=random:3x4"], "no public function"),
+    (["--iterations=-5", "--input=random:3x4", "--input=random:3x4"], "at least 1"),
+    (["-O", "99", "--input=random:3x4", "--input=random:3x4"], "-O must be 0, 1, 2 or 3"),
 ])
 def test_bad_invocations_fail_cleanly(run, tmp_path, args, message):
     src = tmp_path / "add.mlir"

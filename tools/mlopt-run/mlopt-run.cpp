@@ -238,6 +238,10 @@ int main(int argc, char **argv) {
 int run(int argc, char **argv) {
   cl::HideUnrelatedOptions(runOptions);
   cl::ParseCommandLineOptions(argc, argv, "mlopt-run: compile and run an mlopt function\n");
+  if (iterations < 1)
+    return fail("--iterations must be at least 1 (got " + std::to_string(iterations) + ")");
+  if (optLevel < 0 || optLevel > 3)
+    return fail("-O must be 0, 1, 2 or 3 (got " + std::to_string(optLevel) + ")");
 
   std::string error;
   std::unique_ptr<llvm::MemoryBuffer> file = [&] {
