@@ -632,6 +632,12 @@ class Tensor:
         if tracer is not None:  # a captured tensor updated inside @compile
             tracer.lift(self)._assign(value, check_cast)
             return self
+        if isinstance(value, Tensor) and value.numel() > 1 and builtins.any(
+                n > 1 and st == 0 for n, st in zip(self._buf.shape, self._buf.strides)):
+            # (a fill writes one value to every alias, as PyTorch allows)
+            raise RuntimeError("unsupported operation: more than one element of the written-to "
+                               "tensor refers to a single memory location. Please clone() the "
+                               "tensor before performing the operation.")
         value = _as_tensor(value, self.dtype)
         if value.dtype is not self.dtype:
             if check_cast and value.dtype.category > self.dtype.category:

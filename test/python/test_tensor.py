@@ -2148,3 +2148,13 @@ def test_dtype_arguments_as_pytorch():
     for kernel, stride in ((0, None), (2, 0)):
         with pytest.raises(RuntimeError, match="should"):
             mlopt.nn.functional.max_pool2d(mlopt.ones(1, 1, 4, 4), kernel, stride)
+
+
+def test_writes_into_expanded_tensors_raise_as_pytorch_but_fills():
+    x = mlopt.zeros(1)
+    alias = x.expand(3)
+    for write in (lambda: alias.add_(1), lambda: alias.copy_(mlopt.arange(3.0))):
+        with pytest.raises(RuntimeError, match="refers to a single memory location"):
+            write()
+    alias.fill_(2.0)  # one value into every alias: allowed, as PyTorch
+    assert x.tolist() == [2.0]
