@@ -9,6 +9,7 @@ import pytest
 
 import mlopt
 import mlopt.nn as nn
+from mlopt.testing import gradcheck
 import mlopt.nn.functional as F
 
 
@@ -202,6 +203,20 @@ def reference(name, kw, p0, grad_of, steps):
                 buf = g.copy() if buf is None else mom * buf + (1 - kw.get("dampening", 0)) * g
                 g = g + mom * buf if kw.get("nesterov") else buf
             p = p - lr * g
+        elif name == "RMSprop":
+            if kw.get("weight_decay"):
+                g = g + kw["weight_decay"] * p
+            alpha = kw.get("alpha", 0.99)
+            v = (1 - alpha) * g * g if v is None else alpha * v + (1 - alpha) * g * g
+            avg = v
+            if kw.get("centered"):
+                m = (1 - alpha) * g if m is None else alpha * m + (1 - alpha) * g
+                avg = v - m * m
+            step = g / (np.sqrt(avg) + kw.get("eps", 1e-8))
+            if kw.get("momentum"):
+                buf = step if buf is None else kw["momentum"] * buf + step
+                step = buf
+            p = p - lr * step
         else:
             b1, b2 = kw.get("betas", (0.9, 0.999))
             wd = kw.get("weight_decay", 1e-2 if name == "AdamW" else 0)
@@ -223,7 +238,10 @@ CASES = [("SGD", dict(lr=0.1)), ("SGD", dict(lr=0.1, momentum=0.9, weight_decay=
          ("SGD", dict(lr=0.05, momentum=0.5, dampening=0.3, maximize=True)),
          ("Adam", dict(lr=0.05)), ("Adam", dict(lr=0.05, weight_decay=0.1, amsgrad=True)),
          ("AdamW", dict(lr=0.05)),
-         ("AdamW", dict(lr=0.05, betas=(0.8, 0.9), amsgrad=True, weight_decay=0.3))]
+         ("AdamW", dict(lr=0.05, betas=(0.8, 0.9), amsgrad=True, weight_decay=0.3)),
+         ("RMSprop", dict(lr=0.01)),
+         ("RMSprop", dict(lr=0.01, alpha=0.9, momentum=0.8, centered=True, weight_decay=0.1,
+                          maximize=True))]
 
 
 @pytest.mark.parametrize("name,kw", CASES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(CASES)])
@@ -802,3 +820,70 @@ def test_l1_smooth_l1_and_nll_losses():
                                -logp[np.arange(4), target].mean(), rtol=1e-12)
     with pytest.raises(ValueError, match="not a valid value for reduction"):
         F.l1_loss(mlopt.tensor(a), mlopt.tensor(b), reduction="avg")
+
+
+
+def test_reduce_lr_on_plateau_as_pytorch():
+    p = nn.Parameter(mlopt.zeros(1))
+    opt = mlopt.optim.SGD([p], lr=1.0)
+    sched = mlopt.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=1, cooldown=1,
+                                                       min_lr=0.2)
+    lrs = []
+    for metric in [5.0, 4.0, 4.0, 4.0, 4.0, 4.0, 4.0, 4.0, 3.0, 3.0, 3.0, 3.0]:
+        sched.step(mlopt.tensor(metric))
+        lrs.append(opt.param_groups[0]["lr"])
+    # (PyTorch 2.15 gives these: a cut after patience + 1 bad epochs, then cooldown)
+    assert lrs == [1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.25, 0.25, 0.25, 0.25, 0.2, 0.2]
+    assert sched.get_last_lr() == [0.2]
+
+
+def _adaptive_avg_pool_ref(x, oh, ow):
+    h, w = x.shape[-2:]
+    out = np.zeros(x.shape[:-2] + (oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            r = slice((i * h) // oh, -((-(i + 1) * h) // oh))
+            c = slice((j * w) // ow, -((-(j + 1) * w) // ow))
+            out[..., i, j] = x[..., r, c].mean((-2, -1))
+    return out
+
+
+@pytest.mark.parametrize("size", [(1, 1), (3, 4), (7, 10), (2, 5), 5])
+def test_adaptive_avg_pool2d_windows(size):
+    x = np.random.default_rng(8).standard_normal((2, 3, 7, 10))
+    oh, ow = (size, size) if isinstance(size, int) else size
+    want = _adaptive_avg_pool_ref(x, oh, ow)
+    for f in (nn.AdaptiveAvgPool2d(size), mlopt.compile(nn.AdaptiveAvgPool2d(size))):
+        np.testing.assert_allclose(f(mlopt.tensor(x)).numpy(), want, rtol=1e-12, atol=1e-12)
+    gradcheck(lambda a: F.adaptive_avg_pool2d(a, size), [mlopt.tensor(x[:1, :1])])
+
+
+def test_conv1d_and_nearest_interpolate_against_numpy():
+    rng = np.random.default_rng(9)
+    x, w, b = rng.standard_normal((2, 4, 11)), rng.standard_normal((6, 2, 3)), rng.standard_normal(6)
+    # groups=2, stride 2, padding 1, dilation 2: out[n, o, t] = b[o] + sum_{c,k} w[o, c, k]
+    # xp[n, g*2 + c, 2t + 2k] over the padded input
+    xp = np.pad(x, ((0, 0), (0, 0), (1, 1)))
+    steps = (13 - 2 * 2 - 1) // 2 + 1
+    want = np.zeros((2, 6, steps))
+    for o in range(6):
+        g = o // 3
+        for t in range(steps):
+            want[:, o, t] = b[o] + np.einsum("nck,ck->n", xp[:, 2 * g:2 * g + 2, 2 * t:2 * t + 5:2],
+                                             w[o])
+    got = F.conv1d(mlopt.tensor(x), mlopt.tensor(w), mlopt.tensor(b), stride=2, padding=1,
+                   dilation=2, groups=2)
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-12, atol=1e-12)
+    layer = nn.Conv1d(4, 6, 3, padding=1)
+    assert [n for n, _ in layer.named_parameters()] == ["weight", "bias"]
+    assert tuple(layer.weight.shape) == (6, 4, 3) and tuple(layer(mlopt.ones(2, 4, 11)).shape) == (
+        2, 6, 11)
+    a = rng.standard_normal((1, 2, 5, 7))
+    for kw, rows, cols in [(dict(scale_factor=2), 10, 14), (dict(size=(3, 9)), 3, 9)]:
+        ri = np.floor(np.arange(rows) * 5 / rows).astype(int)
+        ci = np.floor(np.arange(cols) * 7 / cols).astype(int)
+        np.testing.assert_array_equal(F.interpolate(mlopt.tensor(a), **kw).numpy(),
+                                      a[:, :, ri][:, :, :, ci])
+    assert tuple(nn.Upsample(scale_factor=2)(mlopt.tensor(a)).shape) == (1, 2, 10, 14)
+    with pytest.raises(NotImplementedError, match="bilinear"):
+        F.interpolate(mlopt.tensor(a), scale_factor=2, mode="bilinear")

@@ -8,6 +8,8 @@ small op set.
 import math
 import warnings
 
+import numpy as np
+
 from .. import _compile
 from .._composites import one_hot, pad  # noqa: F401  (composites of other ops)
 from .. import _dtype as dt
@@ -444,6 +446,77 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     total = _reduce_windows(_float(input), T.add, kernel_size, stride, padding, 1, 0.0)
     kh, kw = _pair(kernel_size)
     return total / (divisor_override or kh * kw)
+
+
+def _window_means(size, out, device, dtype):
+    """(out, size): row i averages input[floor(i*size/out) : ceil((i+1)*size/out)],
+    PyTorch's adaptive pooling windows."""
+    weights = np.zeros((out, size))
+    for i in range(out):
+        start, end = (i * size) // out, -((-(i + 1) * size) // out)
+        weights[i, start:end] = 1.0 / (end - start)
+    return T.tensor(weights, dtype=dtype, device=device)
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """Means over PyTorch's adaptive windows, as two small matmuls (one per
+    spatial dim), so it runs eager, compiled and with gradients alike."""
+    x = _float(input)
+    if x.ndim not in (3, 4):
+        raise ValueError(f"adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got "
+                         f"{list(input.shape)}")
+    oh, ow = _pair(output_size)
+    h, w = x.shape[-2:]
+    oh, ow = h if oh is None else oh, w if ow is None else ow
+    if oh <= 0 or ow <= 0:
+        raise RuntimeError(f"adaptive_avg_pool2d: output_size must be positive, got "
+                           f"{[oh, ow]}")
+    if (oh, ow) == (1, 1):
+        return x.mean((-2, -1), keepdim=True)
+    rows = _window_means(h, oh, x.device, x.dtype)
+    cols = _window_means(w, ow, x.device, x.dtype)
+    return T.matmul(T.matmul(rows, x), cols.mT)
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """conv2d over a height of 1."""
+    x = _float(input)
+    if x.ndim not in (2, 3) or weight.ndim != 3:
+        raise RuntimeError(f"Expected 2D (unbatched) or 3D (batched) input to conv1d and a 3D "
+                           f"weight, but got input of size {list(input.shape)} and weight of "
+                           f"size {list(weight.shape)}")
+    if isinstance(padding, (tuple, list)):
+        padding = padding[0]
+    pad = padding if isinstance(padding, str) else (0, padding)
+    first = lambda v: v[0] if isinstance(v, (tuple, list)) else v  # noqa: E731
+    out = conv2d(x.unsqueeze(-2), weight.unsqueeze(-2), bias, (1, first(stride)), pad,
+                 (1, first(dilation)), groups)
+    return out.squeeze(-2)
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    """Nearest-neighbour resizing of the trailing 1-3 dims (PyTorch's
+    'nearest': source index floor(i * in / out))."""
+    if mode != "nearest":
+        raise NotImplementedError(f"interpolate: mode={mode!r} (only 'nearest')")
+    x = _as_tensor(input)
+    dims = x.ndim - 2
+    if dims < 1 or (size is None) == (scale_factor is None):
+        raise ValueError("interpolate: a 3-5D input and exactly one of size and "
+                         "scale_factor")
+    spatial = x.shape[2:]
+    if size is not None:
+        out = [size] * dims if isinstance(size, int) else list(size)
+        scales = [n / o for n, o in zip(spatial, out)]
+    else:
+        factors = [scale_factor] * dims if not isinstance(scale_factor, (tuple, list)) \
+            else list(scale_factor)
+        out = [int(math.floor(n * f)) for n, f in zip(spatial, factors)]
+        scales = [1.0 / f for f in factors]
+    for k, (n, o, scale) in enumerate(zip(spatial, out, scales)):
+        index = np.minimum(np.floor(np.arange(o) * scale).astype(np.int64), n - 1)
+        x = x.index_select(2 + k, T.tensor(index, device=x.device))
+    return x
 
 
 def embedding(input, weight, padding_idx=None):

@@ -466,6 +466,44 @@ class Conv2d(Module):
                 f"stride={self.stride}, padding={self.padding}")
 
 
+class Conv1d(Conv2d):
+    """A Conv2d over a height of 1 (weights (out, in/groups, k), as PyTorch's)."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
+                 groups=1, bias=True, padding_mode="zeros", device=None, dtype=None):
+        k = kernel_size[0] if isinstance(kernel_size, (tuple, list)) else kernel_size
+        super().__init__(in_channels, out_channels, (1, k), stride, padding, dilation, groups,
+                         bias, padding_mode, device, dtype)
+        # (in place in the dict: weight stays before bias, as PyTorch's order)
+        self._parameters["weight"] = Parameter(self.weight.detach().squeeze(2))
+        self.kernel_size = (k,)
+
+    def forward(self, input):
+        return F.conv1d(input, self.weight, self.bias, self.stride, self.padding,
+                        self.dilation, self.groups)
+
+
+class AdaptiveAvgPool2d(Module):
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, input):
+        return F.adaptive_avg_pool2d(input, self.output_size)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
+
+
+class Upsample(Module):
+    def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None):
+        super().__init__()
+        self.size, self.scale_factor, self.mode = size, scale_factor, mode
+
+    def forward(self, input):
+        return F.interpolate(input, self.size, self.scale_factor, self.mode)
+
+
 class MaxPool2d(Module):
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1):
         super().__init__()

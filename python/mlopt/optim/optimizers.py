@@ -216,3 +216,49 @@ class AdamW(Adam):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
                  amsgrad=False, *, maximize=False):
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)
+
+
+class RMSprop(Optimizer):
+    """PyTorch's RMSprop: v = alpha v + (1 - alpha) g^2 (centered: minus the
+    mean gradient squared), then a momentum buffer or a plain step of
+    lr g / (sqrt(v) + eps)."""
+
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
+                 centered=False, *, maximize=False):
+        if lr < 0 or eps < 0 or momentum < 0 or weight_decay < 0 or alpha < 0:
+            raise ValueError(f"Invalid RMSprop setting: lr={lr}, alpha={alpha}, eps={eps}, "
+                             f"momentum={momentum}, weight_decay={weight_decay}")
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
+                                      momentum=momentum, centered=centered, maximize=maximize))
+
+    def _init_state(self, p, group, state, tracer):
+        if not state:
+            state.update(step=0, square_avg=T.zeros_like(p.detach()))
+        if group["momentum"] > 0 and "momentum_buffer" not in state:
+            state["momentum_buffer"] = T.zeros_like(p.detach())
+        if group["centered"] and "grad_avg" not in state:
+            state["grad_avg"] = T.zeros_like(p.detach())
+
+    def _update(self, p, grad, group, state, lr):
+        g = -grad if group["maximize"] else grad
+        if group["weight_decay"]:
+            g = g + group["weight_decay"] * p.detach()
+        alpha = group["alpha"]
+        tracer = _compile._active()
+        if tracer is None:
+            state["step"] += 1
+        else:
+            tracer.on_call(lambda: state.__setitem__("step", state["step"] + 1))
+        square_avg = state["square_avg"]
+        square_avg.mul_(alpha).add_((1 - alpha) * (g * g))
+        if group["centered"]:
+            state["grad_avg"].mul_(alpha).add_((1 - alpha) * g)
+            avg = T.sqrt(square_avg - state["grad_avg"] * state["grad_avg"]) + group["eps"]
+        else:
+            avg = T.sqrt(square_avg) + group["eps"]
+        if group["momentum"] > 0:
+            buf = state["momentum_buffer"]
+            buf.mul_(group["momentum"]).add_(g / avg)
+            p.sub_(lr * buf)
+        else:
+            p.sub_(lr * (g / avg))
