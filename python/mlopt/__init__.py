@@ -31,8 +31,8 @@ from ._composites import (addcdiv, addcmul, allclose, bernoulli, chunk,  # noqa:
                           repeat_interleave, reshape, roll, scatter_add, split, std_mean, tile,
                           tril, triu, unbind, unflatten, var_mean)
 moveaxis = movedim
-from ._data_dependent import (argsort, argwhere, masked_select, nonzero,  # noqa: F401
-                              sort, topk, unique)
+from ._data_dependent import (argsort, argwhere, masked_select, multinomial,  # noqa: F401
+                              nonzero, sort, topk, unique)
 from . import cuda  # noqa: F401
 from . import memory  # noqa: F401
 from ._compile import compile, explain  # noqa: F401

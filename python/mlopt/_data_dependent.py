@@ -1,5 +1,5 @@
 """Ops whose result order or shape depends on the values: sort, argsort,
-topk, nonzero, unique, masked_select.
+topk, nonzero, unique, masked_select, and multinomial's draws.
 
 The order (or the positions) is found on the host with NumPy; values are
 then read with `gather` or indexing, so gradients flow as in PyTorch. Under
@@ -113,6 +113,35 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     return (out, *extra) if extra else out
 
 
+def multinomial(input, num_samples, replacement=False, *, generator=None):
+    """Indices drawn by the weights in each row of a 1-D or 2-D input, from
+    mlopt's generator (manual_seed), as PyTorch's (not its stream)."""
+    x = _as_tensor(input)
+    if x.ndim not in (1, 2) or not x.dtype.is_floating_point:
+        raise RuntimeError(f"multinomial: expected a 1-D or 2-D float tensor of weights, got "
+                           f"{x.dtype} of shape {tuple(x.shape)}")
+    weights = np.atleast_2d(_host(x, "multinomial")).astype(np.float64)
+    rows, n = weights.shape
+    if num_samples <= 0 or (not replacement and num_samples > n):
+        raise RuntimeError(f"multinomial: cannot draw {num_samples} samples from {n} "
+                           f"categories {'with' if replacement else 'without'} replacement")
+    if not np.isfinite(weights).all() or (weights < 0).any():
+        raise RuntimeError("multinomial: probability tensor contains either `inf`, `nan` or "
+                           "element < 0")
+    totals = weights.sum(1)
+    if (totals <= 0).any():
+        raise RuntimeError("multinomial: invalid multinomial distribution (sum of "
+                           "probabilities <= 0)")
+    draws = np.empty((rows, num_samples), np.int64)
+    for r in range(rows):
+        row = weights[r] / totals[r]
+        if not replacement and np.count_nonzero(row) < num_samples:
+            raise RuntimeError("multinomial: cannot sample n_sample > prob_dist.size(-1) "
+                               "samples without replacement (too few nonzero weights)")
+        draws[r] = T._generator.choice(n, size=num_samples, replace=replacement, p=row)
+    return _index(draws if x.ndim == 2 else draws[0], x)
+
+
 def _install():
     Tensor.sort = lambda self, dim=-1, descending=False, *, stable=False: \
         sort(self, dim, descending, stable=stable)
@@ -124,6 +153,8 @@ def _install():
     Tensor.argwhere = argwhere
     Tensor.masked_select = masked_select
     Tensor.unique = unique
+    Tensor.multinomial = lambda self, num_samples, replacement=False, *, generator=None: \
+        multinomial(self, num_samples, replacement)
 
 
 _install()

@@ -129,3 +129,24 @@ def test_half_precision_and_pytorch():
     for a, b in zip(mlopt.unique(mlopt.tensor(x[1:]), return_inverse=True,
                                  return_counts=True), u):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_multinomial_draws_follow_the_weights():
+    mlopt.manual_seed(0)
+    weights = mlopt.tensor([[0.0, 1.0, 3.0], [5.0, 0.0, 0.0]])
+    draws = mlopt.multinomial(weights, 4000, replacement=True).numpy()
+    assert draws.shape == (2, 4000) and draws.dtype == np.int64
+    counts = np.bincount(draws[0], minlength=3) / 4000
+    assert counts[0] == 0 and abs(counts[2] - 0.75) < 0.03 and (draws[1] == 0).all()
+    once = weights[0].multinomial(2).numpy()  # without replacement: distinct, never weight 0
+    assert sorted(once.tolist()) == [1, 2]
+    mlopt.manual_seed(5)
+    first = mlopt.multinomial(weights, 3, True).numpy()
+    mlopt.manual_seed(5)
+    np.testing.assert_array_equal(mlopt.multinomial(weights, 3, True).numpy(), first)
+    for bad, n, why in [(mlopt.tensor([1.0, -1.0]), 1, "element < 0"),
+                        (mlopt.tensor([0.0, 0.0]), 1, "sum of probabilities"),
+                        (mlopt.tensor([1.0, 1.0]), 3, "cannot draw 3 samples"),
+                        (mlopt.tensor([1.0, 0.0]), 2, "too few nonzero")]:
+        with pytest.raises(RuntimeError, match=why):
+            mlopt.multinomial(bad, n)
