@@ -65,34 +65,49 @@ struct RescaleSubnormalLog : OpRewritePattern<math::LogOp> {
 /// fptosi of NaN or of a value out of the integer's range is poison to LLVM:
 /// where it can prove that (exp of a constant NaN, a cast of one), it drops
 /// the stores of the result, and the output keeps whatever memory held. Such
-/// a value becomes the integer type's minimum, what x86's conversions give
-/// at run time for every invalid input (so eager and compiled agree).
+/// a value is converted as 0 and the result replaced by the integer type's
+/// minimum, what x86's conversions give at run time for every invalid input
+/// (so eager and compiled agree).
 void defineInvalidFloatToInt(Operation *root) {
   SmallVector<arith::FPToSIOp> casts;
   root->walk([&](arith::FPToSIOp op) { casts.push_back(op); });
   for (arith::FPToSIOp op : casts) {
-    Type from = op.getIn().getType();
+    Type from = op.getIn().getType(), to = op.getType();
     auto floatType = dyn_cast<FloatType>(getElementTypeOrSelf(from));
-    unsigned bits = getElementTypeOrSelf(op.getType()).getIntOrFloatBitWidth();
+    unsigned bits = getElementTypeOrSelf(to).getIntOrFloatBitWidth();
     if (!floatType || bits < 2 || bits > 64)
       continue;
     OpBuilder b(op);
     Location loc = op.getLoc();
-    auto constant = [&](double value) -> Value {
-      TypedAttr attr = b.getFloatAttr(floatType, value);
-      if (auto shaped = dyn_cast<ShapedType>(from))
+    auto splat = [&](TypedAttr attr, Type type) -> Value {
+      if (auto shaped = dyn_cast<ShapedType>(type))
         attr = DenseElementsAttr::get(shaped, attr);
       return b.create<arith::ConstantOp>(loc, attr);
     };
-    double limit = std::ldexp(1.0, static_cast<int>(bits) - 1); // exact in every float type
-    Value x = op.getIn();
-    // ult/uge: true for NaN too.
-    Value lowest = constant(-limit);
-    Value low = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::ULT, x, lowest);
-    Value high = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::UGE, x, constant(limit));
-    Value invalid = b.create<arith::OrIOp>(loc, low, high);
-    Value safe = b.create<arith::SelectOp>(loc, invalid, lowest, x);
+    auto constant = [&](double v) { return splat(b.getFloatAttr(floatType, v), from); };
+    Value x = op.getIn(), invalid;
+    // 2^(bits-1) as this float type: exact where it is finite (f16 has no 2^31).
+    llvm::APFloat limit(std::ldexp(1.0, static_cast<int>(bits) - 1));
+    bool lost = false;
+    if (limit.convert(floatType.getFloatSemantics(), llvm::APFloat::rmNearestTiesToEven,
+                      &lost) == llvm::APFloat::opOK) {
+      double bound = std::ldexp(1.0, static_cast<int>(bits) - 1);
+      // ult/uge: true for NaN too.
+      Value low = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::ULT, x, constant(-bound));
+      Value high = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::UGE, x, constant(bound));
+      invalid = b.create<arith::OrIOp>(loc, low, high);
+    } else { // every finite value fits: NaN and the infinities do not
+      Value magnitude = b.create<math::AbsFOp>(loc, x);
+      invalid = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::UEQ, magnitude,
+                                        constant(INFINITY));
+    }
+    Value safe = b.create<arith::SelectOp>(loc, invalid, constant(0.0), x);
     op.getInMutable().assign(safe);
+    b.setInsertionPointAfter(op);
+    auto intType = cast<IntegerType>(getElementTypeOrSelf(to));
+    Value lowest = splat(b.getIntegerAttr(intType, llvm::APInt::getSignedMinValue(bits)), to);
+    Value result = b.create<arith::SelectOp>(loc, invalid, lowest, op.getResult());
+    op.getResult().replaceAllUsesExcept(result, result.getDefiningOp());
   }
 }
 

@@ -780,6 +780,8 @@ class CompiledFunction:
         self.name = getattr(fn, "__name__", type(fn).__name__)  # (a Module has no __name__)
         self.dynamic = dynamic        # None: dims that change become dynamic
         self.cache = {}
+        self.retraces = 0       # entries dropped when Python state they read changed
+        self.gave_up = False    # past the recompile limit (warned once)
         self.reasons = []
         self.first_shapes = {}        # structure key -> tensor shapes first seen
         self.dynamic_dims = {}        # structure key -> {(leaf, dim)} traced as `?`
@@ -886,6 +888,8 @@ class CompiledFunction:
     def _log_compile(self, tracer, dynamic, start, cuda):
         trace = tracer.trace
         what = f"{self.name}{' with dynamic dims ' + str(sorted(dynamic)) if dynamic else ''}"
+        if trace.compile_state.startswith("op by op"):
+            return  # (the trace said why)
         if trace.compile_state == "interpreting":
             _log(f"{what}: the first call runs op by op on the eager kernels; the compile "
                  f"starts after it ({len(tracer.lifted)} captured tensors)")
@@ -970,12 +974,15 @@ class CompiledFunction:
             _log(f"{self.name}: Python state it was traced for changed (an optimizer's "
                  "settings or state); tracing again")
             self.cache.pop(key)  # (nor do entries with guards or hooks)
+            self.retraces += 1  # (counts toward the recompile limit)
             entry = None
         if entry is None:
-            if len(self.cache) >= RECOMPILE_LIMIT:
-                warnings.warn(f"mlopt.compile: {self.name} recompiled "
-                              f"{RECOMPILE_LIMIT} times (guards changed: {key}); running "
-                              "eagerly from now on", stacklevel=2)
+            if len(self.cache) + self.retraces >= RECOMPILE_LIMIT:
+                if not self.gave_up:
+                    self.gave_up = True
+                    warnings.warn(f"mlopt.compile: {self.name} recompiled {RECOMPILE_LIMIT} "
+                                  "times (its guards keep changing; MLOPT_LOG=compile says "
+                                  "which); running eagerly from now on", stacklevel=2)
                 return self.fn(*args, **kwargs)
             _log(f"guard miss for {self.name}: {key}")
             entry, dynamic = self._compile(args, kwargs, dynamic)

@@ -222,8 +222,8 @@ class Tensor:
         return format_tensor(self)
 
     def __format__(self, spec):
-        # As PyTorch: f"{loss:.4f}" formats a 0-d tensor's number.
-        if self.ndim == 0 and spec:
+        # As PyTorch: f"{loss:.4f}" and f"{loss}" format a 0-d tensor's number.
+        if self.ndim == 0:  # (f"{t}" too: PyTorch prints the number)
             return format(self.item(), spec)
         return object.__format__(self, spec)
 
@@ -293,6 +293,9 @@ class Tensor:
         return self.detach()
 
     def detach(self):
+        tracer = _compile._active()
+        if tracer is not None:  # a captured tensor: its value at this point of the trace
+            return tracer.lift(self).detach()
         out = Tensor(self._buf)
         # Shares memory and version counter; updates through it are not
         # recorded (_autograd.inplace).
@@ -1247,7 +1250,8 @@ def _reduce(op, x, dim, keepdim):
 
 def sum(input, dim=None, keepdim=False, dtype=None):
     x = _as_tensor(input)
-    target = dtype or (dt.int64 if x.dtype.category < 2 else x.dtype)
+    target = dt.as_dtype(dtype) if dtype is not None else (
+        dt.int64 if x.dtype.category < 2 else x.dtype)
     x = _convert(x, target)
     if x.dtype.is_floating_point:
         dims = _dims_arg(dim, x.ndim)
@@ -1283,14 +1287,15 @@ def _summed_runs(shape, dims):
 
 def prod(input, dim=None, keepdim=False, dtype=None):
     x = _as_tensor(input)
-    target = dtype or (dt.int64 if x.dtype.category < 2 else x.dtype)
+    target = dt.as_dtype(dtype) if dtype is not None else (
+        dt.int64 if x.dtype.category < 2 else x.dtype)
     return _reduce("mlopt.prod", _convert(x, target), dim, keepdim)
 
 
 def mean(input, dim=None, keepdim=False, dtype=None):
     x = _as_tensor(input)
     if dtype is not None:
-        x = _convert(x, dtype)
+        x = _convert(x, dt.as_dtype(dtype))
     if x.dtype.category < 2:
         raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either "
                            f"a floating point or complex dtype. Got: {x.dtype}")

@@ -98,6 +98,8 @@ def test_deep_nesting_is_refused_not_a_stack_overflow(run_mlopt, tmp_path, opene
     b"!t = " + b"() -> (" * 200000 + b"i32" + b")" * 200000,  # arrows do not close brackets
     b"#m = affine_map<(d0) -> (" + b"-" * 200000 + b"d0)>",  # unary minus recurses too
     b"#m = affine_map<(d0) -> (" + b"- " * 200000 + b"d0)>",
+    # runs of signs between brackets add up until the brackets close
+    b"#m = affine_map<(d0) -> (" + (b"-" * 500 + b"(") * 600 + b"d0" + b")" * 600 + b")>",
 ])
 def test_deep_function_types_and_minus_chains_are_refused(run_mlopt, tmp_path, text):
     out = run_mlopt(text, filename=tmp_path / "deep.mlir")

@@ -321,6 +321,7 @@ def test_compiled_training_steps_match_eager_with_a_scheduler(name, kw, set_to_n
     first_step_eager = kw.get("dampening", 0) and kw.get("momentum")
     assert len(step.reasons) == (1 if first_step_eager else 0), step.reasons
     assert len(step.cache) <= 2  # (the first call may see no .grad, the second does)
+    assert all(e.trace is not None for e in step.cache.values())  # later steps compiled
     for state in opt.state.values():  # concrete tensors, none of the trace's
         assert all(type(v) in (mlopt.Tensor, int) for v in state.values()), state
     if name != "SGD":
@@ -887,3 +888,45 @@ def test_conv1d_and_nearest_interpolate_against_numpy():
     assert tuple(nn.Upsample(scale_factor=2)(mlopt.tensor(a)).shape) == (1, 2, 10, 14)
     with pytest.raises(NotImplementedError, match="bilinear"):
         F.interpolate(mlopt.tensor(a), scale_factor=2, mode="bilinear")
+
+
+
+def test_compiled_steps_read_parameters_as_updated_and_step_once():
+    """p.data after opt.step() in the same call reads the update (an EMA of
+    the weights); two steps of one optimizer in a call run eagerly (its step
+    count advances once per call); settings that change on every call stop
+    recompiling at the limit, with one warning."""
+    def run(compiled, twice=False):
+        w = nn.Parameter(mlopt.tensor([1.0, -2.0], dtype=mlopt.float64))
+        ema = mlopt.zeros(2, dtype=mlopt.float64)
+        opt = mlopt.optim.Adam([w], lr=0.1, weight_decay=0.1)
+
+        def step(x):
+            for _ in range(2 if twice else 1):
+                opt.zero_grad()
+                (w * w * x).sum().backward()
+                opt.step()
+            ema.mul_(0.5).add_(0.5 * w.data)
+            return ema
+        step = mlopt.compile(step) if compiled else step
+        for _ in range(3):
+            step(mlopt.tensor([1.0, 2.0], dtype=mlopt.float64))
+        return w.detach().numpy(), ema.numpy(), step
+    for twice in (False, True):
+        (w0, e0, _), (w1, e1, step) = run(False, twice), run(True, twice)
+        np.testing.assert_allclose(w1, w0, rtol=1e-12)
+        np.testing.assert_allclose(e1, e0, rtol=1e-12)
+        assert any("twice" in r for r in step.reasons) == twice, step.reasons
+    p = nn.Parameter(mlopt.ones(2))
+    opt = mlopt.optim.SGD([p], lr=0.1, momentum=0.5)
+
+    def sgd_step():
+        opt.zero_grad()
+        p.sum().backward()
+        opt.step()
+    compiled = mlopt.compile(sgd_step)
+    with pytest.warns(UserWarning, match="recompiled") as caught:
+        for k in range(mlopt._compile.RECOMPILE_LIMIT + 4):
+            opt.param_groups[0]["momentum"] = 0.5 + 0.01 * k  # a guarded setting
+            compiled()
+    assert len(caught) == 1

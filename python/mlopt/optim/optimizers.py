@@ -61,11 +61,23 @@ class Optimizer:
         with no_grad():
             updates = [(p, group, self.state.setdefault(p, {})) for group in self.param_groups
                        for p in group["params"] if p.grad is not None]
-            with _compile.untraced():  # state read on every call, not trace-time values
-                for p, group, state in updates:
-                    self._init_state(p, group, state, tracer)
             if tracer is not None:
-                tracer.guard(self._traced_for)
+                # Step counts advance once per call (a call hook, read before
+                # the program runs): two steps in one trace would both read it.
+                stepped = tracer.__dict__.setdefault("stepped_optimizers", set())
+                if id(self) in stepped:
+                    raise _compile.GraphBreak(f"{type(self).__name__}.step() twice in one "
+                                              "compiled call")
+                stepped.add(id(self))
+            try:
+                with _compile.untraced():  # state read on every call, not trace-time values
+                    for p, group, state in updates:
+                        self._init_state(p, group, state, tracer)
+                        if isinstance(state.get("step"), T.Tensor):  # PyTorch's state dicts
+                            state["step"] = int(state["step"].item())
+            finally:
+                if tracer is not None:  # (a break here too: the eager run changes the state)
+                    tracer.guard(self._traced_for)
             for p, group, state in updates:
                 self._update(p, p.grad.detach(), group, state, self._lr(group, p, tracer))
         return loss
@@ -82,7 +94,8 @@ class Optimizer:
         if tracer is None:
             return group["lr"]
         dtype = dt.float64 if p.dtype is dt.float64 else dt.float32
-        return tracer.number(("lr", id(group), dtype), lambda: group["lr"], dtype, p.device)
+        return tracer.number(("lr", id(group), dtype, str(p.device)), lambda: group["lr"], dtype,
+                             p.device)
 
     def _traced_for(self):
         """What a compiled step() depends on but tensor values: every setting
@@ -147,7 +160,7 @@ class SGD(Optimizer):
     def _update(self, p, grad, group, state, lr):
         g = -grad if group["maximize"] else grad
         if group["weight_decay"]:
-            g = g + group["weight_decay"] * p.detach()
+            g = g + group["weight_decay"] * p
         if group["momentum"]:
             buf = state.get("momentum_buffer")
             if buf is None:  # the first step's buffer is the gradient itself (no dampening)
@@ -175,8 +188,6 @@ class Adam(Optimizer):
                          exp_avg_sq=T.zeros_like(p.detach()))
         if group["amsgrad"] and "max_exp_avg_sq" not in state:
             state["max_exp_avg_sq"] = T.zeros_like(p.detach())
-        if isinstance(state["step"], T.Tensor):  # PyTorch's state dicts keep a tensor
-            state["step"] = int(state["step"].item())
 
     def _update(self, p, grad, group, state, lr):
         beta1, beta2 = group["betas"]
@@ -185,7 +196,7 @@ class Adam(Optimizer):
             if self.decoupled:
                 p.mul_(1 - lr * group["weight_decay"])
             else:
-                g = g + group["weight_decay"] * p.detach()
+                g = g + group["weight_decay"] * p
         tracer = _compile._active()
         if tracer is None:
             state["step"] += 1
@@ -242,7 +253,7 @@ class RMSprop(Optimizer):
     def _update(self, p, grad, group, state, lr):
         g = -grad if group["maximize"] else grad
         if group["weight_decay"]:
-            g = g + group["weight_decay"] * p.detach()
+            g = g + group["weight_decay"] * p
         alpha = group["alpha"]
         tracer = _compile._active()
         if tracer is None:
