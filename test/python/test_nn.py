@@ -449,7 +449,7 @@ def test_load_reads_torch_save_checkpoints():
     assert got["epoch"] == 3 and got["lr"] == 0.01
 
 
-def _torch_zip(offset, size, stride, storage=b"\0" * 16):
+def _torch_zip(offset, size, stride, storage=b"\0" * 16, location="cpu", byteorder=None):
     """A torch.save file of {"w": a float tensor (offset, size, stride) over
     `storage`}, written opcode by opcode (no PyTorch needed)."""
     import io
@@ -461,7 +461,7 @@ def _torch_zip(offset, size, stride, storage=b"\0" * 16):
 
     def ints(xs):
         return b"(" + b"".join(b"J" + struct.pack("<i", n) for n in xs) + b"t"
-    pid = b"(" + text("storage") + b"ctorch\nFloatStorage\n" + text("0") + text("cpu") + \
+    pid = b"(" + text("storage") + b"ctorch\nFloatStorage\n" + text("0") + text(location) + \
         b"K\x04tQ"
     body = (b"\x80\x02}" + text("w") + b"ctorch._utils\n_rebuild_tensor_v2\n(" + pid +
             b"J" + struct.pack("<i", offset) + ints(size) + ints(stride) + b"\x89}tRs.")
@@ -469,6 +469,8 @@ def _torch_zip(offset, size, stride, storage=b"\0" * 16):
     with zipfile.ZipFile(out, "w") as z:
         z.writestr("archive/data.pkl", body)
         z.writestr("archive/data/0", storage)
+        if byteorder:
+            z.writestr("archive/byteorder", byteorder)
     out.seek(0)
     return out
 
@@ -484,6 +486,12 @@ def test_load_refuses_torch_tensors_outside_their_storage():
             mlopt.load(_torch_zip(offset, size, stride))
     with pytest.raises(pickle.UnpicklingError, match="not a whole number"):
         mlopt.load(_torch_zip(0, (1,), (1,), b"\0" * 5))
+    big = np.array([1.5, -2.0, 3.25, 0.0], dtype=">f4").tobytes()
+    assert mlopt.load(_torch_zip(0, (3,), (1,), big, byteorder="big"))["w"].tolist() == [
+        1.5, -2.0, 3.25]
+    saved_on_gpu1 = _torch_zip(0, (2,), (1,), np.ones(4, "<f4").tobytes(), location="cuda:1")
+    moved = mlopt.load(saved_on_gpu1, map_location={"cuda:1": "cpu"})
+    assert moved["w"].device.type == "cpu" and moved["w"].tolist() == [1.0, 1.0]
 
 
 def test_weights_only_load_refuses_malformed_numpy_dtypes():
@@ -509,6 +517,9 @@ def test_save_keeps_the_old_file_when_pickling_fails(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["model.pt"]  # no temporary left
     with pytest.raises(FileNotFoundError):
         mlopt.save({}, tmp_path / "missing" / "x.pt")
+    os.chmod(path, 0o600)  # a private checkpoint stays private
+    mlopt.save({"w": mlopt.ones(3)}, path)
+    assert path.stat().st_mode & 0o777 == 0o600
     umask = os.umask(0o022)
     try:
         mlopt.save({}, tmp_path / "plain.pt")
