@@ -49,8 +49,11 @@ class _GradMode(contextlib.ContextDecorator):
         return False
 
 
-class no_grad(_GradMode):
-    """As PyTorch's: a context manager, or a decorator with or without ()."""
+class _FixedGradMode(_GradMode):
+    """A mode of its own (no_grad, enable_grad): a context manager, or a
+    decorator with or without (), as PyTorch's."""
+
+    enabled = False
 
     def __new__(cls, orig_func=None):
         if orig_func is None:
@@ -58,12 +61,15 @@ class no_grad(_GradMode):
         return cls()(orig_func)  # @no_grad: not an instance, so no __init__
 
     def __init__(self, orig_func=None):
-        super().__init__(False)
+        super().__init__(self.enabled)
 
 
-class enable_grad(no_grad):
-    def __init__(self, orig_func=None):
-        _GradMode.__init__(self, True)
+class no_grad(_FixedGradMode):
+    enabled = False
+
+
+class enable_grad(_FixedGradMode):
+    enabled = True
 
 
 class set_grad_enabled(_GradMode):

@@ -482,8 +482,11 @@ def scatter_add(input, dim, index, src):
             raise RuntimeError(f"Expected index {list(index.shape)} to be smaller than self "
                                f"{list(input.shape)} apart from dimension {d} and to be "
                                f"smaller size than src {list(src.shape)}")
+    if src.dtype is not input.dtype:
+        raise RuntimeError(f"scatter_add(): Expected self.dtype to be equal to src.dtype "
+                           f"({input.dtype} and {src.dtype})")
     _check_indices(index, input.shape[d], "scatter_add()")
-    return T._run("mlopt.scatter_add", [input, index, src.to(input.dtype)], {"dim": d})
+    return T._run("mlopt.scatter_add", [input, index, src], {"dim": d})
 
 
 def index_add(input, dim, index, source, alpha=1):

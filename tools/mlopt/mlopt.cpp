@@ -70,17 +70,22 @@ int main(int argc, char **argv) {
                                llvm::Twine(mlir::mlopt::kMaxNesting) + " levels");
     return 1;
   }
-  // The output is opened once the run succeeded: a failed run leaves the
-  // file as it was, the input too where `-o` names it.
+  // A file is opened once the run succeeded: a failed run leaves it as it
+  // was, the input too where `-o` names it. Standard output streams (the
+  // chunks of --split-input-file that passed print before a failed one).
   std::string text;
-  llvm::raw_string_ostream os(text);
+  llvm::raw_string_ostream buffered(text);
+  bool toStdout = outputFilename == "-";
   LogicalResult result = failure();
   llvm::thread parser(std::optional<unsigned>(mlir::mlopt::kParserStackBytes), [&] {
+    llvm::raw_ostream &os = toStdout ? static_cast<llvm::raw_ostream &>(llvm::outs()) : buffered;
     result = MlirOptMain(os, std::move(input), registry, config);
   });
   parser.join();
   if (failed(result))
     return 1;
+  if (toStdout)
+    return 0;
   std::string error;
   std::unique_ptr<llvm::ToolOutputFile> output = openOutputFile(outputFilename, &error);
   if (!output) {
