@@ -109,7 +109,8 @@ InterpretedFunction::InterpretedFunction() = default;
 InterpretedFunction::~InterpretedFunction() = default;
 
 std::unique_ptr<InterpretedFunction> InterpretedFunction::build(func::FuncOp func,
-                                                                std::string &why) {
+                                                                std::string &why,
+                                                                bool cachedKernels) {
   std::unique_ptr<InterpretedFunction> plan(new InterpretedFunction());
   Block &body = func.getBody().front();
   llvm::DenseMap<Value, int> slotOf;
@@ -186,7 +187,8 @@ std::unique_ptr<InterpretedFunction> InterpretedFunction::build(func::FuncOp fun
       step.kind = Step::Iota;
       step.dim = iota.getDim();
       if (!iotaIsDirect(step.dtype)) { // (filled as i64, then converted)
-        if (!eagerKernelCached({"mlopt.convert", {}, rt::mlirName(step.dtype)},
+        if (cachedKernels &&
+            !eagerKernelCached({"mlopt.convert", {}, rt::mlirName(step.dtype)},
                                {likeBuffer(step.shape, rt::DType::I64)})) {
           why = "the eager kernel of 'mlopt.convert' is not compiled yet";
           return nullptr;
@@ -212,7 +214,7 @@ std::unique_ptr<InterpretedFunction> InterpretedFunction::build(func::FuncOp fun
         like.push_back(likeBuffer(std::move(shape), dtype));
         bytes += double(like.back().byteCount());
       }
-      if (!eagerKernelCached(step.op, like)) {
+      if (cachedKernels && !eagerKernelCached(step.op, like)) {
         why = "the eager kernel of '" + step.op.name + "' is not compiled yet";
         return nullptr;
       }

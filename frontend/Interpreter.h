@@ -26,8 +26,11 @@ class InterpretedFunction {
 public:
   ~InterpretedFunction();
   /// The plan for `func` (static shapes, mlopt ops only), or null with
-  /// `why` naming what it cannot run.
-  static std::unique_ptr<InterpretedFunction> build(func::FuncOp func, std::string &why);
+  /// `why` naming what it cannot run. `cachedKernels`: only where every
+  /// eager kernel is at hand (for a first call that should beat a compile);
+  /// else the missing ones compile when first run.
+  static std::unique_ptr<InterpretedFunction> build(func::FuncOp func, std::string &why,
+                                                    bool cachedKernels = true);
 
   /// Runs the function. False with `error` on failure. With `uncached`,
   /// an op whose eager kernel would need LLVM (in neither compile cache)

@@ -491,7 +491,12 @@ bool Trace::finish(const std::vector<int> &results, std::string &error, bool cud
     func.walk([&](Operation *) { ++ops; });
     std::string why;
     std::unique_ptr<InterpretedFunction> plan;
-    if (ops > kMaxCompiledOps && (plan = InterpretedFunction::build(func, why))) {
+    if (ops > kMaxCompiledOps &&
+        !(plan = InterpretedFunction::build(func, why, /*cachedKernels=*/false)) &&
+        logsCompiles())
+      std::fprintf(stderr, "[mlopt] %lld ops, but op by op is not possible (%s): compiling\n",
+                   static_cast<long long>(ops), why.c_str());
+    if (plan) {
       if (logsCompiles())
         std::fprintf(stderr, "[mlopt] %lld ops: too many to compile, runs op by op\n",
                      static_cast<long long>(ops));
