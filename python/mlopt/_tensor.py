@@ -412,9 +412,10 @@ class Tensor:
     def reshape(self, *shape):
         """A view where one is possible (as view()), else a copy, as PyTorch."""
         shape = _infer_shape(_shape_args(shape), self.numel())
-        if _view_strides(tuple(self.shape), self.stride(), shape) is None:
-            return self.contiguous().view(*shape)
-        return self.view(*shape)
+        strides = _view_strides(tuple(self.shape), self.stride(), shape)
+        if strides is None:
+            return self.clone()._view(shape, _row_major(shape))  # (not contiguous: a copy)
+        return self._view(shape, strides)
 
     def view_as(self, other):
         return self.view(other.shape)
