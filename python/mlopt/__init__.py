@@ -39,6 +39,7 @@ from ._compile import compile, explain  # noqa: F401
 from ._autograd import (enable_grad, grad, is_grad_enabled, no_grad,  # noqa: F401
                         set_grad_enabled, value_and_grad, vjp)
 from . import testing  # noqa: F401
+from . import autograd  # noqa: F401
 from . import nn  # noqa: F401
 from . import optim  # noqa: F401
 from . import utils  # noqa: F401

@@ -788,3 +788,28 @@ def test_backward_under_no_grad_still_differentiates():
     with mlopt.no_grad():
         loss.backward()
     assert x.grad.tolist() == [2.0, 4.0]
+
+
+def test_autograd_grad_leaves_dot_grad_alone():
+    """torch.autograd.grad's form: gradients with respect to leaves and
+    non-leaves, weighted by grad_outputs, with no .grad set anywhere."""
+    rng = np.random.default_rng(11)
+    a, w0, seed = rng.standard_normal((4, 3)), rng.standard_normal((3, 2)), rng.standard_normal((4, 2))
+    x, w = mlopt.tensor(a, requires_grad=True), mlopt.tensor(w0, requires_grad=True)
+    h = (x @ w).tanh()
+    out = (h * h).sum()
+    gx, gh = mlopt.autograd.grad(out, [x, h])
+    hn = np.tanh(a @ w0)
+    np.testing.assert_allclose(gh.numpy(), 2 * hn, rtol=1e-12)
+    np.testing.assert_allclose(gx.numpy(), (2 * hn * (1 - hn * hn)) @ w0.T, rtol=1e-12)
+    (gw,) = mlopt.autograd.grad(h, w, grad_outputs=mlopt.tensor(seed))
+    np.testing.assert_allclose(gw.numpy(), a.T @ (seed * (1 - hn * hn)), rtol=1e-12)
+    assert x.grad is None and w.grad is None and h.grad is None
+    unused = mlopt.tensor(a, requires_grad=True)
+    with pytest.raises(RuntimeError, match="allow_unused=True"):
+        mlopt.autograd.grad(out, [x, unused])
+    assert mlopt.autograd.grad(out, [x, unused], allow_unused=True)[1] is None
+    with pytest.raises(NotImplementedError, match="create_graph"):
+        mlopt.autograd.grad(out, x, create_graph=True)
+    mlopt.autograd.backward([(x * 2).sum(), (x * 3).sum()])
+    assert x.grad.numpy().tolist() == [[5.0] * 3] * 4
