@@ -897,8 +897,36 @@ def test_conv1d_and_nearest_interpolate_against_numpy():
         np.testing.assert_array_equal(F.interpolate(mlopt.tensor(a), **kw).numpy(),
                                       a[:, :, ri][:, :, :, ci])
     assert tuple(nn.Upsample(scale_factor=2)(mlopt.tensor(a)).shape) == (1, 2, 10, 14)
-    with pytest.raises(NotImplementedError, match="bilinear"):
-        F.interpolate(mlopt.tensor(a), scale_factor=2, mode="bilinear")
+    with pytest.raises(NotImplementedError, match="bicubic"):
+        F.interpolate(mlopt.tensor(a), scale_factor=2, mode="bicubic")
+
+
+def _linear_ref(x, axis, out, align_corners):
+    """1-D linear resampling of x along axis, as PyTorch's source points."""
+    n = x.shape[axis]
+    i = np.arange(out)
+    src = i * ((n - 1) / (out - 1) if out > 1 else 0.0) if align_corners else \
+        np.maximum((i + 0.5) * n / out - 0.5, 0.0)
+    low = np.minimum(np.floor(src).astype(int), n - 1)
+    high = np.minimum(low + 1, n - 1)
+    shape = [1] * x.ndim
+    shape[axis] = out
+    w = (src - low).reshape(shape)
+    return np.take(x, low, axis) * (1 - w) + np.take(x, high, axis) * w
+
+
+@pytest.mark.parametrize("size,align_corners", [((10, 14), False), ((3, 9), False),
+                                                 ((8, 4), True), ((1, 1), True)])
+def test_bilinear_interpolate_matches_separable_numpy(size, align_corners):
+    a = np.random.default_rng(10).standard_normal((2, 3, 5, 7))
+    want = _linear_ref(_linear_ref(a, 2, size[0], align_corners), 3, size[1], align_corners)
+    for f in (F.interpolate, mlopt.compile(F.interpolate)):
+        got = f(mlopt.tensor(a), size=size, mode="bilinear", align_corners=align_corners)
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-12, atol=1e-12)
+    up = nn.Upsample(scale_factor=2, mode="bilinear", align_corners=align_corners)
+    assert tuple(up(mlopt.tensor(a)).shape) == (2, 3, 10, 14)
+    gradcheck(lambda x: F.interpolate(x, size=size, mode="bilinear",
+                                      align_corners=align_corners), [mlopt.tensor(a[:1, :1])])
 
 
 

@@ -495,15 +495,27 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
-    """Nearest-neighbour resizing of the trailing 1-3 dims (PyTorch's
-    'nearest': source index floor(i * in / out))."""
-    if mode != "nearest":
-        raise NotImplementedError(f"interpolate: mode={mode!r} (only 'nearest')")
+    """Resizes the trailing 1-3 dims: 'nearest' (source index floor(i * in /
+    out)), or 'linear' / 'bilinear' / 'trilinear' (PyTorch's source points,
+    with align_corners), one dim after another with gathers and weights, so
+    gradients flow and it compiles."""
+    linear = {"linear": 1, "bilinear": 2, "trilinear": 3}
+    if mode != "nearest" and mode not in linear:
+        raise NotImplementedError(f"interpolate: mode={mode!r} (nearest, linear, bilinear, "
+                                  "trilinear)")
     x = _as_tensor(input)
     dims = x.ndim - 2
     if dims < 1 or (size is None) == (scale_factor is None):
         raise ValueError("interpolate: a 3-5D input and exactly one of size and "
                          "scale_factor")
+    if mode in linear and linear[mode] != dims:
+        raise NotImplementedError(f"Got {x.ndim}D input, but {mode} mode needs "
+                                  f"{linear[mode] + 2}D input")
+    if mode == "nearest" and align_corners is not None:
+        raise ValueError("align_corners option can only be set with the interpolating modes: "
+                         "linear | bilinear | bicubic | trilinear")
+    if mode != "nearest" and not x.dtype.is_floating_point:
+        raise RuntimeError(f"interpolate: {mode} needs a floating-point input, got {x.dtype}")
     spatial = x.shape[2:]
     if size is not None:
         out = [size] * dims if isinstance(size, int) else list(size)
@@ -514,8 +526,23 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         out = [int(math.floor(n * f)) for n, f in zip(spatial, factors)]
         scales = [1.0 / f for f in factors]
     for k, (n, o, scale) in enumerate(zip(spatial, out, scales)):
-        index = np.minimum(np.floor(np.arange(o) * scale).astype(np.int64), n - 1)
-        x = x.index_select(2 + k, T.tensor(index, device=x.device))
+        d = 2 + k
+        if mode == "nearest":
+            index = np.minimum(np.floor(np.arange(o) * scale).astype(np.int64), n - 1)
+            x = x.index_select(d, T.tensor(index, device=x.device))
+            continue
+        if align_corners:
+            src = np.arange(o) * ((n - 1) / (o - 1) if o > 1 else 0.0)
+        else:
+            src = np.maximum((np.arange(o) + 0.5) * scale - 0.5, 0.0)
+        low = np.minimum(np.floor(src).astype(np.int64), n - 1)
+        high = np.minimum(low + 1, n - 1)
+        shape = [1] * x.ndim
+        shape[d] = o
+        weight = T.tensor((src - low).reshape(shape), dtype=x.dtype, device=x.device)
+        a = x.index_select(d, T.tensor(low, device=x.device))
+        b = x.index_select(d, T.tensor(high, device=x.device))
+        x = a + (b - a) * weight
     return x
 
 
