@@ -10,7 +10,7 @@ from ._dtype import (bfloat16, bool_ as bool, float16, float32, float64,  # noqa
                      get_default_dtype, int32, int64, promote_types, set_default_dtype)
 from ._dtype import dtype  # noqa: F401
 from ._dtype import result_type as _result_type
-from ._tensor import (Size, Tensor, device, broadcast_shapes,  # noqa: F401
+from ._tensor import (Generator, Size, Tensor, device, broadcast_shapes,  # noqa: F401
                       abs, add, all, amax, amin, any, arange, argmax, argmin, as_tensor,
                       atan2, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, bmm, cat, ceil, clamp, clip, concat, concatenate, cos, div,
                       divide, empty, empty_like, eq, erf, exp, expm1, floor, floor_divide,

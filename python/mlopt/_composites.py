@@ -640,8 +640,9 @@ def meshgrid(*tensors, indexing="ij"):
     return tuple(grids)
 
 
-def randperm(n, dtype=None, device=None, requires_grad=False):
-    return T._random((n,), dtype or dt.int64, device, lambda g, s: g.permutation(s[0]))
+def randperm(n, dtype=None, device=None, requires_grad=False, *, generator=None):
+    return T._random((n,), dtype or dt.int64, device, lambda g, s: g.permutation(s[0]),
+                     generator)
 
 
 def bernoulli(input, p=None):

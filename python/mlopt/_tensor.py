@@ -1659,7 +1659,30 @@ def manual_seed(seed):
     return _generator
 
 
-def _random(shape, dtype, device, draw):
+class Generator:
+    """A random stream of its own (PyTorch's torch.Generator): pass it as
+    `generator=` to rand, randn, randint, randperm, DataLoader, the samplers
+    and random_split; manual_seed(seed) restarts it."""
+
+    def __init__(self, device="cpu"):
+        self.device = device
+        self.manual_seed(67280421310721)  # (PyTorch's default seed)
+
+    def manual_seed(self, seed):
+        self._seed = builtins.int(seed)
+        self._rng = np.random.default_rng(self._seed)
+        return self
+
+    def initial_seed(self):
+        return self._seed
+
+    def seed(self):
+        seed = builtins.int(np.random.SeedSequence().entropy % (1 << 63))
+        self.manual_seed(seed)
+        return seed
+
+
+def _random(shape, dtype, device, draw, generator=None):
     """A tensor of draw(shape) from the global generator. Inside @compile the
     draw becomes an input made again on every call, in program order, so the
     stream of numbers and the seeding rules are eager's."""
@@ -1667,24 +1690,25 @@ def _random(shape, dtype, device, draw):
         if isinstance(n, int) and n < 0:
             raise RuntimeError(f"Trying to create tensor with negative dimension {n}: "
                                f"{list(shape)}")
-    make = lambda: tensor(draw(_generator, shape), dtype=dtype, device=device)  # noqa: E731
+    make = lambda: tensor(draw(generator._rng if generator is not None else _generator, shape),  # noqa: E731
+                          dtype=dtype, device=device)
     tracer = _compile._active()
     if tracer is not None:
         return tracer.random(shape, dtype, make)
     return make()
 
 
-def rand(*shape, dtype=None, device=None, requires_grad=False):
+def rand(*shape, generator=None, dtype=None, device=None, requires_grad=False):
     return _random(_shape_args(shape), dtype or dt.get_default_dtype(), device,
-                   lambda g, s: g.random(s)).requires_grad_(requires_grad)
+                   lambda g, s: g.random(s), generator).requires_grad_(requires_grad)
 
 
-def randn(*shape, dtype=None, device=None, requires_grad=False):
+def randn(*shape, generator=None, dtype=None, device=None, requires_grad=False):
     return _random(_shape_args(shape), dtype or dt.get_default_dtype(), device,
-                   lambda g, s: g.standard_normal(s)).requires_grad_(requires_grad)
+                   lambda g, s: g.standard_normal(s), generator).requires_grad_(requires_grad)
 
 
-def randint(low, high=None, size=None, dtype=None, device=None):
+def randint(low, high=None, size=None, dtype=None, device=None, *, generator=None):
     if size is None and isinstance(high, (tuple, list, Size)):
         low, high, size = 0, low, high  # randint(high, size)
     if high is None:
@@ -1692,7 +1716,7 @@ def randint(low, high=None, size=None, dtype=None, device=None):
     if size is None:
         raise TypeError("randint() missing the size argument")
     return _random(tuple(size), dtype or dt.int64, device,
-                   lambda g, s: g.integers(low, high, size=s))
+                   lambda g, s: g.integers(low, high, size=s), generator)
 
 
 def rand_like(x, dtype=None):

@@ -969,3 +969,28 @@ def test_compiled_steps_read_parameters_as_updated_and_step_once():
             opt.param_groups[0]["momentum"] = 0.5 + 0.01 * k  # a guarded setting
             compiled()
     assert len(caught) == 1
+
+
+def test_data_loader_samplers_and_generators():
+    from mlopt.utils.data import (BatchSampler, DataLoader, RandomSampler, SequentialSampler,
+                                  SubsetRandomSampler, TensorDataset, random_split)
+    ds = TensorDataset(mlopt.arange(10), mlopt.arange(10) * 2)
+
+    def epoch(**kw):
+        return [b[0].tolist() for b in DataLoader(ds, batch_size=4, **kw)]
+    first = epoch(shuffle=True, generator=mlopt.Generator().manual_seed(3))
+    assert first == epoch(shuffle=True, generator=mlopt.Generator().manual_seed(3))
+    assert sorted(sum(first, [])) == list(range(10)) and [len(b) for b in first] == [4, 4, 2]
+    subset = epoch(sampler=SubsetRandomSampler([1, 3, 5, 7]))
+    assert sorted(sum(subset, [])) == [1, 3, 5, 7]
+    batches = DataLoader(ds, batch_sampler=BatchSampler(SequentialSampler(ds), 4, drop_last=True))
+    assert [b[1].tolist() for b in batches] == [[0, 2, 4, 6], [8, 10, 12, 14]] and len(batches) == 2
+    with pytest.raises(ValueError, match="mutually exclusive with shuffle"):
+        DataLoader(ds, sampler=SequentialSampler(ds), shuffle=True)
+    draws = list(RandomSampler(ds, replacement=True, num_samples=50))
+    assert len(draws) == 50 and set(draws) <= set(range(10))
+    parts = random_split(ds, [0.7, 0.3], generator=mlopt.Generator().manual_seed(1))
+    assert [len(p) for p in parts] == [7, 3]
+    g1, g2 = mlopt.Generator().manual_seed(5), mlopt.Generator().manual_seed(5)
+    assert mlopt.randn(3, generator=g1).tolist() == mlopt.randn(3, generator=g2).tolist()
+    assert mlopt.randperm(6, generator=g1).tolist() == mlopt.randperm(6, generator=g2).tolist()

@@ -1,6 +1,7 @@
 """Datasets and batches, as torch.utils.data: TensorDataset, DataLoader
-(batches, shuffling from mlopt's generator so manual_seed repeats it,
-drop_last, collate_fn), random_split. Loading runs in the calling thread."""
+(batches, shuffling from mlopt's generator so manual_seed repeats it, or
+from a `generator=`, drop_last, collate_fn, samplers and batch samplers),
+the samplers, random_split. Loading runs in the calling thread."""
 
 import math
 import numbers
@@ -46,9 +47,90 @@ class Subset(Dataset):
         return len(self.indices)
 
 
-def random_split(dataset, lengths):
+def _rng(generator):
+    """The NumPy generator to draw from: a mlopt.Generator's, else mlopt's own."""
+    return generator._rng if generator is not None else T._generator
+
+
+class Sampler:
+    def __iter__(self):
+        raise NotImplementedError
+
+
+class SequentialSampler(Sampler):
+    def __init__(self, data_source):
+        self.data_source = data_source
+
+    def __iter__(self):
+        return iter(range(len(self.data_source)))
+
+    def __len__(self):
+        return len(self.data_source)
+
+
+class RandomSampler(Sampler):
+    """A permutation each epoch (or num_samples draws with replacement)."""
+
+    def __init__(self, data_source, replacement=False, num_samples=None, generator=None):
+        self.data_source, self.replacement, self.generator = data_source, replacement, generator
+        self._num_samples = num_samples
+        if not isinstance(self.num_samples, int) or self.num_samples <= 0:
+            raise ValueError(f"num_samples should be a positive integer value, but got "
+                             f"num_samples={self.num_samples}")
+
+    @property
+    def num_samples(self):
+        return len(self.data_source) if self._num_samples is None else self._num_samples
+
+    def __iter__(self):
+        n, rng = len(self.data_source), _rng(self.generator)
+        if self.replacement:
+            return iter(rng.integers(0, n, self.num_samples).tolist())
+        count, order = self.num_samples, []
+        while len(order) < count:
+            order += rng.permutation(n).tolist()
+        return iter(order[:count])
+
+    def __len__(self):
+        return self.num_samples
+
+
+class SubsetRandomSampler(Sampler):
+    def __init__(self, indices, generator=None):
+        self.indices, self.generator = list(indices), generator
+
+    def __iter__(self):
+        return iter([self.indices[i] for i in _rng(self.generator).permutation(len(self.indices))])
+
+    def __len__(self):
+        return len(self.indices)
+
+
+class BatchSampler(Sampler):
+    def __init__(self, sampler, batch_size, drop_last):
+        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
+            raise ValueError(f"batch_size should be a positive integer value, but got "
+                             f"batch_size={batch_size}")
+        self.sampler, self.batch_size, self.drop_last = sampler, batch_size, drop_last
+
+    def __iter__(self):
+        batch = []
+        for index in self.sampler:
+            batch.append(index)
+            if len(batch) == self.batch_size:
+                yield batch
+                batch = []
+        if batch and not self.drop_last:
+            yield batch
+
+    def __len__(self):
+        n = len(self.sampler)
+        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+
+def random_split(dataset, lengths, generator=None):
     """Subsets of the given lengths (or fractions summing to 1), of a random
-    permutation from mlopt's generator."""
+    permutation from mlopt's generator (or `generator`)."""
     n = len(dataset)
     if all(isinstance(x, float) for x in lengths) and math.isclose(sum(lengths), 1.0):
         counts = [int(math.floor(n * f)) for f in lengths]
@@ -57,7 +139,7 @@ def random_split(dataset, lengths):
         lengths = counts
     if sum(lengths) != n:
         raise ValueError("Sum of input lengths does not equal the length of the input dataset!")
-    order = T._generator.permutation(n).tolist()
+    order = _rng(generator).permutation(n).tolist()
     out, start = [], 0
     for length in lengths:
         out.append(Subset(dataset, order[start:start + length]))
@@ -90,35 +172,53 @@ def default_collate(batch):
 
 
 class DataLoader:
-    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False,
-                 collate_fn=None, num_workers=0, pin_memory=False):
+    def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None,
+                 num_workers=0, collate_fn=None, pin_memory=False, drop_last=False, timeout=0,
+                 worker_init_fn=None, generator=None, *, prefetch_factor=None,
+                 persistent_workers=False):
         if batch_size is not None and (not isinstance(batch_size, int) or batch_size <= 0):
             raise ValueError(f"batch_size should be a positive integer value, "
                              f"but got batch_size={batch_size}")
-        self.dataset, self.batch_size, self.shuffle = dataset, batch_size, shuffle
-        self.drop_last = drop_last
-        self.collate_fn = collate_fn or (default_collate if batch_size is not None
-                                         else (lambda x: x))
-        # (num_workers and pin_memory are accepted; loading is in this thread)
+        if sampler is not None and shuffle:
+            raise ValueError("sampler option is mutually exclusive with shuffle")
+        if batch_sampler is not None and (batch_size != 1 or shuffle or sampler is not None
+                                          or drop_last):
+            raise ValueError("batch_sampler option is mutually exclusive with batch_size, "
+                             "shuffle, sampler, and drop_last")
+        if batch_sampler is not None:
+            batch_size = None
+        self.dataset, self.batch_size, self.shuffle = dataset, batch_size, bool(shuffle)
+        self.drop_last, self.generator = drop_last, generator
+        if sampler is None:
+            sampler = RandomSampler(dataset, generator=generator) if shuffle \
+                else SequentialSampler(dataset)
+        self.sampler, self.batch_sampler = sampler, batch_sampler
+        self.collate_fn = collate_fn or (default_collate if batch_size is not None or
+                                         batch_sampler is not None else (lambda x: x))
+        # (num_workers, pin_memory and the worker settings are accepted;
+        # loading is in this thread)
 
     def __len__(self):
-        n = len(self.dataset)
+        if self.batch_sampler is not None:
+            return len(self.batch_sampler)
+        n = len(self.sampler)
         if self.batch_size is None:
             return n
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
+    def _batches(self):
+        if self.batch_sampler is not None:
+            yield from self.batch_sampler
+            return
+        yield from BatchSampler(self.sampler, self.batch_size, self.drop_last)
+
     def __iter__(self):
-        n = len(self.dataset)
-        order = T._generator.permutation(n).tolist() if self.shuffle else range(n)
-        if self.batch_size is None:
-            for i in order:
+        if self.batch_size is None and self.batch_sampler is None:
+            for i in self.sampler:
                 yield self.collate_fn(self.dataset[i])
             return
-        order = list(order)
-        for start in range(0, n, self.batch_size):
-            indices = order[start:start + self.batch_size]
-            if len(indices) < self.batch_size and self.drop_last:
-                return
+        for indices in self._batches():
+            indices = list(indices)
             if type(self.dataset) is TensorDataset and self.collate_fn is default_collate:
                 # One gather per tensor, not a stack of rows.
                 index = T.tensor(indices)
