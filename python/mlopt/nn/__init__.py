@@ -9,3 +9,5 @@ from .modules import (ELU, GELU, AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, Batc
                       LogSoftmax, MaxPool2d, Module, ModuleDict, ModuleList, MSELoss, NLLLoss,
                       Parameter, ReLU, Sequential, Sigmoid, SiLU, SmoothL1Loss, Softmax,
                       Softplus, Tanh, Upsample)
+from .transformer import (MultiheadAttention, TransformerEncoder,  # noqa: F401
+                          TransformerEncoderLayer)

@@ -724,7 +724,11 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     return T.matmul(weights, v)
 
 
-__all__ = ["relu", "gelu", "silu", "sigmoid", "tanh", "softmax", "log_softmax", "layer_norm",
-           "rms_norm", "dropout", "linear", "conv2d", "max_pool2d", "avg_pool2d", "embedding",
-           "cross_entropy", "nll_loss", "mse_loss", "scaled_dot_product_attention", "one_hot",
-           "pad"]
+# Every public function (what `from mlopt.nn.functional import *` gives).
+__all__ = ["adaptive_avg_pool2d", "avg_pool2d", "batch_norm", "binary_cross_entropy",
+           "binary_cross_entropy_with_logits", "conv1d", "conv2d", "cross_entropy", "dropout",
+           "elu", "embedding", "gelu", "group_norm", "instance_norm", "interpolate",
+           "l1_loss", "layer_norm", "leaky_relu", "linear", "log_softmax", "max_pool2d",
+           "mse_loss", "nll_loss", "normalize", "one_hot", "pad", "relu", "rms_norm",
+           "scaled_dot_product_attention", "sigmoid", "silu", "smooth_l1_loss", "softmax",
+           "softplus", "tanh"]
