@@ -994,3 +994,47 @@ def test_data_loader_samplers_and_generators():
     g1, g2 = mlopt.Generator().manual_seed(5), mlopt.Generator().manual_seed(5)
     assert mlopt.randn(3, generator=g1).tolist() == mlopt.randn(3, generator=g2).tolist()
     assert mlopt.randperm(6, generator=g1).tolist() == mlopt.randperm(6, generator=g2).tolist()
+
+
+def _conv_transpose_ref(x, w, b, stride, padding, output_padding, dilation, groups):
+    """out[n, o, i*s + k*d - p, ...] += x[n, c, i, ...] w[c, o, k, ...], per group."""
+    n, cin, h, wd = x.shape
+    cout_g, kh, kw = w.shape[1:]
+    (sh, sw), (ph, pw), (oh, ow), (dh, dw) = stride, padding, output_padding, dilation
+    H = (h - 1) * sh - 2 * ph + dh * (kh - 1) + oh + 1
+    W = (wd - 1) * sw - 2 * pw + dw * (kw - 1) + ow + 1
+    out = np.zeros((n, cout_g * groups, H, W)) + b.reshape(1, -1, 1, 1)
+    per = cin // groups
+    for c in range(cin):
+        g = c // per
+        for i in range(h):
+            for j in range(wd):
+                for ki in range(kh):
+                    for kj in range(kw):
+                        r, q = i * sh + ki * dh - ph, j * sw + kj * dw - pw
+                        if 0 <= r < H and 0 <= q < W:
+                            out[:, g * cout_g:(g + 1) * cout_g, r, q] += \
+                                x[:, c, i, j, None] * w[c, :, ki, kj]
+    return out
+
+
+@pytest.mark.parametrize("stride,padding,output_padding,dilation,groups", [
+    ((1, 1), (0, 0), (0, 0), (1, 1), 1), ((2, 2), (1, 1), (1, 1), (1, 1), 1),
+    ((2, 3), (1, 0), (0, 0), (2, 2), 1), ((2, 2), (0, 0), (0, 0), (1, 1), 2)])
+def test_conv_transpose2d_against_numpy(stride, padding, output_padding, dilation, groups):
+    rng = np.random.default_rng(13)
+    x, w, b = rng.standard_normal((2, 4, 4, 3)), rng.standard_normal((4, 6 // groups, 3, 3)), \
+        rng.standard_normal(6)
+    want = _conv_transpose_ref(x, w, b, stride, padding, output_padding, dilation, groups)
+    kw = dict(stride=stride, padding=padding, output_padding=output_padding, dilation=dilation,
+              groups=groups)
+    got = F.conv_transpose2d(mlopt.tensor(x), mlopt.tensor(w), mlopt.tensor(b), **kw)
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-10, atol=1e-12)
+    compiled = mlopt.compile(lambda a, v: F.conv_transpose2d(a, v, None, **kw))
+    np.testing.assert_allclose(compiled(mlopt.tensor(x), mlopt.tensor(w)).numpy(),
+                               want - b.reshape(1, -1, 1, 1), rtol=1e-10, atol=1e-12)
+    gradcheck(lambda a, v: F.conv_transpose2d(a, v, None, **kw),
+              [mlopt.tensor(x[:1, :, :2, :2]), mlopt.tensor(w)])
+    layer = nn.ConvTranspose2d(4, 6, 3, stride=2, padding=1, output_padding=1)
+    assert tuple(layer.weight.shape) == (4, 6, 3, 3)
+    assert tuple(layer(mlopt.ones(2, 4, 5, 5)).shape) == (2, 6, 10, 10)

@@ -3,7 +3,8 @@
 
 from . import functional, init, utils  # noqa: F401
 from .modules import (ELU, GELU, AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d,  # noqa: F401
-                      BatchNorm3d, BCELoss, BCEWithLogitsLoss, Conv1d, Conv2d, CrossEntropyLoss,
+                      BatchNorm3d, BCELoss, BCEWithLogitsLoss, Conv1d, Conv2d,
+                      ConvTranspose2d, CrossEntropyLoss,
                       Dropout, Embedding, Flatten, GroupNorm, Identity, InstanceNorm1d,
                       InstanceNorm2d, InstanceNorm3d, L1Loss, LayerNorm, LeakyReLU, Linear,
                       LogSoftmax, MaxPool2d, Module, ModuleDict, ModuleList, MSELoss, NLLLoss,

@@ -377,6 +377,39 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return out.squeeze(0) if unbatched else out
 
 
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """The gradient of conv2d with respect to its input, as a conv2d: the
+    input spread `stride` apart, padded by dilation * (k - 1) - padding
+    (output_padding more at the end), against the kernel flipped with its
+    in and out channels swapped. weight: (in, out / groups, kH, kW)."""
+    x, w = _float(input), _float(weight)
+    unbatched = x.ndim == 3
+    if unbatched:
+        x = x.unsqueeze(0)
+    if x.ndim != 4 or w.ndim != 4 or x.shape[1] != w.shape[0] or w.shape[0] % groups:
+        raise RuntimeError(f"conv_transpose2d: input {list(input.shape)} and weight "
+                           f"{list(weight.shape)} (in_channels, out_channels/groups, kH, kW) "
+                           f"do not match with groups={groups}")
+    (sh, sw), (ph, pw), (oh, ow), (dh, dw) = (_pair(v) for v in (stride, padding,
+                                                                  output_padding, dilation))
+    if oh >= max(sh, dh) or ow >= max(sw, dw):
+        raise RuntimeError("output padding must be smaller than either stride or dilation")
+    n, c, h, width = x.shape
+    if (sh, sw) != (1, 1):
+        spread = x.new_zeros((n, c, (h - 1) * sh + 1, (width - 1) * sw + 1))
+        spread[:, :, ::sh, ::sw] = x
+        x = spread
+    kh, kw = w.shape[2:]
+    eh, ew = dh * (kh - 1) - ph, dw * (kw - 1) - pw
+    x = pad(x, (ew, ew + ow, eh, eh + oh))
+    cin, cout = w.shape[0] // groups, w.shape[1]
+    flipped = w.reshape(groups, cin, cout, kh, kw).transpose(1, 2).reshape(
+        groups * cout, cin, kh, kw).flip((2, 3))
+    out = conv2d(x, flipped, bias, 1, 0, (dh, dw), groups)
+    return out.squeeze(0) if unbatched else out
+
+
 def _pool_windows(x, kernel_size, stride, padding, dilation, pad_value):
     """The kernel's shifted strided views of the padded input."""
     kh, kw = _pair(kernel_size)
@@ -726,7 +759,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
 
 # Every public function (what `from mlopt.nn.functional import *` gives).
 __all__ = ["adaptive_avg_pool2d", "avg_pool2d", "batch_norm", "binary_cross_entropy",
-           "binary_cross_entropy_with_logits", "conv1d", "conv2d", "cross_entropy", "dropout",
+           "binary_cross_entropy_with_logits", "conv1d", "conv2d", "conv_transpose2d", "cross_entropy", "dropout",
            "elu", "embedding", "gelu", "group_norm", "instance_norm", "interpolate",
            "l1_loss", "layer_norm", "leaky_relu", "linear", "log_softmax", "max_pool2d",
            "mse_loss", "nll_loss", "normalize", "one_hot", "pad", "relu", "rms_norm",

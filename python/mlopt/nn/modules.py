@@ -483,6 +483,40 @@ class Conv1d(Conv2d):
                         self.dilation, self.groups)
 
 
+class ConvTranspose2d(Module):
+    """PyTorch's ConvTranspose2d: weight (in, out / groups, kH, kW), its
+    default init (fan-in from the weight's second dim, as PyTorch computes it)."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
+                 output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
+                 device=None, dtype=None):
+        super().__init__()
+        if padding_mode != "zeros":
+            raise NotImplementedError(f"ConvTranspose2d: padding_mode={padding_mode!r}")
+        if in_channels % groups or out_channels % groups:
+            raise ValueError("in_channels and out_channels must be divisible by groups")
+        kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
+        self.in_channels, self.out_channels, self.kernel_size = in_channels, out_channels, (kh, kw)
+        self.stride, self.padding, self.output_padding = stride, padding, output_padding
+        self.groups, self.dilation = groups, dilation
+        fan_in = out_channels // groups * kh * kw
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+        self.weight = _uniform((in_channels, out_channels // groups, kh, kw), bound, device,
+                               dtype)
+        if bias:
+            self.bias = _uniform((out_channels,), bound, device, dtype)
+        else:
+            self.register_parameter("bias", None)
+
+    def forward(self, input):
+        return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
+                                  self.output_padding, self.groups, self.dilation)
+
+    def extra_repr(self):
+        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}")
+
+
 class AdaptiveAvgPool2d(Module):
     def __init__(self, output_size):
         super().__init__()
