@@ -484,31 +484,35 @@ bool Trace::finish(const std::vector<int> &results, std::string &error, bool cud
     cudaProgram = CudaBackend::compile(**module, "traced", CudaCompileOptions(), error, &stats);
     return cudaProgram != nullptr;
   }
+  // The first run (or, too large to compile, every run) goes op by op on
+  // `plan`; the trace hands its context and module to the deferred compile.
+  auto runOpByOp = [&](std::unique_ptr<InterpretedFunction> plan, bool only) {
+    background = std::make_shared<Background>();
+    builder.reset(); // (the trace is finished: nothing records any more)
+    prober.reset();
+    background->context = std::move(context);
+    background->module = std::move(*module);
+    background->interpreted = std::move(plan);
+    background->interpretOnly = only;
+    return true;
+  };
   // A program this large compiles for minutes in gigabytes (a 20000-op
   // eager chain's gradient grew past 24 GB): it runs op by op instead.
-  if (auto func = (**module).lookupSymbol<func::FuncOp>("traced")) {
-    int64_t ops = 0;
+  auto func = (**module).lookupSymbol<func::FuncOp>("traced");
+  int64_t ops = 0;
+  if (func)
     func.walk([&](Operation *) { ++ops; });
+  if (ops > kMaxCompiledOps) {
     std::string why;
-    std::unique_ptr<InterpretedFunction> plan;
-    if (ops > kMaxCompiledOps &&
-        !(plan = InterpretedFunction::build(func, why, /*cachedKernels=*/false)) &&
-        logsCompiles())
-      std::fprintf(stderr, "[mlopt] %lld ops, but op by op is not possible (%s): compiling\n",
-                   static_cast<long long>(ops), why.c_str());
-    if (plan) {
+    if (auto plan = InterpretedFunction::build(func, why, /*cachedKernels=*/false)) {
       if (logsCompiles())
         std::fprintf(stderr, "[mlopt] %lld ops: too many to compile, runs op by op\n",
                      static_cast<long long>(ops));
-      background = std::make_shared<Background>();
-      builder.reset();
-      prober.reset();
-      background->context = std::move(context);
-      background->module = std::move(*module);
-      background->interpreted = std::move(plan);
-      background->interpretOnly = true;
-      return true;
+      return runOpByOp(std::move(plan), /*only=*/true);
     }
+    if (logsCompiles())
+      std::fprintf(stderr, "[mlopt] %lld ops, but op by op is not possible (%s): compiling\n",
+                   static_cast<long long>(ops), why.c_str());
   }
   if (wantBackground) {
     // A cached program only needs loading; else interpret the first call
@@ -522,7 +526,6 @@ bool Trace::finish(const std::vector<int> &results, std::string &error, bool cud
       return false; // (a tensor too big for memory: said now, as always)
     error.clear();
     std::string why;
-    auto func = (**module).lookupSymbol<func::FuncOp>("traced");
     std::unique_ptr<InterpretedFunction> plan =
         func ? InterpretedFunction::build(func, why) : nullptr;
     if (plan && plan->interpretMs() >= plan->compileMs() + plan->compiledRunMs()) {
@@ -535,15 +538,8 @@ bool Trace::finish(const std::vector<int> &results, std::string &error, bool cud
     }
     if (!plan && !why.empty() && logsCompiles())
       std::fprintf(stderr, "[mlopt] compiling before the first call: %s\n", why.c_str());
-    if (plan) {
-      background = std::make_shared<Background>();
-      builder.reset(); // (the trace is finished: nothing records any more)
-      prober.reset();
-      background->context = std::move(context);
-      background->module = std::move(*module);
-      background->interpreted = std::move(plan);
-      return true;
-    }
+    if (plan)
+      return runOpByOp(std::move(plan), /*only=*/false);
   }
   compiled = CpuBackend::compile(**module, CpuCompileOptions(), error, &stats);
   return compiled && compiled->program("traced", program);

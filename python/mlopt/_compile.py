@@ -142,6 +142,7 @@ class _Tracer:
         self.value_guards = []  # (getter, value): Python state the trace depends on
         self.call_hooks = []    # Python state updates, made again on every call
         self.numbers = {}       # key -> a 0-d input made from a Python number on every call
+        self.stepped_optimizers = set()  # ids of optimizers whose step() this trace ran
 
     def input(self, t, dynamic=(), leaf=None):
         """A traced input; dims in `dynamic` (>= 2) get a symbol shared by

@@ -436,26 +436,37 @@ class Linear(Module):
                 f"bias={self.bias is not None}")
 
 
+def _conv_parameters(module, in_channels, out_channels, kernel_size, groups, bias,
+                     padding_mode, transposed, device, dtype):
+    """A convolution's checks, channels, kernel size, and weight and bias with
+    PyTorch's default init, U(+-1/sqrt(fan_in)) with the fan-in from the
+    weight's second dim: (out, in / groups, kH, kW), or transposed (in,
+    out / groups, kH, kW)."""
+    name = type(module).__name__
+    if padding_mode != "zeros":
+        raise NotImplementedError(f"{name}: padding_mode={padding_mode!r} (only 'zeros')")
+    if in_channels % groups or out_channels % groups:
+        raise ValueError("in_channels and out_channels must be divisible by groups")
+    kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
+    module.in_channels, module.out_channels = in_channels, out_channels
+    module.kernel_size, module.groups = (kh, kw), groups
+    first, second = (in_channels, out_channels) if transposed else (out_channels, in_channels)
+    fan_in = second // groups * kh * kw
+    bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+    module.weight = _uniform((first, second // groups, kh, kw), bound, device, dtype)
+    if bias:
+        module.bias = _uniform((out_channels,), bound, device, dtype)
+    else:
+        module.register_parameter("bias", None)
+
+
 class Conv2d(Module):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
                  groups=1, bias=True, padding_mode="zeros", device=None, dtype=None):
         super().__init__()
-        if padding_mode != "zeros":
-            raise NotImplementedError(f"Conv2d: padding_mode={padding_mode!r} (only 'zeros')")
-        if in_channels % groups or out_channels % groups:
-            raise ValueError("in_channels and out_channels must be divisible by groups")
-        kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
-        self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size, self.stride, self.padding = (kh, kw), stride, padding
-        self.dilation, self.groups = dilation, groups
-        fan_in = in_channels // groups * kh * kw
-        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0  # PyTorch's default init
-        self.weight = _uniform((out_channels, in_channels // groups, kh, kw), bound, device,
-                               dtype)
-        if bias:
-            self.bias = _uniform((out_channels,), bound, device, dtype)
-        else:
-            self.register_parameter("bias", None)
+        _conv_parameters(self, in_channels, out_channels, kernel_size, groups, bias,
+                         padding_mode, False, device, dtype)
+        self.stride, self.padding, self.dilation = stride, padding, dilation
 
     def forward(self, input):
         return F.conv2d(input, self.weight, self.bias, self.stride, self.padding,
@@ -484,29 +495,16 @@ class Conv1d(Conv2d):
 
 
 class ConvTranspose2d(Module):
-    """PyTorch's ConvTranspose2d: weight (in, out / groups, kH, kW), its
-    default init (fan-in from the weight's second dim, as PyTorch computes it)."""
+    """PyTorch's ConvTranspose2d: weight (in, out / groups, kH, kW)."""
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
                  output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
                  device=None, dtype=None):
         super().__init__()
-        if padding_mode != "zeros":
-            raise NotImplementedError(f"ConvTranspose2d: padding_mode={padding_mode!r}")
-        if in_channels % groups or out_channels % groups:
-            raise ValueError("in_channels and out_channels must be divisible by groups")
-        kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
-        self.in_channels, self.out_channels, self.kernel_size = in_channels, out_channels, (kh, kw)
+        _conv_parameters(self, in_channels, out_channels, kernel_size, groups, bias,
+                         padding_mode, True, device, dtype)
         self.stride, self.padding, self.output_padding = stride, padding, output_padding
-        self.groups, self.dilation = groups, dilation
-        fan_in = out_channels // groups * kh * kw
-        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
-        self.weight = _uniform((in_channels, out_channels // groups, kh, kw), bound, device,
-                               dtype)
-        if bias:
-            self.bias = _uniform((out_channels,), bound, device, dtype)
-        else:
-            self.register_parameter("bias", None)
+        self.dilation = dilation
 
     def forward(self, input):
         return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,

@@ -64,11 +64,10 @@ class Optimizer:
             if tracer is not None:
                 # Step counts advance once per call (a call hook, read before
                 # the program runs): two steps in one trace would both read it.
-                stepped = tracer.__dict__.setdefault("stepped_optimizers", set())
-                if id(self) in stepped:
+                if id(self) in tracer.stepped_optimizers:
                     raise _compile.GraphBreak(f"{type(self).__name__}.step() twice in one "
                                               "compiled call")
-                stepped.add(id(self))
+                tracer.stepped_optimizers.add(id(self))
             try:
                 with _compile.untraced():  # state read on every call, not trace-time values
                     for p, group, state in updates:
@@ -79,7 +78,8 @@ class Optimizer:
                 if tracer is not None:  # (a break here too: the eager run changes the state)
                     tracer.guard(self._traced_for)
             for p, group, state in updates:
-                self._update(p, p.grad.detach(), group, state, self._lr(group, p, tracer))
+                self._update(p, p.grad.detach(), group, state,
+                             self._number(("lr", id(group)), lambda: group["lr"], p))
         return loss
 
     def _init_state(self, p, group, state, tracer):
@@ -89,13 +89,24 @@ class Optimizer:
         raise NotImplementedError
 
     @staticmethod
-    def _lr(group, p, tracer):
-        """group["lr"]: the number, or in a trace an input read on every call."""
+    def _number(key, getter, p):
+        """A number from Python state that changes between steps (the lr, a
+        bias correction): getter() now, or in a trace a 0-d input made from it
+        on every call (on p's device; f64 for f64 parameters, else f32)."""
+        tracer = _compile._active()
         if tracer is None:
-            return group["lr"]
+            return getter()
         dtype = dt.float64 if p.dtype is dt.float64 else dt.float32
-        return tracer.number(("lr", id(group), dtype, str(p.device)), lambda: group["lr"], dtype,
-                             p.device)
+        return tracer.number(key + (dtype, str(p.device)), getter, dtype, p.device)
+
+    @staticmethod
+    def _advance_step(state):
+        """state["step"] += 1: at once, or in a trace before every call."""
+        tracer = _compile._active()
+        if tracer is None:
+            state["step"] += 1
+        else:
+            tracer.on_call(lambda: state.__setitem__("step", state["step"] + 1))
 
     def _traced_for(self):
         """What a compiled step() depends on but tensor values: every setting
@@ -197,20 +208,12 @@ class Adam(Optimizer):
                 p.mul_(1 - lr * group["weight_decay"])
             else:
                 g = g + group["weight_decay"] * p
-        tracer = _compile._active()
-        if tracer is None:
-            state["step"] += 1
-            step = state["step"]
-            # PyTorch's form: lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
-            correction1, correction2 = 1 - beta1 ** step, 1 / math.sqrt(1 - beta2 ** step)
-        else:  # the step advances on every call; the corrections are read then
-            tracer.on_call(lambda: state.__setitem__("step", state["step"] + 1))
-            dtype = dt.float64 if p.dtype is dt.float64 else dt.float32
-            correction1 = tracer.number(("correction1", id(state), dtype),
-                                        lambda: 1 - beta1 ** state["step"], dtype, p.device)
-            correction2 = tracer.number(("correction2", id(state), dtype),
-                                        lambda: 1 / math.sqrt(1 - beta2 ** state["step"]),
-                                        dtype, p.device)
+        # PyTorch's form: lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+        self._advance_step(state)
+        correction1 = self._number(("correction1", id(state)),
+                                   lambda: 1 - beta1 ** state["step"], p)
+        correction2 = self._number(("correction2", id(state)),
+                                   lambda: 1 / math.sqrt(1 - beta2 ** state["step"]), p)
         exp_avg, second = state["exp_avg"], state["exp_avg_sq"]
         exp_avg.mul_(beta1).add_((1 - beta1) * g)
         second.mul_(beta2).add_((1 - beta2) * (g * g))
@@ -255,11 +258,7 @@ class RMSprop(Optimizer):
         if group["weight_decay"]:
             g = g + group["weight_decay"] * p
         alpha = group["alpha"]
-        tracer = _compile._active()
-        if tracer is None:
-            state["step"] += 1
-        else:
-            tracer.on_call(lambda: state.__setitem__("step", state["step"] + 1))
+        self._advance_step(state)
         square_avg = state["square_avg"]
         square_avg.mul_(alpha).add_((1 - alpha) * (g * g))
         if group["centered"]:
