@@ -19,6 +19,8 @@ constexpr unsigned kParserStackBytes = 256u << 20;
 /// recurses in the parser once per sign, so the signs before a bracket count
 /// as levels until that bracket closes; `->` closes nothing.
 inline const char *findTooDeepNesting(llvm::StringRef text) {
+  if (text.starts_with("ML\xefR"))
+    return nullptr; // bytecode: its bytes are not brackets (BytecodeGuard.h)
   llvm::SmallVector<int, 64> opened; // the levels each open bracket added
   int depth = 0, signs = 0;
   for (const char *p = text.begin(), *end = text.end(); p < end; ++p) {

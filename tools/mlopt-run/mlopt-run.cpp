@@ -16,8 +16,10 @@
 #include "ir/MloptOps.h"
 #include "ir/OpUtils.h"
 #include "runtime/Npy.h"
+#include "tools/BytecodeGuard.h"
 #include "tools/InputChecks.h"
 
+#include "mlir/Bytecode/BytecodeReader.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -224,6 +226,7 @@ LogicalResult checkInputShapes(ModuleOp module, const std::string &name,
 } // namespace
 
 int run(int argc, char **argv);
+int runFile(std::unique_ptr<llvm::MemoryBuffer> file);
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
@@ -255,6 +258,15 @@ int run(int argc, char **argv) {
   if (!file)
     return fail(error);
 
+  if (isBytecode(*file)) {
+    return mlir::mlopt::runOnBytecodeInChild("mlopt-run", inputFile, file->getBufferSize(),
+                                             [&] { return runFile(std::move(file)); });
+  }
+  return runFile(std::move(file));
+}
+
+int runFile(std::unique_ptr<llvm::MemoryBuffer> file) {
+  std::string error;
   DialectRegistry registry;
   mlir::mlopt::registerMloptDialects(registry);
   MLIRContext context(registry);

@@ -10,6 +10,7 @@
 #include "codegen/Passes.h"
 #include "ir/MloptDialect.h"
 #include "passes/Passes.h"
+#include "tools/BytecodeGuard.h"
 #include "tools/InputChecks.h"
 
 #include "mlir/Conversion/Passes.h"
@@ -18,6 +19,7 @@
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/SCF/Transforms/Passes.h"
+#include "mlir/Bytecode/BytecodeReader.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
@@ -70,29 +72,35 @@ int main(int argc, char **argv) {
                                llvm::Twine(mlir::mlopt::kMaxNesting) + " levels");
     return 1;
   }
-  // A file is opened once the run succeeded: a failed run leaves it as it
-  // was, the input too where `-o` names it. Standard output streams (the
-  // chunks of --split-input-file that passed print before a failed one).
-  std::string text;
-  llvm::raw_string_ostream buffered(text);
-  bool toStdout = outputFilename == "-";
-  LogicalResult result = failure();
-  llvm::thread parser(std::optional<unsigned>(mlir::mlopt::kParserStackBytes), [&] {
-    llvm::raw_ostream &os = toStdout ? static_cast<llvm::raw_ostream &>(llvm::outs()) : buffered;
-    result = MlirOptMain(os, std::move(input), registry, config);
-  });
-  parser.join();
-  if (failed(result))
-    return 1;
-  if (toStdout)
+  auto job = [&]() -> int {
+    // A file is opened once the run succeeded: a failed run leaves it as it
+    // was, the input too where `-o` names it. Standard output streams (the
+    // chunks of --split-input-file that passed print before a failed one).
+    std::string text;
+    llvm::raw_string_ostream buffered(text);
+    bool toStdout = outputFilename == "-";
+    LogicalResult result = failure();
+    llvm::thread parser(std::optional<unsigned>(mlir::mlopt::kParserStackBytes), [&] {
+      llvm::raw_ostream &os = toStdout ? static_cast<llvm::raw_ostream &>(llvm::outs()) : buffered;
+      result = MlirOptMain(os, std::move(input), registry, config);
+    });
+    parser.join();
+    if (failed(result))
+      return 1;
+    if (toStdout)
+      return 0;
+    std::string error;
+    std::unique_ptr<llvm::ToolOutputFile> output = openOutputFile(outputFilename, &error);
+    if (!output) {
+      llvm::errs() << "mlopt: " << error << "\n";
+      return 1;
+    }
+    output->os() << text;
+    output->keep();
     return 0;
-  std::string error;
-  std::unique_ptr<llvm::ToolOutputFile> output = openOutputFile(outputFilename, &error);
-  if (!output) {
-    llvm::errs() << "mlopt: " << error << "\n";
-    return 1;
-  }
-  output->os() << text;
-  output->keep();
-  return 0;
+  };
+  if (isBytecode(*input))
+    return mlir::mlopt::runOnBytecodeInChild("mlopt", inputFilename,
+                                             input->getBufferSize(), job);
+  return job();
 }
