@@ -503,39 +503,31 @@ def _check(t, node, vertices):
         raise _modified(t, _version(t), node.out_vc, node)
 
 
-def _replay(loss, gradient):
-    """Builds the gradient trace of `loss` from its tape; returns the trace,
-    the tensors whose gradients it computes (leaves, then non-leaves that
-    retain their grad) and the concrete inputs in order."""
+def _tape(loss):
+    """The tensors below `loss` in post-order, and each node's vertices (its
+    arguments as it read them), by id."""
     order, seen, vertices = [], set(), {}
+    stack = [(loss, False)]  # iterative: tapes can be deep
+    while stack:
+        node, done = stack.pop()
+        if done:
+            order.append(node)
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        if node._node is not None:
+            args = vertices[id(node)] = node._node.vertices()
+            for arg in args:
+                stack.append((arg, False))
+    return order, vertices
 
-    def visit(t):  # post-order over the tape, iteratively (deep tapes)
-        stack = [(t, False)]
-        while stack:
-            node, done = stack.pop()
-            if done:
-                order.append(node)
-                continue
-            if id(node) in seen:
-                continue
-            seen.add(id(node))
-            stack.append((node, True))
-            if node._node is not None:
-                args = vertices[id(node)] = node._node.vertices()
-                for arg in args:
-                    stack.append((arg, False))
-    visit(loss)
 
-    tracer = _compile._Tracer()
-    traced = {}
-    leaves = [t for t in order if t.requires_grad and t._node is None]
-    tracer.device = "cuda" if any(t._buf.device == "cuda" for t in leaves) else "cpu"
-    for leaf in leaves:
-        traced[id(leaf)] = tracer.input(leaf)
-        # A replay that reads a leaf itself (a compiled function's captured
-        # parameter) reads this input, so the gradient reaches the leaf.
-        tracer.lifted_ids[id(leaf)] = traced[id(leaf)]
-
+def _replay_tape(tracer, order, vertices, traced):
+    """Replays the nodes of `order` into `tracer`; `traced` maps the id of
+    each tensor given (the leaves) to its traced value and gains the
+    replayed ones."""
     def sub(obj, it):
         if isinstance(obj, Tensor):
             x = next(it)
@@ -546,25 +538,43 @@ def _replay(loss, gradient):
             return {k: sub(v, it) for k, v in obj.items()}
         return obj
 
+    # Replays run in grad mode whatever the caller's: backward() under
+    # no_grad still differentiates (in traces, no_grad stops gradients).
+    with enable_grad():
+        for t in order:
+            if t._node is not None:
+                node = t._node
+                args = sub(node.args, iter(vertices[id(t)]))
+                traced[id(t)] = tracer.lift(node.replay(*args))
+                # A replay that reads t itself (a compiled call's captured
+                # non-leaf) reads this value, so the gradient flows through.
+                tracer.lifted_ids[id(t)] = traced[id(t)]
+
+
+def _replay(loss, gradient):
+    """Builds the gradient trace of `loss` from its tape; returns the trace,
+    the tensors whose gradients it computes (leaves, then non-leaves that
+    retain their grad) and the concrete inputs in order."""
+    order, vertices = _tape(loss)
+    tracer = _compile._Tracer()
+    traced = {}
+    leaves = [t for t in order if t.requires_grad and t._node is None]
+    tracer.device = "cuda" if any(t._buf.device == "cuda" for t in leaves) else "cpu"
+    for leaf in leaves:
+        traced[id(leaf)] = tracer.input(leaf)
+        # A replay that reads a leaf itself (a compiled function's captured
+        # parameter) reads this input, so the gradient reaches the leaf.
+        tracer.lifted_ids[id(leaf)] = traced[id(leaf)]
     for t in order:
         if t._node is not None:
             _check(t, t._node, vertices[id(t)])
     previous = _compile._active()
     _compile._state.tracer = tracer
-    # Replays run in grad mode whatever the caller's: backward() under
-    # no_grad still differentiates (in traces, no_grad stops gradients).
     try:
+        _replay_tape(tracer, order, vertices, traced)
+        # Non-leaf tensors that called retain_grad() get their gradient too.
+        retained = [t for t in order if t._node is not None and t._retains_grad]
         with enable_grad():
-            for t in order:
-                if t._node is not None:
-                    node = t._node
-                    args = sub(node.args, iter(vertices[id(t)]))
-                    traced[id(t)] = tracer.lift(node.replay(*args))
-                    # A replay that reads t itself (a compiled call's captured
-                    # non-leaf) reads this value, so the gradient flows through.
-                    tracer.lifted_ids[id(t)] = traced[id(t)]
-            # Non-leaf tensors that called retain_grad() get their gradient too.
-            retained = [t for t in order if t._node is not None and t._retains_grad]
             grads = tracer.gradients([traced.get(id(loss), loss)], [gradient],
                                      [traced[id(t)] for t in leaves + retained])
     finally:
@@ -578,12 +588,35 @@ def _replay(loss, gradient):
     return tracer.trace, leaves + retained, inputs
 
 
+def differentiable(loss, gradient, wanted, grads):
+    """create_graph=True: gives grads[k], the gradient of `loss` (seeded with
+    `gradient`) w.r.t. wanted[k], a node that computes it inside another
+    gradient trace. The tape from its leaves to `loss` is replayed there and
+    differentiated (the one IR transform again), so the gradient can be
+    differentiated in turn: Hessian-vector products, gradient penalties."""
+    order, vertices = _tape(loss)
+    leaves = tuple(t for t in order if t.requires_grad and t._node is None)
+    shared = {}  # per gradient trace: the replay every gradient reads
+
+    def replay_of(k):
+        def replay(*args):  # the leaves, as the trace replaying them sees them
+            tracer = _compile._active()
+            if shared.get("tracer") is not tracer:
+                traced = {id(leaf): a for leaf, a in zip(leaves, args)}
+                _replay_tape(tracer, order, vertices, traced)
+                with enable_grad():
+                    values = tracer.gradients(
+                        [traced.get(id(loss), loss)], [gradient],
+                        [traced.get(id(w), w) for w in wanted])
+                shared["tracer"], shared["values"] = tracer, values
+                tracer.replay_caches.append(shared)
+            return shared["values"][k]
+        return replay
+
+    return [record(g, replay_of(k), leaves) for k, g in enumerate(grads)]
+
+
 def backward(tensor, gradient=None, retain_graph=None, create_graph=False):
-    if create_graph and not isinstance(tensor, _compile._Traced):
-        raise NotImplementedError(
-            "backward(create_graph=True) is not supported in eager mode yet: take "
-            "higher-order gradients with mlopt.grad (composable), or call backward() "
-            "inside @mlopt.compile")
     if gradient is None and tensor.numel() != 1:
         raise RuntimeError("grad can be implicitly created only for scalar outputs")
     if isinstance(tensor, _compile._Traced):
@@ -595,11 +628,17 @@ def backward(tensor, gradient=None, retain_graph=None, create_graph=False):
         raise RuntimeError(f"Mismatch in shape: grad_output has a shape of "
                            f"{list(gradient.shape)} and output has a shape of "
                            f"{list(tensor.shape)}")
+    if gradient is not None:
+        gradient = gradient.detach()
     trace, leaves, inputs = _replay(tensor, gradient)
-    grads = trace.run([t._buf for t in inputs])
-    with no_grad():
+    grads = [Tensor(g) for g in trace.run([t._buf for t in inputs])]
+    # As in PyTorch, create_graph records the gradients (and their sums into
+    # .grad) whatever the grad mode.
+    with set_grad_enabled(create_graph):
+        if create_graph:
+            grads = differentiable(tensor, gradient, leaves, grads)
         for leaf, g in zip(leaves, grads):
-            _accumulate(leaf, Tensor(g))
+            _accumulate(leaf, g)
 
 
 def _accumulate(leaf, g):

@@ -3,11 +3,10 @@
 `grad(outputs, inputs)` returns the gradients of the outputs with respect
 to the inputs without touching any `.grad` (the gradient trace is the one
 backward() builds: passes/Autodiff.cpp); `backward(tensors, grad_tensors)`
-is `Tensor.backward` for several outputs at once. Higher-order gradients of
-eager tensors (`create_graph=True`) are not supported: use the composable
-`mlopt.grad` (JAX-style) or backward() inside @mlopt.compile."""
+is `Tensor.backward` for several outputs at once. With `create_graph=True`
+the gradients can be differentiated again (`_autograd.differentiable`)."""
 
-from . import _autograd
+from . import _autograd, _compile
 from . import _tensor as T
 from ._autograd import enable_grad, no_grad, set_grad_enabled  # noqa: F401
 
@@ -44,10 +43,16 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
          allow_unused=None, materialize_grads=False):
     """The gradients of `outputs` (weighted by `grad_outputs`) with respect
     to each of `inputs` (leaves or not), as a tuple; no `.grad` changes."""
-    if create_graph:
-        raise NotImplementedError("autograd.grad(create_graph=True) of eager tensors: take "
-                                  "higher-order gradients with mlopt.grad (composable)")
     outputs, inputs = _as_list(outputs), _as_list(inputs)
+    tracer = _compile._active()
+    if tracer is not None:  # inside @compile: the gradient joins the trace
+        seeds = [None] * len(outputs) if grad_outputs is None else _as_list(grad_outputs)
+        for out, seed in zip(outputs, seeds):
+            if seed is None and out.numel() != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+        grads = tracer.gradients(outputs, seeds, inputs)
+        # Without create_graph a gradient is a constant to later gradients.
+        return tuple(g if create_graph else g.detach() for g in grads)
     for x in inputs:
         if not x.requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
@@ -66,7 +71,11 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     finally:
         for x, flag in flags:
             x._retains_grad = flag
-    found = {id(t): T.Tensor(v) for t, v in zip(reached, values)}
+    values = [T.Tensor(v) for v in values]
+    if create_graph:
+        with enable_grad():
+            values = _autograd.differentiable(total, None, reached, values)
+    found = {id(t): v for t, v in zip(reached, values)}
     result = []
     for x in inputs:
         g = found.get(id(x))
@@ -88,4 +97,4 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     tensors = _as_list(tensors)
     with enable_grad():
         total = _weighted_sum(tensors, grad_tensors)
-    total.backward(create_graph=create_graph)
+    total.backward(retain_graph=retain_graph, create_graph=create_graph)
