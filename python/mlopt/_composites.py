@@ -150,10 +150,12 @@ def one_hot(tensor, num_classes=-1):
 
 
 def pad(input, pad, mode="constant", value=None):
-    """torch.nn.functional.pad, constant mode: `pad` lists (before, after)
-    pairs from the last dim backwards; negative entries crop."""
+    """torch.nn.functional.pad: `pad` lists (before, after) pairs from the
+    last dim backwards; negative entries crop. 'reflect', 'replicate' and
+    'circular' gather each padded dim's source indices (index_select, so
+    gradients flow)."""
     if mode != "constant":
-        raise NotImplementedError(f"pad: mode '{mode}' is not supported yet (only 'constant')")
+        return _pad_by_index(input, pad, mode, value)
     if len(pad) % 2 or len(pad) // 2 > input.ndim:
         raise RuntimeError(f"Padding length must be divisible by 2 and at most twice the "
                            f"input's dims, got {len(pad)} for {input.ndim} dims")
@@ -173,6 +175,49 @@ def pad(input, pad, mode="constant", value=None):
     out[tuple(place)] = input[tuple(crop)]
     return out
 
+
+
+def _pad_by_index(input, pad, mode, value):
+    """pad's non-constant modes, as PyTorch's: the last len(pad) / 2 dims
+    (1 to 3) of an input with one or two more dims."""
+    if mode not in ("reflect", "replicate", "circular"):
+        raise NotImplementedError(f"pad: mode '{mode}' is not supported (constant, reflect, "
+                                  "replicate, circular)")
+    if value is not None and value != 0:
+        raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
+    pad = [int(v) for v in pad]
+    dims = len(pad) // 2
+    if len(pad) % 2 or not 1 <= dims <= 3 or input.ndim not in (dims + 1, dims + 2):
+        raise NotImplementedError(f"Padding size {len(pad)} is not supported for "
+                                  f"{input.ndim}D input tensor of shape {list(input.shape)} "
+                                  f"(mode {mode!r}: a padding size of 2, 4 or 6 pads the last "
+                                  "1, 2 or 3 dims of an input with 1 or 2 more)")
+    out = input
+    for k in range(dims):
+        d = input.ndim - 1 - k
+        before, after = pad[2 * k], pad[2 * k + 1]
+        size = input.shape[d]
+        if mode == "reflect" and (before >= size or after >= size):
+            raise RuntimeError(f"Argument #4: Padding size should be less than the corresponding "
+                               f"input dimension, but got: padding ({before}, {after}) at "
+                               f"dimension {d} of input {list(input.shape)}")
+        if mode == "circular" and (before > size or after > size):
+            raise RuntimeError(f"Padding value causes wrapping around more than once: padding "
+                               f"({before}, {after}) at dimension {d} of input "
+                               f"{list(input.shape)}")
+        if size == 0 or size + before + after < 0:
+            raise RuntimeError(f"pad: {mode} padding ({before}, {after}) at dimension {d} of "
+                               f"input {list(input.shape)} gives no valid size")
+        index = np.arange(-before, size + after)
+        if mode == "reflect":
+            index = np.abs(index)
+            index = np.where(index >= size, 2 * (size - 1) - index, index)
+        elif mode == "replicate":
+            index = np.clip(index, 0, size - 1)
+        else:
+            index = index % size
+        out = out.index_select(d, T.tensor(index.astype(np.int64), device=input.device))
+    return out
 
 # ---- Tensor methods --------------------------------------------------------
 

@@ -12,3 +12,17 @@ from .modules import (ELU, GELU, AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, Batc
                       Softplus, Tanh, Upsample)
 from .transformer import (MultiheadAttention, TransformerEncoder,  # noqa: F401
                           TransformerEncoderLayer)
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell, RNNBase, RNNCellBase  # noqa: F401
+from .modules import (CELU, GLU, SELU, AdaptiveAvgPool1d, AdaptiveMaxPool1d,  # noqa: F401
+                      AdaptiveMaxPool2d, AlphaDropout, AvgPool1d, Bilinear, CircularPad1d,
+                      CircularPad2d, CircularPad3d, ConstantPad1d, ConstantPad2d,
+                      ConstantPad3d, CosineEmbeddingLoss, CosineSimilarity, Dropout1d,
+                      Dropout2d, Dropout3d, FeatureAlphaDropout, GaussianNLLLoss,
+                      HingeEmbeddingLoss, Hardshrink, Hardsigmoid, Hardswish, Hardtanh,
+                      HuberLoss, KLDivLoss, LogSigmoid, MarginRankingLoss, MaxPool1d, Mish,
+                      PairwiseDistance, ParameterDict, ParameterList, PixelShuffle,
+                      PixelUnshuffle, PoissonNLLLoss, PReLU, ReflectionPad1d, ReflectionPad2d,
+                      ReflectionPad3d, ReLU6, ReplicationPad1d, ReplicationPad2d,
+                      ReplicationPad3d, Softmin, Softshrink, Softsign, SoftMarginLoss,
+                      Tanhshrink, Threshold, TripletMarginLoss, Unflatten, ZeroPad1d,
+                      ZeroPad2d, ZeroPad3d)

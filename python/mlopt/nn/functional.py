@@ -757,11 +757,638 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     return T.matmul(weights, v)
 
 
+
+# ---- more activations ---------------------------------------------------------------
+def _inplace(input, out, inplace):
+    return input._assign(out) if inplace else out
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    """clamp(x, min_val, max_val); the gradient passes strictly inside (PyTorch's)."""
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    return _inplace(input, T.clamp(_as_tensor(input), min_val, max_val), inplace)
+
+
+def relu6(input, inplace=False):
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def hardsigmoid(input, inplace=False):
+    """relu6(x + 3) / 6: the gradient 1/6 strictly inside (-3, 3)."""
+    x = _float(input)
+    return _inplace(input, T.clamp(x + 3.0, 0.0, 6.0) / 6.0, inplace)
+
+
+def hardswish(input, inplace=False):
+    """x * relu6(x + 3) / 6 as PyTorch's kernel: 0 up to -3, x from 3, and
+    x (x + 3) / 6 between (so the gradient at -3 is 0 and at 3 is 1, as
+    PyTorch's)."""
+    x = _float(input)
+    out = T.where(T.le(x, -3.0), 0.0, T.where(T.lt(x, 3.0), x * (x + 3.0) / 6.0, x))
+    return _inplace(input, out, inplace)
+
+
+def mish(input, inplace=False):
+    """x * tanh(softplus(x))."""
+    x = _float(input)
+    return _inplace(input, x * T.tanh(softplus(x)), inplace)
+
+
+def softsign(input):
+    x = _float(input)
+    return x / (T.abs(x) + 1)
+
+
+def tanhshrink(input):
+    x = _float(input)
+    return x - T.tanh(x)
+
+
+def logsigmoid(input):
+    """min(x, 0) - log1p(exp(-|x|)): no overflow either way; the gradient at
+    0 is 1/2 (|x| as a select, so its two sides do not cancel)."""
+    x = _float(input)
+    negative = T.lt(x, 0)
+    return T.where(negative, x, 0.0) - T.log1p(T.exp(T.where(negative, x, -x)))
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    x = _as_tensor(input)
+    return _softmax(-x if dtype is None else -x.to(dtype), dim, None, "softmin")
+
+
+def threshold(input, threshold, value, inplace=False):
+    """x where x > threshold, else value (PyTorch's)."""
+    x = _as_tensor(input)
+    return _inplace(input, T.where(T.gt(x, threshold), x, value), inplace)
+
+
+def hardshrink(input, lambd=0.5):
+    x = _float(input)
+    return T.where(T.logical_and(T.ge(x, -lambd), T.le(x, lambd)), 0.0, x)
+
+
+def softshrink(input, lambd=0.5):
+    x = _float(input)
+    return T.where(T.gt(x, lambd), x - lambd, T.where(T.lt(x, -lambd), x + lambd, 0.0))
+
+
+def celu(input, alpha=1.0, inplace=False):
+    """max(0, x) + min(0, alpha (exp(x / alpha) - 1))."""
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError: alpha of celu must not be 0")
+    x = _float(input)
+    positive = T.gt(x, 0)
+    out = T.where(positive, x, alpha * T.expm1(T.where(positive, 0.0, x) / alpha))
+    return _inplace(input, out, inplace)
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input, inplace=False):
+    x = _float(input)
+    positive = T.gt(x, 0)
+    out = T.where(positive, x * _SELU_SCALE,
+                  (_SELU_ALPHA * _SELU_SCALE) * T.expm1(T.where(positive, 0.0, x)))
+    return _inplace(input, out, inplace)
+
+
+def prelu(input, weight):
+    """x where x > 0, else weight * x; a weight of several elements is one
+    per channel (dim 1, or dim 0 of a 1-d input)."""
+    x, w = _float(input), _as_tensor(weight)
+    if w.ndim > 1:
+        raise RuntimeError(f"prelu: weight must be a 0-d or 1-d tensor, got shape "
+                           f"{list(w.shape)}")
+    if w.numel() != 1:
+        channel = 1 if x.ndim >= 2 else 0
+        if x.ndim == 0 or x.shape[channel] != w.numel():
+            raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found "
+                               f"parameter numbers = {w.numel()} and channel size = "
+                               f"{x.shape[channel] if x.ndim else 1} (input of shape "
+                               f"{list(x.shape)})")
+        w = w.reshape([-1] + [1] * (x.ndim - channel - 1))
+    else:
+        w = w.reshape(())
+    return T.where(T.gt(x, 0), x, w.to(x.dtype) * x)
+
+
+def glu(input, dim=-1):
+    """a * sigmoid(b), a and b the two halves of `dim`."""
+    x = _float(input)
+    if x.ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    d = T._norm_dim(dim, x.ndim)
+    n = x.shape[d]
+    if n % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size {n} "
+                           f"(input of shape {list(x.shape)})")
+    return x.narrow(d, 0, n // 2) * T.sigmoid(x.narrow(d, n // 2, n // 2))
+
+
+# ---- channel and alpha dropout ------------------------------------------------------------
+def _check_p(p):
+    if not 0 <= p <= 1:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
+def _noise_shape(x, feature):
+    """The shape of the keep mask: one per element, or (feature dropout) one
+    per sample and channel, as PyTorch's feature noise (N, C, 1, ...)."""
+    if not feature:
+        return tuple(x.shape)
+    if x.ndim < 2:
+        raise RuntimeError(f"Feature dropout requires at least 2 dimensions in the input, got "
+                           f"shape {list(x.shape)}")
+    return tuple(x.shape[:2]) + (1,) * (x.ndim - 2)
+
+
+def _dropout_impl(input, p, training, inplace, feature, alpha):
+    """PyTorch's _dropout_impl: keep with probability 1 - p; scale the kept by
+    1 / (1 - p), or (alpha dropout) keep the mean and variance of SELU
+    outputs, a x + b with the dropped at SELU's negative saturation."""
+    _check_p(p)
+    if not training or p == 0 or _as_tensor(input).numel() == 0:
+        return input
+    x = _float(input)
+    if p == 1:
+        return _inplace(input, x * 0.0, inplace)
+    keep = T.lt(T.rand(_noise_shape(x, feature), dtype=x.dtype, device=x.device), 1 - p)
+    if not alpha:
+        out = T.where(keep, x * (1 / (1 - p)), 0.0)
+    else:
+        neg = 1.7580993408473766
+        a = 1.0 / math.sqrt((neg * neg * p + 1) * (1 - p))
+        noise = keep.to(x.dtype)
+        out = x * (noise * a) + ((noise - 1) * (neg * a) + neg * a * p)
+    return _inplace(input, out, inplace)
+
+
+def dropout1d(input, p=0.5, training=True, inplace=False):
+    """Zeroes whole channels of (N, C, L) or (C, L)."""
+    _check_p(p)
+    x = _as_tensor(input)
+    if x.ndim not in (2, 3):
+        raise RuntimeError(f"dropout1d: Expected 2D or 3D input, but received a {x.ndim}D "
+                           f"input of shape {list(x.shape)}")
+    if x.ndim == 2 and training and p:
+        out = _dropout_impl(x.unsqueeze(0), p, training, False, True, False).squeeze(0)
+        return _inplace(input, out, inplace)
+    return _dropout_impl(input, p, training, inplace, True, False)
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    """Zeroes whole channels of (N, C, H, W); a 3-d input is (N, C, L), as
+    PyTorch (with its warning)."""
+    _check_p(p)
+    x = _as_tensor(input)
+    if x.ndim not in (3, 4):
+        warnings.warn(f"dropout2d: Received a {x.ndim}-D input to dropout2d, which is "
+                      "deprecated and will result in an error in a future release. To retain "
+                      "the behavior and silence this warning, please use dropout instead.",
+                      stacklevel=2)
+    if x.ndim == 3:
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that "
+                      "channel-wise 1D dropout behavior is desired - input is interpreted as "
+                      "shape (N, C, L), where C is the channel dim.", stacklevel=2)
+    return _dropout_impl(input, p, training, inplace, True, False)
+
+
+def dropout3d(input, p=0.5, training=True, inplace=False):
+    """Zeroes whole channels of (N, C, D, H, W) or (C, D, H, W)."""
+    _check_p(p)
+    x = _as_tensor(input)
+    if x.ndim not in (4, 5):
+        warnings.warn(f"dropout3d: Received a {x.ndim}-D input to dropout3d, which is "
+                      "deprecated and will result in an error in a future release.",
+                      stacklevel=2)
+    if x.ndim != 5 and training and p:
+        out = _dropout_impl(x.unsqueeze(0), p, training, False, True, False).squeeze(0)
+        return _inplace(input, out, inplace)
+    return _dropout_impl(input, p, training, inplace, True, False)
+
+
+def alpha_dropout(input, p=0.5, training=False, inplace=False):
+    return _dropout_impl(input, p, training, inplace, False, True)
+
+
+def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
+    return _dropout_impl(input, p, training, inplace, True, True)
+
+
+# ---- 1-d and adaptive pooling -------------------------------------------------------------
+def _single(v, name):
+    if isinstance(v, (tuple, list)):
+        if len(v) != 1:
+            raise RuntimeError(f"{name} must be an int or a tuple of one int, got {tuple(v)}")
+        return v[0]
+    return v
+
+
+def _pool1d_input(input, name):
+    x = _as_tensor(input)
+    if x.ndim not in (2, 3):
+        raise RuntimeError(f"{name}() Expected 2D or 3D input tensor, but got input of shape "
+                           f"{list(x.shape)}")
+    return x
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """max_pool2d over a height of 1."""
+    x = _pool1d_input(input, "max_pool1d")
+    k = _single(kernel_size, "kernel_size")
+    s = k if stride in (None, []) else _single(stride, "stride")
+    out = max_pool2d(x.unsqueeze(-2), (1, k), (1, s), (0, _single(padding, "padding")),
+                     (1, _single(dilation, "dilation")), ceil_mode, return_indices)
+    return out.squeeze(-2)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True):
+    """avg_pool2d over a height of 1."""
+    x = _pool1d_input(input, "avg_pool1d")
+    k = _single(kernel_size, "kernel_size")
+    s = k if stride in (None, []) else _single(stride, "stride")
+    out = avg_pool2d(x.unsqueeze(-2), (1, k), (1, s), (0, _single(padding, "padding")),
+                     ceil_mode, count_include_pad)
+    return out.squeeze(-2)
+
+
+def adaptive_avg_pool1d(input, output_size):
+    """Means over PyTorch's adaptive windows of the last dim (one matmul)."""
+    x = _float(input)
+    if x.ndim not in (2, 3):
+        raise RuntimeError(f"adaptive_avg_pool1d(): Expected 2D or 3D tensor, but got "
+                           f"{list(x.shape)}")
+    out = _single(output_size, "output_size")
+    out = x.shape[-1] if out is None else out
+    if out <= 0:
+        raise RuntimeError(f"adaptive_avg_pool1d: output_size must be positive, got {out}")
+    return T.matmul(x, _window_means(x.shape[-1], out, x.device, x.dtype).mT)
+
+
+def _adaptive_max_dim(x, d, out):
+    """The max over PyTorch's adaptive windows along dim d: one gather per
+    position in the longest window (shorter windows repeat their last
+    element), combined as max_pool2d's: the first maximum wins, a NaN always."""
+    size = x.shape[d]
+    starts = np.array([(i * size) // out for i in range(out)])
+    ends = np.array([-((-(i + 1) * size) // out) for i in range(out)])
+    best = None
+    for k in range(int((ends - starts).max())):
+        index = T.tensor(np.minimum(starts + k, ends - 1), device=x.device)
+        window = x.index_select(d, index)
+        if best is None:
+            best = window
+            continue
+        later = T.gt(window, best)
+        if x.dtype.is_floating_point:
+            later = T.logical_or(later, T.isnan(window))
+        best = T.where(later, window, best)
+    return best
+
+
+def _adaptive_max(input, output_size, return_indices, dims, name):
+    if return_indices:
+        raise NotImplementedError(f"{name}: return_indices is not supported yet")
+    x = _as_tensor(input)
+    if x.ndim not in (dims + 1, dims + 2):
+        raise RuntimeError(f"{name}(): Expected {dims + 1}D or {dims + 2}D tensor, but got "
+                           f"{list(x.shape)}")
+    sizes = [output_size] * dims if isinstance(output_size, int) or output_size is None \
+        else list(output_size)
+    if len(sizes) != dims:
+        raise RuntimeError(f"{name}: output_size must have {dims} elements, got {output_size}")
+    for k, out in enumerate(sizes):
+        d = x.ndim - dims + k
+        out = x.shape[d] if out is None else out
+        if out <= 0 or x.shape[d] == 0:
+            raise RuntimeError(f"{name}: output_size must be positive and the input "
+                               f"non-empty, got output_size {sizes} for input of shape "
+                               f"{list(x.shape)}")
+        # (the max is separable: rows of column maxima give the window's; the
+        # first maximum in row-major order, PyTorch's scan, wins ties)
+        sizes[k] = out
+    for k in reversed(range(dims)):
+        x = _adaptive_max_dim(x, x.ndim - dims + k, sizes[k])
+    return x
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    return _adaptive_max(input, output_size, return_indices, 1, "adaptive_max_pool1d")
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    return _adaptive_max(input, output_size, return_indices, 2, "adaptive_max_pool2d")
+
+
+# ---- reshuffles -------------------------------------------------------------------------
+def pixel_shuffle(input, upscale_factor):
+    """(*, C r^2, H, W) -> (*, C, H r, W r)."""
+    x, r = _as_tensor(input), int(upscale_factor)
+    if x.ndim < 3:
+        raise RuntimeError(f"pixel_shuffle expects its input to have at least 3 dimensions, "
+                           f"but got input with {x.ndim} dimension(s) (shape {list(x.shape)})")
+    if r <= 0:
+        raise RuntimeError(f"pixel_shuffle expects a positive upscale_factor, but got {r}")
+    *lead, c, h, w = x.shape
+    if c % (r * r):
+        raise RuntimeError(f"pixel_shuffle expects its input's 'channel' dimension to be "
+                           f"divisible by the square of upscale_factor, but input.size(-3)={c} "
+                           f"is not divisible by {r * r} (input of shape {list(x.shape)})")
+    n = len(lead)
+    y = x.reshape(*lead, c // (r * r), r, r, h, w)
+    y = y.permute(*range(n), n, n + 3, n + 1, n + 4, n + 2)
+    return y.reshape(*lead, c // (r * r), h * r, w * r)
+
+
+def pixel_unshuffle(input, downscale_factor):
+    """(*, C, H r, W r) -> (*, C r^2, H, W)."""
+    x, r = _as_tensor(input), int(downscale_factor)
+    if x.ndim < 3:
+        raise RuntimeError(f"pixel_unshuffle expects its input to have at least 3 dimensions, "
+                           f"but got input with {x.ndim} dimension(s) (shape {list(x.shape)})")
+    if r <= 0:
+        raise RuntimeError(f"pixel_unshuffle expects a positive downscale_factor, but got {r}")
+    *lead, c, h, w = x.shape
+    if h % r or w % r:
+        raise RuntimeError(f"pixel_unshuffle expects height and width to be divisible by "
+                           f"downscale_factor, but input of shape {list(x.shape)} is not "
+                           f"divisible by {r}")
+    n = len(lead)
+    y = x.reshape(*lead, c, h // r, r, w // r, r)
+    y = y.permute(*range(n), n, n + 2, n + 4, n + 1, n + 3)
+    return y.reshape(*lead, c * r * r, h // r, w // r)
+
+
+# ---- distances ---------------------------------------------------------------------------
+def _broadcast_pair(x1, x2, name):
+    try:
+        shape = T.broadcast_shapes(tuple(x1.shape), tuple(x2.shape))
+    except RuntimeError:
+        raise RuntimeError(f"{name}: the shapes {list(x1.shape)} and {list(x2.shape)} "
+                           "cannot be broadcast together") from None
+    return x1.broadcast_to(shape), x2.broadcast_to(shape)
+
+
+def _vector_norm(x, p, dim, keepdim=False):
+    """||x||_p along dim; for p = 2 the gradient of an all-zero row is 0
+    (PyTorch's vector_norm backward), not NaN."""
+    if p == 2:
+        total = T.sum(x * x, dim, keepdim=keepdim)
+        positive = T.gt(total, 0)
+        return T.where(positive, T.sqrt(T.where(positive, total, 1.0)), 0.0)
+    if p == math.inf:
+        return T.amax(T.abs(x), dim, keepdim=keepdim)
+    if p == -math.inf:
+        return T.amin(T.abs(x), dim, keepdim=keepdim)
+    if p == 0:
+        return T.sum(T.ne(x, 0).to(x.dtype), dim, keepdim=keepdim)
+    if p == 1:
+        return T.sum(T.abs(x), dim, keepdim=keepdim)
+    total = T.sum(T.abs(x) ** p, dim, keepdim=keepdim)
+    positive = T.gt(total, 0)
+    return T.where(positive, T.where(positive, total, 1.0) ** (1.0 / p), 0.0)
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """PyTorch's: each of x1 and x2 divided by its norm along dim (the norm
+    at least eps, clamped without touching the gradient), then summed."""
+    a, b = _broadcast_pair(_float(x1), _float(x2), "cosine_similarity")
+    d = T._norm_dim(dim, max(a.ndim, 1))
+
+    def norm(x):
+        n = _vector_norm(x, 2, d, keepdim=True)
+        fixed = n.detach()
+        return n + (T.clamp(fixed, min=eps) - fixed)  # the value clamped, the gradient n's
+    return T.sum((a / norm(a)) * (b / norm(b)), d)
+
+
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    """||x1 - x2 + eps||_p over the last dim (PyTorch's)."""
+    a, b = _float(x1), _float(x2)
+    ndim = max(a.ndim, b.ndim)
+    a, b = _broadcast_pair(a, b, "pairwise_distance")
+    return _vector_norm(a - b + eps, p, max(ndim - 1, 0), keepdim)
+
+
+def bilinear(input1, input2, weight, bias=None):
+    """y_o = x1^T W_o x2 + b_o over the last dims; leading dims are batch."""
+    x1, x2, w = _float(input1), _float(input2), _float(weight)
+    if w.ndim != 3 or x1.ndim == 0 or tuple(x1.shape[:-1]) != tuple(x2.shape[:-1]) or \
+            x1.shape[-1] != w.shape[1] or x2.shape[-1] != w.shape[2]:
+        raise RuntimeError(f"bilinear: inputs of shapes {list(x1.shape)} and "
+                           f"{list(x2.shape)} do not match the weight of shape "
+                           f"{list(w.shape)} (out, in1, in2) with the same batch dims")
+    out, n1, n2 = w.shape
+    lead = tuple(x1.shape[:-1])
+    mixed = T.matmul(x1.reshape(-1, n1), w.permute(1, 0, 2).reshape(n1, out * n2))
+    y = T.sum(mixed.reshape(-1, out, n2) * x2.reshape(-1, 1, n2), -1).reshape(*lead, out)
+    return y + bias if bias is not None else y
+
+
+# ---- more losses --------------------------------------------------------------------------
+def _legacy_reduction(size_average, reduce, reduction):
+    """PyTorch's legacy size_average / reduce arguments, as its
+    _Reduction.legacy_get_string (with its warning)."""
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    out = "mean" if size_average and reduce else "sum" if reduce else "none"
+    warnings.warn(f"size_average and reduce args will be deprecated, please use "
+                  f"reduction='{out}' instead.", stacklevel=3)
+    return out
+
+
+def _same_size(input, target, name):
+    if tuple(input.shape) != tuple(target.shape):
+        warnings.warn(f"{name}: using a target size ({list(target.shape)}) that is different "
+                      f"to the input size ({list(input.shape)}). This will likely lead to "
+                      "incorrect results due to broadcasting. Please ensure they have the "
+                      "same size.", stacklevel=3)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta) (PyTorch's)."""
+    _check_reduction(reduction)
+    x, target = _float(input), _as_tensor(target)
+    _same_size(x, target, "huber_loss")
+    d = x - target
+    z = T.abs(d)
+    losses = T.where(T.lt(z, delta), 0.5 * d * d, delta * (z - 0.5 * delta))
+    if weight is not None:
+        if tuple(weight.shape) != tuple(x.shape):
+            raise ValueError(f"Weights and input must have the same size: weight "
+                             f"{list(weight.shape)}, input {list(x.shape)}")
+        losses = losses * weight
+    return _pointwise_loss(losses, reduction)
+
+
+def _xlogy(x, y):
+    """x log y, 0 where x is 0 (PyTorch's xlogy; NaN where y is NaN)."""
+    zero = T.logical_and(T.eq(x, 0), T.logical_not(T.isnan(y)))
+    return T.where(zero, 0.0, x * T.log(T.where(zero, 1.0, y)))
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    """target (log target - input) pointwise (input holds log-probabilities);
+    'batchmean' divides the sum by the batch size, 'mean' by every element
+    (with PyTorch's warning)."""
+    legacy = size_average is not None or reduce is not None
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if reduction == "mean" and not legacy:
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the "
+                      "support size.'batchmean' divides only by the batch size, and aligns "
+                      "with the KL div math definition.'mean' will be changed to behave the "
+                      "same as 'batchmean' in the next major release.", stacklevel=2)
+    if reduction not in ("none", "mean", "sum", "batchmean"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    x, t = _float(input), _float(target)
+    losses = T.exp(t) * (t - x) if log_target else _xlogy(t, t) - t * x
+    if reduction == "batchmean":
+        total = T.sum(losses)
+        return total / x.shape[0] if x.ndim else total
+    return _pointwise_loss(losses, reduction)
+
+
+def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
+                        reduction="mean"):
+    """max(0, -y (x1 - x2) + margin)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    x1, x2, y = _float(input1), _float(input2), _as_tensor(target)
+    if not x1.ndim == x2.ndim == y.ndim:
+        raise RuntimeError(f"margin_ranking_loss : All input tensors should have same dimension "
+                           f"but got sizes: input1: {list(x1.shape)}, input2: "
+                           f"{list(x2.shape)}, target: {list(y.shape)} ")
+    return _pointwise_loss(relu(-y * (x1 - x2) + margin), reduction)
+
+
+def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None,
+                         reduction="mean"):
+    """x where y = 1, max(0, margin - x) where y = -1 (PyTorch's: each term
+    where y is not the other label)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    x, y = _float(input), _as_tensor(target)
+    x, y = _broadcast_pair(x, y, "hinge_embedding_loss")
+    losses = T.where(T.ne(y, 1), relu(margin - x), 0.0) + T.where(T.ne(y, -1), x, 0.0)
+    return _pointwise_loss(losses, reduction)
+
+
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """log(1 + exp(-y x))."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    x, y = _float(input), _as_tensor(target)
+    return _pointwise_loss(T.log1p(T.exp(-x * y)), reduction)
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
+                          reduction="mean"):
+    """1 - cos(x1, x2) where y = 1, max(0, cos(x1, x2) - margin) where y = -1;
+    cos = x1.x2 / sqrt((|x1|^2 + 1e-12)(|x2|^2 + 1e-12)) (PyTorch's)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    x1, x2, y = _float(input1), _float(input2), _as_tensor(target)
+    if y.ndim not in (0, 1):
+        raise RuntimeError(f"0D or 1D target tensor expected, multi-target not supported "
+                           f"(target of shape {list(y.shape)})")
+    if y.ndim == 1 and (x1.ndim != 2 or x2.ndim != 2):
+        raise RuntimeError(f"1D target tensor expects 2D input tensors, but found inputs with "
+                           f"sizes {list(x1.shape)} and {list(x2.shape)}.")
+    if y.ndim == 0 and (x1.ndim != 1 or x2.ndim != 1):
+        raise RuntimeError(f"0D target tensor expects 1D input tensors, but found inputs with "
+                           f"sizes {list(x1.shape)} and {list(x2.shape)}.")
+    d = y.ndim
+    eps = 1e-12
+    cos = T.sum(x1 * x2, d) / T.sqrt((T.sum(x1 * x1, d) + eps) * (T.sum(x2 * x2, d) + eps))
+    losses = T.where(T.eq(y, 1), 1 - cos, 0.0) + T.where(T.eq(y, -1), relu(cos - margin), 0.0)
+    return _pointwise_loss(losses, reduction)
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False,
+                        size_average=None, reduce=None, reduction="mean"):
+    """max(0, margin + d(a, p) - d(a, n)), d the pairwise distance (with
+    `swap`, d(a, n) is at most d(p, n))."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    a, pos, neg = _float(anchor), _float(positive), _float(negative)
+    if not a.ndim == pos.ndim == neg.ndim:
+        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have the "
+                           f"same number of dimensions, but got: anchor {a.ndim}D "
+                           f"{list(a.shape)}, positive {pos.ndim}D {list(pos.shape)}, and "
+                           f"negative {neg.ndim}D {list(neg.shape)} inputs")
+    d_pos = pairwise_distance(a, pos, p, eps)
+    d_neg = pairwise_distance(a, neg, p, eps)
+    if swap:
+        d_neg = T.minimum(d_neg, pairwise_distance(pos, neg, p, eps))
+    return _pointwise_loss(relu(margin + d_pos - d_neg), reduction)
+
+
+def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8,
+                     reduce=None, reduction="mean"):
+    """exp(x) - t x (log_input), else x - t log(x + eps); `full` adds
+    Stirling's t log t - t + log(2 pi t) / 2 where t > 1."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    x, t = _float(input), _as_tensor(target)
+    losses = T.exp(x) - t * x if log_input else x - t * T.log(x + eps)
+    if full:
+        small = T.le(t, 1)
+        safe = T.where(small, 2.0, t)
+        stirling = safe * T.log(safe) - safe + 0.5 * T.log(2 * math.pi * safe)
+        losses = losses + T.where(small, 0.0, stirling)
+    return _pointwise_loss(losses, reduction)
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    """(log(var) + (x - t)^2 / var) / 2, var at least eps (clamped without
+    touching its gradient, as PyTorch); var may be one per element, one per
+    row (the last dim dropped or 1), or a float."""
+    x, t = _float(input), _as_tensor(target)
+    if isinstance(var, (int, float)):
+        if var < 0:
+            raise ValueError("var has negative entry/entries")
+        var = T.full_like(x, float(var))
+    else:
+        var = _as_tensor(var)
+        if _compile._active() is None and bool(T.any(T.lt(var, 0)).item()):
+            raise ValueError("var has negative entry/entries")
+    if tuple(var.shape) != tuple(x.shape):
+        if tuple(x.shape[:-1]) == tuple(var.shape):
+            var = var.unsqueeze(-1)
+        elif x.ndim == var.ndim and sum(v for n, v in zip(x.shape, var.shape) if n != v) == 1:
+            pass
+        else:
+            raise ValueError(f"var is of incorrect size: var {list(var.shape)} for input "
+                             f"{list(x.shape)}")
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(reduction + " is not valid")
+    fixed = var.detach()
+    var = var + (T.clamp(fixed, min=eps) - fixed)
+    d = x - t
+    losses = 0.5 * (T.log(var) + d * d / var)
+    if full:
+        losses = losses + 0.5 * math.log(2 * math.pi)
+    return _pointwise_loss(losses, reduction)
+
 # Every public function (what `from mlopt.nn.functional import *` gives).
-__all__ = ["adaptive_avg_pool2d", "avg_pool2d", "batch_norm", "binary_cross_entropy",
-           "binary_cross_entropy_with_logits", "conv1d", "conv2d", "conv_transpose2d", "cross_entropy", "dropout",
-           "elu", "embedding", "gelu", "group_norm", "instance_norm", "interpolate",
-           "l1_loss", "layer_norm", "leaky_relu", "linear", "log_softmax", "max_pool2d",
-           "mse_loss", "nll_loss", "normalize", "one_hot", "pad", "relu", "rms_norm",
-           "scaled_dot_product_attention", "sigmoid", "silu", "smooth_l1_loss", "softmax",
-           "softplus", "tanh"]
+__all__ = ["adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d",
+           "adaptive_max_pool2d", "alpha_dropout", "avg_pool1d", "avg_pool2d",
+           "batch_norm", "bilinear", "binary_cross_entropy",
+           "binary_cross_entropy_with_logits", "celu", "conv1d", "conv2d",
+           "conv_transpose2d", "cosine_embedding_loss", "cosine_similarity",
+           "cross_entropy", "dropout", "dropout1d", "dropout2d", "dropout3d", "elu",
+           "embedding", "feature_alpha_dropout", "gaussian_nll_loss", "gelu", "glu",
+           "group_norm", "hardshrink", "hardsigmoid", "hardswish", "hardtanh",
+           "hinge_embedding_loss", "huber_loss", "instance_norm", "interpolate", "kl_div",
+           "l1_loss", "layer_norm", "leaky_relu", "linear", "log_softmax", "logsigmoid",
+           "margin_ranking_loss", "max_pool1d", "max_pool2d", "mish", "mse_loss",
+           "nll_loss", "normalize", "one_hot", "pad", "pairwise_distance", "pixel_shuffle",
+           "pixel_unshuffle", "poisson_nll_loss", "prelu", "relu", "relu6", "rms_norm",
+           "scaled_dot_product_attention", "selu", "sigmoid", "silu", "smooth_l1_loss",
+           "soft_margin_loss", "softmax", "softmin", "softplus", "softshrink", "softsign",
+           "tanh", "tanhshrink", "threshold", "triplet_margin_loss"]

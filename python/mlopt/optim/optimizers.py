@@ -1,6 +1,7 @@
 """Optimizers with PyTorch's names, arguments and update rules (SGD, Adam,
-AdamW): `step()` updates each parameter with a .grad in place, under
-no_grad, in the parameter's own dtype and device.
+AdamW, RMSprop, Adagrad, Adadelta, Adamax, NAdam, RAdam): `step()` updates
+each parameter with a .grad in place, under no_grad, in the parameter's own
+dtype and device.
 
 step() inside @mlopt.compile: the state tensors are made before the first
 update (concrete, updated in place, so the compiled call writes them back),
@@ -100,13 +101,19 @@ class Optimizer:
         return tracer.number(key + (dtype, str(p.device)), getter, dtype, p.device)
 
     @staticmethod
-    def _advance_step(state):
-        """state["step"] += 1: at once, or in a trace before every call."""
+    def _advance_step(state, then=None):
+        """state["step"] += 1, then then(state) (other Python state that
+        advances with the step, as NAdam's mu_product): at once, or in a
+        trace before every call."""
+        def advance():
+            state["step"] += 1
+            if then is not None:
+                then(state)
         tracer = _compile._active()
         if tracer is None:
-            state["step"] += 1
+            advance()
         else:
-            tracer.on_call(lambda: state.__setitem__("step", state["step"] + 1))
+            tracer.on_call(advance)
 
     def _traced_for(self):
         """What a compiled step() depends on but tensor values: every setting
@@ -272,3 +279,227 @@ class RMSprop(Optimizer):
             p.sub_(lr * buf)
         else:
             p.sub_(lr * (g / avg))
+
+
+
+def _lerp_(t, end, weight):
+    """t.lerp_(end, weight) with PyTorch's formula (weight a Python number)."""
+    if weight < 0.5:
+        t.add_(weight * (end - t))
+    else:
+        t.copy_(end - (end - t) * (1 - weight))
+
+
+def _grad_with_decay(p, grad, group):
+    """The gradient negated for maximize, plus weight_decay * p (L2)."""
+    g = -grad if group["maximize"] else grad
+    return g + group["weight_decay"] * p if group["weight_decay"] else g
+
+
+def _check(name, **values):
+    """ValueError naming the first negative setting."""
+    for key, value in values.items():
+        if not 0.0 <= value:
+            raise ValueError(f"Invalid {key} value: {value} ({name})")
+
+
+def _check_betas(betas):
+    for i, beta in enumerate(betas):
+        if not 0.0 <= beta < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
+
+
+class Adagrad(Optimizer):
+    """PyTorch's Adagrad: sum += g^2; p -= clr g / (sqrt(sum) + eps), with
+    clr = lr / (1 + (step - 1) lr_decay)."""
+
+    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
+                 eps=1e-10, foreach=None, *, maximize=False, differentiable=False, fused=None):
+        _check("Adagrad", lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+               initial_accumulator_value=initial_accumulator_value, eps=eps)
+        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, eps=eps,
+                                      weight_decay=weight_decay,
+                                      initial_accumulator_value=initial_accumulator_value,
+                                      maximize=maximize))
+
+    def _init_state(self, p, group, state, tracer):
+        if not state:
+            state.update(step=0, sum=T.full_like(p.detach(),
+                                                 float(group["initial_accumulator_value"])))
+
+    def _update(self, p, grad, group, state, lr):
+        g = _grad_with_decay(p, grad, group)
+        self._advance_step(state)
+        if group["lr_decay"]:
+            lr = self._number(("clr", id(state)), lambda: group["lr"] / (
+                1 + (state["step"] - 1) * group["lr_decay"]), p)
+        state["sum"].add_(g * g)
+        p.sub_(lr * (g / (T.sqrt(state["sum"]) + group["eps"])))
+
+
+class Adadelta(Optimizer):
+    """PyTorch's Adadelta: v = rho v + (1 - rho) g^2; delta = sqrt(u + eps) /
+    sqrt(v + eps) g; u = rho u + (1 - rho) delta^2; p -= lr delta."""
+
+    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *,
+                 capturable=False, maximize=False, differentiable=False):
+        _check("Adadelta", lr=lr, eps=eps, weight_decay=weight_decay)
+        if not 0.0 <= rho <= 1.0:
+            raise ValueError(f"Invalid rho value: {rho}")
+        super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay,
+                                      maximize=maximize))
+
+    def _init_state(self, p, group, state, tracer):
+        if not state:
+            state.update(step=0, square_avg=T.zeros_like(p.detach()),
+                         acc_delta=T.zeros_like(p.detach()))
+
+    def _update(self, p, grad, group, state, lr):
+        g = _grad_with_decay(p, grad, group)
+        self._advance_step(state)
+        rho, eps = group["rho"], group["eps"]
+        square_avg, acc_delta = state["square_avg"], state["acc_delta"]
+        square_avg.mul_(rho).add_((1 - rho) * g * g)
+        delta = T.sqrt(acc_delta + eps) / T.sqrt(square_avg + eps) * g
+        acc_delta.mul_(rho).add_((1 - rho) * delta * delta)
+        p.sub_(lr * delta)
+
+
+class Adamax(Optimizer):
+    """PyTorch's Adamax: m = lerp(m, g, 1 - beta1); u = max(beta2 u, |g| +
+    eps); p -= lr / (1 - beta1^t) m / u."""
+
+    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+                 foreach=None, *, maximize=False, differentiable=False, capturable=False):
+        _check("Adamax", lr=lr, eps=eps, weight_decay=weight_decay)
+        _check_betas(betas)
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
+                                      weight_decay=weight_decay, maximize=maximize))
+
+    def _init_state(self, p, group, state, tracer):
+        if not state:
+            state.update(step=0, exp_avg=T.zeros_like(p.detach()),
+                         exp_inf=T.zeros_like(p.detach()))
+
+    def _update(self, p, grad, group, state, lr):
+        beta1, beta2 = group["betas"]
+        g = _grad_with_decay(p, grad, group)
+        self._advance_step(state)
+        clr = self._number(("adamax_clr", id(state)),
+                           lambda: group["lr"] / (1 - beta1 ** state["step"]), p)
+        exp_avg, exp_inf = state["exp_avg"], state["exp_inf"]
+        _lerp_(exp_avg, g, 1 - beta1)
+        exp_inf.copy_(T.maximum(exp_inf * beta2, T.abs(g) + group["eps"]))
+        p.sub_(clr * (exp_avg / exp_inf))
+
+
+def _decay(p, grad, group, lr):
+    """Weight decay as NAdam and RAdam apply it: on the parameter
+    (decoupled_weight_decay, as AdamW) or into the gradient."""
+    g = -grad if group["maximize"] else grad
+    if group["weight_decay"]:
+        if group["decoupled_weight_decay"]:
+            p.mul_(1 - lr * group["weight_decay"])
+        else:
+            g = g + group["weight_decay"] * p
+    return g
+
+
+class NAdam(Optimizer):
+    """PyTorch's NAdam: Adam's moments with the momentum schedule mu_t =
+    beta1 (1 - 0.96^(t momentum_decay) / 2) and its running product
+    (mu_product: a Python float, float64; PyTorch keeps a tensor of the
+    default dtype)."""
+
+    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+                 momentum_decay=4e-3, decoupled_weight_decay=False, *, foreach=None,
+                 maximize=False, capturable=False, differentiable=False):
+        _check("NAdam", lr=lr, eps=eps, weight_decay=weight_decay,
+               momentum_decay=momentum_decay)
+        _check_betas(betas)
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
+                                      weight_decay=weight_decay, momentum_decay=momentum_decay,
+                                      decoupled_weight_decay=decoupled_weight_decay,
+                                      maximize=maximize))
+
+    def _init_state(self, p, group, state, tracer):
+        if not state:
+            state.update(step=0, mu_product=1.0, exp_avg=T.zeros_like(p.detach()),
+                         exp_avg_sq=T.zeros_like(p.detach()))
+        if isinstance(state["mu_product"], T.Tensor):  # PyTorch's state dicts
+            state["mu_product"] = float(state["mu_product"].item())
+
+    def _update(self, p, grad, group, state, lr):
+        beta1, beta2 = group["betas"]
+        decay = group["momentum_decay"]
+
+        def mu(step):
+            return beta1 * (1.0 - 0.5 * 0.96 ** (step * decay))
+        g = _decay(p, grad, group, lr)
+        self._advance_step(state, lambda s: s.__setitem__(
+            "mu_product", s["mu_product"] * mu(s["step"])))
+        correction2 = self._number(("correction2", id(state)),
+                                   lambda: 1 - beta2 ** state["step"], p)
+        # -lr (1 - mu_t) / (1 - prod mu) for g and -lr mu_{t+1} / (1 - prod mu mu_{t+1})
+        # for m, PyTorch's order
+        grad_step = self._number(("nadam_grad", id(state)), lambda: group["lr"] * (
+            1.0 - mu(state["step"])) / (1.0 - state["mu_product"]), p)
+        avg_step = self._number(("nadam_avg", id(state)), lambda: group["lr"] * mu(
+            state["step"] + 1) / (1.0 - state["mu_product"] * mu(state["step"] + 1)), p)
+        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        _lerp_(exp_avg, g, 1 - beta1)
+        exp_avg_sq.mul_(beta2).add_((1 - beta2) * g * g)
+        denom = T.sqrt(exp_avg_sq / correction2) + group["eps"]
+        p.sub_(grad_step * (g / denom))
+        p.sub_(avg_step * (exp_avg / denom))
+
+
+class RAdam(Optimizer):
+    """PyTorch's RAdam: Adam's moments; while the approximated SMA length
+    rho_t is at most 5 the step is lr m / (1 - beta1^t), after that rectified
+    and adaptive. (One formula for both, the branch picked by per-call
+    numbers, so a compiled step follows the switch.)"""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+                 decoupled_weight_decay=False, *, foreach=None, maximize=False,
+                 capturable=False, differentiable=False):
+        _check("RAdam", lr=lr, eps=eps, weight_decay=weight_decay)
+        _check_betas(betas)
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
+                                      weight_decay=weight_decay,
+                                      decoupled_weight_decay=decoupled_weight_decay,
+                                      maximize=maximize))
+
+    def _init_state(self, p, group, state, tracer):
+        if not state:
+            state.update(step=0, exp_avg=T.zeros_like(p.detach()),
+                         exp_avg_sq=T.zeros_like(p.detach()))
+
+    @staticmethod
+    def _rectification(beta2, step):
+        """(rect, adaptive on) at `step`: rect 0 while rho_t <= 5."""
+        correction2 = 1 - beta2 ** step
+        rho_inf = 2 / (1 - beta2) - 1
+        rho_t = rho_inf - 2 * step * beta2 ** step / correction2
+        if rho_t <= 5.0:
+            return 0.0
+        return ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) \
+            ** 0.5
+
+    def _update(self, p, grad, group, state, lr):
+        beta1, beta2 = group["betas"]
+        g = _decay(p, grad, group, lr)
+        self._advance_step(state)
+        correction1 = self._number(("correction1", id(state)),
+                                   lambda: 1 - beta1 ** state["step"], p)
+        root2 = self._number(("radam_root2", id(state)),
+                             lambda: (1 - beta2 ** state["step"]) ** 0.5, p)
+        rect = self._number(("radam_rect", id(state)),
+                            lambda: self._rectification(beta2, state["step"]), p)
+        plain = self._number(("radam_plain", id(state)), lambda: float(
+            self._rectification(beta2, state["step"]) == 0.0), p)
+        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        _lerp_(exp_avg, g, 1 - beta1)
+        exp_avg_sq.mul_(beta2).add_((1 - beta2) * g * g)
+        adaptive = root2 / (T.sqrt(exp_avg_sq) + group["eps"])
+        p.sub_(exp_avg / correction1 * lr * (adaptive * rect + plain))
