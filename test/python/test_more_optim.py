@@ -228,6 +228,51 @@ def test_compiled_training_steps_match_eager(name, kw):
             assert state["mu_product"] == pytest.approx(twin["mu_product"], rel=1e-15)
 
 
+@pytest.mark.parametrize("name,kw", [("SGD", dict(lr=0.1, momentum=0.9)),
+                                     ("SGD", dict(lr=0.1, momentum=0.8, nesterov=True)),
+                                     ("Adam", dict(lr=0.1)), ("AdamW", dict(lr=0.1)),
+                                     ("RMSprop", dict(lr=0.01, momentum=0.9))],
+                         ids=["sgd", "sgd-nesterov", "adam", "adamw", "rmsprop"])
+def test_compiled_steps_follow_a_cycled_momentum(name, kw):
+    """OneCycleLR's default cycle_momentum changes SGD's and RMSprop's
+    momentum or Adam's betas every step: a compiled step reads them on every
+    call, like the lr, so it matches eager with one trace."""
+    init, x, y = _problem(6)
+
+    def train(compiled):
+        model = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 1)).double()
+        with mlopt.no_grad():
+            for p, v in zip(model.parameters(), init):
+                p.copy_(mlopt.tensor(v))
+        opt = getattr(mlopt.optim, name)(model.parameters(), **kw)
+        sched = L.OneCycleLR(opt, max_lr=0.1, total_steps=12)
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = ((model(x) - y) ** 2).mean()
+            loss.backward()
+            opt.step()
+            return loss
+        step = mlopt.compile(step) if compiled else step
+        losses = []
+        for _ in range(10):
+            losses.append(step(mlopt.tensor(x), mlopt.tensor(y)).item())
+            sched.step()
+        return losses, [p.detach().numpy() for p in model.parameters()], opt, step
+
+    want_losses, want, want_opt, _ = train(False)
+    losses, got, opt, step = train(True)
+    key = "betas" if "Adam" in name else "momentum"
+    assert opt.param_groups[0][key] == want_opt.param_groups[0][key]
+    assert opt.param_groups[0][key] != kw.get(key, (0.9, 0.999))  # it did cycle
+    np.testing.assert_allclose(losses, want_losses, rtol=1e-10)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-12)
+    assert not step.reasons, step.reasons
+    assert step.retraces == 0 and not step.gave_up
+    assert len(step.cache) <= 2 and all(e.trace is not None for e in step.cache.values())
+
+
 def test_optimizer_argument_errors():
     p = [nn.Parameter(mlopt.ones(2))]
     for make, match in [(lambda: mlopt.optim.Adagrad(p, lr=-1), "lr"),

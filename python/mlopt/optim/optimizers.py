@@ -115,12 +115,18 @@ class Optimizer:
         else:
             tracer.on_call(advance)
 
+    # Settings a compiled step() reads on every call, as it reads the lr (a
+    # scheduler's cycle_momentum changes them every step); the trace then
+    # depends only on whether each is nonzero (a momentum buffer or not).
+    _per_call = ()
+
     def _traced_for(self):
         """What a compiled step() depends on but tensor values: every setting
-        but the lr, and which state tensors there are (step counts advance
-        with the calls)."""
-        settings = [[(k, v) for k, v in g.items() if k not in ("params", "lr", "initial_lr")]
-                    for g in self.param_groups]
+        but the lr and the per-call ones, and which state tensors there are
+        (step counts advance with the calls)."""
+        skip = ("params", "lr", "initial_lr")
+        settings = [[(k, bool(v) if k in self._per_call else v) for k, v in g.items()
+                     if k not in skip] for g in self.param_groups]
         tensors = [sorted((k, id(v)) for k, v in s.items() if isinstance(v, T.Tensor))
                    for s in self.state.values()]
         return settings, tensors, [id(p) for p in self.state]
@@ -175,17 +181,20 @@ class SGD(Optimizer):
                                           "(it runs eagerly; later steps compile)")
             state["momentum_buffer"] = T.zeros_like(p.detach())
 
+    _per_call = ("momentum",)
+
     def _update(self, p, grad, group, state, lr):
         g = -grad if group["maximize"] else grad
         if group["weight_decay"]:
             g = g + group["weight_decay"] * p
         if group["momentum"]:
+            momentum = self._number(("momentum", id(group)), lambda: group["momentum"], p)
             buf = state.get("momentum_buffer")
             if buf is None:  # the first step's buffer is the gradient itself (no dampening)
                 buf = state["momentum_buffer"] = g.clone()
             else:
-                buf.mul_(group["momentum"]).add_((1 - group["dampening"]) * g)
-            g = g + group["momentum"] * buf if group["nesterov"] else buf
+                buf.mul_(momentum).add_((1 - group["dampening"]) * g)
+            g = g + momentum * buf if group["nesterov"] else buf
         p.sub_(lr * g)
 
 
@@ -207,8 +216,14 @@ class Adam(Optimizer):
         if group["amsgrad"] and "max_exp_avg_sq" not in state:
             state["max_exp_avg_sq"] = T.zeros_like(p.detach())
 
+    _per_call = ("betas",)
+
     def _update(self, p, grad, group, state, lr):
-        beta1, beta2 = group["betas"]
+        beta1, beta2, rest1, rest2 = (
+            self._number((name, id(group)), getter, p) for name, getter in (
+                ("beta1", lambda: group["betas"][0]), ("beta2", lambda: group["betas"][1]),
+                ("1-beta1", lambda: 1 - group["betas"][0]),
+                ("1-beta2", lambda: 1 - group["betas"][1])))
         g = -grad if group["maximize"] else grad
         if group["weight_decay"]:
             if self.decoupled:
@@ -218,12 +233,12 @@ class Adam(Optimizer):
         # PyTorch's form: lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
         self._advance_step(state)
         correction1 = self._number(("correction1", id(state)),
-                                   lambda: 1 - beta1 ** state["step"], p)
-        correction2 = self._number(("correction2", id(state)),
-                                   lambda: 1 / math.sqrt(1 - beta2 ** state["step"]), p)
+                                   lambda: 1 - group["betas"][0] ** state["step"], p)
+        correction2 = self._number(("correction2", id(state)), lambda: 1 / math.sqrt(
+            1 - group["betas"][1] ** state["step"]), p)
         exp_avg, second = state["exp_avg"], state["exp_avg_sq"]
-        exp_avg.mul_(beta1).add_((1 - beta1) * g)
-        second.mul_(beta2).add_((1 - beta2) * (g * g))
+        exp_avg.mul_(beta1).add_(rest1 * g)
+        second.mul_(beta2).add_(rest2 * (g * g))
         if group["amsgrad"]:
             state["max_exp_avg_sq"].copy_(T.maximum(state["max_exp_avg_sq"], second))
             second = state["max_exp_avg_sq"]
@@ -252,6 +267,8 @@ class RMSprop(Optimizer):
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                                       momentum=momentum, centered=centered, maximize=maximize))
 
+    _per_call = ("momentum",)
+
     def _init_state(self, p, group, state, tracer):
         if not state:
             state.update(step=0, square_avg=T.zeros_like(p.detach()))
@@ -265,6 +282,7 @@ class RMSprop(Optimizer):
         if group["weight_decay"]:
             g = g + group["weight_decay"] * p
         alpha = group["alpha"]
+        momentum = self._number(("momentum", id(group)), lambda: group["momentum"], p)
         self._advance_step(state)
         square_avg = state["square_avg"]
         square_avg.mul_(alpha).add_((1 - alpha) * (g * g))
@@ -275,7 +293,7 @@ class RMSprop(Optimizer):
             avg = T.sqrt(square_avg) + group["eps"]
         if group["momentum"] > 0:
             buf = state["momentum_buffer"]
-            buf.mul_(group["momentum"]).add_(g / avg)
+            buf.mul_(momentum).add_(g / avg)
             p.sub_(lr * buf)
         else:
             p.sub_(lr * (g / avg))
