@@ -128,7 +128,7 @@ _PAIRWISE = frozenset(["mlopt.mul", "mlopt.matmul"])
 class _Node:
     """grad_fn: replay(*args) recomputes the tensor inside a trace."""
     __slots__ = ("replay", "args", "tensors", "vers", "vcs", "op", "saved", "saves_output",
-                 "out_vc", "seq")
+                 "out_vc", "seq", "released")
 
     def __init__(self, replay, args, op=None, out=None, tensors=None):
         self.replay, self.args, self.op = replay, args, op
@@ -136,6 +136,7 @@ class _Node:
         self.vers = [t._ver for t in tensors]
         self.vcs = [0 if t._vc is None else t._vc[0] for t in tensors]
         self.seq = next(_seq)
+        self.released = False
         self.saves_output = op in _SAVES_OUTPUT
         self.out_vc = _version(out) if out is not None else 0
         if op is None or op in _NO_SAVE or op in _SAVES_OUTPUT:
@@ -155,7 +156,43 @@ class _Node:
 
     def vertices(self):
         """The arguments as they were when this node read them."""
+        if self.released:
+            raise RuntimeError(_RELEASED)
         return [t if t._ver == v else t._hist[v] for t, v in zip(self.tensors, self.vers)]
+
+
+_RELEASED = (
+    "Trying to backward through the graph a second time (or directly access saved tensors "
+    "after they have already been freed). Saved intermediate values of the graph are freed "
+    "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+    "backward through the graph a second time or if you need to access saved tensors after "
+    "calling backward.")
+
+
+def _holds_values(node):
+    """Whether PyTorch's node for this op saves tensors, so that backward()
+    frees them and a second backward through it raises: ops that read an
+    input's value or their output for the gradient, and compiled calls.
+    Views, sums, adds and the like save nothing, nor does mean's 0-d count
+    (test/python/test_retain_graph.py checks the cases against PyTorch)."""
+    if node.op is None:
+        return isinstance(node.replay, functools.partial) and \
+            node.replay.func is _compile._replay_output
+    if node.saves_output:
+        return True
+    return any(node.tensors[i].ndim > 0 or node.tensors[i].requires_grad for i in node.saved)
+
+
+def release(order):
+    """After backward() without retain_graph: the nodes in `order` that hold
+    values drop their arguments, as PyTorch frees saved tensors. So a loss
+    kept after backward (`total += loss`) keeps no activations alive, and a
+    second backward through such a node raises PyTorch's error."""
+    for t in order:
+        node = t._node
+        if node is not None and not node.released and _holds_values(node):
+            node.released = True
+            node.args, node.tensors, node.vers, node.vcs = None, (), (), ()
 
 
 def _flat(args):
@@ -585,7 +622,7 @@ def _replay(loss, gradient):
     cuda = any(t._buf.device == "cuda" for t in inputs)
     tracer.trace.finish([g._value.id for g in grads], cuda=cuda,
                         background=_compile._background_compiles(cuda))
-    return tracer.trace, leaves + retained, inputs
+    return tracer.trace, leaves + retained, inputs, order
 
 
 def differentiable(loss, gradient, wanted, grads):
@@ -630,8 +667,10 @@ def backward(tensor, gradient=None, retain_graph=None, create_graph=False):
                            f"{list(tensor.shape)}")
     if gradient is not None:
         gradient = gradient.detach()
-    trace, leaves, inputs = _replay(tensor, gradient)
+    trace, leaves, inputs, order = _replay(tensor, gradient)
     grads = [Tensor(g) for g in trace.run([t._buf for t in inputs])]
+    if not (create_graph if retain_graph is None else retain_graph):
+        release(order)
     # As in PyTorch, create_graph records the gradients (and their sums into
     # .grad) whatever the grad mode.
     with set_grad_enabled(create_graph):

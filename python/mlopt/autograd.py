@@ -66,8 +66,10 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     for x, _ in flags:
         x._retains_grad = True
     try:
-        trace, reached, ins = _autograd._replay(total, None)
+        trace, reached, ins, order = _autograd._replay(total, None)
         values = trace.run([t._buf for t in ins])
+        if not (create_graph if retain_graph is None else retain_graph):
+            _autograd.release(order)
     finally:
         for x, flag in flags:
             x._retains_grad = flag

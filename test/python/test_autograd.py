@@ -796,16 +796,16 @@ def test_autograd_grad_leaves_dot_grad_alone():
     x, w = mlopt.tensor(a, requires_grad=True), mlopt.tensor(w0, requires_grad=True)
     h = (x @ w).tanh()
     out = (h * h).sum()
-    gx, gh = mlopt.autograd.grad(out, [x, h])
+    gx, gh = mlopt.autograd.grad(out, [x, h], retain_graph=True)
     hn = np.tanh(a @ w0)
     np.testing.assert_allclose(gh.numpy(), 2 * hn, rtol=1e-12)
     np.testing.assert_allclose(gx.numpy(), (2 * hn * (1 - hn * hn)) @ w0.T, rtol=1e-12)
-    (gw,) = mlopt.autograd.grad(h, w, grad_outputs=mlopt.tensor(seed))
+    (gw,) = mlopt.autograd.grad(h, w, grad_outputs=mlopt.tensor(seed), retain_graph=True)
     np.testing.assert_allclose(gw.numpy(), a.T @ (seed * (1 - hn * hn)), rtol=1e-12)
     assert x.grad is None and w.grad is None and h.grad is None
     unused = mlopt.tensor(a, requires_grad=True)
     with pytest.raises(RuntimeError, match="allow_unused=True"):
-        mlopt.autograd.grad(out, [x, unused])
+        mlopt.autograd.grad(out, [x, unused], retain_graph=True)
     assert mlopt.autograd.grad(out, [x, unused], allow_unused=True)[1] is None
     mlopt.autograd.backward([(x * 2).sum(), (x * 3).sum()])
     assert x.grad.numpy().tolist() == [[5.0] * 3] * 4

@@ -966,7 +966,7 @@ def test_compiled_steps_read_parameters_as_updated_and_step_once():
     compiled = mlopt.compile(sgd_step)
     with pytest.warns(UserWarning, match="recompiled") as caught:
         for k in range(mlopt._compile.RECOMPILE_LIMIT + 4):
-            opt.param_groups[0]["momentum"] = 0.5 + 0.01 * k  # a guarded setting
+            opt.param_groups[0]["weight_decay"] = 0.01 * k  # a guarded setting
             compiled()
     assert len(caught) == 1
 
