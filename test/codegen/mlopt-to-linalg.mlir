@@ -104,3 +104,18 @@ func.func @linear(%x: tensor<4x8x16xf32>, %w: tensor<32x16xf32>) -> tensor<4x8x3
   %y = mlopt.matmul %x, %t : tensor<4x8x16xf32>, tensor<16x32xf32> -> tensor<4x8x32xf32>
   return %y : tensor<4x8x32xf32>
 }
+
+// -----
+
+// A concat of more than 16 inputs is joined in groups of 16 first: one-shot
+// bufferization's analysis of a long insert_slice chain grows faster than
+// cubically (100 inputs: 2.3 s; grouped: 55 ms).
+// CHECK-LABEL: func @concat_in_groups
+// CHECK-COUNT-16: tensor.insert_slice %arg{{[0-9]+}} into %{{.+}}[{{.+}}] [2, 3] [1, 1] : tensor<2x3xf32> into tensor<32x3xf32>
+// CHECK-COUNT-2: tensor.insert_slice %arg{{[0-9]+}} into %{{.+}}[{{.+}}] [2, 3] [1, 1] : tensor<2x3xf32> into tensor<4x3xf32>
+// CHECK: tensor.insert_slice %{{.+}} into %{{.+}}[%{{.+}}, 0] [32, 3] [1, 1] : tensor<32x3xf32> into tensor<36x3xf32>
+// CHECK: tensor.insert_slice %{{.+}} into %{{.+}}[%{{.+}}, 0] [4, 3] [1, 1] : tensor<4x3xf32> into tensor<36x3xf32>
+func.func @concat_in_groups(%a0: tensor<2x3xf32>, %a1: tensor<2x3xf32>, %a2: tensor<2x3xf32>, %a3: tensor<2x3xf32>, %a4: tensor<2x3xf32>, %a5: tensor<2x3xf32>, %a6: tensor<2x3xf32>, %a7: tensor<2x3xf32>, %a8: tensor<2x3xf32>, %a9: tensor<2x3xf32>, %a10: tensor<2x3xf32>, %a11: tensor<2x3xf32>, %a12: tensor<2x3xf32>, %a13: tensor<2x3xf32>, %a14: tensor<2x3xf32>, %a15: tensor<2x3xf32>, %a16: tensor<2x3xf32>, %a17: tensor<2x3xf32>) -> tensor<36x3xf32> {
+  %0 = mlopt.concat %a0, %a1, %a2, %a3, %a4, %a5, %a6, %a7, %a8, %a9, %a10, %a11, %a12, %a13, %a14, %a15, %a16, %a17 dim = 0 : tensor<2x3xf32>, tensor<2x3xf32>, tensor<2x3xf32>, tensor<2x3xf32>, tensor<2x3xf32>, tensor<2x3xf32>, tensor<2x3xf32>, tensor<2x3xf32>, tensor<2x3xf32>, tensor<2x3xf32>, tensor<2x3xf32>, tensor<2x3xf32>, tensor<2x3xf32>, tensor<2x3xf32>, tensor<2x3xf32>, tensor<2x3xf32>, tensor<2x3xf32>, tensor<2x3xf32> -> tensor<36x3xf32>
+  return %0 : tensor<36x3xf32>
+}
