@@ -128,7 +128,7 @@ _PAIRWISE = frozenset(["mlopt.mul", "mlopt.matmul"])
 class _Node:
     """grad_fn: replay(*args) recomputes the tensor inside a trace."""
     __slots__ = ("replay", "args", "tensors", "vers", "vcs", "op", "saved", "saves_output",
-                 "out_vc", "seq", "released")
+                 "out_vc", "seq", "released", "custom")
 
     def __init__(self, replay, args, op=None, out=None, tensors=None):
         self.replay, self.args, self.op = replay, args, op
@@ -137,6 +137,7 @@ class _Node:
         self.vcs = [0 if t._vc is None else t._vc[0] for t in tensors]
         self.seq = next(_seq)
         self.released = False
+        self.custom = None  # (call, k): output k of an autograd.Function call
         self.saves_output = op in _SAVES_OUTPUT
         self.out_vc = _version(out) if out is not None else 0
         if op is None or op in _NO_SAVE or op in _SAVES_OUTPUT:
@@ -149,6 +150,8 @@ class _Node:
             self.saved = tuple(range(len(self.tensors)))
 
     def name(self):
+        if self.custom is not None:
+            return f"{self.custom[0].cls.__name__}Backward"
         return f"{self.op[6:].capitalize()}Backward" if self.op else "Backward"
 
     def __repr__(self):
@@ -175,6 +178,8 @@ def _holds_values(node):
     input's value or their output for the gradient, and compiled calls.
     Views, sums, adds and the like save nothing, nor does mean's 0-d count
     (test/python/test_retain_graph.py checks the cases against PyTorch)."""
+    if node.custom is not None:
+        return True  # ctx.saved_tensors
     if node.op is None:
         return isinstance(node.replay, functools.partial) and \
             node.replay.func is _compile._replay_output
@@ -193,6 +198,8 @@ def release(order):
         if node is not None and not node.released and _holds_values(node):
             node.released = True
             node.args, node.tensors, node.vers, node.vcs = None, (), (), ()
+            if node.custom is not None:
+                node.custom[0].release()
 
 
 def _flat(args):
@@ -555,10 +562,20 @@ def _tape(loss):
         seen.add(id(node))
         stack.append((node, True))
         if node._node is not None:
+            if node._node.custom is not None:  # a cut: its backward runs in Python
+                if node._node.released:
+                    raise RuntimeError(_RELEASED)
+                continue
             args = vertices[id(node)] = node._node.vertices()
             for arg in args:
                 stack.append((arg, False))
     return order, vertices
+
+
+def _is_cut(t):
+    """t is an output of an autograd.Function call: the gradient trace takes
+    it as an input, and the Function's backward continues from there."""
+    return t._node is not None and t._node.custom is not None
 
 
 def _replay_tape(tracer, order, vertices, traced):
@@ -579,7 +596,7 @@ def _replay_tape(tracer, order, vertices, traced):
     # no_grad still differentiates (in traces, no_grad stops gradients).
     with enable_grad():
         for t in order:
-            if t._node is not None:
+            if t._node is not None and not _is_cut(t):
                 node = t._node
                 args = sub(node.args, iter(vertices[id(t)]))
                 traced[id(t)] = tracer.lift(node.replay(*args))
@@ -595,7 +612,7 @@ def _replay(loss, gradient):
     order, vertices = _tape(loss)
     tracer = _compile._Tracer()
     traced = {}
-    leaves = [t for t in order if t.requires_grad and t._node is None]
+    leaves = [t for t in order if t.requires_grad and (t._node is None or _is_cut(t))]
     tracer.device = "cuda" if any(t._buf.device == "cuda" for t in leaves) else "cpu"
     for leaf in leaves:
         traced[id(leaf)] = tracer.input(leaf)
@@ -603,14 +620,15 @@ def _replay(loss, gradient):
         # parameter) reads this input, so the gradient reaches the leaf.
         tracer.lifted_ids[id(leaf)] = traced[id(leaf)]
     for t in order:
-        if t._node is not None:
+        if t._node is not None and not _is_cut(t):
             _check(t, t._node, vertices[id(t)])
     previous = _compile._active()
     _compile._state.tracer = tracer
     try:
         _replay_tape(tracer, order, vertices, traced)
         # Non-leaf tensors that called retain_grad() get their gradient too.
-        retained = [t for t in order if t._node is not None and t._retains_grad]
+        retained = [t for t in order if t._node is not None and not _is_cut(t) and
+                    t._retains_grad]
         with enable_grad():
             grads = tracer.gradients([traced.get(id(loss), loss)], [gradient],
                                      [traced[id(t)] for t in leaves + retained])
@@ -632,6 +650,9 @@ def differentiable(loss, gradient, wanted, grads):
     differentiated (the one IR transform again), so the gradient can be
     differentiated in turn: Hessian-vector products, gradient penalties."""
     order, vertices = _tape(loss)
+    if any(_is_cut(t) for t in order):
+        raise NotImplementedError("create_graph=True through an autograd.Function: its "
+                                  "backward runs in Python, outside the gradient trace")
     leaves = tuple(t for t in order if t.requires_grad and t._node is None)
     shared = {}  # per gradient trace: the replay every gradient reads
 
@@ -667,17 +688,52 @@ def backward(tensor, gradient=None, retain_graph=None, create_graph=False):
                            f"{list(tensor.shape)}")
     if gradient is not None:
         gradient = gradient.detach()
+    if not create_graph:
+        orders = []
+        backprop(tensor, gradient, orders)
+        if not retain_graph:
+            for order in orders:
+                release(order)
+        return
     trace, leaves, inputs, order = _replay(tensor, gradient)
     grads = [Tensor(g) for g in trace.run([t._buf for t in inputs])]
-    if not (create_graph if retain_graph is None else retain_graph):
+    if not retain_graph and retain_graph is not None:
         release(order)
     # As in PyTorch, create_graph records the gradients (and their sums into
     # .grad) whatever the grad mode.
-    with set_grad_enabled(create_graph):
-        if create_graph:
-            grads = differentiable(tensor, gradient, leaves, grads)
+    with set_grad_enabled(True):
+        grads = differentiable(tensor, gradient, leaves, grads)
         for leaf, g in zip(leaves, grads):
             _accumulate(leaf, g)
+
+
+def backprop(loss, gradient, orders, sink=None):
+    """The gradients of `loss` into the leaves' .grad (or, with `sink`, a
+    dict by id of every tensor reached): one gradient trace up to the
+    outputs of autograd.Function calls, whose backward then runs in Python
+    and continues from their inputs. The tapes walked are added to `orders`
+    (the caller releases them once everything ran)."""
+    trace, reached, inputs, order = _replay(loss, gradient)
+    orders.append(order)
+    grads = [Tensor(g) for g in trace.run([t._buf for t in inputs])]
+    calls = {}
+    for t, g in zip(reached, grads):
+        if _is_cut(t):
+            call, k = t._node.custom
+            calls.setdefault(id(call), (call, {}))[1][k] = g
+            if not t._retains_grad:
+                continue
+        _receive(t, g, sink)
+    for call, got in calls.values():
+        call.backward(got, orders, sink)
+
+
+def _receive(t, g, sink):
+    if sink is None:
+        with no_grad():
+            _accumulate(t, g)
+    else:
+        sink[id(t)] = g if id(t) not in sink else sink[id(t)] + g
 
 
 def _accumulate(leaf, g):

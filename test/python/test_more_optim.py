@@ -560,3 +560,43 @@ def test_composite_schedulers_state_dicts_and_errors():
         L.CosineAnnealingWarmRestarts(opt, T_0=0)
     with pytest.raises(ValueError, match="between 0 and 1"):
         L.ConstantLR(opt, factor=2.0)
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta",
+                                  "Adamax", "NAdam", "RAdam"])
+def test_compiled_steps_keep_each_groups_lr(name):
+    """A backbone/head split: each parameter group's lr (set by a scheduler
+    too) is read from its own group on every compiled call."""
+    def run(compiled):
+        a = nn.Parameter(mlopt.tensor([1.0, -2.0], dtype=mlopt.float64))
+        b = nn.Parameter(mlopt.tensor([0.5, 3.0], dtype=mlopt.float64))
+        opt = getattr(mlopt.optim, name)([{"params": [a]}, {"params": [b], "lr": 0.3}], lr=0.1)
+        sched = L.LambdaLR(opt, [lambda k: 1.0, lambda k: 0.5 ** k])
+
+        def step():
+            opt.zero_grad()
+            ((a * a).sum() + (b * b * b).sum()).backward()
+            opt.step()
+        step = mlopt.compile(step) if compiled else step
+        for _ in range(4):
+            step()
+            sched.step()
+        return a.detach().numpy(), b.detach().numpy()
+    (a0, b0), (a1, b1) = run(False), run(True)
+    np.testing.assert_allclose(a1, a0, rtol=1e-12)
+    np.testing.assert_allclose(b1, b0, rtol=1e-12)
+
+
+def test_multiplicative_lr_and_implementation_switches():
+    w = nn.Parameter(mlopt.ones(2))
+    opt = mlopt.optim.SGD([w], lr=1.0, foreach=None, fused=None, differentiable=False)
+    sched = L.MultiplicativeLR(opt, lambda epoch: 0.5 if epoch % 2 else 0.9)
+    lrs = []
+    for _ in range(5):
+        opt.step()
+        sched.step()
+        lrs.append(opt.param_groups[0]["lr"])
+    np.testing.assert_allclose(lrs, [0.5, 0.45, 0.225, 0.2025, 0.10125], rtol=1e-15)
+    for name in ("Adam", "AdamW"):
+        getattr(mlopt.optim, name)([w], foreach=True, fused=False, capturable=False)
+    mlopt.optim.RMSprop([w], foreach=False, capturable=False)

@@ -179,6 +179,16 @@ class LambdaLR(LRScheduler):
         return [base * fn(self.last_epoch) for base, fn in zip(self.base_lrs, self.lr_lambdas)]
 
 
+class MultiplicativeLR(LambdaLR):
+    """Each step multiplies every group's lr by lr_lambda(epoch)."""
+
+    def get_lr(self):
+        lrs = [g["lr"] for g in self.optimizer.param_groups]
+        if self.last_epoch > 0:
+            return [lr * fn(self.last_epoch) for lr, fn in zip(lrs, self.lr_lambdas)]
+        return lrs
+
+
 class ReduceLROnPlateau:
     """PyTorch's: step(metric) lowers every group's lr by `factor` once the
     metric has not improved (by `threshold`, relative or absolute) for more

@@ -1,7 +1,9 @@
 """Optimizers with PyTorch's names, arguments and update rules (SGD, Adam,
 AdamW, RMSprop, Adagrad, Adadelta, Adamax, NAdam, RAdam): `step()` updates
 each parameter with a .grad in place, under no_grad, in the parameter's own
-dtype and device.
+dtype and device. PyTorch's implementation switches (foreach, fused,
+capturable, differentiable) are accepted and change nothing: there is one
+implementation.
 
 step() inside @mlopt.compile: the state tensors are made before the first
 update (concrete, updated in place, so the compiled call writes them back),
@@ -80,7 +82,8 @@ class Optimizer:
                     tracer.guard(self._traced_for)
             for p, group, state in updates:
                 self._update(p, p.grad.detach(), group, state,
-                             self._number(("lr", id(group)), lambda: group["lr"], p))
+                             self._number(("lr", id(group)),
+                                          lambda group=group: group["lr"], p))
         return loss
 
     def _init_state(self, p, group, state, tracer):
@@ -162,7 +165,8 @@ class Optimizer:
 
 class SGD(Optimizer):
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
-                 nesterov=False, *, maximize=False):
+                 nesterov=False, *, maximize=False, foreach=None, differentiable=False,
+                 fused=None):
         if lr < 0 or momentum < 0 or weight_decay < 0:
             raise ValueError(f"Invalid SGD setting: lr={lr}, momentum={momentum}, "
                              f"weight_decay={weight_decay}")
@@ -200,7 +204,8 @@ class SGD(Optimizer):
 
 class Adam(Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
-                 amsgrad=False, *, maximize=False):
+                 amsgrad=False, *, foreach=None, maximize=False, capturable=False,
+                 differentiable=False, fused=None):
         if lr < 0 or eps < 0 or not (0 <= betas[0] < 1 and 0 <= betas[1] < 1):
             raise ValueError(f"Invalid Adam setting: lr={lr}, betas={betas}, eps={eps}")
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
@@ -250,7 +255,8 @@ class AdamW(Adam):
     decoupled = True
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
-                 amsgrad=False, *, maximize=False):
+                 amsgrad=False, *, foreach=None, maximize=False, capturable=False,
+                 differentiable=False, fused=None):
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)
 
 
@@ -260,7 +266,8 @@ class RMSprop(Optimizer):
     lr g / (sqrt(v) + eps)."""
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
-                 centered=False, *, maximize=False):
+                 centered=False, capturable=False, foreach=None, maximize=False,
+                 differentiable=False):
         if lr < 0 or eps < 0 or momentum < 0 or weight_decay < 0 or alpha < 0:
             raise ValueError(f"Invalid RMSprop setting: lr={lr}, alpha={alpha}, eps={eps}, "
                              f"momentum={momentum}, weight_decay={weight_decay}")
