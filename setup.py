@@ -5,7 +5,7 @@ import pathlib
 import subprocess
 import sys
 
-from setuptools import setup
+from setuptools import find_packages, setup
 
 ROOT = pathlib.Path(__file__).resolve().parent
 # The interpreter behind any venv or pip build environment: the build (and
@@ -18,7 +18,7 @@ setup(
     version="0.1.0",
     description="PyTorch-style tensors on a JIT graph tracer and kernel-fusion compiler",
     package_dir={"": "build/python"},
-    packages=["mlopt", "mlopt.nn"],
+    packages=find_packages("build/python", include=["mlopt", "mlopt.*"]),
     package_data={"mlopt": ["_C*.so"]},
     install_requires=["numpy"],
     python_requires=">=3.9",

@@ -34,6 +34,8 @@ moveaxis = movedim
 from ._data_dependent import (argsort, argwhere, masked_select, multinomial,  # noqa: F401
                               nonzero, sort, topk, unique)
 from . import cuda  # noqa: F401
+from . import amp  # noqa: F401
+from .amp import autocast, get_autocast_dtype, is_autocast_enabled  # noqa: F401
 from . import memory  # noqa: F401
 from ._compile import compile, explain  # noqa: F401
 from ._autograd import (enable_grad, grad, is_grad_enabled, no_grad,  # noqa: F401
@@ -44,6 +46,28 @@ from . import nn  # noqa: F401
 from . import optim  # noqa: F401
 from . import utils  # noqa: F401
 from .serialization import load, save  # noqa: F401
+from ._more_ops import (absolute, acos, acosh, addbmm, addmm, addmv, addr,  # noqa: F401
+                        aminmax, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh,
+                        asin, asinh, atan, atanh, atleast_1d, atleast_2d, atleast_3d,
+                        baddbmm, bincount, broadcast_tensors, bucketize, cdist,
+                        column_stack, copysign, cosh, cross, cummax, cummin, cumprod,
+                        deg2rad, diag_embed, diagonal, diff, digamma, dot, dsplit, dstack,
+                        erfinv, exp2, float_power, fmod, hsplit, hstack, hypot, index_fill,
+                        inner, kron, lgamma, log10, log2, logaddexp, logaddexp2,
+                        logcumsumexp, logit, logspace, masked_scatter, median, mv, nanmean,
+                        nanmedian, nanquantile, nansum, quantile, rad2deg, randint_like,
+                        rot90, row_stack, scatter, scatter_reduce, searchsorted, select,
+                        signbit, sinc, sinh, take, take_along_dim, tan, tensor_split,
+                        tensordot, trace, tril_indices, triu_indices, vdot, vsplit, vstack,
+                        xlogy)
+from ._config import (are_deterministic_algorithms_enabled,  # noqa: F401
+                      get_float32_matmul_precision, get_num_interop_threads, get_num_threads,
+                      get_rng_state, initial_seed, is_deterministic_algorithms_warn_only_enabled,
+                      seed, set_float32_matmul_precision, set_num_interop_threads,
+                      set_num_threads, set_rng_state, use_deterministic_algorithms)
+from . import backends, linalg, random  # noqa: F401
+from .linalg import det, inverse, logdet, matrix_power, pinverse, slogdet  # noqa: F401
+from .linalg import _legacy_svd as svd  # noqa: F401
 
 float = float32
 double = float64
@@ -84,3 +108,4 @@ def inference_mode(mode=True):
 
 
 __version__ = "0.1.0"
+from . import distributions  # noqa: E402,F401

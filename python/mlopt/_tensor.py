@@ -818,6 +818,11 @@ def _shape_args(args):
     return tuple(a if isinstance(a, _compile.SymDim) else builtins.int(a) for a in args)
 
 
+def _amp():
+    from . import amp  # (imports this module)
+    return amp
+
+
 def _infer_shape(shape, numel):
     if shape.count(-1) > 1:
         raise RuntimeError("only one dimension can be inferred")
@@ -1464,7 +1469,7 @@ def logsumexp(input, dim, keepdim=False):
 # ---- linear algebra, joining ------------------------------------------------------
 
 def matmul(input, other):
-    a, b = _as_tensor(input), _as_tensor(other)
+    a, b = _amp().cast_inputs(_as_tensor(input), _as_tensor(other))
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError("both arguments to matmul need to be at least 1D, but they are "
                            f"{a.ndim}D and {b.ndim}D")
@@ -1651,11 +1656,13 @@ def _as_python(v):
 
 
 _generator = np.random.default_rng(0)
+_initial_seed = 0  # (initial_seed())
 
 
 def manual_seed(seed):
-    global _generator
+    global _generator, _initial_seed
     _generator = np.random.default_rng(builtins.int(seed))
+    _initial_seed = builtins.int(seed)
     return _generator
 
 

@@ -68,3 +68,21 @@ def empty_cache():
 def _require():
     if not is_available():
         raise RuntimeError("CUDA is not available: " + _C.cuda_unavailable_reason())
+
+
+class amp:
+    """torch.cuda.amp (deprecated there for torch.amp): autocast on CUDA and
+    the GradScaler (mlopt/amp.py)."""
+
+    @staticmethod
+    def autocast(enabled=True, dtype=None, cache_enabled=True):
+        from . import amp as _amp
+        from . import _dtype as dt
+        return _amp.autocast("cuda", dt.float16 if dtype is None else dtype, enabled)
+
+    @staticmethod
+    def GradScaler(init_scale=2.0 ** 16, growth_factor=2.0, backoff_factor=0.5,
+                   growth_interval=2000, enabled=True):
+        from . import amp as _amp
+        return _amp.GradScaler("cuda", init_scale, growth_factor, backoff_factor,
+                               growth_interval, enabled)

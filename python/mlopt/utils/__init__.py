@@ -1,3 +1,4 @@
-"""mlopt.utils: data loading (mlopt.utils.data), as torch.utils."""
+"""mlopt.utils: data loading (mlopt.utils.data) and activation
+checkpointing's API (mlopt.utils.checkpoint), as torch.utils."""
 
-from . import data  # noqa: F401
+from . import checkpoint, data  # noqa: F401
