@@ -88,6 +88,9 @@ COMPOSITES = {
     "avg_pool2d": (lambda x: F.avg_pool2d(x, 2), [rnd(1, 2, 4, 4)]),
     "max_pool2d": (lambda x: F.max_pool2d(x, 2), [rnd(1, 2, 4, 4)]),
     "conv2d": (lambda x, w: F.conv2d(x, w, padding="same"), [rnd(1, 2, 4, 4), rnd(3, 2, 3, 3)]),
+    # an even kernel: PyTorch pads the odd row and column at the bottom and right
+    "conv2d_same_even": (lambda x, w: F.conv2d(x, w, padding="same"),
+                         [rnd(1, 2, 5, 4), rnd(3, 2, 2, 3)]),
 }
 
 

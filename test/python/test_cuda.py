@@ -624,3 +624,29 @@ def test_save_and_load_keep_the_device():
     assert loaded["x"].device.type == "cuda" and loaded["y"].device.type == "cpu"
     np.testing.assert_array_equal(loaded["x"].cpu().numpy(), x.cpu().numpy())
     assert mlopt.load(io.BytesIO(buffer.getvalue()), map_location="cpu")["x"].device.type == "cpu"
+
+
+@gpu
+def test_autocast_and_grad_scaler_on_cuda():
+    """torch.cuda.amp's training loop: float16 matmuls (cuBLAS, f32
+    accumulation) close to float32, and the scaler's steps on the GPU."""
+    mlopt.manual_seed(0)
+    model = mlopt.nn.Sequential(mlopt.nn.Linear(64, 32), mlopt.nn.ReLU(),
+                                mlopt.nn.Linear(32, 1)).cuda()
+    x, y = mlopt.randn(16, 64).cuda(), mlopt.randn(16, 1).cuda()
+    with mlopt.cuda.amp.autocast():
+        half = model(x)
+    assert half.dtype is mlopt.float16 and half.device.type == "cuda"
+    np.testing.assert_allclose(half.float().cpu().numpy(), model(x).cpu().numpy(), atol=2e-2)
+    opt = mlopt.optim.SGD(model.parameters(), lr=0.01)
+    scaler = mlopt.cuda.amp.GradScaler(init_scale=256.0)
+    losses = []
+    for _ in range(5):
+        opt.zero_grad()
+        with mlopt.autocast("cuda"):
+            loss = ((model(x).float() - y) ** 2).mean()
+        scaler.scale(loss).backward()
+        scaler.step(opt)
+        scaler.update()
+        losses.append(loss.item())
+    assert scaler.get_scale() == 256.0 and losses[-1] < losses[0]

@@ -132,9 +132,9 @@ def test_prelu_parameter_init_channels_and_gradients():
     np.testing.assert_allclose(_np(per_channel(_t(x))), np.where(x > 0, x, a * x), rtol=1e-6)
     w = _t([0.1, -0.5, 2.0])
     gradcheck(lambda v, w: F.prelu(v, w), [_t(x), w])
-    # 1-d input: its dim 0 is the channel dim
-    np.testing.assert_allclose(_np(F.prelu(_t(x[0, :, 0]), w)),
-                               np.where(x[0, :, 0] > 0, x[0, :, 0], a.reshape(3) * x[0, :, 0]))
+    # 1-d input: a channel size of 1, as PyTorch's
+    with pytest.raises(RuntimeError, match=r"parameter numbers = 3 and channel size = 1"):
+        F.prelu(_t(x[0, :, 0]), w)
     with pytest.raises(RuntimeError, match=r"parameter numbers = 3 and channel size = 4"):
         F.prelu(mlopt.ones(2, 4), w)
 
@@ -253,8 +253,7 @@ def test_adaptive_pooling_matches_numpy_and_gradients():
                                    rtol=1e-12)
     gradcheck(lambda v: F.adaptive_max_pool2d(v, (3, 4)), [_t(x[:1, :1])])
     gradcheck(lambda v: F.adaptive_avg_pool1d(v, 3), [_t(x[:1, :, 0])])
-    with pytest.raises(NotImplementedError, match="return_indices"):
-        F.adaptive_max_pool2d(_t(x), 2, return_indices=True)
+    assert F.adaptive_max_pool2d(_t(x), 2, return_indices=True)[1].dtype == mlopt.int64
     with pytest.raises(RuntimeError, match=r"Expected 3D or 4D tensor, but got \[10\]"):
         F.adaptive_max_pool2d(_t(x[0, 0, 0]), 2)
     # ties: the first maximum of a window gets the gradient, as PyTorch's scan
@@ -793,3 +792,40 @@ def test_functional_all_lists_every_public_function():
     assert public <= set(F.__all__), sorted(public - set(F.__all__))
     assert all(callable(getattr(F, n)) for n in F.__all__)
     assert F.__all__ == sorted(F.__all__)
+
+
+@pytest.mark.parametrize("name", ["hardswish", "hardsigmoid", "mish", "selu", "celu", "relu6",
+                                  "hardtanh", "silu", "threshold"])
+def test_inplace_activations_on_non_leaves_backpropagate(name):
+    """inplace=True on a non-leaf writes the input and backward still works:
+    the op's own reads of its input are not a modification (hardswish's
+    x * (x + 3) used to be refused)."""
+    fn = getattr(F, name)
+    args = (0.5, -1.0) if name == "threshold" else ()
+    a = np.array([-4.0, -1.0, 0.5, 4.0])
+    grads = []
+    for inplace in (False, True):
+        x = mlopt.tensor(a, dtype=mlopt.float64, requires_grad=True)
+        h = x * 2
+        y = fn(h, *args, inplace=inplace)
+        assert (y is h) == inplace
+        (y * y).sum().backward()
+        grads.append((y.detach().numpy().copy(), x.grad.numpy()))
+    np.testing.assert_array_equal(grads[1][0], grads[0][0])
+    np.testing.assert_array_equal(grads[1][1], grads[0][1])
+    if name == "hardswish":  # 2 h'(2x) h(2x) with h = x (x + 3) / 6 between -3 and 3
+        h = 2 * a
+        out = np.where(h <= -3, 0, np.where(h < 3, h * (h + 3) / 6, h))
+        slope = np.where(h <= -3, 0, np.where(h < 3, (2 * h + 3) / 6, 1))
+        np.testing.assert_allclose(grads[1][1], 2 * out * slope * 2, rtol=1e-12)
+
+
+def test_activation_modules_take_inplace_and_refuse_unknown_arguments():
+    t = mlopt.tensor([1.0, -1.0])
+    assert nn.SiLU(inplace=True)(t) is t
+    np.testing.assert_allclose(t.numpy(), [1 / (1 + np.exp(-1)), -1 / (1 + np.exp(1))],
+                               rtol=1e-6)
+    with pytest.raises(TypeError, match="inpalce"):
+        nn.ReLU(inpalce=True)
+    with pytest.raises(TypeError, match="positional"):
+        nn.Sigmoid(True)

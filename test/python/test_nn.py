@@ -1038,3 +1038,21 @@ def test_conv_transpose2d_against_numpy(stride, padding, output_padding, dilatio
     layer = nn.ConvTranspose2d(4, 6, 3, stride=2, padding=1, output_padding=1)
     assert tuple(layer.weight.shape) == (4, 6, 3, 3)
     assert tuple(layer(mlopt.ones(2, 4, 5, 5)).shape) == (2, 6, 10, 10)
+
+
+@pytest.mark.parametrize("kernel,dilation", [((2, 2), 1), ((4, 3), 1), ((2, 3), 2)])
+def test_conv2d_same_padding_with_even_kernels(kernel, dilation):
+    """padding='same' keeps the size; an odd total padding puts the extra row
+    and column at the bottom and right, as PyTorch."""
+    rng = np.random.default_rng(4)
+    x, w = rng.standard_normal((2, 3, 7, 6)), rng.standard_normal((4, 3) + kernel)
+    total = [dilation * (k - 1) for k in kernel]
+    xp = np.pad(x, ((0, 0), (0, 0), (total[0] // 2, total[0] - total[0] // 2),
+                    (total[1] // 2, total[1] - total[1] // 2)))
+    want = np.zeros((2, 4, 7, 6))
+    for i in range(7):
+        for j in range(6):
+            patch = xp[:, :, i:i + total[0] + 1:dilation, j:j + total[1] + 1:dilation]
+            want[:, :, i, j] = np.einsum("nchw,ochw->no", patch, w)
+    got = F.conv2d(mlopt.tensor(x), mlopt.tensor(w), padding="same", dilation=dilation)
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-12, atol=1e-12)

@@ -10,8 +10,11 @@ from .modules import (ELU, GELU, AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, Batc
                       LogSoftmax, MaxPool2d, Module, ModuleDict, ModuleList, MSELoss, NLLLoss,
                       Parameter, ReLU, Sequential, Sigmoid, SiLU, SmoothL1Loss, Softmax,
                       Softplus, Tanh, Upsample)
-from .transformer import (MultiheadAttention, TransformerEncoder,  # noqa: F401
-                          TransformerEncoderLayer)
+from .transformer import (MultiheadAttention, Transformer, TransformerDecoder,  # noqa: F401
+                          TransformerDecoderLayer, TransformerEncoder, TransformerEncoderLayer)
+from ._more_modules import (Conv3d, ConvTranspose1d, EmbeddingBag, Fold,  # noqa: F401
+                            LazyLinear, LocalResponseNorm, MultiMarginLoss, RMSNorm, RReLU,
+                            Unfold, UpsamplingBilinear2d, UpsamplingNearest2d)
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell, RNNBase, RNNCellBase  # noqa: F401
 from .modules import (CELU, GLU, SELU, AdaptiveAvgPool1d, AdaptiveMaxPool1d,  # noqa: F401
                       AdaptiveMaxPool2d, AlphaDropout, AvgPool1d, Bilinear, CircularPad1d,

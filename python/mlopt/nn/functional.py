@@ -5,17 +5,37 @@ same decomposition the tracer will record), so autodiff and fusion see a
 small op set.
 """
 
+import functools
+import inspect
 import math
 import warnings
 
 import numpy as np
 
-from .. import _compile
+from .. import _compile, amp
 from .._composites import one_hot, pad  # noqa: F401  (composites of other ops)
 from .. import _dtype as dt
 from .. import _tensor as T
 from .._autograd import no_grad
 from .._tensor import _as_tensor, _run
+
+
+def _updates_input(fn):
+    """fn(input, ..., inplace=False) computes out of place; inplace=True
+    writes the result into input as one in-place op (Tensor._inplace numbers
+    its nodes, so the op's own reads of input, as x * (x + 3) in hardswish,
+    are not 'modified by an inplace operation')."""
+    signature = inspect.signature(fn)
+    position = list(signature.parameters).index("inplace")
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if not kwargs.get("inplace", len(args) > position and args[position]):
+            return fn(*args, **kwargs)
+        bound = signature.bind(*args, **kwargs)
+        bound.arguments["inplace"] = False
+        return bound.arguments["input"]._inplace(lambda: fn(*bound.args, **bound.kwargs))
+    return wrapper
 
 
 def _float(x):
@@ -44,7 +64,8 @@ def gelu(input, approximate="none"):
     return 0.5 * x * (1 + T.erf(x * (1 / math.sqrt(2))))
 
 
-def silu(input):
+@_updates_input
+def silu(input, inplace=False):
     x = _float(input)
     return x * T.sigmoid(x)
 
@@ -339,6 +360,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
 
 
 def linear(input, weight, bias=None):
+    input, weight, bias = amp.cast_inputs(input, weight, bias)
     out = T.matmul(input, weight.mT if weight.ndim == 2 else weight)
     return out + bias if bias is not None else out
 
@@ -348,7 +370,7 @@ def _pair(v):
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    x, w = _float(input), _float(weight)
+    x, w, bias = amp.cast_inputs(_float(input), _float(weight), bias)
     unbatched = x.ndim == 3
     if unbatched:
         x = x.unsqueeze(0)
@@ -359,8 +381,10 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         if stride != (1, 1):
             raise ValueError("padding='same' is not supported for strided convolutions")
         total = [dilation[i] * (w.shape[2 + i] - 1) for i in range(2)]
-        if any(t % 2 for t in total):
-            raise ValueError("padding='same' with an even kernel span is not supported yet")
+        if any(t % 2 for t in total):  # PyTorch's: the odd pixel on the bottom/right
+            x = pad(x, (total[1] // 2, total[1] - total[1] // 2,
+                        total[0] // 2, total[0] - total[0] // 2))
+            total = [0, 0]
         padding = (total[0] // 2, total[1] // 2)
     padding = _pair(padding)
     if x.ndim != 4:
@@ -410,8 +434,19 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     return out.squeeze(0) if unbatched else out
 
 
-def _pool_windows(x, kernel_size, stride, padding, dilation, pad_value):
-    """The kernel's shifted strided views of the padded input."""
+def _pool_out_size(size, k, s, p, d, ceil_mode):
+    """PyTorch's pooling_output_shape: floor (or ceil) of the windows that
+    fit, where with ceil_mode the last window must start inside the input or
+    the left padding."""
+    span = size + 2 * p - d * (k - 1) - 1
+    out = (-(-span // s) if ceil_mode else span // s) + 1
+    if ceil_mode and (out - 1) * s >= size + p:
+        out -= 1
+    return out
+
+
+def _pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode):
+    """((k, s, p, d, out) for H and W) of a (N, C, H, W) input, checked as PyTorch."""
     kh, kw = _pair(kernel_size)
     sh, sw = _pair(stride if stride not in (None, []) else kernel_size)
     ph, pw = _pair(padding)
@@ -422,63 +457,125 @@ def _pool_windows(x, kernel_size, stride, padding, dilation, pad_value):
     if min(kh, kw, dh, dw) <= 0:
         raise RuntimeError(f"kernel size and dilation should be greater than zero, but got "
                            f"kernel_size={[kh, kw]}, dilation={[dh, dw]}")
-    if ph > ((kh - 1) * dh + 1) // 2 or pw > ((kw - 1) * dw + 1) // 2 or min(ph, pw) < 0:
-        raise RuntimeError(f"pad should be at most half of effective kernel size, but got "
-                           f"pad={list((ph, pw))}, kernel_size={list((kh, kw))}")
+    for k, p, d in ((kh, ph, dh), (kw, pw, dw)):
+        if p < 0 or p > ((k - 1) * d + 1) // 2:
+            raise RuntimeError(f"pad should be at most half of effective kernel size, but got "
+                               f"pad={p}, kernel_size={k} and dilation={d}")
     n, c, h, w = x.shape
-    if ph or pw:
-        padded = x.new_full((n, c, h + 2 * ph, w + 2 * pw), pad_value)
-        padded[:, :, ph:ph + h, pw:pw + w] = x
-        x = padded
-    oh = (x.shape[2] - dh * (kh - 1) - 1) // sh + 1
-    ow = (x.shape[3] - dw * (kw - 1) - 1) // sw + 1
+    oh = _pool_out_size(h, kh, sh, ph, dh, ceil_mode)
+    ow = _pool_out_size(w, kw, sw, pw, dw, ceil_mode)
     if oh <= 0 or ow <= 0:
         raise RuntimeError(f"Given input size: ({c}x{h}x{w}). Calculated output size: "
                            f"({c}x{oh}x{ow}). Output size is too small")
+    return (kh, sh, ph, dh, oh), (kw, sw, pw, dw, ow)
+
+
+def _pool_windows(x, geometry, pad_value):
+    """(y, z, the kernel's (y, z) shifted strided view of the padded input)
+    for each kernel position, row-major; the right/bottom padded further
+    where a ceil_mode window runs past it."""
+    (kh, sh, ph, dh, oh), (kw, sw, pw, dw, ow) = geometry
+    n, c, h, w = x.shape
+    eh = max(0, (oh - 1) * sh + dh * (kh - 1) + 1 - (h + 2 * ph))
+    ew = max(0, (ow - 1) * sw + dw * (kw - 1) + 1 - (w + 2 * pw))
+    if ph or pw or eh or ew:
+        padded = x.new_full((n, c, h + 2 * ph + eh, w + 2 * pw + ew), pad_value)
+        padded[:, :, ph:ph + h, pw:pw + w] = x
+        x = padded
     for y in range(kh):
         for z in range(kw):
-            yield x[:, :, y * dh:y * dh + sh * (oh - 1) + 1:sh,
-                    z * dw:z * dw + sw * (ow - 1) + 1:sw]
+            yield y, z, x[:, :, y * dh:y * dh + sh * (oh - 1) + 1:sh,
+                          z * dw:z * dw + sw * (ow - 1) + 1:sw]
 
 
-def _reduce_windows(x, combine, kernel_size, stride, padding, dilation, pad_value):
-    """Combines the pooling windows of a [N,] C, H, W input."""
-    unbatched = x.ndim == 3
-    if unbatched:
-        x = x.unsqueeze(0)
-    out = None
-    for window in _pool_windows(x, kernel_size, stride, padding, dilation, pad_value):
-        out = window if out is None else combine(out, window)
-    return out.squeeze(0) if unbatched else out
+def _batched(x, dims, name):
+    if x.ndim not in (dims + 1, dims + 2):
+        raise RuntimeError(f"{name}: Expected {dims + 1}D or {dims + 2}D (batch mode) tensor "
+                           f"for input, but got input of shape {list(x.shape)}")
+    return (x.unsqueeze(0), True) if x.ndim == dims + 1 else (x, False)
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
-    if ceil_mode or return_indices:
-        raise NotImplementedError("max_pool2d: ceil_mode and return_indices are not "
-                                  "supported yet")
-    x = _as_tensor(input)
-
-    def take_larger(best, window):
-        # The first maximum of a window wins (ties keep the earlier one) and
-        # a NaN always wins, as PyTorch's kernel; the gradient goes to it alone.
-        later = T.gt(window, best)
-        if x.dtype.is_floating_point:
+    """PyTorch's max_pool2d: the first maximum of each window wins (a NaN
+    always), the gradient going to it alone; with return_indices, also its
+    flat position h * W + w in the input plane (int64), as PyTorch's."""
+    x, unbatched = _batched(_as_tensor(input), 2, "max_pool2d")
+    geometry = _pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode)
+    (kh, sh, ph, dh, oh), (kw, sw, pw, dw, ow) = geometry
+    floating = x.dtype.is_floating_point
+    lowest = -math.inf if floating else (
+        False if x.dtype is dt.bool_ else int(np.iinfo(x.dtype.numpy).min))
+    height, width = x.shape[2:]
+    rows, cols = np.arange(oh) * sh - ph, np.arange(ow) * sw - pw
+    out = index = None
+    for y, z, window in _pool_windows(x, geometry, lowest):
+        if out is None:
+            out = window
+            if return_indices:
+                # PyTorch's start: the first element of the window inside the input
+                first_r = np.where(rows < 0, rows + (-(rows // dh)) * dh, rows)
+                first_c = np.where(cols < 0, cols + (-(cols // dw)) * dw, cols)
+                index = T.tensor((first_r[:, None] * width + first_c[None, :]).astype(np.int64),
+                                 device=x.device)
+            continue
+        later = T.gt(window, out)
+        if floating:
             later = T.logical_or(later, T.isnan(window))
-        return T.where(later, window, best)
+        out = T.where(later, window, out)
+        if return_indices:
+            here = (rows + y * dh)[:, None] * width + (cols + z * dw)[None, :]
+            index = T.where(later, T.tensor(here.astype(np.int64), device=x.device), index)
+    out = out.contiguous()  # a single window is a strided view
+    if return_indices:
+        index = (index + T.zeros(out.shape, dtype=dt.int64, device=x.device)) \
+            if tuple(index.shape) != tuple(out.shape) else index
+        if unbatched:
+            out, index = out.squeeze(0), index.squeeze(0)
+        return out, index
+    return out.squeeze(0) if unbatched else out
 
-    out = _reduce_windows(x, take_larger, kernel_size, stride, padding, dilation, -math.inf)
-    return out.contiguous()  # a single window is a strided view
+
+def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
+                            ceil_mode=False, return_indices=True):
+    return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def _avg_divisors(size, k, s, p, out, count_include_pad):
+    """PyTorch's avg_pool divisor per output position along one dim: the
+    window clipped to the padded input (count_include_pad), or to the input."""
+    start = np.arange(out) * s - p
+    end = np.minimum(start + k, size + p)
+    if count_include_pad:
+        return end - start
+    return np.minimum(end, size) - np.maximum(start, 0)
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True, divisor_override=None):
-    if ceil_mode or not count_include_pad:
-        raise NotImplementedError("avg_pool2d: ceil_mode and count_include_pad=False are not "
-                                  "supported yet")
-    total = _reduce_windows(_float(input), T.add, kernel_size, stride, padding, 1, 0.0)
-    kh, kw = _pair(kernel_size)
-    return total / (divisor_override or kh * kw)
+    """The window sums (the padding adds 0) over PyTorch's divisor: the
+    window's size within the padded input with count_include_pad, else the
+    number of input elements in it; divisor_override, if given, instead."""
+    x, unbatched = _batched(_float(input), 2, "avg_pool2d")
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError("divisor must be not zero")
+    geometry = _pool_geometry(x, kernel_size, stride, padding, 1, ceil_mode)
+    total = None
+    for _, _, window in _pool_windows(x, geometry, 0.0):
+        total = window if total is None else total + window
+    if divisor_override is not None:
+        out = total / divisor_override
+    else:
+        (kh, sh, ph, _, oh), (kw, sw, pw, _, ow) = geometry
+        h, w = x.shape[2:]
+        div = np.outer(_avg_divisors(h, kh, sh, ph, oh, count_include_pad),
+                       _avg_divisors(w, kw, sw, pw, ow, count_include_pad))
+        if np.all(div == div.flat[0]):
+            out = total / float(div.flat[0])
+        else:
+            out = total / T.tensor(div.astype(np.float64), dtype=x.dtype, device=x.device)
+    out = out.contiguous()
+    return out.squeeze(0) if unbatched else out
 
 
 def _window_means(size, out, device, dtype):
@@ -763,6 +860,8 @@ def _inplace(input, out, inplace):
     return input._assign(out) if inplace else out
 
 
+
+@_updates_input
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """clamp(x, min_val, max_val); the gradient passes strictly inside (PyTorch's)."""
     if min_val > max_val:
@@ -774,12 +873,14 @@ def relu6(input, inplace=False):
     return hardtanh(input, 0.0, 6.0, inplace)
 
 
+@_updates_input
 def hardsigmoid(input, inplace=False):
     """relu6(x + 3) / 6: the gradient 1/6 strictly inside (-3, 3)."""
     x = _float(input)
     return _inplace(input, T.clamp(x + 3.0, 0.0, 6.0) / 6.0, inplace)
 
 
+@_updates_input
 def hardswish(input, inplace=False):
     """x * relu6(x + 3) / 6 as PyTorch's kernel: 0 up to -3, x from 3, and
     x (x + 3) / 6 between (so the gradient at -3 is 0 and at 3 is 1, as
@@ -789,6 +890,7 @@ def hardswish(input, inplace=False):
     return _inplace(input, out, inplace)
 
 
+@_updates_input
 def mish(input, inplace=False):
     """x * tanh(softplus(x))."""
     x = _float(input)
@@ -818,6 +920,7 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
     return _softmax(-x if dtype is None else -x.to(dtype), dim, None, "softmin")
 
 
+@_updates_input
 def threshold(input, threshold, value, inplace=False):
     """x where x > threshold, else value (PyTorch's)."""
     x = _as_tensor(input)
@@ -834,6 +937,7 @@ def softshrink(input, lambd=0.5):
     return T.where(T.gt(x, lambd), x - lambd, T.where(T.lt(x, -lambd), x + lambd, 0.0))
 
 
+@_updates_input
 def celu(input, alpha=1.0, inplace=False):
     """max(0, x) + min(0, alpha (exp(x / alpha) - 1))."""
     if alpha == 0:
@@ -848,6 +952,7 @@ _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 
+@_updates_input
 def selu(input, inplace=False):
     x = _float(input)
     positive = T.gt(x, 0)
@@ -858,22 +963,37 @@ def selu(input, inplace=False):
 
 def prelu(input, weight):
     """x where x > 0, else weight * x; a weight of several elements is one
-    per channel (dim 1, or dim 0 of a 1-d input)."""
+    per channel (dim 1; a 0-d or 1-d input has a channel size of 1, as
+    PyTorch's)."""
     x, w = _float(input), _as_tensor(weight)
     if w.ndim > 1:
         raise RuntimeError(f"prelu: weight must be a 0-d or 1-d tensor, got shape "
                            f"{list(w.shape)}")
     if w.numel() != 1:
-        channel = 1 if x.ndim >= 2 else 0
-        if x.ndim == 0 or x.shape[channel] != w.numel():
+        channels = x.shape[1] if x.ndim >= 2 else 1
+        if channels != w.numel():
             raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found "
                                f"parameter numbers = {w.numel()} and channel size = "
-                               f"{x.shape[channel] if x.ndim else 1} (input of shape "
-                               f"{list(x.shape)})")
-        w = w.reshape([-1] + [1] * (x.ndim - channel - 1))
+                               f"{channels}.")
+        w = w.reshape([-1] + [1] * (x.ndim - 2))
     else:
         w = w.reshape(())
     return T.where(T.gt(x, 0), x, w.to(x.dtype) * x)
+
+
+@_updates_input
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    """x where x > 0, else a x: in training a drawn per element from
+    U(lower, upper), in eval a = (lower + upper) / 2 (PyTorch's)."""
+    x = _float(input)
+    if not training:
+        return _inplace(input, leaky_relu(x, (lower + upper) / 2), inplace)
+    slope = T.rand(x.shape, dtype=x.dtype, device=x.device) * (upper - lower) + lower
+    return _inplace(input, T.where(T.gt(x, 0), x, x * slope), inplace)
+
+
+def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
+    return rrelu(input, lower, upper, training, True)
 
 
 def glu(input, dim=-1):
@@ -906,6 +1026,7 @@ def _noise_shape(x, feature):
     return tuple(x.shape[:2]) + (1,) * (x.ndim - 2)
 
 
+@_updates_input
 def _dropout_impl(input, p, training, inplace, feature, alpha):
     """PyTorch's _dropout_impl: keep with probability 1 - p; scale the kept by
     1 / (1 - p), or (alpha dropout) keep the mean and variance of SELU
@@ -927,6 +1048,7 @@ def _dropout_impl(input, p, training, inplace, feature, alpha):
     return _inplace(input, out, inplace)
 
 
+@_updates_input
 def dropout1d(input, p=0.5, training=True, inplace=False):
     """Zeroes whole channels of (N, C, L) or (C, L)."""
     _check_p(p)
@@ -957,6 +1079,7 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
     return _dropout_impl(input, p, training, inplace, True, False)
 
 
+@_updates_input
 def dropout3d(input, p=0.5, training=True, inplace=False):
     """Zeroes whole channels of (N, C, D, H, W) or (C, D, H, W)."""
     _check_p(p)
@@ -998,13 +1121,20 @@ def _pool1d_input(input, name):
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
-    """max_pool2d over a height of 1."""
+    """max_pool2d over a height of 1 (indices: positions along the last dim)."""
     x = _pool1d_input(input, "max_pool1d")
     k = _single(kernel_size, "kernel_size")
     s = k if stride in (None, []) else _single(stride, "stride")
     out = max_pool2d(x.unsqueeze(-2), (1, k), (1, s), (0, _single(padding, "padding")),
                      (1, _single(dilation, "dilation")), ceil_mode, return_indices)
+    if return_indices:
+        return out[0].squeeze(-2), out[1].squeeze(-2)
     return out.squeeze(-2)
+
+
+def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
+                            ceil_mode=False, return_indices=True):
+    return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
@@ -1031,30 +1161,42 @@ def adaptive_avg_pool1d(input, output_size):
     return T.matmul(x, _window_means(x.shape[-1], out, x.device, x.dtype).mT)
 
 
-def _adaptive_max_dim(x, d, out):
+def _adaptive_max_dim(x, d, out, carry=None):
     """The max over PyTorch's adaptive windows along dim d: one gather per
     position in the longest window (shorter windows repeat their last
-    element), combined as max_pool2d's: the first maximum wins, a NaN always."""
+    element), combined as max_pool2d's: the first maximum wins, a NaN always.
+    Returns (max, its position along d (int64, or None without carry),
+    carry (a tensor the shape of x) taken at the same positions)."""
     size = x.shape[d]
     starts = np.array([(i * size) // out for i in range(out)])
     ends = np.array([-((-(i + 1) * size) // out) for i in range(out)])
-    best = None
+    best = where = kept = None
+    shape = [out] + [1] * (x.ndim - d - 1)
     for k in range(int((ends - starts).max())):
-        index = T.tensor(np.minimum(starts + k, ends - 1), device=x.device)
+        positions = np.minimum(starts + k, ends - 1)
+        index = T.tensor(positions, device=x.device)
         window = x.index_select(d, index)
+        here = None if carry is None else T.tensor(positions.reshape(shape), device=x.device)
+        taken = None if carry is None else carry.index_select(d, index)
         if best is None:
-            best = window
+            best, where, kept = window, here, taken
             continue
         later = T.gt(window, best)
         if x.dtype.is_floating_point:
             later = T.logical_or(later, T.isnan(window))
         best = T.where(later, window, best)
-    return best
+        if carry is not None:
+            where, kept = T.where(later, here, where), T.where(later, taken, kept)
+    if carry is not None:
+        where = where + T.zeros(best.shape, dtype=dt.int64, device=x.device)
+    return best, where, kept
 
 
 def _adaptive_max(input, output_size, return_indices, dims, name):
-    if return_indices:
-        raise NotImplementedError(f"{name}: return_indices is not supported yet")
+    """The max is separable: the maxima along W, then of those along H (the
+    first maximum in row-major order, PyTorch's scan, wins ties; the last
+    NaN). With return_indices the column of each row's maximum rides along,
+    giving PyTorch's flat index h * W + w."""
     x = _as_tensor(input)
     if x.ndim not in (dims + 1, dims + 2):
         raise RuntimeError(f"{name}(): Expected {dims + 1}D or {dims + 2}D tensor, but got "
@@ -1070,12 +1212,15 @@ def _adaptive_max(input, output_size, return_indices, dims, name):
             raise RuntimeError(f"{name}: output_size must be positive and the input "
                                f"non-empty, got output_size {sizes} for input of shape "
                                f"{list(x.shape)}")
-        # (the max is separable: rows of column maxima give the window's; the
-        # first maximum in row-major order, PyTorch's scan, wins ties)
         sizes[k] = out
+    width = x.shape[-1]
+    index = T.zeros(x.shape, dtype=dt.int64, device=x.device) if return_indices else None
     for k in reversed(range(dims)):
-        x = _adaptive_max_dim(x, x.ndim - dims + k, sizes[k])
-    return x
+        x, where, index = _adaptive_max_dim(x, x.ndim - dims + k, sizes[k], index)
+        if return_indices:
+            # the position along W, then h * W plus the column the row's max had
+            index = where if k == dims - 1 else where * width + index
+    return (x, index) if return_indices else x
 
 
 def adaptive_max_pool1d(input, output_size, return_indices=False):
@@ -1286,6 +1431,49 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
     return _pointwise_loss(T.log1p(T.exp(-x * y)), reduction)
 
 
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None,
+                      reduce=None, reduction="mean"):
+    """sum over i != y of w[y] max(0, margin - x[y] + x[i])^p / C for each
+    row x (C classes) and its target class y (PyTorch's)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if p not in (1, 2):
+        raise ValueError("only p == 1 and p == 2 supported")
+    x, y = _float(input), _as_tensor(target)
+    if weight is not None:
+        weight = _as_tensor(weight)
+        if weight.ndim != 1:
+            raise ValueError("weight must be one-dimensional")
+    if x.ndim > 2 or (x.ndim == 2 and x.shape[1] == 0) or y.ndim > 1 or \
+            y.numel() != (x.shape[0] if x.ndim == 2 else 1):
+        raise RuntimeError(f"Expected non-empty vector or matrix with optional 0-dim batch "
+                           f"size, but got: {list(x.shape)} (target of shape "
+                           f"{list(y.shape)}; inconsistent target size)")
+    if y.dtype.is_floating_point:
+        raise RuntimeError(f"multi_margin_loss: expected an integer target, got {y.dtype}")
+    rows = x.reshape(-1, x.shape[-1]) if x.ndim else x.reshape(1, 1)
+    classes = rows.shape[1]
+    y = y.reshape(-1).to(dt.int64).to(x.device)
+    if weight is not None and weight.numel() != classes:
+        raise RuntimeError(f"inconsistent weight size, expected {classes} but got "
+                           f"{list(weight.shape)}")
+    if _compile._active() is None:
+        t = y.cpu().numpy()
+        if ((t < 0) | (t >= classes)).any():
+            raise RuntimeError("target out of range")
+    picked = _run("mlopt.gather", [rows, y.unsqueeze(1)], {"dim": 1})
+    z = relu(margin - picked + rows)
+    if p == 2:
+        z = z * z
+    if weight is not None:
+        z = z * weight.to(x.dtype)[y].unsqueeze(1)
+    others = T.ne(T.arange(classes, device=x.device).reshape(1, classes), y.unsqueeze(1))
+    losses = T.sum(T.where(others, z, 0.0), 1) / classes
+    if x.ndim < 2:
+        losses = losses.reshape(())
+    return _reduce_loss(losses, reduction)
+
+
 def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
                           reduction="mean"):
     """1 - cos(x1, x2) where y = 1, max(0, cos(x1, x2) - margin) where y = -1;
@@ -1386,9 +1574,17 @@ __all__ = ["adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d",
            "group_norm", "hardshrink", "hardsigmoid", "hardswish", "hardtanh",
            "hinge_embedding_loss", "huber_loss", "instance_norm", "interpolate", "kl_div",
            "l1_loss", "layer_norm", "leaky_relu", "linear", "log_softmax", "logsigmoid",
-           "margin_ranking_loss", "max_pool1d", "max_pool2d", "mish", "mse_loss",
+           "margin_ranking_loss", "max_pool1d", "max_pool1d_with_indices", "max_pool2d",
+           "max_pool2d_with_indices", "mish", "mse_loss", "multi_margin_loss",
            "nll_loss", "normalize", "one_hot", "pad", "pairwise_distance", "pixel_shuffle",
            "pixel_unshuffle", "poisson_nll_loss", "prelu", "relu", "relu6", "rms_norm",
+           "rrelu", "rrelu_",
            "scaled_dot_product_attention", "selu", "sigmoid", "silu", "smooth_l1_loss",
            "soft_margin_loss", "softmax", "softmin", "softplus", "softshrink", "softsign",
            "tanh", "tanhshrink", "threshold", "triplet_margin_loss"]
+
+
+from ._functional_extra import (conv3d, conv_transpose1d, embedding_bag, fold,  # noqa: E402,F401
+                                local_response_norm, unfold)
+__all__ = sorted(__all__ + ["conv3d", "conv_transpose1d", "embedding_bag", "fold",
+                             "local_response_norm", "unfold"])

@@ -35,6 +35,27 @@ class Parameter(Tensor):
         return Parameter, (self.detach(), self.requires_grad)
 
 
+class RemovableHandle:
+    """What register_forward_(pre_)hook returns, as torch.utils.hooks'
+    RemovableHandle: .remove() (or leaving a `with` block) unregisters."""
+    _next_id = 0
+
+    def __init__(self, hooks_dict, *extra_dicts):
+        self.id = RemovableHandle._next_id
+        RemovableHandle._next_id += 1
+        self._dicts = [hooks_dict, *extra_dicts]  # (the dicts, not the module)
+
+    def remove(self):
+        for d in self._dicts:
+            d.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
 def _move(t, args, kwargs):
     """t.to(*args, **kwargs) keeping the tensor object (as `p.data = ...`)."""
     moved = t.detach().to(*args, **kwargs)
@@ -52,6 +73,9 @@ class Module:
         object.__setattr__(self, "_modules", collections.OrderedDict())
         object.__setattr__(self, "_non_persistent", set())
         object.__setattr__(self, "training", True)
+        object.__setattr__(self, "_forward_pre_hooks", collections.OrderedDict())
+        object.__setattr__(self, "_forward_hooks", collections.OrderedDict())
+        object.__setattr__(self, "_hook_options", {})  # hook id -> (with_kwargs, always_call)
 
     # ---- registration ---------------------------------------------------------
     def __setattr__(self, name, value):
@@ -123,7 +147,69 @@ class Module:
                                   '"forward" function')
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        d = self.__dict__
+        pre, post = d.get("_forward_pre_hooks"), d.get("_forward_hooks")
+        if not pre and not post:
+            return self.forward(*args, **kwargs)
+        options = d["_hook_options"]
+        for key, hook in list(pre.items()):
+            if options.get(key, (False,))[0]:
+                result = hook(self, args, kwargs)
+                if result is not None:
+                    if not (isinstance(result, tuple) and len(result) == 2):
+                        raise RuntimeError(f"forward pre-hook must return None or a tuple of "
+                                           f"(new_args, new_kwargs), but got {result}.")
+                    args, kwargs = result
+            else:
+                result = hook(self, args)
+                if result is not None:
+                    args = result if isinstance(result, tuple) else (result,)
+        try:
+            output = self.forward(*args, **kwargs)
+        except BaseException:
+            for key, hook in list(post.items()):  # always_call hooks run on failure too
+                with_kwargs, always = options.get(key, (False, False))
+                if always:
+                    try:
+                        hook(self, args, kwargs, None) if with_kwargs else \
+                            hook(self, args, None)
+                    except Exception:  # noqa: BLE001  (the forward's error is the one raised)
+                        pass
+            raise
+        for key, hook in list(post.items()):
+            result = hook(self, args, kwargs, output) if options.get(key, (False,))[0] else \
+                hook(self, args, output)
+            if result is not None:
+                output = result
+        return output
+
+    def _add_hook(self, store, hook, prepend, options):
+        d = self.__dict__
+        if store not in d:  # a module made without Module.__init__
+            object.__setattr__(self, store, collections.OrderedDict())
+        if "_hook_options" not in d:
+            object.__setattr__(self, "_hook_options", {})
+        hooks = d[store]
+        handle = RemovableHandle(hooks, d["_hook_options"])
+        hooks[handle.id] = hook
+        d["_hook_options"][handle.id] = options
+        if prepend:
+            hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
+        """hook(module, args) -> None or new args (a non-tuple is wrapped in one);
+        with_kwargs: hook(module, args, kwargs) -> None or (args, kwargs). Runs
+        before each forward; returns a handle whose .remove() unregisters it."""
+        return self._add_hook("_forward_pre_hooks", hook, prepend, (bool(with_kwargs), False))
+
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False,
+                              always_call=False):
+        """hook(module, args, output) (with_kwargs: hook(module, args, kwargs,
+        output)) -> None or a replacement output. Runs after each forward
+        (always_call: also when forward raises); returns a removable handle."""
+        return self._add_hook("_forward_hooks", hook, prepend,
+                              (bool(with_kwargs), bool(always_call)))
 
     # ---- traversal ----------------------------------------------------------------
     def named_modules(self, memo=None, prefix=""):
@@ -538,25 +624,35 @@ class Upsample(Module):
 
 
 class MaxPool2d(Module):
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1):
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False,
+                 ceil_mode=False):
         super().__init__()
-        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
-        self.dilation = dilation
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding, self.dilation = padding, dilation
+        self.return_indices, self.ceil_mode = return_indices, ceil_mode
 
     def forward(self, input):
-        return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation)
+        return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                            self.ceil_mode, self.return_indices)
 
     def extra_repr(self):
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
 
 
 class AvgPool2d(Module):
-    def __init__(self, kernel_size, stride=None, padding=0):
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
+                 count_include_pad=True, divisor_override=None):
         super().__init__()
-        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding, self.ceil_mode = padding, ceil_mode
+        self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
 
     def forward(self, input):
-        return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding)
+        return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad, self.divisor_override)
 
     def extra_repr(self):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
@@ -751,6 +847,12 @@ def _activation(name, fn, **defaults):
 
     def __init__(self, *args, **kwargs):
         Module.__init__(self)
+        unknown = [k for k in kwargs if k not in fields]
+        if len(args) > len(fields) or unknown:
+            raise TypeError(f"{name}.__init__() got an unexpected keyword argument "
+                            f"'{unknown[0]}'" if unknown else
+                            f"{name}.__init__() takes {len(fields)} positional arguments but "
+                            f"{len(args)} were given")
         values = defaults | dict(zip(fields, args)) | kwargs
         for field in fields:
             object.__setattr__(self, field, values[field])
@@ -768,7 +870,7 @@ def _activation(name, fn, **defaults):
 ReLU = _activation("ReLU", lambda x, inplace: F.relu(x, inplace), inplace=False)
 GELU = _activation("GELU", lambda x, approximate: F.gelu(x, approximate=approximate),
                    approximate="none")
-SiLU = _activation("SiLU", F.silu)
+SiLU = _activation("SiLU", F.silu, inplace=False)
 Sigmoid = _activation("Sigmoid", F.sigmoid)
 Tanh = _activation("Tanh", F.tanh)
 Identity = _activation("Identity", lambda x: x)
@@ -1022,6 +1124,21 @@ class Unflatten(Module):
         self.dim, self.unflattened_size = dim, tuple(unflattened_size)
 
     def forward(self, input):
+        sizes = list(self.unflattened_size)
+        if input.ndim == 0:
+            raise IndexError(f"Dimension specified as {self.dim} but tensor has no dimensions")
+        if not -input.ndim <= self.dim < input.ndim:
+            raise IndexError(f"Dimension out of range (expected to be in range of "
+                             f"[{-input.ndim}, {input.ndim - 1}], but got {self.dim})")
+        size = input.shape[self.dim]
+        if not sizes:
+            raise RuntimeError("unflatten: sizes must be non-empty")
+        if sizes.count(-1) > 1:
+            raise RuntimeError("unflatten: only one dimension can be inferred")
+        known = math.prod(s for s in sizes if s != -1)
+        if (known != size) if -1 not in sizes else (known == 0 or size % known):
+            raise RuntimeError(f"unflatten: Provided sizes {sizes} don't multiply up to the "
+                               f"size of dim {self.dim} ({size}) in the input tensor")
         return input.unflatten(self.dim, self.unflattened_size)
 
     def extra_repr(self):

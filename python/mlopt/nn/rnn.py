@@ -4,7 +4,10 @@ as PyTorch's: the same arguments, parameter names, shapes, gate order
 layouts and checks. Built from linear, sigmoid, tanh, slicing and stack (the
 input projection of a whole sequence is one matmul, then one small matmul
 per step), so they run eagerly with autograd and trace under
-@mlopt.compile (the time loop unrolls) like any other module."""
+@mlopt.compile (the time loop unrolls) like any other module. A
+PackedSequence input (mlopt.nn.utils.rnn) runs step t on the
+batch_sizes[t] sequences that have it, so each state stops at its
+sequence's last step, and returns a PackedSequence, as PyTorch's."""
 
 import math
 import numbers
@@ -15,6 +18,7 @@ from .._tensor import Tensor
 from . import functional as F
 from . import init
 from .modules import Module, Parameter
+from .utils.rnn import PackedSequence
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
@@ -45,6 +49,13 @@ def _gru_step(gx, h, w_hh, b_hh):
     z = T.sigmoid(gx[..., H:2 * H] + gh[..., H:2 * H])
     n = T.tanh(gx[..., 2 * H:3 * H] + r * gh[..., 2 * H:3 * H])
     return (h - n) * z + n  # (1 - z) * n + z * h, as PyTorch computes it
+
+
+def _reset_uniform(module):
+    """PyTorch's init of recurrent weights: U(-1/sqrt(hidden), 1/sqrt(hidden))."""
+    stdv = 1.0 / math.sqrt(module.hidden_size) if module.hidden_size > 0 else 0
+    for weight in module.parameters():
+        init.uniform_(weight, -stdv, stdv)
 
 
 def _check_dropout(dropout):
@@ -126,9 +137,7 @@ class RNNBase(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
-        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
-        for weight in self.parameters():
-            init.uniform_(weight, -stdv, stdv)
+        _reset_uniform(self)
 
     def flatten_parameters(self):
         """A no-op (PyTorch's packs the weights for cuDNN)."""
@@ -234,6 +243,118 @@ class RNNBase(Module):
                 x = F.dropout(x, self.dropout, True)
         return x, T.stack(h_n, 0), (None if c0 is None else T.stack(c_n, 0))
 
+    def _cell(self, gx, h, c, w_hh, b_hh, w_hr):
+        if self.mode == "LSTM":
+            return _lstm_step(gx, h, c, w_hh, b_hh, w_hr)
+        if self.mode == "GRU":
+            return _gru_step(gx, h, w_hh, b_hh), None
+        return _rnn_step(gx, h, w_hh, b_hh, self.mode == "RNN_RELU"), None
+
+    def _layer_direction_packed(self, x, batch_sizes, layer, reverse, h, c):
+        """One direction of one layer over packed data x (sum of lengths, in):
+        each step t runs the batch_sizes[t] sequences that have it (the
+        longest first), so a sequence's state stops at its last step. The
+        packed outputs and the last states (B, *)."""
+        suffix = "_reverse" if reverse else ""
+        w_hh = getattr(self, f"weight_hh_l{layer}{suffix}")
+        b_hh = getattr(self, f"bias_hh_l{layer}{suffix}") if self.bias else None
+        w_hr = getattr(self, f"weight_hr_l{layer}{suffix}") if self.proj_size > 0 else None
+        gx = F.linear(x, getattr(self, f"weight_ih_l{layer}{suffix}"),
+                      getattr(self, f"bias_ih_l{layer}{suffix}") if self.bias else None)
+        offsets = [0]
+        for b in batch_sizes:
+            offsets.append(offsets[-1] + b)
+        outputs = [None] * len(batch_sizes)
+        if not reverse:
+            done_h, done_c = [], []  # the states of finished sequences, last rows first
+            for t, b in enumerate(batch_sizes):
+                if b < h.shape[0]:
+                    done_h.append(h[b:])
+                    h = h[:b]
+                    if c is not None:
+                        done_c.append(c[b:])
+                        c = c[:b]
+                h, c = self._cell(gx[offsets[t]:offsets[t + 1]], h, c, w_hh, b_hh, w_hr)
+                outputs[t] = h
+            h_n = T.cat([h] + done_h[::-1], 0) if done_h else h
+            c_n = None if c is None else (T.cat([c] + done_c[::-1], 0) if done_c else c)
+        else:  # from each sequence's last step back: sequences join as t falls
+            h0, c0 = h, c
+            active = batch_sizes[-1]
+            h = h0[:active]
+            c = None if c0 is None else c0[:active]
+            for t in range(len(batch_sizes) - 1, -1, -1):
+                b = batch_sizes[t]
+                if b > active:
+                    h = T.cat([h, h0[active:b]], 0)
+                    if c is not None:
+                        c = T.cat([c, c0[active:b]], 0)
+                    active = b
+                h, c = self._cell(gx[offsets[t]:offsets[t + 1]], h, c, w_hh, b_hh, w_hr)
+                outputs[t] = h
+            h_n, c_n = h, c
+        return T.cat(outputs, 0), h_n, c_n
+
+    def _run_packed(self, x, batch_sizes, h0, c0):
+        directions = 2 if self.bidirectional else 1
+        h_n, c_n = [], []
+        for layer in range(self.num_layers):
+            outs = []
+            for direction in range(directions):
+                k = layer * directions + direction
+                out, h, c = self._layer_direction_packed(
+                    x, batch_sizes, layer, direction == 1, h0[k],
+                    None if c0 is None else c0[k])
+                outs.append(out)
+                h_n.append(h)
+                c_n.append(c)
+            x = outs[0] if directions == 1 else T.cat(outs, 1)
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                x = F.dropout(x, self.dropout, True)
+        return x, T.stack(h_n, 0), (None if c0 is None else T.stack(c_n, 0))
+
+    def _forward_packed(self, packed, hx):
+        """A PackedSequence input, as PyTorch's: hx (if given) in the
+        caller's batch order, the output a PackedSequence with the input's
+        batch_sizes and indices, h_n (and c_n) in the caller's order."""
+        x, batch_sizes = packed.data, packed._batch_sizes_list()
+        if not isinstance(x, Tensor) or x.ndim != 2:
+            raise RuntimeError(f"packed input must have 2 dimensions, got "
+                               f"{getattr(x, 'ndim', None)}")
+        if self.input_size != x.shape[-1]:
+            raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected "
+                               f"{self.input_size}, got {x.shape[-1]}")
+        batch = batch_sizes[0]
+        directions = 2 if self.bidirectional else 1
+        real_hidden = self.proj_size if self.proj_size > 0 else self.hidden_size
+        lstm = self.mode == "LSTM"
+        shape_h = (self.num_layers * directions, batch, real_hidden)
+        shape_c = (self.num_layers * directions, batch, self.hidden_size)
+        if hx is None:
+            h0 = T.zeros(*shape_h, dtype=x.dtype, device=x.device)
+            c0 = T.zeros(*shape_c, dtype=x.dtype, device=x.device) if lstm else None
+        else:
+            if lstm:
+                if not isinstance(hx, (tuple, list)) or len(hx) != 2:
+                    raise RuntimeError("LSTM: hx must be a tuple (h_0, c_0) of two tensors")
+                h0, c0 = hx
+                self._check_hidden_size(h0, shape_h, "Expected hidden[0] size {}, got {}")
+                self._check_hidden_size(c0, shape_c, "Expected hidden[1] size {}, got {}")
+                self._check_hidden_dtype(x, c0)
+            else:
+                h0, c0 = hx, None
+                self._check_hidden_size(h0, shape_h)
+            self._check_hidden_dtype(x, h0)
+            if packed.sorted_indices is not None:
+                h0 = h0.index_select(1, packed.sorted_indices)
+                c0 = None if c0 is None else c0.index_select(1, packed.sorted_indices)
+        out, h_n, c_n = self._run_packed(x, batch_sizes, h0, c0)
+        if packed.unsorted_indices is not None:
+            h_n = h_n.index_select(1, packed.unsorted_indices)
+            c_n = None if c_n is None else c_n.index_select(1, packed.unsorted_indices)
+        out = PackedSequence(out, batch_sizes, packed.sorted_indices, packed.unsorted_indices)
+        return out, ((h_n, c_n) if lstm else h_n)
+
     def _prepare(self, input, name):
         if not isinstance(input, Tensor):
             raise TypeError(f"{name}: expected a Tensor input, got {type(input).__name__}")
@@ -247,6 +368,8 @@ class RNNBase(Module):
                        device=input.device)
 
     def forward(self, input, hx=None):
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
         name = "RNN" if self.mode.startswith("RNN") else self.mode
         is_batched, batch_dim = self._prepare(input, name)
         if not is_batched:
@@ -323,6 +446,8 @@ class LSTM(RNNBase):
                          dropout, bidirectional, proj_size, device, dtype)
 
     def forward(self, input, hx=None):
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
         is_batched, batch_dim = self._prepare(input, "LSTM")
         if not is_batched:
             input = input.unsqueeze(batch_dim)
@@ -376,9 +501,7 @@ class RNNCellBase(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
-        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
-        for weight in self.parameters():
-            init.uniform_(weight, -stdv, stdv)
+        _reset_uniform(self)
 
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"

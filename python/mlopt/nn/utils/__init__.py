@@ -1,11 +1,16 @@
 """mlopt.nn.utils: gradient clipping and parameter vectors, as
-torch.nn.utils. Clipping scales each .grad in place (also inside
+torch.nn.utils (and mlopt.nn.utils.rnn: PackedSequence and
+padding/packing), weight_norm / remove_weight_norm and
+parametrize / parametrizations.weight_norm. Clipping scales each .grad in place (also inside
 @mlopt.compile, where the .grad a compiled call sets is the clipped one)."""
 
 import math
 
-from .. import _tensor as T
-from .._autograd import no_grad
+from ... import _tensor as T
+from ..._autograd import no_grad
+from . import rnn  # noqa: F401
+from . import parametrizations, parametrize  # noqa: F401
+from .weight_norm import remove_weight_norm, weight_norm  # noqa: F401
 
 
 def _grads(parameters):
