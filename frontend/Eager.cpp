@@ -14,6 +14,7 @@
 #include "mlir/IR/MLIRContext.h"
 
 #include <algorithm>
+#include <condition_variable>
 #include <mutex>
 #include <pthread.h>
 #include <unordered_map>
@@ -76,6 +77,29 @@ namespace {
 // locked by a thread that does not exist there (a DataLoader worker forked
 // while another thread runs an op).
 std::mutex kernelsMutex, verdictsMutex, cudaProgramsMutex;
+struct Kernel {
+  std::shared_ptr<CompiledModule> module;
+  rt::PackedEntry entry = nullptr;
+  const rt::Signature *signature = nullptr;
+};
+
+/// A kernel one thread is compiling: other threads that need it wait for
+/// that compile instead of starting their own (4 threads of one model
+/// compiled every kernel 4 times).
+struct CompilingKernel {
+  std::mutex mutex;
+  std::condition_variable done;
+  bool finished = false;
+  Kernel kernel;
+  std::string error;
+};
+
+/// By kernel key, under kernelsMutex.
+std::unordered_map<std::string, std::shared_ptr<CompilingKernel>> &compilingKernels() {
+  static std::unordered_map<std::string, std::shared_ptr<CompilingKernel>> compiling;
+  return compiling;
+}
+
 void holdAcrossFork() {
   static std::once_flag once;
   std::call_once(once, [] {
@@ -85,15 +109,16 @@ void holdAcrossFork() {
       verdictsMutex.unlock();
       kernelsMutex.unlock();
     };
-    pthread_atfork(lock, unlock, unlock);
+    // A child has none of the compiling threads: nobody would finish those.
+    auto child = [] {
+      compilingKernels().clear();
+      cudaProgramsMutex.unlock();
+      verdictsMutex.unlock();
+      kernelsMutex.unlock();
+    };
+    pthread_atfork(lock, unlock, child);
   });
 }
-
-struct Kernel {
-  std::shared_ptr<CompiledModule> module;
-  rt::PackedEntry entry = nullptr;
-  const rt::Signature *signature = nullptr;
-};
 
 std::string keyOf(const EagerOp &op, const std::vector<rt::Buffer> &inputs) {
   std::string key = op.name + "|" + op.resultElementType;
@@ -311,6 +336,7 @@ bool kernelFor(const EagerOp &op, const std::string &key, const std::vector<rt::
                bool cachedOnly, Kernel &kernel, std::string &error) {
   bool staticShapes = splitsWhenStatic(op, inputs);
   std::string kernelKey = staticShapes ? shapeKey(key, inputs) : key;
+  std::shared_ptr<CompilingKernel> other, mine;
   {
     std::lock_guard<std::mutex> lock(kernelsMutex);
     auto hit = kernels().find(kernelKey);
@@ -318,15 +344,40 @@ bool kernelFor(const EagerOp &op, const std::string &key, const std::vector<rt::
       kernel = hit->second;
       return true;
     }
+    auto compiling = compilingKernels().find(kernelKey);
+    if (compiling != compilingKernels().end())
+      other = compiling->second;
+    else if (!cachedOnly) // (a cached-only miss is no compile to wait for)
+      mine = compilingKernels()[kernelKey] = std::make_shared<CompilingKernel>();
+  }
+  if (other && !cachedOnly) {
+    std::unique_lock<std::mutex> lock(other->mutex);
+    other->done.wait(lock, [&] { return other->finished; });
+    kernel = other->kernel;
+    error = other->error;
+    return kernel.module != nullptr;
   }
   std::shared_ptr<CompiledModule> module =
       compileKernel(op, inputs, staticShapes, cachedOnly, error);
-  if (!module)
-    return false;
-  kernel = {module, module->entry("kernel"), module->signature("kernel")};
-  std::lock_guard<std::mutex> lock(kernelsMutex);
-  kernels().emplace(kernelKey, kernel);
-  return true;
+  if (module)
+    kernel = {module, module->entry("kernel"), module->signature("kernel")};
+  {
+    std::lock_guard<std::mutex> lock(kernelsMutex);
+    if (module)
+      kernels().emplace(kernelKey, kernel);
+    if (mine)
+      compilingKernels().erase(kernelKey);
+  }
+  if (mine) {
+    {
+      std::lock_guard<std::mutex> lock(mine->mutex);
+      mine->finished = true;
+      mine->kernel = kernel;
+      mine->error = error;
+    }
+    mine->done.notify_all();
+  }
+  return module != nullptr;
 }
 
 /// f32/f64 matmul straight to BLAS: the compiled kernel would take

@@ -287,3 +287,36 @@ def test_odd_shapes_and_dtypes_interpret_as_eager(name):
         assert got.dtype == expected.dtype and tuple(got.shape) == tuple(expected.shape)
         tol = 1e-2 if expected.dtype in (mlopt.float16, mlopt.bfloat16) else 1e-6
         np.testing.assert_allclose(numpy_of(got), numpy_of(expected), rtol=tol, atol=tol)
+
+
+_SAME_KERNELS_FROM_THREADS = """
+import sys, threading, time
+import mlopt
+n = int(sys.argv[1])
+barrier = threading.Barrier(n)
+def work():
+    x = mlopt.randn(8, 16)
+    barrier.wait()
+    (x.sin() * 2 + x.exp()).tanh().sum(1).softmax(0).log1p().sqrt()
+start = time.process_time()
+threads = [threading.Thread(target=work) for _ in range(n)]
+[t.start() for t in threads]
+[t.join() for t in threads]
+print(time.process_time() - start)
+"""
+
+
+def test_threads_wait_for_a_kernel_another_thread_compiles(tmp_path):
+    """Four threads needing the same new eager kernels compile each once
+    (the others wait for it): their CPU time is about one thread's, where
+    it was four times that."""
+    script = tmp_path / "threads.py"
+    script.write_text(_SAME_KERNELS_FROM_THREADS)
+    cpu = {}
+    for n in (1, 4):
+        env = dict(os.environ, MLOPT_CACHE_DIR=str(tmp_path / f"cache{n}"))
+        done = subprocess.run([sys.executable, str(script), str(n)], capture_output=True,
+                              text=True, env=env, timeout=300)
+        assert done.returncode == 0, done.stderr
+        cpu[n] = float(done.stdout.split()[-1])
+    assert cpu[4] < 2.0 * cpu[1], cpu
