@@ -60,6 +60,11 @@ from ._more_ops import (absolute, acos, acosh, addbmm, addmm, addmv, addr,  # no
                         signbit, sinc, sinh, take, take_along_dim, tan, tensor_split,
                         tensordot, trace, tril_indices, triu_indices, vdot, vsplit, vstack,
                         xlogy)
+from ._more_ops import (block_diag, cartesian_prod, corrcoef, cov, erfc, fliplr,  # noqa: F401
+                        flipud, histc, index_copy, isin, kthvalue, mode, pdist)
+from ._composites import clamp_max, clamp_min  # noqa: F401
+from ._format import set_printoptions  # noqa: F401
+from .nn.functional import cosine_similarity, pairwise_distance  # noqa: F401
 from ._config import (are_deterministic_algorithms_enabled,  # noqa: F401
                       get_float32_matmul_precision, get_num_interop_threads, get_num_threads,
                       get_rng_state, initial_seed, is_deterministic_algorithms_warn_only_enabled,

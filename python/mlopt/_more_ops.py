@@ -1645,3 +1645,421 @@ def _fill_diagonal_(self, fill_value, wrap=False):
 
 
 _install()
+
+
+# ---- more Tensor methods and functions (test/python/test_more_tensor_ops2.py) -------------
+
+def _unfold(self, dimension, size, step):
+    """Tensor.unfold: the windows of `size` elements `step` apart along
+    `dimension`, as a new last dim (a gathered copy, not a view)."""
+    x = _as_tensor(self)
+    if x.ndim == 0:
+        x = x.reshape(1)
+        squeeze = True
+    else:
+        squeeze = False
+    d = _dim_for(x, dimension)
+    n = x.shape[d]
+    if size > n:
+        raise RuntimeError(f"maximum size for tensor at dimension {d} is {n} but size is {size}")
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    if size < 0:
+        raise RuntimeError(f"size is {size} but must be >= 0")
+    count = (n - size) // step + 1
+    idx = (np.arange(count)[:, None] * step + np.arange(size)[None, :]).reshape(-1)
+    out = index_select(x, d, _index_like(x, idx))
+    out = out.reshape(*x.shape[:d], count, size, *x.shape[d + 1:])
+    out = movedim(out, d + 1, -1)
+    return out.reshape(size) if squeeze else out
+
+
+def _fill_random(self, draw, generator=None):
+    """self filled in place with draw(numpy_generator, shape) (float64 or int64)."""
+    values = T._random(tuple(self.shape), dt.float64 if self.dtype.is_floating_point
+                       else dt.int64, self.device, draw, generator)
+    with _no_grad():
+        return self.copy_(values)
+
+
+def _no_grad():
+    from ._autograd import no_grad
+    return no_grad()
+
+
+def _bernoulli_(self, p=0.5, *, generator=None):
+    if isinstance(p, Tensor):
+        prob = _convert(p, dt.float64)
+    else:
+        if not 0 <= p <= 1:
+            raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
+        prob = p
+    u = T._random(tuple(self.shape), dt.float64, self.device, lambda g, s: g.random(s),
+                  generator)
+    with _no_grad():
+        return self.copy_(T.lt(u, prob))
+
+
+def _bernoulli(self, p=None, *, generator=None):
+    prob = _convert(self, dt.float64) if p is None else p
+    out = T.zeros(*self.shape, dtype=self.dtype, device=self.device)
+    return _bernoulli_(out, prob, generator=generator)
+
+
+_MANTISSA = {"float16": 11, "bfloat16": 8, "float32": 24, "float64": 53}
+
+
+def _random_(self, *args, generator=None, **kwargs):
+    """Tensor.random_(from=0, to=None): integers uniform in [from, to); to
+    None: up to 2**mantissa (floats) or the dtype's maximum (integers)."""
+    if "from" in kwargs:
+        kwargs["from_"] = kwargs.pop("from")
+    names = ["from_", "to"]
+    bound = dict(zip(names, args))
+    if len(args) == 1 and not kwargs:
+        bound = {"from_": 0, "to": args[0]}
+    bound.update(kwargs)
+    low, high = int(bound.get("from_", 0)), bound.get("to")
+    name = str(self.dtype).split(".")[-1]
+    if high is None:
+        if self.dtype.is_floating_point:
+            high = 2 ** _MANTISSA[name] + 1
+        elif self.dtype is dt.bool_:
+            high = 2
+        else:
+            high = int(np.iinfo(self.dtype.numpy).max) + 1
+    high = int(high)
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got "
+                           f"from={low} >= to={high}")
+    return _fill_random(self, lambda g, s: g.integers(low, high, size=s, dtype=np.int64)
+                        if not self.dtype.is_floating_point
+                        else g.integers(low, high, size=s).astype(np.float64), generator)
+
+
+def _need_float(self, what):
+    if not self.dtype.is_floating_point:
+        raise RuntimeError(f"{what} distribution is a continuous probability distribution. "
+                           f"dtype must be a floating point but you specified "
+                           f"{_type_name(self.dtype)}")
+
+
+def _exponential_(self, lambd=1.0, *, generator=None):
+    if not lambd > 0:
+        raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd:g}")
+    _need_float(self, "Exponential")
+    return _fill_random(self, lambda g, s: g.exponential(1.0 / lambd, s), generator)
+
+
+def _geometric_(self, p, *, generator=None):
+    if not 0 < p < 1:
+        raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p:g}")
+    return _fill_random(self, lambda g, s: g.geometric(p, s).astype(
+        np.float64 if self.dtype.is_floating_point else np.int64), generator)
+
+
+def index_copy(input, dim, index, source):
+    """input with the slices of source written at the rows `index` names
+    along dim (of duplicates the last wins, as PyTorch's CPU kernel)."""
+    x, src = _as_tensor(input), _as_tensor(source)
+    if index.dtype is not dt.int64:
+        raise RuntimeError(f"index_copy_(): Expected a long tensor for index, but got "
+                           f"{_type_name(index.dtype)}")
+    if src.dtype is not x.dtype:
+        raise RuntimeError(f"index_copy_(): self and source expected to have the same dtype, "
+                           f"but got (self) {_type_name(x.dtype)} and (source) "
+                           f"{_type_name(src.dtype)}")
+    if index.ndim > 1:
+        raise IndexError("index_copy_(): Index should have dimension 1 or 0 (got "
+                         f"{index.ndim})")
+    if x.ndim == 0:
+        return index_copy(x.reshape(1), 0, index, src.reshape(1)).reshape(())
+    d = _dim_for(x, dim)
+    src = src if src.ndim else src.reshape(1)
+    if src.ndim != x.ndim:
+        raise IndexError("index_copy_(): When source and destination are not scalars, their "
+                         "dimensionality must match. Source dimensionality "
+                         f"({src.ndim}), destination dimensionality ({x.ndim})")
+    if index.numel() != src.shape[d]:
+        raise IndexError(f"index_copy_(): Number of indices ({index.numel()}) should be equal "
+                         f"to source.size(dim) ({src.shape[d]})")
+    if not _traced(index):
+        values = _host(index, "index_copy").reshape(-1)
+        bad = values[(values < 0) | (values >= x.shape[d])]
+        if bad.size:
+            raise IndexError(f"index_copy_(): index {int(bad[0])} is out of bounds for "
+                             f"dimension {d} with size {x.shape[d]}")
+    shape = [1] * src.ndim
+    shape[d] = -1
+    spread = index.reshape(shape).expand(*src.shape)
+    return scatter(x, d, spread, src)
+
+
+def _addcdiv_check(input, tensor1, tensor2):
+    if builtins.all(not _as_tensor(t).dtype.is_floating_point for t in (tensor1, tensor2)):
+        raise RuntimeError("Integer division with addcdiv is no longer supported, and in a "
+                           "future  release addcdiv will perform a true division of tensor1 "
+                           "and tensor2. The historic addcdiv behavior can be implemented as "
+                           "(input + value * torch.trunc(tensor1 / tensor2)).to(input.dtype) "
+                           "for integer inputs and as (input + value * tensor1 / tensor2) for "
+                           "float inputs. The future addcdiv behavior is just the latter "
+                           "implementation: (input + value * tensor1 / tensor2), for all "
+                           "dtypes.")
+
+
+def _detach_(self):
+    if self._vbase is not None and self._node is not None:
+        raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+    self._node = None
+    self._requires_grad = False
+    self._retains_grad = False
+    return self
+
+
+def kthvalue(input, k, dim=-1, keepdim=False):
+    """The k-th smallest value along dim and its index (values, indices)."""
+    x = _as_tensor(input)
+    x1 = x.reshape(1) if x.ndim == 0 else x
+    d = _dim_for(x1, dim)
+    n = x1.shape[d]
+    if not 1 <= k <= n:
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
+    values, indices = sort(x1, d)
+    values, indices = narrow(values, d, k - 1, 1), narrow(indices, d, k - 1, 1)
+    if x.ndim == 0:
+        return _ValuesIndices((values.reshape(()), indices.reshape(())))
+    if not keepdim:
+        values, indices = values.squeeze(d), indices.squeeze(d)
+    return _ValuesIndices((values, indices))
+
+
+def mode(input, dim=-1, keepdim=False):
+    """The most frequent value along dim (the smallest of ties) and the
+    index of its last occurrence, as PyTorch's CPU kernel (read on the host;
+    the values are gathered at the indices, so the gradient goes there)."""
+    x = _as_tensor(input)
+    x1 = x.reshape(1) if x.ndim == 0 else x
+    d = _dim_for(x1, dim)
+    if x1.shape[d] == 0:
+        raise IndexError(f"mode(): Expected reduction dim {d} to have non-zero size.")
+    rows = np.moveaxis(_host(x1, "mode"), d, -1)
+    flat = rows.reshape(-1, rows.shape[-1])
+    picks = np.empty(flat.shape[0], np.int64)
+    for r, row in enumerate(flat):
+        vals, counts = np.unique(row, return_counts=True)
+        best = vals[np.argmax(counts)]  # np.unique sorts, so the smallest of ties
+        hits = np.nonzero((row == best) | (np.isnan(row) & np.isnan(best)))[0]
+        picks[r] = hits[-1]
+    idx = _index_like(x1, picks.reshape(rows.shape[:-1])).unsqueeze(d)
+    values = gather(x1, d, idx)
+    if x.ndim == 0:
+        return _ValuesIndices((values.reshape(()), idx.reshape(())))
+    if not keepdim:
+        values, idx = values.squeeze(d), idx.squeeze(d)
+    return _ValuesIndices((values, idx))
+
+
+def fliplr(input):
+    if input.ndim < 2:
+        raise RuntimeError("Input must be >= 2-d.")
+    return flip(input, [1])
+
+
+def flipud(input):
+    if input.ndim < 1:
+        raise RuntimeError("Input must be >= 1-d.")
+    return flip(input, [0])
+
+
+@_f64
+def _erfc(x):
+    # 1 - erf(x) below 2 (relative error under 1e-14); above, the continued
+    # fraction exp(-x^2) / (sqrt(pi) (x + (1/2) / (x + 1 / (x + ...)))) (60 terms)
+    far = T.ge(x, 2)
+    xf = _safe(far, x, 2.0)
+    t = xf
+    for k in range(60, 0, -1):
+        t = xf + (k / 2) / t
+    tail = T.exp(T.neg(xf * xf)) / (t * math.sqrt(math.pi))
+    return T.where(far, tail, 1 - T.erf(_safe(far, 0.0, x)))
+
+
+erfc = _erfc
+
+
+def isin(elements, test_elements, *, assume_unique=False, invert=False):
+    e, t = _as_tensor(elements), _as_tensor(test_elements)
+    hit = T.any(T.eq(e.unsqueeze(-1), t.reshape(1, -1) if e.ndim else t.reshape(-1)), -1) \
+        if t.numel() else T.zeros(*e.shape, dtype=dt.bool_, device=e.device)
+    return T.logical_not(hit) if invert else hit
+
+
+def block_diag(*tensors):
+    """The tensors (0-d, 1-d rows or matrices) down a block diagonal."""
+    mats = []
+    for i, t in enumerate(tensors):
+        t = _as_tensor(t)
+        if t.ndim > 2:
+            raise RuntimeError(f"torch.block_diag: Input tensors must have 2 or fewer "
+                               f"dimensions. Input {i} has {t.ndim} dimensions")
+        mats.append(t.reshape(1, 1) if t.ndim == 0 else t.reshape(1, -1) if t.ndim == 1 else t)
+    if not mats:
+        return T.zeros(0, 0)
+    dtype = mats[0].dtype
+    for m in mats[1:]:
+        dtype = dt.promote_types(dtype, m.dtype)
+    width = builtins.sum(m.shape[1] for m in mats)
+    rows, left = [], 0
+    for m in mats:
+        m = _convert(m, dtype) if m.dtype is not dtype else m
+        rows.append(pad(m, [left, width - left - m.shape[1]]) if width else m)
+        left += m.shape[1]
+    return T.cat(rows, 0)
+
+
+def cartesian_prod(*tensors):
+    for t in tensors:
+        if t.ndim != 1:
+            raise RuntimeError(f"Expect a 1D vector, but got shape {list(t.shape)}")
+    if len(tensors) == 1:
+        return tensors[0]
+    from ._composites import meshgrid
+    grids = meshgrid(*tensors, indexing="ij")
+    return T.stack([g.reshape(-1) for g in grids], 1)
+
+
+def cov(input, *, correction=1, fweights=None, aweights=None):
+    """Covariance of the rows (variables) over the columns (observations),
+    NumPy's and PyTorch's formula with frequency and analytic weights."""
+    x = _as_tensor(input)
+    if x.ndim > 2:
+        raise RuntimeError(f"cov(): expected input to have two or fewer dimensions but got an "
+                           f"input with {x.ndim} dimensions")
+    x = _float(x)
+    x2 = x.reshape(1, -1) if x.ndim < 2 else x
+    n = x2.shape[1]
+    w = None
+    if fweights is not None:
+        if fweights.dtype.is_floating_point:
+            raise RuntimeError(f"cov(): expected fweights to have integral dtype but got "
+                               f"fweights with {_type_name(fweights.dtype)} dtype")
+        w = _convert(fweights, x.dtype)
+    if aweights is not None:
+        if not aweights.dtype.is_floating_point:
+            raise RuntimeError(f"cov(): expected aweights to have floating point dtype but "
+                               f"got aweights with {_type_name(aweights.dtype)} dtype")
+        aw = _convert(aweights, x.dtype)
+        w = aw if w is None else w * aw
+    if w is None:
+        w_sum = T.full([], float(n), dtype=x.dtype, device=x.device)
+        avg = T.mean(x2, 1, keepdim=True)
+        fact = w_sum - correction
+    else:
+        w_sum = T.sum(w)
+        avg = T.sum(x2 * w, 1, keepdim=True) / w_sum
+        fact = w_sum - (correction * T.sum(w * aw) / w_sum if aweights is not None and
+                        correction != 0 else correction)
+    fact = T.clamp(fact, min=0)
+    xm = x2 - avg
+    xw = xm if w is None else xm * w
+    c = T.matmul(xw, xm.t()) / fact
+    return c.reshape(()) if x.ndim < 2 else c
+
+
+def corrcoef(input):
+    c = cov(input)
+    if c.ndim == 0:
+        return c / c
+    s = T.sqrt(diagonal(c))
+    out = c / s.reshape(-1, 1) / s.reshape(1, -1)
+    return T.clamp(out, -1, 1)
+
+
+def histc(input, bins=100, min=0, max=0):
+    """Counts in `bins` equal bins over [min, max] (min == max: the data's
+    range); values outside are ignored; read on the host."""
+    x = _as_tensor(input)
+    if not x.dtype.is_floating_point:
+        raise NotImplementedError(f"\"histogram_cpu\" not implemented for "
+                                  f"'{_type_name(x.dtype)}'")
+    if bins <= 0:
+        raise RuntimeError(f"torch.histc(): bins must be > 0, but got {bins} for dimension 0")
+    values = _host(x, "histc").astype(np.float64).reshape(-1)
+    lo, hi = float(min), float(max)
+    if lo == hi and values.size:
+        lo, hi = float(values.min()), float(values.max())
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1
+    if lo > hi:
+        raise RuntimeError(f"torch.histc(): max must be larger than min, but got min {min} "
+                           f"max {max}")
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        raise RuntimeError(f"torch.histc(): range of [{lo}, {hi}] is not finite")
+    inside = values[(values >= lo) & (values <= hi)]
+    pos = np.minimum(((inside - lo) * bins / (hi - lo)).astype(np.int64), bins - 1)
+    counts = np.bincount(pos, minlength=bins).astype(np.float64)
+    return T.tensor(counts, dtype=x.dtype, device=x.device)
+
+
+def pdist(input, p=2):
+    """Distances between the rows of a matrix, each pair i < j once (row-major)."""
+    x = _as_tensor(input)
+    if x.ndim != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {x.ndim}D")
+    if not x.dtype.is_floating_point:
+        raise RuntimeError("pdist only supports floating-point dtypes")
+    if p < 0:
+        raise RuntimeError("pdist only supports non-negative p values")
+    n = x.shape[0]
+    i, j = np.triu_indices(n, 1)
+    diff_ = index_select(x, 0, _index_like(x, i)) - index_select(x, 0, _index_like(x, j))
+    if p == 2:
+        return _root_of_sum(T.sum(diff_ * diff_, -1), T.sqrt)
+    if p == 1:
+        return T.sum(T.abs(diff_), -1)
+    if p == 0:
+        return T.sum(_convert(T.ne(diff_, 0), x.dtype), -1)
+    if p == math.inf:
+        return T.amax(T.abs(diff_), -1) if diff_.numel() else T.sum(diff_, -1)
+    return _root_of_sum(T.sum(T.abs(diff_) ** p, -1), lambda s: s ** (1.0 / p))
+
+
+def _install2():
+    def method(name, fn):
+        if not hasattr(Tensor, name):
+            setattr(Tensor, name, fn)
+    from ._composites import addcdiv, addcmul, lerp
+    method("unfold", _unfold)
+    method("bernoulli_", _bernoulli_)
+    method("bernoulli", _bernoulli)
+    method("random_", _random_)
+    method("exponential_", _exponential_)
+    method("geometric_", _geometric_)
+    method("index_copy", index_copy)
+    method("index_copy_", lambda self, dim, index, source: self._inplace(
+        lambda: index_copy(self, dim, index, source)))
+    method("addcmul_", lambda self, tensor1, tensor2, *, value=1: self._inplace(
+        lambda: addcmul(self, tensor1, tensor2, value)))
+
+    def addcdiv_(self, tensor1, tensor2, *, value=1):
+        _addcdiv_check(self, tensor1, tensor2)
+        return self._inplace(lambda: addcdiv(self, tensor1, tensor2, value))
+    method("addcdiv_", addcdiv_)
+    method("lerp", lambda self, end, weight: lerp(self, end, weight))
+    method("lerp_", lambda self, end, weight: self._inplace(lambda: lerp(self, end, weight)))
+    method("detach_", _detach_)
+    method("kthvalue", kthvalue)
+    method("mode", mode)
+    method("is_complex", lambda self: False)
+    method("fliplr", fliplr)
+    method("flipud", flipud)
+    method("erfc", erfc)
+    method("erfc_", _inplace_of(erfc))
+    method("isin", lambda self, test_elements, *, assume_unique=False, invert=False:
+           isin(self, test_elements, assume_unique=assume_unique, invert=invert))
+    method("histc", histc)
+    method("cov", cov)
+    method("corrcoef", corrcoef)
+
+
+_install2()

@@ -4,8 +4,9 @@
   decorator. Inside it, matmul, linear and the convolutions on that device
   cast their floating inputs (float32, float16, bfloat16; never float64) to
   `dtype` (bfloat16 on the CPU, float16 on CUDA by default, as PyTorch),
-  so they run and return in the lower precision; other ops follow their
-  inputs' dtypes. Under @mlopt.compile the casts join the trace, which
+  so they run and return in the lower precision; the losses read such
+  inputs as float32 and return float32; other ops follow their inputs'
+  dtypes. Under @mlopt.compile the casts join the trace, which
   holds only for the autocast state it was traced under.
 - `GradScaler(device="cuda", init_scale=2**16, ...)`: PyTorch's dynamic
   loss scaling: scale() multiplies the loss, step() unscales the gradients
@@ -90,15 +91,20 @@ def _eligible(t, fast):
     return t.dtype.is_floating_point and t.dtype is not dt.float64 and t.dtype is not fast
 
 
-def cast_inputs(*tensors):
-    """The tensors an autocast op reads (matmul, linear, convolutions): cast
-    to the autocast dtype of their device when autocast is on there. A trace
-    holds only under the autocast state it was made with."""
+def _guard_trace():
+    """A trace that reads the autocast state holds only under the state it
+    was made with."""
     tracer = _compile._active()
-    dtypes = _active()
     if tracer is not None and not getattr(tracer, "autocast_guarded", False):
         tracer.autocast_guarded = True
         tracer.guard(lambda: sorted((k, str(v)) for k, v in _active().items()))
+
+
+def cast_inputs(*tensors):
+    """The tensors an autocast op reads (matmul, linear, convolutions): cast
+    to the autocast dtype of their device when autocast is on there."""
+    _guard_trace()
+    dtypes = _active()
     if not dtypes:
         return tensors
     present = [t for t in tensors if t is not None]
@@ -108,6 +114,26 @@ def cast_inputs(*tensors):
     if fast is None or not all(t.dtype.is_floating_point for t in present):
         return tensors
     return tuple(t.to(fast) if t is not None and _eligible(t, fast) else t for t in tensors)
+
+
+def runs_in_float32(fn):
+    """fn (a loss) reads float16/bfloat16 tensors as float32 where autocast
+    is on for their device, as PyTorch's autocast runs losses in float32."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        _guard_trace()
+        dtypes = _active()
+        if not dtypes:
+            return fn(*args, **kwargs)
+        from ._tensor import Tensor
+
+        def up(x):
+            if isinstance(x, Tensor) and x.dtype in (dt.float16, dt.bfloat16) and \
+                    x.device.type in dtypes:
+                return x.float()
+            return x
+        return fn(*[up(a) for a in args], **{k: up(v) for k, v in kwargs.items()})
+    return wrapper
 
 
 class GradScaler:

@@ -145,3 +145,20 @@ def test_cuda_scaler_without_a_gpu_disables_itself():
     with mlopt.cuda.amp.autocast():
         assert mlopt.is_autocast_enabled("cuda")
         assert (_x(2, 2) @ _x(2, 2)).dtype is mlopt.float32  # CPU tensors: not cast
+
+
+def test_losses_run_in_float32_under_autocast():
+    """As PyTorch's autocast: a loss of bfloat16 logits is computed (and
+    returned) in float32, from the same bfloat16 values."""
+    rng = np.random.default_rng(0)
+    x = mlopt.tensor(rng.standard_normal((8, 16)), dtype=mlopt.float32)
+    w = mlopt.tensor(rng.standard_normal((16, 5)) * 0.1, dtype=mlopt.float32)
+    y = mlopt.tensor(rng.integers(0, 5, 8))
+    with mlopt.autocast("cpu"):
+        logits = x @ w
+        loss = F.cross_entropy(logits, y)
+        mse = F.mse_loss(logits, mlopt.zeros(8, 5))
+    assert logits.dtype is mlopt.bfloat16
+    assert loss.dtype is mlopt.float32 and mse.dtype is mlopt.float32
+    want = F.cross_entropy(logits.float(), y)
+    assert loss.item() == want.item()

@@ -321,3 +321,21 @@ def test_gradients_match_pytorch():
         grads.append([m.grad.numpy(), s.grad.numpy(), lg.grad.numpy()])
     for a, b in zip(*grads):
         np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-14)
+
+
+def test_multivariate_normal_covariance_gradient_is_symmetric():
+    """Only the covariance's symmetric part counts, so its gradient is
+    symmetric (PyTorch's); d/dC log N(x; 0, C) = (C^-1 x x^T C^-1 - C^-1) / 2."""
+    c = mlopt.tensor([[2.0, 0.5], [0.5, 1.0]], dtype=mlopt.float64, requires_grad=True)
+    x = np.array([1.0, -1.0])
+    d = mlopt.distributions.MultivariateNormal(mlopt.zeros(2, dtype=mlopt.float64),
+                                               covariance_matrix=c)
+    d.log_prob(mlopt.tensor(x)).backward()
+    inv = np.linalg.inv(c.detach().numpy())
+    want = 0.5 * (inv @ np.outer(x, x) @ inv - inv)
+    np.testing.assert_allclose(c.grad.numpy(), want, rtol=1e-10)
+    traced = mlopt.compile(lambda cov: mlopt.distributions.MultivariateNormal(
+        mlopt.zeros(2, dtype=mlopt.float64), covariance_matrix=cov).log_prob(mlopt.tensor(x)))
+    c2 = c.detach().requires_grad_()
+    traced(c2).backward()
+    np.testing.assert_allclose(c2.grad.numpy(), want, rtol=1e-10)

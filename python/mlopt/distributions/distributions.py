@@ -12,6 +12,7 @@ import numpy as np
 from .. import _compile
 from .. import _composites as C
 from .. import _dtype as dt
+from .. import linalg
 from .. import _tensor as T
 from .._autograd import no_grad
 from .._tensor import Tensor
@@ -307,6 +308,10 @@ class Normal(ExponentialFamily):
             self._validate_sample(value)
         return 0.5 * (1 + T.erf((value - self.loc) * T.reciprocal(self.scale) / math.sqrt(2)))
 
+    def icdf(self, value):
+        from .._more_ops import erfinv
+        return self.loc + self.scale * erfinv(2 * value - 1) * math.sqrt(2)
+
     def entropy(self):
         return 0.5 + 0.5 * math.log(2 * math.pi) + T.log(self.scale)
 
@@ -576,8 +581,13 @@ def _diagonal(m):
 
 
 def _cholesky(a):
-    """The lower Cholesky factor of a batch of SPD matrices, one column at a
-    time (differentiable tensor ops)."""
+    """The lower Cholesky factor of a batch of SPD matrices. Only a's
+    symmetric part counts, so its gradient is symmetric, as PyTorch's.
+    Eagerly mlopt.linalg.cholesky (one host call); in a trace one column at
+    a time with tensor ops (n steps, compiled into the program)."""
+    a = (a + a.mT) * 0.5
+    if _compile._active() is None:
+        return linalg.cholesky(a)
     n = a.shape[-1]
     rows = T.arange(n, device=a.device)
     cols = []
@@ -591,8 +601,12 @@ def _cholesky(a):
 
 
 def _solve_lower(l, b):
-    """X with L X = B (L lower triangular (..., n, n), B (..., n, k)), by
-    forward substitution (broadcasting over the batch dims)."""
+    """X with L X = B (L lower triangular (..., n, n), B (..., n, k)):
+    eagerly mlopt.linalg.solve, in a trace by forward substitution
+    (broadcasting over the batch dims)."""
+    if _compile._active() is None:
+        batch = T.broadcast_shapes(tuple(l.shape[:-2]), tuple(b.shape[:-2]))
+        return linalg.solve(l.expand(*batch, *l.shape[-2:]), b.expand(*batch, *b.shape[-2:]))
     n = l.shape[-1]
     xs = []
     for i in range(n):

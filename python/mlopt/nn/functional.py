@@ -1588,3 +1588,39 @@ from ._functional_extra import (conv3d, conv_transpose1d, embedding_bag, fold,  
                                 local_response_norm, unfold)
 __all__ = sorted(__all__ + ["conv3d", "conv_transpose1d", "embedding_bag", "fold",
                              "local_response_norm", "unfold"])
+
+
+def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
+    """Samples of the Gumbel-softmax distribution: softmax((logits + g) / tau)
+    with g = -log(Exponential(1)) draws; hard: the one-hot of the argmax,
+    with the soft sample's gradient (y_hard - y_soft.detach() + y_soft)."""
+    if eps != 1e-10:
+        warnings.warn("`eps` parameter is deprecated and has no effect.")
+    x = _as_tensor(logits)
+    gumbels = T.neg(T.log(T._random(tuple(x.shape), x.dtype, x.device,
+                                    lambda g, s: g.exponential(1.0, s))))
+    y_soft = softmax((x + gumbels) / tau, dim)
+    if not hard:
+        return y_soft
+    d = T._norm_dim(dim, max(y_soft.ndim, 1))
+    index = T.argmax(y_soft, d, keepdim=True)
+    n = y_soft.shape[d] if y_soft.ndim else 1
+    shape = [1] * y_soft.ndim
+    if y_soft.ndim:
+        shape[d] = n
+    positions = T.arange(n, device=y_soft.device).reshape(shape)
+    y_hard = T.eq(positions, index).to(y_soft.dtype)
+    return y_hard - y_soft.detach() + y_soft
+
+
+__all__ = sorted(__all__ + ["gumbel_softmax"])
+
+
+# Under autocast the losses run in float32, as PyTorch's (amp.runs_in_float32).
+for _loss in ("cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
+              "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div",
+              "cosine_embedding_loss", "margin_ranking_loss", "soft_margin_loss",
+              "triplet_margin_loss", "multi_margin_loss", "hinge_embedding_loss",
+              "poisson_nll_loss", "gaussian_nll_loss"):
+    globals()[_loss] = amp.runs_in_float32(globals()[_loss])
+del _loss
