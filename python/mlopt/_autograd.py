@@ -179,7 +179,7 @@ def _holds_values(node):
     Views, sums, adds and the like save nothing, nor does mean's 0-d count
     (test/python/test_retain_graph.py checks the cases against PyTorch)."""
     if node.custom is not None:
-        return True  # ctx.saved_tensors
+        return node.custom[0].saves  # ctx.saved_tensors (gradient hooks save nothing)
     if node.op is None:
         return isinstance(node.replay, functools.partial) and \
             node.replay.func is _compile._replay_output
@@ -728,7 +728,78 @@ def backprop(loss, gradient, orders, sink=None):
         call.backward(got, orders, sink)
 
 
+class _Handle:
+    """What register_hook returns: remove() takes the hook out."""
+
+    def __init__(self, hooks, hook):
+        self.hooks, self.hook = hooks, hook
+
+    def remove(self):
+        if self.hook in self.hooks:
+            self.hooks.remove(self.hook)
+
+
+def _run_hooks(hooks, g):
+    for hook in list(hooks):
+        result = hook(g)
+        if result is not None:
+            g = result
+    return g
+
+
+class _HookCall:
+    """The cut a gradient hook makes in a non-leaf's tape: backprop hands the
+    tensor's whole gradient to its hooks, then carries the result on from
+    the tensor's computation (`shell`, the tensor's former node)."""
+    saves = False
+
+    class cls:  # (names the node HookBackward)
+        __name__ = "Hook"
+
+    def __init__(self, shell):
+        self.shell, self.hooks = shell, []
+
+    def release(self):
+        pass
+
+    def backward(self, got, orders, sink):
+        with no_grad():
+            g = _run_hooks(self.hooks, got[0])
+        with enable_grad():
+            total = (self.shell * g.detach()).sum()
+        backprop(total, None, orders, sink)
+
+
+def register_hook(t, hook):
+    """Tensor.register_hook: hook(grad) with the gradient of t, as PyTorch.
+    A leaf's hooks run before its .grad accumulates. A non-leaf gets a cut
+    (its node moves to a shell that the cut reads), so its hooks see the
+    gradient from every use, made before or after the registration."""
+    if not t.requires_grad:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    if t._node is None:
+        if t.__dict__.get("_grad_hooks") is None:
+            t._grad_hooks = []
+        t._grad_hooks.append(hook)
+        return _Handle(t._grad_hooks, hook)
+    if t._node.custom is None or not isinstance(t._node.custom[0], _HookCall):
+        shell = Tensor.__new__(Tensor)
+        shell._buf, shell._requires_grad, shell._grad = t._buf, True, None
+        shell._node, shell._ver, shell._vc = t._node, t._ver, t._vc
+        call = _HookCall(shell)
+        node = _Node(None, ())
+        node.custom = (call, 0)
+        t._node = node
+    call = t._node.custom[0]
+    call.hooks.append(hook)
+    return _Handle(call.hooks, hook)
+
+
 def _receive(t, g, sink):
+    hooks = t.__dict__.get("_grad_hooks") if t._node is None else None
+    if hooks:
+        with no_grad():
+            g = _run_hooks(hooks, g)
     if sink is None:
         with no_grad():
             _accumulate(t, g)

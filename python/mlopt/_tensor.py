@@ -368,6 +368,13 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         return self
 
+    def register_hook(self, hook):
+        """hook(grad) runs when backward() reaches this tensor's gradient; a
+        returned tensor replaces it (_autograd.register_hook)."""
+        if isinstance(self, _compile._Traced):
+            raise _compile.GraphBreak("Tensor.register_hook (a Python call during backward)")
+        return _autograd.register_hook(self, hook)
+
     def retain_grad(self):
         """After backward(), this non-leaf's .grad holds its gradient too."""
         if isinstance(self, _compile._Traced):

@@ -144,6 +144,7 @@ class FunctionCtx:
 class _Call:
     """One Function.apply: backward() hands the outputs' gradients to the
     user's backward and carries its input gradients on (_autograd.backprop)."""
+    saves = True  # ctx's tensors: freed after a backward without retain_graph
 
     def __init__(self, cls, ctx, args, outputs):
         self.cls, self.ctx, self.args, self.outputs = cls, ctx, args, outputs
