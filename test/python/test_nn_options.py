@@ -610,3 +610,20 @@ def test_weight_norm_loads_pytorch_state_dicts(dim):
     nn.utils.parametrizations.weight_norm(ours, dim=dim)
     for k, v in lin.state_dict().items():
         np.testing.assert_allclose(_np(ours.state_dict()[k]), v.numpy(), rtol=1e-12)
+
+
+def test_weight_norm_attribute_stays_concrete_after_a_compiled_call():
+    """The pre-hook sets module.weight inside the trace; after the compiled
+    call it is a concrete tensor again (the trace's value would be unusable)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        lin = nn.utils.weight_norm(nn.Linear(3, 2))
+    x = mlopt.randn(4, 3)
+    compiled = mlopt.compile(lambda t: lin(t).sum())
+    value = compiled(x)
+    assert type(lin.weight) is mlopt.Tensor and lin.weight._buf is not None
+    v, g = lin.weight_v.detach().numpy(), lin.weight_g.detach().numpy()
+    np.testing.assert_allclose(lin.weight.numpy(), v * g / np.linalg.norm(v, axis=1,
+                                                                          keepdims=True),
+                               rtol=1e-6)
+    assert value.item() == pytest.approx(lin(x).sum().item(), rel=1e-6)

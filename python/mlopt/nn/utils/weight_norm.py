@@ -5,6 +5,7 @@ forward pre-hook before each forward."""
 
 import warnings
 
+from ... import _compile
 from ... import _tensor as T
 from ..._autograd import no_grad
 
@@ -56,6 +57,7 @@ class WeightNorm:
         module.register_parameter(name + "_v", Parameter(weight.detach()))
         setattr(module, name, fn.compute_weight(module))
         module.register_forward_pre_hook(fn)
+        fn.restore_handle = module.register_forward_hook(fn.restore)
         return fn
 
     def remove(self, module):
@@ -63,12 +65,20 @@ class WeightNorm:
         with no_grad():
             weight = self.compute_weight(module)
         delattr(module, self.name)
+        self.restore_handle.remove()
         del module._parameters[self.name + "_g"]
         del module._parameters[self.name + "_v"]
         setattr(module, self.name, Parameter(weight.detach()))
 
     def __call__(self, module, inputs):
         setattr(module, self.name, self.compute_weight(module))
+
+    def restore(self, module, inputs, output):
+        """After a forward traced by @compile: the attribute gets a concrete
+        weight again (from the parameters), not the trace's value."""
+        if _compile._active() is not None:
+            with _compile.untraced(), no_grad():
+                setattr(module, self.name, self.compute_weight(module))
 
 
 def weight_norm(module, name="weight", dim=0):
