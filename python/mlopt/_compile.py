@@ -783,6 +783,7 @@ class CompiledFunction:
         self.cache = {}
         self.retraces = 0       # entries dropped when Python state they read changed
         self.gave_up = False    # past the recompile limit (warned once)
+        self.quiet = False      # give up without the warning (an internal use)
         self.reasons = []
         self.first_shapes = {}        # structure key -> tensor shapes first seen
         self.dynamic_dims = {}        # structure key -> {(leaf, dim)} traced as `?`
@@ -981,6 +982,9 @@ class CompiledFunction:
             if len(self.cache) + self.retraces >= RECOMPILE_LIMIT:
                 if not self.gave_up:
                     self.gave_up = True
+                    if self.quiet:
+                        _log(f"{self.name} recompiled {RECOMPILE_LIMIT} times: runs eagerly")
+                        return self.fn(*args, **kwargs)
                     warnings.warn(f"mlopt.compile: {self.name} recompiled {RECOMPILE_LIMIT} "
                                   "times (its guards keep changing; MLOPT_LOG=compile says "
                                   "which); running eagerly from now on", stacklevel=2)

@@ -600,3 +600,41 @@ def test_multiplicative_lr_and_implementation_switches():
     for name in ("Adam", "AdamW"):
         getattr(mlopt.optim, name)([w], foreach=True, fused=False, capturable=False)
     mlopt.optim.RMSprop([w], foreach=False, capturable=False)
+
+
+@pytest.mark.parametrize("name,kw", [("SGD", dict(lr=0.1, momentum=0.9, dampening=0.1)),
+                                     ("Adam", dict(lr=0.1, amsgrad=True)),
+                                     ("RMSprop", dict(lr=0.01, centered=True)),
+                                     ("Adagrad", dict(lr=0.1))])
+def test_eager_steps_run_fused_with_the_same_results(name, kw, monkeypatch):
+    """Eager step() runs its updates as one compiled function: the same
+    parameters as the updates op by op, through a scheduler, parameters
+    without a .grad and a settings change."""
+    init, x, y = _problem(6)
+
+    def train(fused):
+        monkeypatch.setattr(mlopt.optim.Optimizer, "fuse_steps", fused)
+        model = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 1)).double()
+        with mlopt.no_grad():
+            for p, v in zip(model.parameters(), init):
+                p.copy_(mlopt.tensor(v))
+        opt = getattr(mlopt.optim, name)(model.parameters(), **kw)
+        sched = L.StepLR(opt, 2, 0.5)
+        for k in range(8):
+            opt.zero_grad()
+            ((model(mlopt.tensor(x)) - mlopt.tensor(y)) ** 2).mean().backward()
+            if k == 3:
+                model[2].bias.grad = None  # skipped this step
+            if k == 5:
+                opt.param_groups[0]["weight_decay"] = 0.01
+            opt.step()
+            sched.step()
+        return [p.detach().numpy() for p in model.parameters()], opt
+    want, _ = train(False)
+    got, opt = train(True)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-14)
+    assert opt._fused_step.cache and not opt._fused_step.gave_up
+    import copy
+    twin = copy.deepcopy(opt)  # the compiled step stays behind
+    assert "_fused_step" not in twin.__dict__

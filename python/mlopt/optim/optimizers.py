@@ -12,6 +12,7 @@ advances on every call (a call hook), and the trace holds while the other
 settings and the set of state tensors stay as they were."""
 
 import math
+import os
 
 from .. import _compile
 from .. import _dtype as dt
@@ -54,12 +55,42 @@ class Optimizer:
                 if p.grad is not None:
                     p.grad = None if set_to_none else T.zeros_like(p.grad)
 
+    # Eager step() runs its updates as one compiled function (all of a
+    # parameter's elementwise updates fused, as PyTorch's foreach/fused
+    # paths): Adam on a 256-512-512-10 MLP, 4.4 -> 1.2 ms a step. It falls
+    # back to the updates op by op where they do not trace, and quietly
+    # when its guards keep changing. CPU parameters only;
+    # MLOPT_FUSED_OPTIMIZERS=0 turns it off.
+    fuse_steps = os.environ.get("MLOPT_FUSED_OPTIMIZERS", "1") != "0"
+
     def step(self, closure=None):
         loss = None
         if closure is not None:
             from .._autograd import enable_grad
             with enable_grad():
                 loss = closure()
+        if self.fuse_steps and _compile._active() is None and self._on_cpu():
+            fused = self.__dict__.get("_fused_step")
+            if fused is None:
+                fused = self._fused_step = _compile.CompiledFunction(self._apply_updates)
+                fused.quiet = True
+            fused()
+        else:
+            self._apply_updates()
+        return loss
+
+    def _on_cpu(self):
+        """(CUDA steps stay op by op: a CUDA program compiles before its first
+        call, and that path is measured only where a GPU is.)"""
+        return all(p._buf.device == "cpu" for g in self.param_groups for p in g["params"])
+
+    def __getstate__(self):  # (pickling and deepcopy leave the compiled step out)
+        state = dict(self.__dict__)
+        state.pop("_fused_step", None)
+        return state
+
+    def _apply_updates(self):
+        """step()'s updates of every parameter with a .grad."""
         tracer = _compile._active()
         with no_grad():
             updates = [(p, group, self.state.setdefault(p, {})) for group in self.param_groups
@@ -84,7 +115,6 @@ class Optimizer:
                 self._update(p, p.grad.detach(), group, state,
                              self._number(("lr", id(group)),
                                           lambda group=group: group["lr"], p))
-        return loss
 
     def _init_state(self, p, group, state, tracer):
         """Makes what _update reads from `state` (before the first update)."""
@@ -129,7 +159,8 @@ class Optimizer:
         (step counts advance with the calls)."""
         skip = ("params", "lr", "initial_lr")
         settings = [[(k, bool(v) if k in self._per_call else v) for k, v in g.items()
-                     if k not in skip] for g in self.param_groups]
+                     if k not in skip] + [("params", [id(p) for p in g["params"]])]
+                    for g in self.param_groups]
         tensors = [sorted((k, id(v)) for k, v in s.items() if isinstance(v, T.Tensor))
                    for s in self.state.values()]
         return settings, tensors, [id(p) for p in self.state]
