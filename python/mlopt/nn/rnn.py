@@ -227,18 +227,24 @@ class RNNBase(Module):
         None: the output (L, N, directions * H) and the last states."""
         if x.shape[0] == 0:
             raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
+        return self._layers(x, h0, c0, self._layer_direction, 2)
+
+    def _layers(self, x, h0, c0, direction_fn, feature_dim):
+        """Every layer over x, each direction by direction_fn(x, layer,
+        reverse, h, c) -> (out, h, c), the directions joined along
+        feature_dim, dropout between layers: the output and the last states."""
         directions = 2 if self.bidirectional else 1
         h_n, c_n = [], []
         for layer in range(self.num_layers):
             outs = []
             for direction in range(directions):
                 k = layer * directions + direction
-                out, h, c = self._layer_direction(x, layer, direction == 1, h0[k],
-                                                  None if c0 is None else c0[k])
+                out, h, c = direction_fn(x, layer, direction == 1, h0[k],
+                                         None if c0 is None else c0[k])
                 outs.append(out)
                 h_n.append(h)
                 c_n.append(c)
-            x = outs[0] if directions == 1 else T.cat(outs, 2)
+            x = outs[0] if directions == 1 else T.cat(outs, feature_dim)
             if self.dropout and self.training and layer < self.num_layers - 1:
                 x = F.dropout(x, self.dropout, True)
         return x, T.stack(h_n, 0), (None if c0 is None else T.stack(c_n, 0))
@@ -296,22 +302,8 @@ class RNNBase(Module):
         return T.cat(outputs, 0), h_n, c_n
 
     def _run_packed(self, x, batch_sizes, h0, c0):
-        directions = 2 if self.bidirectional else 1
-        h_n, c_n = [], []
-        for layer in range(self.num_layers):
-            outs = []
-            for direction in range(directions):
-                k = layer * directions + direction
-                out, h, c = self._layer_direction_packed(
-                    x, batch_sizes, layer, direction == 1, h0[k],
-                    None if c0 is None else c0[k])
-                outs.append(out)
-                h_n.append(h)
-                c_n.append(c)
-            x = outs[0] if directions == 1 else T.cat(outs, 1)
-            if self.dropout and self.training and layer < self.num_layers - 1:
-                x = F.dropout(x, self.dropout, True)
-        return x, T.stack(h_n, 0), (None if c0 is None else T.stack(c_n, 0))
+        return self._layers(x, h0, c0, lambda x, layer, reverse, h, c: (
+            self._layer_direction_packed(x, batch_sizes, layer, reverse, h, c)), 1)
 
     def _forward_packed(self, packed, hx):
         """A PackedSequence input, as PyTorch's: hx (if given) in the
