@@ -638,3 +638,17 @@ def test_eager_steps_run_fused_with_the_same_results(name, kw, monkeypatch):
     import copy
     twin = copy.deepcopy(opt)  # the compiled step stays behind
     assert "_fused_step" not in twin.__dict__
+
+
+def test_fused_step_follows_a_parameter_whose_shape_changes():
+    w = nn.Parameter(mlopt.ones(3))
+    opt = mlopt.optim.SGD([w], lr=0.5)
+    for _ in range(2):
+        opt.zero_grad()
+        (w * w).sum().backward()
+        opt.step()
+    w.data = mlopt.ones(5)  # plain SGD has no state of the old shape
+    opt.zero_grad()
+    (w * w).sum().backward()
+    opt.step()
+    np.testing.assert_array_equal(w.detach().numpy(), np.zeros(5))

@@ -155,11 +155,13 @@ class Optimizer:
 
     def _traced_for(self):
         """What a compiled step() depends on but tensor values: every setting
-        but the lr and the per-call ones, and which state tensors there are
-        (step counts advance with the calls)."""
+        but the lr and the per-call ones, the parameters (which, and their
+        shapes and dtypes: `p.data = ...` may change them) and which state
+        tensors there are (step counts advance with the calls)."""
         skip = ("params", "lr", "initial_lr")
         settings = [[(k, bool(v) if k in self._per_call else v) for k, v in g.items()
-                     if k not in skip] + [("params", [id(p) for p in g["params"]])]
+                     if k not in skip] +
+                    [("params", [(id(p), tuple(p.shape), p.dtype) for p in g["params"]])]
                     for g in self.param_groups]
         tensors = [sorted((k, id(v)) for k, v in s.items() if isinstance(v, T.Tensor))
                    for s in self.state.values()]
