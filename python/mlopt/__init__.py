@@ -33,6 +33,8 @@ from ._composites import (addcdiv, addcmul, allclose, bernoulli, chunk,  # noqa:
 moveaxis = movedim
 from ._data_dependent import (argsort, argwhere, masked_select, multinomial,  # noqa: F401
                               nonzero, sort, topk, unique)
+from ._tensor import (BFloat16Tensor, BoolTensor, DoubleTensor, FloatTensor,  # noqa: F401
+                      HalfTensor, IntTensor, LongTensor)
 from . import cuda  # noqa: F401
 from . import amp  # noqa: F401
 from .amp import autocast, get_autocast_dtype, is_autocast_enabled  # noqa: F401

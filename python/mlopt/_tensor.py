@@ -107,7 +107,9 @@ class Tensor:
     _vviews = None
     _detached = None
 
-    def __init__(self, buffer, requires_grad=False):
+    def __init__(self, buffer=None, *sizes, requires_grad=False):
+        if type(buffer) is not _C.Buffer:  # PyTorch's legacy constructor
+            buffer = _legacy_tensor(dt.float32, (buffer,) + sizes)._buf
         self._buf = buffer
         if requires_grad:
             self.requires_grad = True
@@ -823,6 +825,51 @@ def _shape_args(args):
         args = args[0]
     # A dynamic dim (inside @compile) stays a symbol.
     return tuple(a if isinstance(a, _compile.SymDim) else builtins.int(a) for a in args)
+
+
+def _legacy_tensor(dtype, args):
+    """torch.Tensor(...) and torch.FloatTensor & co.: sizes give an
+    uninitialized tensor of `dtype`, a sequence or array its values, nothing
+    an empty one."""
+    args = tuple(a for a in args if a is not None)
+    if not args:
+        return _empty((0,), dtype)
+    if len(args) == 1 and isinstance(args[0], Tensor):
+        return args[0].to(dtype)
+    if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
+        if isinstance(args[0], Size):
+            return _empty(tuple(args[0]), dtype)
+        if isinstance(args[0], (tuple, list, np.ndarray)) or hasattr(args[0], "__array__"):
+            return tensor(args[0], dtype=dtype)
+        raise TypeError(f"new(): data must be a sequence (got {type(args[0]).__name__})")
+    if not builtins.all(isinstance(a, (int, np.integer)) for a in args):
+        raise TypeError(f"new() received an invalid combination of arguments - got "
+                        f"({', '.join(type(a).__name__ for a in args)})")
+    return _empty(tuple(int(a) for a in args), dtype)
+
+
+class _LegacyTensorType(type):
+    """torch.FloatTensor & co.: calling one makes a tensor of its dtype
+    (_legacy_tensor); isinstance checks the dtype."""
+
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, Tensor) and obj.dtype is cls.dtype
+
+    def __call__(cls, *args):
+        return _legacy_tensor(cls.dtype, args)
+
+
+def _legacy_type(name, dtype):
+    return _LegacyTensorType(name, (), {"dtype": dtype})
+
+
+FloatTensor = _legacy_type("FloatTensor", dt.float32)
+DoubleTensor = _legacy_type("DoubleTensor", dt.float64)
+HalfTensor = _legacy_type("HalfTensor", dt.float16)
+BFloat16Tensor = _legacy_type("BFloat16Tensor", dt.bfloat16)
+LongTensor = _legacy_type("LongTensor", dt.int64)
+IntTensor = _legacy_type("IntTensor", dt.int32)
+BoolTensor = _legacy_type("BoolTensor", dt.bool_)
 
 
 def _amp():

@@ -2174,3 +2174,21 @@ def test_cat_and_stack_of_many_tensors():
     (stacked * mlopt.tensor(weights)).sum().backward()
     for k in (0, 16, 17, 36):
         np.testing.assert_array_equal(xs[k].grad.numpy(), weights[:, k])
+
+
+def test_legacy_constructors():
+    """torch.Tensor(...) and torch.FloatTensor & co. as PyTorch's: sizes give
+    an uninitialized tensor, data its values; isinstance checks the dtype."""
+    assert tuple(mlopt.Tensor(2, 3).shape) == (2, 3) and mlopt.Tensor(2, 3).dtype is mlopt.float32
+    assert mlopt.Tensor([1, 2]).tolist() == [1.0, 2.0] and mlopt.Tensor([1, 2]).dtype is mlopt.float32
+    assert tuple(mlopt.Tensor().shape) == (0,)
+    assert mlopt.LongTensor([1, 2]).dtype is mlopt.int64 and tuple(mlopt.LongTensor(3).shape) == (3,)
+    assert mlopt.DoubleTensor(2, 2).dtype is mlopt.float64
+    assert mlopt.BoolTensor([1, 0]).tolist() == [True, False]
+    assert tuple(mlopt.FloatTensor(mlopt.Size([2, 3])).shape) == (2, 3)
+    assert mlopt.FloatTensor(np.array([1, 2], dtype=np.int64)).dtype is mlopt.float32
+    assert isinstance(mlopt.ones(2), mlopt.FloatTensor)
+    assert not isinstance(mlopt.ones(2, dtype=mlopt.int64), mlopt.FloatTensor)
+    assert isinstance(mlopt.ones(2, dtype=mlopt.int64), mlopt.LongTensor)
+    with pytest.raises(TypeError, match="invalid combination"):
+        mlopt.Tensor(2, "x")
