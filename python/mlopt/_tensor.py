@@ -1614,8 +1614,10 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
             dtype = dt.get_default_dtype() if not numpy_typed \
                 else dt.from_numpy_dtype(array.dtype)
         elif array.dtype.kind in "iu":
+            # (no 8- or 16-bit integers here: int8/int16 widen to int32, the
+            # unsigned ones to int64, keeping every value)
             dtype = dt.int64 if not numpy_typed or array.dtype.itemsize == 8 \
-                or array.dtype.kind == "u" else dt.from_numpy_dtype(array.dtype)
+                or array.dtype.kind == "u" else dt.int32
         elif array.dtype.kind == "b":
             dtype = dt.bool_
         else:

@@ -2192,3 +2192,13 @@ def test_legacy_constructors():
     assert isinstance(mlopt.ones(2, dtype=mlopt.int64), mlopt.LongTensor)
     with pytest.raises(TypeError, match="invalid combination"):
         mlopt.Tensor(2, "x")
+
+
+def test_small_numpy_integers_widen_and_keep_their_values():
+    for np_dtype, want in [(np.int8, mlopt.int32), (np.int16, mlopt.int32),
+                           (np.uint8, mlopt.int64), (np.uint16, mlopt.int64)]:
+        info = np.iinfo(np_dtype)
+        t = mlopt.tensor(np.array([info.min, 7, info.max], dtype=np_dtype))
+        assert t.dtype is want and t.tolist() == [int(info.min), 7, int(info.max)]
+    with pytest.raises(TypeError, match="unsupported NumPy dtype uint8"):
+        mlopt.from_numpy(np.zeros(3, np.uint8))
