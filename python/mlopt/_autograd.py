@@ -202,6 +202,11 @@ def release(order):
                 node.custom[0].release()
 
 
+def release_all(orders):
+    for order in orders:
+        release(order)
+
+
 def _flat(args):
     """The tensors in args, in _tensors' order."""
     if type(args) is tuple and all(isinstance(x, Tensor) for x in args):
@@ -608,7 +613,8 @@ def _replay_tape(tracer, order, vertices, traced):
 def _replay(loss, gradient):
     """Builds the gradient trace of `loss` from its tape; returns the trace,
     the tensors whose gradients it computes (leaves, then non-leaves that
-    retain their grad) and the concrete inputs in order."""
+    retain their grad), the concrete inputs in order, and the tape (_tape's
+    order and vertices)."""
     order, vertices = _tape(loss)
     tracer = _compile._Tracer()
     traced = {}
@@ -640,16 +646,26 @@ def _replay(loss, gradient):
     cuda = any(t._buf.device == "cuda" for t in inputs)
     tracer.trace.finish([g._value.id for g in grads], cuda=cuda,
                         background=_compile._background_compiles(cuda))
-    return tracer.trace, leaves + retained, inputs, order
+    return tracer.trace, leaves + retained, inputs, order, vertices
 
 
-def differentiable(loss, gradient, wanted, grads):
-    """create_graph=True: gives grads[k], the gradient of `loss` (seeded with
-    `gradient`) w.r.t. wanted[k], a node that computes it inside another
-    gradient trace. The tape from its leaves to `loss` is replayed there and
+def gradients_with_graph(loss, gradient):
+    """create_graph=True: the tensors reached and their gradients, each
+    differentiable in turn. The tape stays, whatever retain_graph says: the
+    gradients replay it (PyTorch's new graph holds what it needs too)."""
+    trace, reached, inputs, order, vertices = _replay(loss, gradient)
+    grads = [Tensor(g) for g in trace.run([t._buf for t in inputs])]
+    # As in PyTorch, create_graph records whatever the grad mode.
+    with enable_grad():
+        return reached, _differentiable(loss, gradient, reached, grads, order, vertices)
+
+
+def _differentiable(loss, gradient, wanted, grads, order, vertices):
+    """Gives grads[k], the gradient of `loss` (seeded with `gradient`) w.r.t.
+    wanted[k], a node that computes it inside another gradient trace. The
+    tape (order, vertices) from its leaves to `loss` is replayed there and
     differentiated (the one IR transform again), so the gradient can be
     differentiated in turn: Hessian-vector products, gradient penalties."""
-    order, vertices = _tape(loss)
     if any(_is_cut(t) for t in order):
         raise NotImplementedError("create_graph=True through an autograd.Function: its "
                                   "backward runs in Python, outside the gradient trace")
@@ -688,23 +704,16 @@ def backward(tensor, gradient=None, retain_graph=None, create_graph=False):
                            f"{list(tensor.shape)}")
     if gradient is not None:
         gradient = gradient.detach()
-    if not create_graph:
-        orders = []
-        backprop(tensor, gradient, orders)
-        if not retain_graph:
-            for order in orders:
-                release(order)
+    if create_graph:
+        leaves, grads = gradients_with_graph(tensor, gradient)
+        with enable_grad():  # the sums into .grad are recorded too
+            for leaf, g in zip(leaves, grads):
+                _accumulate(leaf, g)
         return
-    trace, leaves, inputs, order = _replay(tensor, gradient)
-    grads = [Tensor(g) for g in trace.run([t._buf for t in inputs])]
-    if not retain_graph and retain_graph is not None:
-        release(order)
-    # As in PyTorch, create_graph records the gradients (and their sums into
-    # .grad) whatever the grad mode.
-    with set_grad_enabled(True):
-        grads = differentiable(tensor, gradient, leaves, grads)
-        for leaf, g in zip(leaves, grads):
-            _accumulate(leaf, g)
+    orders = []
+    backprop(tensor, gradient, orders)
+    if not retain_graph:
+        release_all(orders)
 
 
 def backprop(loss, gradient, orders, sink=None):
@@ -713,7 +722,7 @@ def backprop(loss, gradient, orders, sink=None):
     outputs of autograd.Function calls, whose backward then runs in Python
     and continues from their inputs. The tapes walked are added to `orders`
     (the caller releases them once everything ran)."""
-    trace, reached, inputs, order = _replay(loss, gradient)
+    trace, reached, inputs, order, _ = _replay(loss, gradient)
     orders.append(order)
     grads = [Tensor(g) for g in trace.run([t._buf for t in inputs])]
     calls = {}

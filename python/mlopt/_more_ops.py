@@ -19,8 +19,9 @@ from . import _dtype as dt
 from . import _tensor as T
 from ._composites import (_check_indices, _root_of_sum, cumsum, flip, gather, index_select,
                           movedim, narrow, pad, scatter_add)
-from ._data_dependent import _host, sort
-from ._tensor import Tensor, _ValuesIndices, _as_tensor, _convert, _norm_dim
+from ._autograd import no_grad
+from ._data_dependent import _host, _index, _order, sort
+from ._tensor import Tensor, _ValuesIndices, _as_tensor, _convert, _norm_dim, _shape_str
 
 
 def _traced(*xs):
@@ -49,10 +50,6 @@ def _safe(cond, x, fill):
     return T.where(cond, x, fill)
 
 
-def _shape_str(shape):
-    return "[" + ", ".join(str(s) for s in shape) + "]"
-
-
 _TORCH_NAMES = {"bool": "Bool", "int32": "Int", "int64": "Long", "float16": "Half",
                 "bfloat16": "BFloat16", "float32": "Float", "float64": "Double"}
 
@@ -60,10 +57,6 @@ _TORCH_NAMES = {"bool": "Bool", "int32": "Int", "int64": "Long", "float16": "Hal
 def _type_name(dtype):
     """PyTorch's name of a dtype in messages ('Long' for int64)."""
     return _TORCH_NAMES[str(dtype).split(".")[-1]]
-
-
-def _index_like(x, values):
-    return T.tensor(np.array(values, dtype=np.int64), device=x.device)
 
 
 # ---- elementwise math ------------------------------------------------------------
@@ -576,7 +569,7 @@ def _median(input, dim, keepdim, ignore_nan, name):
             return T.full([], math.nan, dtype=x.dtype, device=x.device)
         values = _host(flat, name)
         pos = _pick_median(values[None], ignore_nan)[0]
-        return index_select(flat, 0, _index_like(x, [pos])).reshape(())
+        return index_select(flat, 0, _index([pos], x)).reshape(())
     d = _dim_for(x, dim)
     if x.ndim == 0:
         return _ValuesIndices((x.clone(), T.zeros([], dtype=dt.int64, device=x.device)))
@@ -585,7 +578,7 @@ def _median(input, dim, keepdim, ignore_nan, name):
     values = np.moveaxis(_host(x, name), d, -1)
     rows = values.reshape(-1, values.shape[-1])
     pos = _pick_median(rows, ignore_nan).reshape(values.shape[:-1])
-    index = _index_like(x, np.expand_dims(pos, d))
+    index = _index(np.expand_dims(pos, d), x)
     out = gather(x, d, index)
     if not keepdim:
         out, index = out.squeeze(d), index.squeeze(d)
@@ -595,7 +588,7 @@ def _median(input, dim, keepdim, ignore_nan, name):
 def _pick_median(rows, ignore_nan):
     """Per row of a 2-D array: the position of its lower median (NaN rows:
     the first NaN, or with ignore_nan the lower median of the rest)."""
-    order = np.argsort(rows, axis=-1, kind="stable")  # NaN last
+    order = _order(rows, -1, False)  # NaN last
     if rows.dtype.kind != "f":
         k = np.full(rows.shape[0], (rows.shape[1] - 1) // 2)
         return order[np.arange(rows.shape[0]), k]
@@ -649,7 +642,7 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan):
     rows = movedim(rows, d, -1)
     host = _host(rows, name)
     n = rows.shape[-1]
-    ordered = sort(rows, -1).values  # NaN last
+    ordered = gather(rows, -1, _index(_order(host, -1, False), rows))  # NaN last
     nan = np.isnan(host)
     valid = (~nan).sum(-1) if ignore_nan else np.full(host.shape[:-1], n)
     npdtype = host.dtype  # ranks in the input's precision, as PyTorch's
@@ -664,8 +657,8 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan):
             hi = lo
         elif interpolation == "higher":
             lo = hi
-        lo_v = gather(ordered, -1, _index_like(x, lo[..., None]))
-        hi_v = gather(ordered, -1, _index_like(x, hi[..., None]))
+        lo_v = gather(ordered, -1, _index(lo[..., None], x))
+        hi_v = gather(ordered, -1, _index(hi[..., None], x))
         if interpolation in ("linear", "midpoint"):
             w = (rank - lo) if interpolation == "linear" else np.where(lo == hi, 0.0, 0.5)
             w = T.tensor(np.asarray(w, npdtype)[..., None], device=x.device)
@@ -763,7 +756,7 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
         found = found.reshape(v_host.shape)
     if ctype.is_floating_point:  # a NaN value goes past the end, as PyTorch's search
         found = np.where(np.isnan(v_host), seq.shape[-1], found)
-    return _convert(_index_like(v, found), out_dtype)
+    return _convert(_index(found, v), out_dtype)
 
 
 def bucketize(input, boundaries, *, out_int32=False, right=False):
@@ -1040,7 +1033,7 @@ def take(input, index):
             bad = values[(values >= n) | (values < -n)].flat[0]
             raise IndexError(f"out of range: tried to access index {bad} on a tensor of "
                              f"{n} elements.")
-        idx = _index_like(x, np.where(values < 0, values + n, values))
+        idx = _index(np.where(values < 0, values + n, values), x)
     return index_select(flat, 0, idx.reshape(-1)).reshape(tuple(index.shape))
 
 
@@ -1668,7 +1661,7 @@ def _unfold(self, dimension, size, step):
         raise RuntimeError(f"size is {size} but must be >= 0")
     count = (n - size) // step + 1
     idx = (np.arange(count)[:, None] * step + np.arange(size)[None, :]).reshape(-1)
-    out = index_select(x, d, _index_like(x, idx))
+    out = index_select(x, d, _index(idx, x))
     out = out.reshape(*x.shape[:d], count, size, *x.shape[d + 1:])
     out = movedim(out, d + 1, -1)
     return out.reshape(size) if squeeze else out
@@ -1678,13 +1671,8 @@ def _fill_random(self, draw, generator=None):
     """self filled in place with draw(numpy_generator, shape) (float64 or int64)."""
     values = T._random(tuple(self.shape), dt.float64 if self.dtype.is_floating_point
                        else dt.int64, self.device, draw, generator)
-    with _no_grad():
+    with no_grad():
         return self.copy_(values)
-
-
-def _no_grad():
-    from ._autograd import no_grad
-    return no_grad()
 
 
 def _bernoulli_(self, p=0.5, *, generator=None):
@@ -1696,7 +1684,7 @@ def _bernoulli_(self, p=0.5, *, generator=None):
         prob = p
     u = T._random(tuple(self.shape), dt.float64, self.device, lambda g, s: g.random(s),
                   generator)
-    with _no_grad():
+    with no_grad():
         return self.copy_(T.lt(u, prob))
 
 
@@ -1850,7 +1838,7 @@ def mode(input, dim=-1, keepdim=False):
         best = vals[np.argmax(counts)]  # np.unique sorts, so the smallest of ties
         hits = np.nonzero((row == best) | (np.isnan(row) & np.isnan(best)))[0]
         picks[r] = hits[-1]
-    idx = _index_like(x1, picks.reshape(rows.shape[:-1])).unsqueeze(d)
+    idx = _index(picks.reshape(rows.shape[:-1]), x1).unsqueeze(d)
     values = gather(x1, d, idx)
     if x.ndim == 0:
         return _ValuesIndices((values.reshape(()), idx.reshape(())))
@@ -2012,7 +2000,7 @@ def pdist(input, p=2):
         raise RuntimeError("pdist only supports non-negative p values")
     n = x.shape[0]
     i, j = np.triu_indices(n, 1)
-    diff_ = index_select(x, 0, _index_like(x, i)) - index_select(x, 0, _index_like(x, j))
+    diff_ = index_select(x, 0, _index(i, x)) - index_select(x, 0, _index(j, x))
     if p == 2:
         return _root_of_sum(T.sum(diff_ * diff_, -1), T.sqrt)
     if p == 1:
@@ -2045,7 +2033,6 @@ def _install2():
         _addcdiv_check(self, tensor1, tensor2)
         return self._inplace(lambda: addcdiv(self, tensor1, tensor2, value))
     method("addcdiv_", addcdiv_)
-    method("lerp", lambda self, end, weight: lerp(self, end, weight))
     method("lerp_", lambda self, end, weight: self._inplace(lambda: lerp(self, end, weight)))
     method("detach_", _detach_)
     method("kthvalue", kthvalue)

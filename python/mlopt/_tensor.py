@@ -872,9 +872,16 @@ IntTensor = _legacy_type("IntTensor", dt.int32)
 BoolTensor = _legacy_type("BoolTensor", dt.bool_)
 
 
+_amp_module = None
+
+
 def _amp():
-    from . import amp  # (imports this module)
-    return amp
+    """mlopt.amp (imported on first use: it imports this module)."""
+    global _amp_module
+    if _amp_module is None:
+        from . import amp
+        _amp_module = amp
+    return _amp_module
 
 
 def _infer_shape(shape, numel):

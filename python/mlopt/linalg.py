@@ -29,10 +29,6 @@ class LinAlgError(RuntimeError):
     """torch.linalg.LinAlgError: a matrix the operation cannot use."""
 
 
-def _shape_str(shape):
-    return "[" + ", ".join(str(s) for s in shape) + "]"
-
-
 class _Named(tuple):
     """torch.return_types.*: a tuple whose fields have names."""
     _fields = ()
@@ -54,6 +50,8 @@ _SVD = _named("svd", ["U", "S", "Vh"])
 _LegacySVD = _named("svd", ["U", "S", "V"])
 _Eigh = _named("eigh", ["eigenvalues", "eigenvectors"])
 _Lstsq = _named("lstsq", ["solution", "residuals", "rank", "singular_values"])
+_InvEx = _named("inv_ex", ["inverse", "info"])
+_CholeskyEx = _named("cholesky_ex", ["L", "info"])
 
 
 # ---- norms (composites) --------------------------------------------------------------
@@ -69,8 +67,6 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     if dtype is not None:
         x = _convert(x, dt.as_dtype(dtype))
     _float_check("vector_norm", x)
-    if isinstance(dim, int):
-        dim = (dim,)
     dims = T._dims_arg(dim, x.ndim)
     if ord in (math.inf, -math.inf):
         if x.numel() == 0 or builtins.any(x.shape[d] == 0 for d in dims):
@@ -268,7 +264,7 @@ inverse = inv
 
 
 def inv_ex(A, *, check_errors=False):
-    return _named("inv_ex", ["inverse", "info"])((inv(A), T.zeros(
+    return _InvEx((inv(A), T.zeros(
         tuple(A.shape[:-2]), dtype=dt.int32, device=A.device)))
 
 
@@ -388,7 +384,7 @@ def cholesky(A, *, upper=False):
 
 
 def cholesky_ex(A, *, upper=False, check_errors=False):
-    return _named("cholesky_ex", ["L", "info"])((cholesky(A, upper=upper),
+    return _CholeskyEx((cholesky(A, upper=upper),
                                                  T.zeros(tuple(A.shape[:-2]), dtype=dt.int32,
                                                          device=A.device)))
 

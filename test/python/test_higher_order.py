@@ -242,3 +242,19 @@ def test_autograd_functional_matches_pytorch():
         mine = getattr(mlopt.autograd.functional, name)(fn(mlopt), f64(a)).numpy()
         theirs = getattr(torch.autograd.functional, name)(fn(torch), torch.tensor(a)).numpy()
         np.testing.assert_allclose(mine, theirs, rtol=1e-12, atol=1e-15)
+
+
+def test_create_graph_keeps_the_tape_whatever_retain_graph_says():
+    """As PyTorch: create_graph=True with retain_graph=False still gives a
+    gradient that differentiates (the new graph keeps what it needs)."""
+    a = np.array([0.5, -1.0])
+    x = f64(a).requires_grad_()
+    (x ** 3).sum().backward(create_graph=True, retain_graph=False)
+    g = x.grad
+    x.grad = None
+    g.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 6 * a, rtol=1e-12)
+    y = f64(a).requires_grad_()
+    (h,) = mlopt.autograd.grad((y ** 3).sum(), y, create_graph=True, retain_graph=False)
+    (hh,) = mlopt.autograd.grad(h.sum(), y)
+    np.testing.assert_allclose(hh.numpy(), 6 * a, rtol=1e-12)

@@ -4,7 +4,7 @@
 to the inputs without touching any `.grad` (the gradient trace is the one
 backward() builds: passes/Autodiff.cpp); `backward(tensors, grad_tensors)`
 is `Tensor.backward` for several outputs at once. With `create_graph=True`
-the gradients can be differentiated again (`_autograd.differentiable`).
+the gradients can be differentiated again (`_autograd.gradients_with_graph`).
 `Function` is torch.autograd.Function: a forward and a backward written in
 Python."""
 
@@ -71,19 +71,13 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         x._retains_grad = True
     try:
         if create_graph:
-            trace, reached, ins, order = _autograd._replay(total, None)
-            values = [T.Tensor(v) for v in trace.run([t._buf for t in ins])]
-            if retain_graph is not None and not retain_graph:
-                _autograd.release(order)
-            with enable_grad():
-                values = _autograd.differentiable(total, None, reached, values)
+            reached, values = _autograd.gradients_with_graph(total, None)
             found = {id(t): v for t, v in zip(reached, values)}
         else:
             found, orders = {}, []
             _autograd.backprop(total, None, orders, found)
             if not retain_graph:
-                for order in orders:
-                    _autograd.release(order)
+                _autograd.release_all(orders)
     finally:
         for x, flag in flags:
             x._retains_grad = flag

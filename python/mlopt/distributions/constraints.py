@@ -192,17 +192,12 @@ class _LowerTriangular(Constraint):
         return T.eq(value.tril(), value).reshape(*value.shape[:-2], -1).all(-1)
 
 
-def _diagonal(value):
-    n = value.shape[-1]
-    return T.stack([value[..., i, i] for i in range(n)], -1)
-
-
 class _LowerCholesky(Constraint):
     event_dim = 2
 
     def check(self, value):
         lower = T.eq(value.tril(), value).reshape(*value.shape[:-2], -1).all(-1)
-        return T.logical_and(lower, T.gt(_diagonal(value), 0).all(-1))
+        return T.logical_and(lower, T.gt(value.diagonal(0, -2, -1), 0).all(-1))
 
 
 class _PositiveDefinite(Constraint):

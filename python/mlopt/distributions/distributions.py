@@ -576,10 +576,6 @@ class Uniform(Distribution):
 
 
 # ---- MultivariateNormal ------------------------------------------------------------------------
-def _diagonal(m):
-    return T.stack([m[..., i, i] for i in range(m.shape[-1])], -1)
-
-
 def _cholesky(a):
     """The lower Cholesky factor of a batch of SPD matrices. Only a's
     symmetric part counts, so its gradient is symmetric, as PyTorch's.
@@ -622,10 +618,6 @@ def _batch_mahalanobis(l, x):
     """x^T (L L^T)^-1 x over the last dim, broadcasting L's batch dims."""
     z = _solve_lower(l, x.unsqueeze(-1)).squeeze(-1)
     return (z * z).sum(-1)
-
-
-def _eye(n, dtype, device):
-    return C.eye(n, dtype=dtype, device=device)
 
 
 class MultivariateNormal(Distribution):
@@ -692,7 +684,7 @@ class MultivariateNormal(Distribution):
     def precision_matrix(self):
         l = self._unbroadcasted_scale_tril
         n = self._event_shape[0]
-        inv = _solve_lower(l, _eye(n, l.dtype, l.device))
+        inv = _solve_lower(l, C.eye(n, dtype=l.dtype, device=l.device))
         return T.matmul(inv.mT, inv).expand(*self._batch_shape, n, n)
 
     @property
@@ -719,11 +711,11 @@ class MultivariateNormal(Distribution):
             self._validate_sample(value)
         diff = value - self.loc
         m = _batch_mahalanobis(self._unbroadcasted_scale_tril, diff)
-        half_log_det = T.log(_diagonal(self._unbroadcasted_scale_tril)).sum(-1)
+        half_log_det = T.log(self._unbroadcasted_scale_tril.diagonal(0, -2, -1)).sum(-1)
         return -0.5 * (self._event_shape[0] * math.log(2 * math.pi) + m) - half_log_det
 
     def entropy(self):
-        half_log_det = T.log(_diagonal(self._unbroadcasted_scale_tril)).sum(-1)
+        half_log_det = T.log(self._unbroadcasted_scale_tril.diagonal(0, -2, -1)).sum(-1)
         h = 0.5 * self._event_shape[0] * (1.0 + math.log(2 * math.pi)) + half_log_det
         if len(self._batch_shape) == 0:
             return h
@@ -733,7 +725,7 @@ class MultivariateNormal(Distribution):
 def _precision_to_scale_tril(p):
     """The Cholesky factor of P^-1: P = Lp Lp^T, so P^-1 = Lp^-T Lp^-1."""
     lp = _cholesky(p)
-    inv = _solve_lower(lp, _eye(p.shape[-1], p.dtype, p.device))
+    inv = _solve_lower(lp, C.eye(p.shape[-1], dtype=p.dtype, device=p.device))
     return _cholesky(T.matmul(inv.mT, inv))
 
 

@@ -7,7 +7,7 @@ import math
 from .. import _tensor as T
 from ..nn import functional as F
 from .distributions import (Bernoulli, Categorical, Independent, MultivariateNormal, Normal,
-                            Uniform, _diagonal, _solve_lower, _sum_rightmost)
+                            Uniform, _solve_lower, _sum_rightmost)
 
 __all__ = ["kl_divergence", "register_kl"]
 
@@ -87,7 +87,7 @@ def _kl_mvn_mvn(p, q):
         raise ValueError("KL-divergence between two Multivariate Normals with different event "
                          "shapes cannot be computed")
     lp, lq = p._unbroadcasted_scale_tril, q._unbroadcasted_scale_tril
-    half_term1 = T.log(_diagonal(lq)).sum(-1) - T.log(_diagonal(lp)).sum(-1)
+    half_term1 = T.log(lq.diagonal(0, -2, -1)).sum(-1) - T.log(lp.diagonal(0, -2, -1)).sum(-1)
     n = p.event_shape[0]
     batch = tuple(T.broadcast_shapes(tuple(lq.shape[:-2]), tuple(lp.shape[:-2])))
     m = _solve_lower(lq.expand(*batch, n, n), lp.expand(*batch, n, n))

@@ -856,17 +856,13 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
 
 
 # ---- more activations ---------------------------------------------------------------
-def _inplace(input, out, inplace):
-    return input._assign(out) if inplace else out
-
-
 
 @_updates_input
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """clamp(x, min_val, max_val); the gradient passes strictly inside (PyTorch's)."""
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
-    return _inplace(input, T.clamp(_as_tensor(input), min_val, max_val), inplace)
+    return T.clamp(_as_tensor(input), min_val, max_val)
 
 
 def relu6(input, inplace=False):
@@ -877,7 +873,7 @@ def relu6(input, inplace=False):
 def hardsigmoid(input, inplace=False):
     """relu6(x + 3) / 6: the gradient 1/6 strictly inside (-3, 3)."""
     x = _float(input)
-    return _inplace(input, T.clamp(x + 3.0, 0.0, 6.0) / 6.0, inplace)
+    return T.clamp(x + 3.0, 0.0, 6.0) / 6.0
 
 
 @_updates_input
@@ -887,14 +883,14 @@ def hardswish(input, inplace=False):
     PyTorch's)."""
     x = _float(input)
     out = T.where(T.le(x, -3.0), 0.0, T.where(T.lt(x, 3.0), x * (x + 3.0) / 6.0, x))
-    return _inplace(input, out, inplace)
+    return out
 
 
 @_updates_input
 def mish(input, inplace=False):
     """x * tanh(softplus(x))."""
     x = _float(input)
-    return _inplace(input, x * T.tanh(softplus(x)), inplace)
+    return x * T.tanh(softplus(x))
 
 
 def softsign(input):
@@ -924,7 +920,7 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
 def threshold(input, threshold, value, inplace=False):
     """x where x > threshold, else value (PyTorch's)."""
     x = _as_tensor(input)
-    return _inplace(input, T.where(T.gt(x, threshold), x, value), inplace)
+    return T.where(T.gt(x, threshold), x, value)
 
 
 def hardshrink(input, lambd=0.5):
@@ -945,7 +941,7 @@ def celu(input, alpha=1.0, inplace=False):
     x = _float(input)
     positive = T.gt(x, 0)
     out = T.where(positive, x, alpha * T.expm1(T.where(positive, 0.0, x) / alpha))
-    return _inplace(input, out, inplace)
+    return out
 
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -958,7 +954,7 @@ def selu(input, inplace=False):
     positive = T.gt(x, 0)
     out = T.where(positive, x * _SELU_SCALE,
                   (_SELU_ALPHA * _SELU_SCALE) * T.expm1(T.where(positive, 0.0, x)))
-    return _inplace(input, out, inplace)
+    return out
 
 
 def prelu(input, weight):
@@ -987,9 +983,9 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     U(lower, upper), in eval a = (lower + upper) / 2 (PyTorch's)."""
     x = _float(input)
     if not training:
-        return _inplace(input, leaky_relu(x, (lower + upper) / 2), inplace)
+        return leaky_relu(x, (lower + upper) / 2)
     slope = T.rand(x.shape, dtype=x.dtype, device=x.device) * (upper - lower) + lower
-    return _inplace(input, T.where(T.gt(x, 0), x, x * slope), inplace)
+    return T.where(T.gt(x, 0), x, x * slope)
 
 
 def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
@@ -1036,7 +1032,7 @@ def _dropout_impl(input, p, training, inplace, feature, alpha):
         return input
     x = _float(input)
     if p == 1:
-        return _inplace(input, x * 0.0, inplace)
+        return x * 0.0
     keep = T.lt(T.rand(_noise_shape(x, feature), dtype=x.dtype, device=x.device), 1 - p)
     if not alpha:
         out = T.where(keep, x * (1 / (1 - p)), 0.0)
@@ -1045,7 +1041,7 @@ def _dropout_impl(input, p, training, inplace, feature, alpha):
         a = 1.0 / math.sqrt((neg * neg * p + 1) * (1 - p))
         noise = keep.to(x.dtype)
         out = x * (noise * a) + ((noise - 1) * (neg * a) + neg * a * p)
-    return _inplace(input, out, inplace)
+    return out
 
 
 @_updates_input
@@ -1057,9 +1053,8 @@ def dropout1d(input, p=0.5, training=True, inplace=False):
         raise RuntimeError(f"dropout1d: Expected 2D or 3D input, but received a {x.ndim}D "
                            f"input of shape {list(x.shape)}")
     if x.ndim == 2 and training and p:
-        out = _dropout_impl(x.unsqueeze(0), p, training, False, True, False).squeeze(0)
-        return _inplace(input, out, inplace)
-    return _dropout_impl(input, p, training, inplace, True, False)
+        return _dropout_impl(x.unsqueeze(0), p, training, False, True, False).squeeze(0)
+    return _dropout_impl(input, p, training, False, True, False)
 
 
 def dropout2d(input, p=0.5, training=True, inplace=False):
@@ -1089,9 +1084,8 @@ def dropout3d(input, p=0.5, training=True, inplace=False):
                       "deprecated and will result in an error in a future release.",
                       stacklevel=2)
     if x.ndim != 5 and training and p:
-        out = _dropout_impl(x.unsqueeze(0), p, training, False, True, False).squeeze(0)
-        return _inplace(input, out, inplace)
-    return _dropout_impl(input, p, training, inplace, True, False)
+        return _dropout_impl(x.unsqueeze(0), p, training, False, True, False).squeeze(0)
+    return _dropout_impl(input, p, training, False, True, False)
 
 
 def alpha_dropout(input, p=0.5, training=False, inplace=False):
