@@ -984,10 +984,11 @@ class CompiledFunction:
                     self.gave_up = True
                     if self.quiet:
                         _log(f"{self.name} recompiled {RECOMPILE_LIMIT} times: runs eagerly")
-                        return self.fn(*args, **kwargs)
-                    warnings.warn(f"mlopt.compile: {self.name} recompiled {RECOMPILE_LIMIT} "
-                                  "times (its guards keep changing; MLOPT_LOG=compile says "
-                                  "which); running eagerly from now on", stacklevel=2)
+                    else:
+                        warnings.warn(f"mlopt.compile: {self.name} recompiled "
+                                      f"{RECOMPILE_LIMIT} times (its guards keep changing; "
+                                      "MLOPT_LOG=compile says which); running eagerly from "
+                                      "now on", stacklevel=2)
                 return self.fn(*args, **kwargs)
             _log(f"guard miss for {self.name}: {key}")
             entry, dynamic = self._compile(args, kwargs, dynamic)

@@ -210,17 +210,16 @@ class GradScaler:
                                "the last update().")
         from ._autograd import no_grad
         from ._tensor import isfinite
+        from ._tensor import stack
         inverse = 1.0 / self._scale
-        found = False
         with no_grad():
-            for group in optimizer.param_groups:
-                for p in group["params"]:
-                    if p.grad is None:
-                        continue
-                    p.grad.mul_(inverse)
-                    if not found and not bool(isfinite(p.grad).all()):
-                        found = True
-        record["unscaled"], record["found_inf"] = True, found
+            grads = [p.grad for group in optimizer.param_groups for p in group["params"]
+                     if p.grad is not None]
+            for g in grads:
+                g.mul_(inverse)
+            # one read of the flags (a device wait), not one per parameter
+            finite = stack([isfinite(g).all() for g in grads]).all() if grads else True
+        record["unscaled"], record["found_inf"] = True, not bool(finite)
 
     def step(self, optimizer, *args, **kwargs):
         """optimizer.step() unless the unscaled gradients hold an inf or NaN."""

@@ -4,6 +4,8 @@
 conv_transpose1d, unfold, fold, embedding_bag, local_response_norm.
 mlopt.nn.functional re-exports them."""
 
+import functools
+
 import numpy as np
 
 from .. import _composites as C
@@ -95,6 +97,7 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
 
 
 # ---- unfold / fold -----------------------------------------------------------------------
+@functools.lru_cache(maxsize=64)  # (shapes only: every forward of a layer asks again)
 def _patch_index(size, kernel, dilation, padding, stride):
     """The flat positions in the padded (Hp, Wp) plane of every patch
     element, ordered (ki, kj, L): unfold reads them, fold adds into them."""
@@ -283,14 +286,8 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
         return x
     channels = x.shape[1]
     sq = x * x
-    before, after = size // 2, (size - 1) // 2
-    parts = []
-    if before:
-        parts.append(T.zeros(x.shape[0], before, *x.shape[2:], dtype=x.dtype, device=x.device))
-    parts.append(sq)
-    if after:
-        parts.append(T.zeros(x.shape[0], after, *x.shape[2:], dtype=x.dtype, device=x.device))
-    padded = T.cat(parts, 1) if len(parts) > 1 else sq
+    # zeros before and after the channels (dim 1); pad's pairs run last dim first
+    padded = C.pad(sq, (0, 0) * (x.ndim - 2) + (size // 2, (size - 1) // 2))
     total = None
     for j in range(size):
         window = padded[:, j:j + channels]

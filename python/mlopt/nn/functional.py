@@ -14,6 +14,8 @@ import numpy as np
 
 from .. import _compile, amp
 from .._composites import one_hot, pad  # noqa: F401  (composites of other ops)
+from .._composites import norm as _norm
+from .._more_ops import xlogy
 from .. import _dtype as dt
 from .. import _tensor as T
 from .._autograd import no_grad
@@ -1274,26 +1276,6 @@ def _broadcast_pair(x1, x2, name):
     return x1.broadcast_to(shape), x2.broadcast_to(shape)
 
 
-def _vector_norm(x, p, dim, keepdim=False):
-    """||x||_p along dim; for p = 2 the gradient of an all-zero row is 0
-    (PyTorch's vector_norm backward), not NaN."""
-    if p == 2:
-        total = T.sum(x * x, dim, keepdim=keepdim)
-        positive = T.gt(total, 0)
-        return T.where(positive, T.sqrt(T.where(positive, total, 1.0)), 0.0)
-    if p == math.inf:
-        return T.amax(T.abs(x), dim, keepdim=keepdim)
-    if p == -math.inf:
-        return T.amin(T.abs(x), dim, keepdim=keepdim)
-    if p == 0:
-        return T.sum(T.ne(x, 0).to(x.dtype), dim, keepdim=keepdim)
-    if p == 1:
-        return T.sum(T.abs(x), dim, keepdim=keepdim)
-    total = T.sum(T.abs(x) ** p, dim, keepdim=keepdim)
-    positive = T.gt(total, 0)
-    return T.where(positive, T.where(positive, total, 1.0) ** (1.0 / p), 0.0)
-
-
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     """PyTorch's: each of x1 and x2 divided by its norm along dim (the norm
     at least eps, clamped without touching the gradient), then summed."""
@@ -1301,7 +1283,7 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     d = T._norm_dim(dim, max(a.ndim, 1))
 
     def norm(x):
-        n = _vector_norm(x, 2, d, keepdim=True)
+        n = _norm(x, 2, d, keepdim=True)
         fixed = n.detach()
         return n + (T.clamp(fixed, min=eps) - fixed)  # the value clamped, the gradient n's
     return T.sum((a / norm(a)) * (b / norm(b)), d)
@@ -1312,7 +1294,7 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     a, b = _float(x1), _float(x2)
     ndim = max(a.ndim, b.ndim)
     a, b = _broadcast_pair(a, b, "pairwise_distance")
-    return _vector_norm(a - b + eps, p, max(ndim - 1, 0), keepdim)
+    return _norm(a - b + eps, p, max(ndim - 1, 0), keepdim)
 
 
 def bilinear(input1, input2, weight, bias=None):
@@ -1368,12 +1350,6 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     return _pointwise_loss(losses, reduction)
 
 
-def _xlogy(x, y):
-    """x log y, 0 where x is 0 (PyTorch's xlogy; NaN where y is NaN)."""
-    zero = T.logical_and(T.eq(x, 0), T.logical_not(T.isnan(y)))
-    return T.where(zero, 0.0, x * T.log(T.where(zero, 1.0, y)))
-
-
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
     """target (log target - input) pointwise (input holds log-probabilities);
     'batchmean' divides the sum by the batch size, 'mean' by every element
@@ -1388,7 +1364,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     if reduction not in ("none", "mean", "sum", "batchmean"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
     x, t = _float(input), _float(target)
-    losses = T.exp(t) * (t - x) if log_target else _xlogy(t, t) - t * x
+    losses = T.exp(t) * (t - x) if log_target else xlogy(t, t) - t * x
     if reduction == "batchmean":
         total = T.sum(losses)
         return total / x.shape[0] if x.ndim else total

@@ -225,22 +225,16 @@ class Transformer(Module):
                  custom_decoder=None, layer_norm_eps=1e-5, batch_first=False, norm_first=False,
                  bias=True, device=None, dtype=None):
         super().__init__()
-        if custom_encoder is not None:
-            self.encoder = custom_encoder
-        else:
-            layer = TransformerEncoderLayer(d_model, nhead, dim_feedforward, dropout, activation,
-                                            layer_norm_eps, batch_first, norm_first, bias,
-                                            device=device, dtype=dtype)
-            self.encoder = TransformerEncoder(layer, num_encoder_layers, LayerNorm(
-                d_model, eps=layer_norm_eps, bias=bias, device=device, dtype=dtype))
-        if custom_decoder is not None:
-            self.decoder = custom_decoder
-        else:
-            layer = TransformerDecoderLayer(d_model, nhead, dim_feedforward, dropout, activation,
-                                            layer_norm_eps, batch_first, norm_first, bias,
-                                            device=device, dtype=dtype)
-            self.decoder = TransformerDecoder(layer, num_decoder_layers, LayerNorm(
-                d_model, eps=layer_norm_eps, bias=bias, device=device, dtype=dtype))
+        def stack(stack_cls, layer_cls, num_layers):  # the layers, then a final LayerNorm
+            layer = layer_cls(d_model, nhead, dim_feedforward, dropout, activation,
+                              layer_norm_eps, batch_first, norm_first, bias,
+                              device=device, dtype=dtype)
+            return stack_cls(layer, num_layers, LayerNorm(d_model, eps=layer_norm_eps, bias=bias,
+                                                          device=device, dtype=dtype))
+        self.encoder = custom_encoder if custom_encoder is not None else \
+            stack(TransformerEncoder, TransformerEncoderLayer, num_encoder_layers)
+        self.decoder = custom_decoder if custom_decoder is not None else \
+            stack(TransformerDecoder, TransformerDecoderLayer, num_decoder_layers)
         self.d_model, self.nhead, self.batch_first = d_model, nhead, batch_first
         for p in self.parameters():
             if p.ndim > 1:

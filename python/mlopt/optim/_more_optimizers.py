@@ -11,7 +11,7 @@ import numpy as np
 from .. import _compile
 from .. import _tensor as T
 from .._autograd import enable_grad, no_grad
-from .optimizers import Optimizer, _check
+from .optimizers import Optimizer, _check, _grad_with_decay
 
 __all__ = ["Rprop", "ASGD", "LBFGS"]
 
@@ -79,9 +79,7 @@ class ASGD(Optimizer):
                 state[key] = float(state[key].item())
 
     def _update(self, p, grad, group, state, lr):
-        g = -grad if group["maximize"] else grad
-        if group["weight_decay"]:
-            g = g + group["weight_decay"] * p
+        g = _grad_with_decay(p, grad, group)
         used = self._used
 
         def advance(s):

@@ -183,7 +183,7 @@ class MultiplicativeLR(LambdaLR):
     """Each step multiplies every group's lr by lr_lambda(epoch)."""
 
     def get_lr(self):
-        lrs = [g["lr"] for g in self.optimizer.param_groups]
+        lrs = self._lrs()
         if self.last_epoch > 0:
             return [lr * fn(self.last_epoch) for lr, fn in zip(lrs, self.lr_lambdas)]
         return lrs

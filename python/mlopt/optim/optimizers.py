@@ -221,9 +221,7 @@ class SGD(Optimizer):
     _per_call = ("momentum",)
 
     def _update(self, p, grad, group, state, lr):
-        g = -grad if group["maximize"] else grad
-        if group["weight_decay"]:
-            g = g + group["weight_decay"] * p
+        g = _grad_with_decay(p, grad, group)
         if group["momentum"]:
             momentum = self._number(("momentum", id(group)), lambda: group["momentum"], p)
             buf = state.get("momentum_buffer")
@@ -318,9 +316,7 @@ class RMSprop(Optimizer):
             state["grad_avg"] = T.zeros_like(p.detach())
 
     def _update(self, p, grad, group, state, lr):
-        g = -grad if group["maximize"] else grad
-        if group["weight_decay"]:
-            g = g + group["weight_decay"] * p
+        g = _grad_with_decay(p, grad, group)
         alpha = group["alpha"]
         momentum = self._number(("momentum", id(group)), lambda: group["momentum"], p)
         self._advance_step(state)

@@ -11,17 +11,11 @@ from .. import _tensor as T
 from .._autograd import no_grad
 from ..nn.modules import Module
 from .lr_scheduler import LRScheduler
+from .optimizers import _lerp_
 
 __all__ = ["AveragedModel", "SWALR", "update_bn", "get_ema_avg_fn", "get_ema_multi_avg_fn",
            "get_swa_avg_fn", "get_swa_multi_avg_fn"]
 
-
-def _lerp_(t, end, weight):
-    """t.lerp_(end, weight) with PyTorch's formula (weight a Python number)."""
-    if weight < 0.5:
-        t.add_(weight * (end - t))
-    else:
-        t.copy_(end - (end - t) * (1 - weight))
 
 
 def get_ema_multi_avg_fn(decay=0.999):
