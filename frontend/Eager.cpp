@@ -103,18 +103,16 @@ std::unordered_map<std::string, std::shared_ptr<CompilingKernel>> &compilingKern
 void holdAcrossFork() {
   static std::once_flag once;
   std::call_once(once, [] {
-    auto lock = [] { kernelsMutex.lock(); verdictsMutex.lock(); cudaProgramsMutex.lock(); };
-    auto unlock = [] {
+    static void (*unlock)() = [] {
       cudaProgramsMutex.unlock();
       verdictsMutex.unlock();
       kernelsMutex.unlock();
     };
+    auto lock = [] { kernelsMutex.lock(); verdictsMutex.lock(); cudaProgramsMutex.lock(); };
     // A child has none of the compiling threads: nobody would finish those.
     auto child = [] {
       compilingKernels().clear();
-      cudaProgramsMutex.unlock();
-      verdictsMutex.unlock();
-      kernelsMutex.unlock();
+      unlock();
     };
     pthread_atfork(lock, unlock, child);
   });

@@ -2,7 +2,9 @@
 #ifndef MLOPT_TOOLS_INPUTCHECKS_H
 #define MLOPT_TOOLS_INPUTCHECKS_H
 
+#include "mlir/Bytecode/BytecodeReader.h"
 #include "llvm/ADT/SmallVector.h"
+#include "llvm/Support/MemoryBufferRef.h"
 #include "llvm/ADT/StringRef.h"
 
 namespace mlir::mlopt {
@@ -19,7 +21,7 @@ constexpr unsigned kParserStackBytes = 256u << 20;
 /// recurses in the parser once per sign, so the signs before a bracket count
 /// as levels until that bracket closes; `->` closes nothing.
 inline const char *findTooDeepNesting(llvm::StringRef text) {
-  if (text.starts_with("ML\xefR"))
+  if (isBytecode(llvm::MemoryBufferRef(text, "")))
     return nullptr; // bytecode: its bytes are not brackets (BytecodeGuard.h)
   llvm::SmallVector<int, 64> opened; // the levels each open bracket added
   int depth = 0, signs = 0;

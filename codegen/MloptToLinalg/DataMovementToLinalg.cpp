@@ -70,20 +70,8 @@ LogicalResult groupConcat(ConcatOp op, PatternRewriter &rewriter) {
   ValueRange inputs = op.getInputs();
   for (size_t start = 0; start < inputs.size(); start += kConcatGroup) {
     ValueRange group = inputs.slice(start, std::min(kConcatGroup, inputs.size() - start));
-    if (group.size() == 1) {
-      groups.push_back(group.front());
-      continue;
-    }
-    SmallVector<int64_t> shape(cast<RankedTensorType>(group.front().getType()).getShape());
-    int64_t size = 0;
-    for (Value v : group) {
-      int64_t n = cast<RankedTensorType>(v.getType()).getDimSize(dim);
-      size = ShapedType::isDynamic(n) || ShapedType::isDynamic(size) ? ShapedType::kDynamic
-                                                                      : size + n;
-    }
-    shape[dim] = size;
-    groups.push_back(rewriter.create<ConcatOp>(
-        op.getLoc(), RankedTensorType::get(shape, op.getType().getElementType()), group, dim));
+    groups.push_back(group.size() == 1 ? group.front()
+                                       : rewriter.create<ConcatOp>(op.getLoc(), group, dim));
   }
   rewriter.replaceOpWithNewOp<ConcatOp>(op, op.getType(), groups, dim);
   return success();
