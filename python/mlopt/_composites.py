@@ -531,6 +531,12 @@ def scatter_add(input, dim, index, src):
         raise RuntimeError(f"scatter_add(): Expected self.dtype to be equal to src.dtype "
                            f"({input.dtype} and {src.dtype})")
     _check_indices(index, input.shape[d], "scatter_add()")
+    return _scatter_add_unchecked(input, d, index, src)
+
+
+def _scatter_add_unchecked(input, d, index, src):
+    """scatter_add where the caller checked the operands (and the indices on
+    the host: each check reads them back from the device)."""
     return T._run("mlopt.scatter_add", [input, index, src], {"dim": d})
 
 

@@ -17,8 +17,8 @@ import numpy as np
 from . import _compile
 from . import _dtype as dt
 from . import _tensor as T
-from ._composites import (_check_indices, _root_of_sum, cumsum, flip, gather, index_select,
-                          movedim, narrow, pad, scatter_add)
+from ._composites import (_check_indices, _root_of_sum, _scatter_add_unchecked, cumsum, flip,
+                          gather, index_select, movedim, narrow, pad, scatter_add)
 from ._autograd import no_grad
 from ._data_dependent import _host, _index, _order, sort
 from ._tensor import Tensor, _ValuesIndices, _as_tensor, _convert, _norm_dim, _shape_str
@@ -848,8 +848,8 @@ def _destinations(index, d, shape):
 def _hits(x, d, index):
     """How many index elements point at each position of x (int64)."""
     ones = T.ones(tuple(index.shape), dtype=dt.int64, device=x.device)
-    return scatter_add(T.zeros(tuple(x.shape), dtype=dt.int64, device=x.device), d,
-                       _convert(index, dt.int64), ones)
+    zeros = T.zeros(tuple(x.shape), dtype=dt.int64, device=x.device)
+    return _scatter_add_unchecked(zeros, d, _convert(index, dt.int64), ones)
 
 
 def _as_scatterable(x):
@@ -891,8 +891,8 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
             keep = T.tensor(last.reshape(tuple(index.shape)), device=x.device)
             sw = T.where(keep, sw, T.zeros([], dtype=sw.dtype, device=x.device))
             count = T.gt(count, 0).long()
-    total = scatter_add(T.zeros(tuple(x.shape), dtype=sw.dtype, device=x.device), d, index,
-                        sw)
+    zeros = T.zeros(tuple(x.shape), dtype=sw.dtype, device=x.device)
+    total = _scatter_add_unchecked(zeros, d, index, sw)
     hit = T.gt(count, 0)
     if sw.dtype.is_floating_point:
         total = total / T.where(hit, count, 1).to(sw.dtype)
@@ -926,7 +926,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     if reduce in ("sum", "mean"):
         base = w if include_self else T.where(hit, T.zeros([], dtype=w.dtype,
                                                            device=x.device), w)
-        total = scatter_add(base, d, index, s)
+        total = _scatter_add_unchecked(base, d, index, s)
         if reduce == "mean":
             n = count + 1 if include_self else T.where(hit, count, 1)
             n = n.to(total.dtype)
@@ -987,9 +987,9 @@ def _rounds_reduce(x, d, index, src, reduce, identity, include_self):
                                         device=x.device)
     for r in range(int(rank.max()) + 1):
         sel = T.tensor(rank == r, device=x.device)
-        here = scatter_add(T.zeros(tuple(x.shape), dtype=src.dtype, device=x.device), d,
-                           index, T.where(sel, src, T.zeros([], dtype=src.dtype,
-                                                            device=x.device)))
+        zeros = T.zeros(tuple(x.shape), dtype=src.dtype, device=x.device)
+        picked = T.where(sel, src, T.zeros([], dtype=src.dtype, device=x.device))
+        here = _scatter_add_unchecked(zeros, d, index, picked)
         landed = T.gt(_hits_masked(x, d, index, sel), 0)
         value = T.where(landed, here, fill)
         acc = acc * value if reduce == "prod" else (
@@ -998,8 +998,8 @@ def _rounds_reduce(x, d, index, src, reduce, identity, include_self):
 
 
 def _hits_masked(x, d, index, sel):
-    return scatter_add(T.zeros(tuple(x.shape), dtype=dt.int64, device=x.device), d, index,
-                       _convert(sel, dt.int64))
+    zeros = T.zeros(tuple(x.shape), dtype=dt.int64, device=x.device)
+    return _scatter_add_unchecked(zeros, d, index, _convert(sel, dt.int64))
 
 
 def take_along_dim(input, indices, dim=None):
