@@ -1463,10 +1463,9 @@ def _diagonal(input, offset=0, dim1=0, dim2=1):
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
     rest = [k for k in range(x.ndim) if k not in (d1, d2)]
     rows, cols = x.shape[d1], x.shape[d2]
-    n, _ = _diagonal_positions(rows, cols, offset)
+    n, start = _diagonal_positions(rows, cols, offset)
     if x._buf is None:  # traced: a gather of the flattened pair of dims
         moved = x.permute(*(rest + [d1, d2])).reshape(*[x.shape[k] for k in rest], rows * cols)
-        _, start = _diagonal_positions(rows, cols, offset)
         positions = T.arange(n, device=x.device) * (cols + 1) + start
         return index_select(moved, len(rest), positions) if n else \
             moved[..., :0]

@@ -507,20 +507,26 @@ def eigvalsh(A, UPLO="L"):
     return eigh(A, UPLO).eigenvalues
 
 
+def _kept_singular_values(s, a, atol, rtol):
+    """PyTorch's cut of pinv and matrix_rank: singular values above
+    max(atol, rtol * the largest), rtol defaulting to eps * max(m, n) when
+    atol is unset or 0."""
+    top = s.max(-1, keepdims=True) if s.shape[-1] else np.zeros(s.shape[:-1] + (1,))
+    atol_v = 0.0 if atol is None else float(atol)
+    if rtol is None:
+        rtol_v = max(a.shape[-2:]) * np.finfo(a.dtype).eps if atol is None or atol == 0 else 0.0
+    else:
+        rtol_v = float(rtol)
+    return s > np.maximum(atol_v, rtol_v * top)
+
+
 def pinv(A, *, atol=None, rtol=None, hermitian=False):
     x = _as_tensor(A)
     if x.ndim < 2:
         raise RuntimeError("linalg.pinv: The input tensor A must have at least 2 dimensions.")
     a = _values("pinv", x)
     u, s, vh = np.linalg.svd(a, full_matrices=False)
-    top = s.max(-1, keepdims=True) if s.shape[-1] else np.zeros(s.shape[:-1] + (1,))
-    eps = np.finfo(a.dtype).eps
-    atol_v = 0.0 if atol is None else float(atol)
-    if rtol is None:
-        rtol_v = max(a.shape[-2:]) * eps if atol is None or atol == 0 else 0.0
-    else:
-        rtol_v = float(rtol)
-    keep = s > np.maximum(atol_v, rtol_v * top)
+    keep = _kept_singular_values(s, a, atol, rtol)
     with np.errstate(divide="ignore"):
         s_inv = np.where(keep, 1.0 / s, 0.0)
     values = np.swapaxes(vh, -1, -2) @ (s_inv[..., :, None] * np.swapaxes(u, -1, -2))
@@ -549,13 +555,7 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None):
     x = _as_tensor(A)
     a = _values("matrix_rank", x)
     s = np.linalg.svd(a, compute_uv=False)
-    top = s.max(-1, keepdims=True) if s.shape[-1] else np.zeros(s.shape[:-1] + (1,))
-    if tol is not None:
-        atol = tol
-    atol_v = 0.0 if atol is None else float(atol)
-    rtol_v = (max(a.shape[-2:]) * np.finfo(a.dtype).eps if atol is None or atol == 0 else 0.0) \
-        if rtol is None else float(rtol)
-    rank = (s > np.maximum(atol_v, rtol_v * top)).sum(-1)
+    rank = _kept_singular_values(s, a, tol if tol is not None else atol, rtol).sum(-1)
     return T.tensor(np.asarray(rank, np.int64), device=x.device)
 
 
